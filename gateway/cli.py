@@ -1,0 +1,149 @@
+"""`loyalty-gateway serve|seed|check`: flags come from the settings table; every failure is one line
+on stderr naming the cause and a non-zero exit, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from aiohttp import web
+
+from .app import build_ledger, create_app
+from .ledger import LedgerError, StoreOpenError
+from .scenario import ScenarioError, load_scenario, resolve_scenario
+from .settings import SETTINGS, Settings, SettingsError
+
+PROG = "loyalty-gateway"
+
+
+class CliError(Exception):
+    """A failure to report as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {PROG} --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="A loyalty-points sandbox speaking imonggo, pomelo and memberpoints.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--config", help="TOML file of settings (or LOYALTY_GATEWAY_CONFIG)")
+    for setting in SETTINGS:
+        serve.add_argument(setting.flag, dest=setting.name, default=None, metavar=setting.name.upper(),
+                           help=f"{setting.help} Default: {setting.default}. Env: {setting.env}.")
+    seed = commands.add_parser("seed", help="load a scenario into a database")
+    seed.add_argument("--scenario", required=True, help="scenario file (JSON or TOML), or `demo`")
+    seed.add_argument("--database", default=None, help="store URL (default: the database setting)")
+    check = commands.add_parser("check", help="run audit() over a database and report every violation")
+    check.add_argument("--database", default=None, help="store URL (default: the database setting)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            flags = {s.name: getattr(args, s.name) for s in SETTINGS}
+            settings = Settings.load(flags=flags, environ=os.environ, config_file=args.config)
+            _configure_logging(settings)
+            asyncio.run(serve(settings))
+        elif args.command == "seed":
+            settings = Settings.load(flags={"database": args.database}, environ=os.environ)
+            asyncio.run(seed(settings, args.scenario))
+        else:
+            settings = Settings.load(flags={"database": args.database}, environ=os.environ)
+            asyncio.run(check(settings))
+    except (CliError, SettingsError, ScenarioError, StoreOpenError) as exc:
+        _fail(str(exc))
+    except LedgerError as exc:
+        _fail(exc.message)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=float(settings.shutdown_timeout_seconds),
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise CliError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
+        port = _bound_port(runner, settings.port)
+        print(f"{PROG}: listening on http://{settings.host}:{port} (database {settings.database})", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        print(f"{PROG}: shutting down", flush=True)
+    finally:
+        await runner.cleanup()  # finishes in-flight requests, then closes the store
+
+
+def _bound_port(runner: web.AppRunner, fallback: int) -> int:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return fallback
+
+
+async def seed(settings: Settings, scenario: str) -> None:
+    path = resolve_scenario(scenario)
+    if path is None:
+        raise CliError("seed needs a scenario file")
+    ledger = build_ledger(settings)
+    await ledger.start()
+    try:
+        names = await load_scenario(ledger, path)
+    finally:
+        await ledger.close()
+    print(f"{PROG}: seeded {', '.join(names)} from {path} into {settings.database}")
+
+
+async def check(settings: Settings) -> None:
+    if settings.database.startswith("sqlite:///") and not Path(settings.database[len("sqlite:///"):]).exists():
+        raise CliError(f"database {settings.database} does not exist")
+    ledger = build_ledger(settings)
+    await ledger.start()
+    try:
+        report = await ledger.audit()
+    finally:
+        await ledger.close()
+    counts = ", ".join(f"{k} {v}" for k, v in report.checked.items())
+    if report.ok:
+        print(f"{PROG}: audit clean ({counts})")
+        return
+    for violation in report.violations:
+        print(f"violation: {violation}")
+    raise CliError(f"audit found {len(report.violations)} violation(s)")

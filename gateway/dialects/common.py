@@ -1,0 +1,126 @@
+"""Dialect-neutral helpers: the error-table type, the error-middleware factory, JSON body reading.
+Nothing vendor-specific lives here."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from ..keys import REQUEST_DIALECT, REQUEST_TENANT
+from ..ledger import LedgerError, Tenant, all_error_classes
+
+log = logging.getLogger("gateway.errors")
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """How one dialect shows one ledger error: a status and, optionally, a fixed message and code."""
+
+    status: int
+    message: str | None = None
+    code: str | None = None
+
+
+ErrorTable = Mapping[type[LedgerError], ErrorSpec]
+# render(request, status, message, code) -> response in the dialect's error shape
+ErrorRenderer = Callable[[web.Request, int, str, str | None], web.StreamResponse]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# What the transport-level errors say when a dialect has no better words.
+HTTP_MESSAGES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Request body is too large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def remember(request: web.Request, *, dialect: str, tenant: Tenant | None = None) -> None:
+    """Record which dialect (and, once authenticated, which tenant) a request belongs to."""
+    request[REQUEST_DIALECT] = dialect
+    if tenant is not None:
+        request[REQUEST_TENANT] = tenant
+
+
+def missing_from(table: ErrorTable) -> list[str]:
+    """Names of LedgerError subclasses a table does not map (directly or through a base class)."""
+    return [cls.__name__ for cls in all_error_classes() if lookup(table, cls) is None]
+
+
+def lookup(table: ErrorTable, cls: type[BaseException]) -> ErrorSpec | None:
+    for klass in cls.__mro__:
+        if klass in table:
+            return table[klass]  # type: ignore[index]
+    return None
+
+
+def error_middleware(
+    table: ErrorTable, render: ErrorRenderer, messages: Mapping[int, str] | None = None
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """One middleware per sub-app: ledger errors through the table, HTTP errors (404, 405, 413 ...) and
+    unexpected failures (500) in the dialect's own shape."""
+    words = {**HTTP_MESSAGES, **(messages or {})}
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except LedgerError as exc:
+            spec = lookup(table, type(exc))
+            if spec is None:
+                log.error("unmapped ledger error %s: %s", type(exc).__name__, exc.message)
+                return render(request, 500, words[500], None)
+            return render(request, spec.status, spec.message or exc.message, spec.code)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            if exc.status == 405:
+                response = render(request, 405, words[405], None)
+                allow = exc.headers.get("Allow")
+                if allow:
+                    response.headers["Allow"] = allow
+                return response
+            return render(request, exc.status, words.get(exc.status, exc.reason), None)
+        except Exception:
+            log.exception("unexpected failure in %s %s", request.method, request.path)
+            return render(request, 500, words[500], None)
+
+    return middleware
+
+
+class BodyError(ValueError):
+    """A request body that could not be read as the dialect expects."""
+
+
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON, numbers with a fraction as Decimal (never float). BodyError if it is not JSON."""
+    raw = await request.read()
+    if not raw.strip():
+        raise BodyError("request body is empty")
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BodyError(f"request body is not valid JSON: {exc}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON. Decimals must be turned into strings or ints by the dialect first."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,14 @@
+"""Every typed key of the application's state, in one place."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from .ledger import Ledger
+from .settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+LEDGER = web.AppKey("ledger", Ledger)
+
+# Per-request facts a dialect learns and the sandbox around it reads (journal, faults, rate limits).
+REQUEST_DIALECT = "gateway.dialect"  # str: imonggo | pomelo | memberpoints
+REQUEST_TENANT = "gateway.tenant"  # ledger.Tenant, once the dialect's auth has found it

@@ -1,0 +1,210 @@
+"""The base every ledger operation builds on: the store, the clock, ids, the tenant cache, the
+idempotent write path, and posting one entry together with its outbox event in the caller's
+transaction."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from .clock import Clock, IdGenerator, to_text
+from .errors import IdempotencyConflict, IdempotencyInFlight, UnknownMember, UnknownTenant
+from .models import AccountBalance, Asset, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
+from .money import to_cents
+from .repo import entries as entry_sql
+from .repo import events as event_sql
+from .repo import members as member_sql
+from .repo import tenants as tenant_sql
+from .store.base import Store, Tx
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class By:
+    """A reference to a member by one of its identities, resolved inside the operation's transaction."""
+
+    identity: Identity
+    value: object
+
+    @classmethod
+    def id(cls, value: int) -> By:
+        return cls(Identity.ID, value)
+
+
+MemberRef = By | Member | int
+
+
+class LedgerBase:
+    def __init__(self, store: Store, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> None:
+        self.store = store
+        self.clock = clock or Clock()
+        self.ids = ids or IdGenerator(self.clock)
+        self._tenants: dict[int, Tenant] = {}
+        self._tenants_loaded_at = 0.0
+        self._inflight: set[tuple[int, str, str]] = set()
+        self._tenant_lock = asyncio.Lock()
+
+    @property
+    def kind(self) -> str:
+        return self.store.kind
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.reload_tenants()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    # -- tenants (cached: every request authenticates against them) -------------------------------
+
+    async def reload_tenants(self) -> None:
+        loaded = await self.store.read(tenant_sql.load_all)
+        self._tenants = {t.id: t for t in loaded}
+        self._tenants_loaded_at = time.monotonic()
+
+    async def _maybe_reload(self) -> None:
+        # Another instance may have added a tenant; look again, but at most once a second.
+        if time.monotonic() - self._tenants_loaded_at > 1.0:
+            async with self._tenant_lock:
+                if time.monotonic() - self._tenants_loaded_at > 1.0:
+                    await self.reload_tenants()
+
+    async def tenants(self) -> list[Tenant]:
+        return sorted(self._tenants.values(), key=lambda t: t.id)
+
+    async def tenant(self, name: str) -> Tenant:
+        for attempt in range(2):
+            for t in self._tenants.values():
+                if t.name == name:
+                    return t
+            if attempt == 0:
+                await self._maybe_reload()
+        raise UnknownTenant(f"no tenant named {name!r}")
+
+    async def authenticate(self, *, scheme: str, principal: str, secret: str | None = None) -> Tenant | None:
+        """The tenant whose `scheme` credential has this principal (and secret, when it has one)."""
+        for attempt in range(2):
+            for t in self._tenants.values():
+                for c in t.credentials:
+                    if c.scheme != scheme or not hmac.compare_digest(c.principal.encode(), principal.encode()):
+                        continue
+                    if c.secret is None or (
+                        secret is not None and hmac.compare_digest(c.secret.encode(), secret.encode())
+                    ):
+                        return t
+                    return None
+            if attempt == 0:
+                await self._maybe_reload()
+        return None
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    async def _read(self, work: Callable[[Tx], Awaitable[R]]) -> R:
+        return await self.store.read(work)
+
+    async def _write(
+        self, tenant: Tenant, work: Callable[[Tx], Awaitable[R]], idempotency: Idempotency | None = None
+    ) -> Any:
+        """Run `work` in one write transaction. With `idempotency`, run it at most once per key: a stored
+        response is replayed, a different request under the same key is refused, and a duplicate that
+        arrives while the first is still running is refused as in flight. Refused work stores nothing."""
+        if idempotency is None:
+            return await self.store.write(work)
+        slot = (tenant.id, idempotency.scope, idempotency.key)
+        if slot in self._inflight:
+            raise IdempotencyInFlight("a request with this idempotency key is still in flight")
+        self._inflight.add(slot)
+        try:
+
+            async def once(tx: Tx) -> Outcome[R]:
+                stored = await event_sql.idempotency_get(tx, tenant.id, idempotency.scope, idempotency.key)
+                if stored is not None:
+                    if not hmac.compare_digest(stored["fingerprint"], idempotency.fingerprint):
+                        raise IdempotencyConflict("this idempotency key was used with a different request")
+                    return Outcome(response=bytes(stored["response"]), replayed=True)
+                result = await work(tx)
+                response = idempotency.render(result)
+                await event_sql.idempotency_put(
+                    tx, tenant.id, idempotency.scope, idempotency.key, idempotency.fingerprint, response,
+                    self.clock.now(),
+                )
+                return Outcome(response=response, replayed=False, result=result)
+
+            return await self.store.write(once)
+        finally:
+            self._inflight.discard(slot)
+
+    # -- helpers used inside transactions ------------------------------------------------------------
+
+    async def _member(self, tx: Tx, tenant: Tenant, ref: MemberRef, *, include_deleted: bool = False) -> Member:
+        if isinstance(ref, Member):
+            ref = By.id(ref.id)
+        elif isinstance(ref, int):
+            ref = By.id(ref)
+        found = await member_sql.find(tx, tenant.id, ref.identity, ref.value)
+        if found is None or (found.deleted and not include_deleted):
+            raise UnknownMember(f"no member with {ref.identity.value} {ref.value}")
+        return found
+
+    async def _post(
+        self,
+        tx: Tx,
+        tenant: Tenant,
+        member: Member,
+        asset: Asset,
+        amount: Decimal,
+        *,
+        kind: Kind,
+        status: Status = Status.CONFIRMED,
+        now: datetime,
+        record_id: int | None = None,
+        record_amount: Decimal | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        origin: str | None = None,
+        value: Decimal | None = None,
+        order_id: int | None = None,
+        reverses_id: int | None = None,
+        public_ref: str | None = None,
+        occurred_at: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> tuple[Entry, AccountBalance]:
+        """Write one entry, move the account, publish the entry's event. The caller checked the rules."""
+        cents = to_cents(amount)
+        if status is Status.CONFIRMED:
+            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now)
+        else:
+            row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now)
+        entry = await entry_sql.insert(
+            tx,
+            {
+                "tenant_id": tenant.id, "member_id": member.id, "asset": asset, "amount": cents,
+                "record_id": record_id, "record_amount": to_cents(record_amount if record_amount is not None else amount),
+                "kind": kind, "status": status, "reference": reference, "note": note, "origin": origin,
+                "value": None if value is None else to_cents(value), "order_id": order_id, "reverses_id": reverses_id,
+                "public_ref": public_ref, "occurred_at": occurred_at or now, "created_at": now, "data": data,
+            },
+        )
+        balance = entry_sql.to_balance(asset, row)
+        await self._publish(tx, tenant, "entry.created", entry, balance, now)
+        return entry, balance
+
+    async def _publish(
+        self, tx: Tx, tenant: Tenant, topic: str, entry: Entry, balance: AccountBalance, now: datetime
+    ) -> None:
+        payload = {
+            "entry_id": entry.id, "public_ref": entry.public_ref, "member_id": entry.member_id,
+            "asset": entry.asset.value, "amount": str(entry.amount), "kind": entry.kind.value,
+            "status": entry.status.value if topic == "entry.created" else topic.split(".")[1],
+            "reference": entry.reference, "origin": entry.origin, "record_id": entry.record_id,
+            "reverses_id": entry.reverses_id, "value": None if entry.value is None else str(entry.value),
+            "posted": str(balance.posted), "pending": str(balance.pending),
+            "occurred_at": to_text(entry.occurred_at), "data": dict(entry.data),
+        }
+        await event_sql.publish(tx, tenant.id, topic, entry.id, payload, now)

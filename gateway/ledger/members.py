@@ -1,0 +1,255 @@
+"""Tenant, programme and member operations of the ledger: create, change, find, list, balances."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .core import LedgerBase, MemberRef
+from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme
+from .models import Asset, Balance, BalanceRow, Credential, Identity, Member, Page, Programme, Tenant
+from .money import from_cents, to_cents
+from .repo import entries as entry_sql
+from .repo import members as member_sql
+from .repo import tenants as tenant_sql
+from .store.base import Tx
+
+MAX_PAGE = 10_000
+
+
+def check_page(offset: int, limit: int) -> None:
+    if offset < 0:
+        raise InvalidArgument("offset must not be negative")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
+
+
+class MemberOps(LedgerBase):
+    # -- tenants ------------------------------------------------------------------------------
+
+    async def create_tenant(
+        self, *, name: str, credentials: Iterable[Credential] = (), config: Mapping[str, Any] | None = None
+    ) -> Tenant:
+        creds = list(credentials)
+
+        async def work(tx: Tx) -> int:
+            if await tx.fetchval("SELECT 1 FROM tenants WHERE name = ?", (name,)):
+                raise DuplicateIdentity(f"a tenant named {name!r} exists already")
+            tenant_id = await tenant_sql.insert(tx, name, config or {}, self.clock.now())
+            for c in creds:
+                if not await tenant_sql.add_credential(tx, tenant_id, c):
+                    raise DuplicateIdentity(f"the {c.scheme} credential {c.principal!r} belongs to another tenant")
+            return tenant_id
+
+        tenant_id = await self.store.write(work)
+        await self.reload_tenants()
+        return self._tenants[tenant_id]
+
+    async def update_tenant_config(self, *, tenant: Tenant, section: str, values: Mapping[str, Any]) -> Tenant:
+        """Replace one named section of a tenant's configuration (opaque to the ledger)."""
+
+        async def work(tx: Tx) -> None:
+            current = next(t for t in await tenant_sql.load_all(tx) if t.id == tenant.id)
+            config = dict(current.config)
+            config[section] = dict(values)
+            await tenant_sql.set_config(tx, tenant.id, config)
+
+        await self.store.write(work)
+        await self.reload_tenants()
+        return self._tenants[tenant.id]
+
+    async def delete_tenants(self, *, tenants: Iterable[Tenant]) -> None:
+        ids = [t.id for t in tenants]
+        await self.store.write(lambda tx: tenant_sql.delete(tx, ids))
+        await self.reload_tenants()
+
+    # -- programmes -----------------------------------------------------------------------------
+
+    async def upsert_programme(
+        self,
+        *,
+        tenant: Tenant,
+        number: int,
+        name: str,
+        spend_ratio: Decimal | None = None,
+        earn_unit: Decimal | None = None,
+        discount: Decimal = Decimal("0"),
+        data: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+    ) -> Programme:
+        if spend_ratio is not None and spend_ratio <= 0:
+            raise InvalidArgument("spend ratio must be positive")
+        if earn_unit is not None and earn_unit <= 0:
+            raise InvalidArgument("earn unit must be positive")
+        fields = {
+            "number": number, "name": name, "discount": discount, "data": data or {}, "status": status,
+            "spend_ratio": None if spend_ratio is None else to_cents(spend_ratio),
+            "earn_unit": None if earn_unit is None else to_cents(earn_unit),
+            "created_at": created_at, "updated_at": updated_at,
+        }
+
+        async def work(tx: Tx) -> Programme:
+            await member_sql.upsert_programme(tx, tenant.id, fields, self.clock.now())
+            found = await member_sql.get_programme(tx, tenant.id, number)
+            assert found is not None
+            return found
+
+        return await self.store.write(work)
+
+    async def programme(self, *, tenant: Tenant, number: int) -> Programme:
+        found = await self._read(lambda tx: member_sql.get_programme(tx, tenant.id, number))
+        if found is None:
+            raise UnknownProgramme(f"no programme {number}")
+        return found
+
+    async def programmes(
+        self, *, tenant: Tenant, offset: int = 0, limit: int = 50, active_only: bool = False
+    ) -> Page[Programme]:
+        check_page(offset, limit)
+        items = await self._read(
+            lambda tx: member_sql.list_programmes(tx, tenant.id, offset=offset, limit=limit, active_only=active_only)
+        )
+        return Page(items, offset, limit)
+
+    # -- members --------------------------------------------------------------------------------
+
+    async def create_member(
+        self,
+        *,
+        tenant: Tenant,
+        name: str = "",
+        email: str | None = None,
+        customer_no: int | None = None,
+        member_no: int | None = None,
+        user_ref: str | None = None,
+        card_refs: Iterable[str] = (),
+        programme_no: int | None = None,
+        profile: Mapping[str, Any] | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+    ) -> Member:
+        cards = list(card_refs)
+
+        async def work(tx: Tx) -> Member:
+            now = self.clock.now()
+            number = await member_sql.next_number(tx, tenant.id)
+            c_no = customer_no if customer_no is not None else (member_no if member_no is not None else number)
+            m_no = member_no if member_no is not None else c_no
+            fields = {
+                "customer_no": c_no, "member_no": m_no, "email": email or None,
+                "user_ref": user_ref or self.ids.ksuid("usr-"), "name": name, "programme_no": programme_no,
+                "profile": dict(profile or {}), "created_at": created_at, "updated_at": updated_at,
+            }
+            await self._check_unique(tx, tenant, fields, cards, exclude=None)
+            if programme_no is not None and await member_sql.get_programme(tx, tenant.id, programme_no) is None:
+                raise UnknownProgramme(f"no programme {programme_no}")
+            member_id = await member_sql.insert(tx, tenant.id, fields, now)
+            for card in cards:
+                await member_sql.add_card(tx, tenant.id, member_id, card)
+            return await self._member(tx, tenant, member_id)
+
+        return await self.store.write(work)
+
+    async def _check_unique(
+        self, tx: Tx, tenant: Tenant, fields: Mapping[str, Any], cards: list[str], exclude: int | None
+    ) -> None:
+        checks = [
+            (Identity.CUSTOMER_NO, fields.get("customer_no")),
+            (Identity.MEMBER_NO, fields.get("member_no")),
+            (Identity.EMAIL, fields.get("email")),
+            (Identity.USER_REF, fields.get("user_ref")),
+            *((Identity.CARD_REF, card) for card in cards),
+        ]
+        for identity, value in checks:
+            if value is None:
+                continue
+            other = await member_sql.find(tx, tenant.id, identity, value)
+            if other is not None and other.id != exclude:
+                raise DuplicateIdentity(f"{identity.value} {value} belongs to another member", identity=identity.value)
+
+    async def update_member(self, *, tenant: Tenant, member: MemberRef, changes: Mapping[str, Any]) -> Member:
+        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted."""
+        unknown = set(changes) - {"name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted"}
+        if unknown:
+            raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}")
+
+        async def work(tx: Tx) -> Member:
+            current = await self._member(tx, tenant, member, include_deleted=True)
+            fields = dict(changes)
+            if "email" in fields:
+                fields["email"] = fields["email"] or None
+            if "profile" in fields:
+                fields["profile"] = {**current.profile, **fields["profile"]}
+            await self._check_unique(tx, tenant, fields, [], exclude=current.id)
+            number = fields.get("programme_no")
+            if number is not None and await member_sql.get_programme(tx, tenant.id, number) is None:
+                raise UnknownProgramme(f"no programme {number}")
+            await member_sql.update(tx, current.id, fields, self.clock.now())
+            return await self._member(tx, tenant, current.id, include_deleted=True)
+
+        return await self.store.write(work)
+
+    async def find_member(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = True) -> Member:
+        return await self._read(lambda tx: self._member(tx, tenant, member, include_deleted=include_deleted))
+
+    async def members(
+        self,
+        *,
+        tenant: Tenant,
+        offset: int = 0,
+        limit: int = 100,
+        active_only: bool = False,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+        order_by: str = "customer_no",
+    ) -> Page[Member]:
+        check_page(offset, limit)
+        items = await self._read(
+            lambda tx: member_sql.list_page(
+                tx, tenant.id, offset=offset, limit=limit, active_only=active_only,
+                updated_after=updated_after, updated_before=updated_before, order_by=order_by,
+            )
+        )
+        return Page(items, offset, limit)
+
+    async def count_members(
+        self,
+        *,
+        tenant: Tenant,
+        active_only: bool = False,
+        updated_after: datetime | None = None,
+        updated_before: datetime | None = None,
+    ) -> int:
+        return await self._read(
+            lambda tx: member_sql.count(
+                tx, tenant.id, active_only=active_only, updated_after=updated_after, updated_before=updated_before
+            )
+        )
+
+    async def balance(self, *, tenant: Tenant, member: MemberRef) -> Balance:
+        async def work(tx: Tx) -> Balance:
+            found = await self._member(tx, tenant, member)
+            return Balance(found, await entry_sql.accounts(tx, found.id))
+
+        return await self._read(work)
+
+    async def balances(
+        self,
+        *,
+        tenant: Tenant,
+        asset: Asset = Asset.POINTS,
+        member_no: int | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> Page[BalanceRow]:
+        """Balances by ascending member number. Offset paging over the (tenant, member number) index."""
+        check_page(offset, limit)
+        found = await self._read(
+            lambda tx: member_sql.balance_page(
+                tx, tenant.id, asset, member_no=member_no, after_no=None, offset=offset, limit=limit
+            )
+        )
+        return Page([BalanceRow(m, from_cents(c)) for m, c in found], offset, limit)

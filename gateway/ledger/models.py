@@ -1,0 +1,248 @@
+"""Frozen records the ledger hands out: tenants, programmes, members, balances, entries, orders, pages,
+events. Plain data; the dialects render them field by field."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Asset(str, Enum):
+    POINTS = "points"
+    CASHBACK = "cashback"
+    MILES = "miles"
+
+
+class Status(str, Enum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class Kind(str, Enum):
+    """Why an entry exists. MANUAL kinds are adjustments; ORDER kinds come from purchases."""
+
+    OPENING = "opening"
+    ADJUSTMENT = "adjustment"
+    ORDER_EARN = "order_earn"
+    ORDER_SPEND = "order_spend"
+    REWARD = "reward"
+    REVERSAL = "reversal"
+
+
+MANUAL_KINDS = frozenset({Kind.OPENING, Kind.ADJUSTMENT})
+ORDER_KINDS = frozenset({Kind.ORDER_EARN, Kind.ORDER_SPEND, Kind.REWARD, Kind.REVERSAL})
+
+
+class Identity(str, Enum):
+    """The handles a member can be found by; one per dialect's way of naming people."""
+
+    CUSTOMER_NO = "customer_no"
+    MEMBER_NO = "member_no"
+    EMAIL = "email"
+    USER_REF = "user_ref"
+    CARD_REF = "card_ref"
+    ID = "id"
+
+
+@dataclass(frozen=True)
+class Credential:
+    scheme: str
+    principal: str
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    name: str
+    config: Mapping[str, Any]
+    credentials: tuple[Credential, ...]
+    created_at: datetime
+
+    def credential(self, scheme: str) -> Credential | None:
+        return next((c for c in self.credentials if c.scheme == scheme), None)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.config.get(name, {})
+        return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A membership programme (customer type): how points are spent and earned."""
+
+    tenant_id: int
+    number: int
+    name: str
+    spend_ratio: Decimal | None  # points per currency unit spent
+    earn_unit: Decimal | None  # currency amount that earns one point; None earns nothing
+    discount: Decimal
+    data: Mapping[str, Any]
+    status: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    tenant_id: int
+    customer_no: int
+    member_no: int
+    email: str | None
+    user_ref: str
+    card_refs: tuple[str, ...]
+    name: str
+    programme_no: int | None
+    profile: Mapping[str, Any]
+    deleted: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    asset: Asset
+    posted: Decimal  # spendable
+    pending: Decimal  # awaiting confirmation; never spendable
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Balance:
+    member: Member
+    accounts: Mapping[Asset, AccountBalance]
+
+    def __getitem__(self, asset: Asset) -> AccountBalance:
+        return self.accounts[asset]
+
+    @property
+    def updated_at(self) -> datetime:
+        stamps = [a.updated_at for a in self.accounts.values() if a.updated_at is not None]
+        return max(stamps, default=self.member.updated_at)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One immutable movement. `record_id` names the logical record it belongs to (itself unless it
+    revises an earlier entry); `record_amount` is that record's value after this entry."""
+
+    id: int
+    tenant_id: int
+    member_id: int
+    asset: Asset
+    amount: Decimal
+    record_id: int
+    record_amount: Decimal
+    kind: Kind
+    status: Status
+    reference: str | None
+    note: str | None
+    origin: str | None
+    value: Decimal | None
+    order_id: int | None
+    reverses_id: int | None
+    public_ref: str | None
+    occurred_at: datetime
+    created_at: datetime
+    data: Mapping[str, Any]
+    member_no: int = 0
+    customer_no: int = 0
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    tenant_id: int
+    number: int
+    reference: str | None
+    member_id: int | None
+    value: Decimal
+    earned: Decimal
+    voided: bool
+    void_reason: str | None
+    data: Mapping[str, Any]
+    occurred_at: datetime
+    created_at: datetime
+    voided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What a write returns: the entry it made, the account after it, and the member."""
+
+    entry: Entry
+    balance: AccountBalance
+    member: Member
+
+
+@dataclass(frozen=True)
+class SpendResult:
+    movement: Movement
+    points: Decimal
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    order: Order
+    movement: Movement | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    member: Member
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    tenant_id: int
+    topic: str
+    entry_id: int | None
+    payload: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """Ask the ledger to run a write at most once per (scope, key). `render` turns the write's result
+    into the opaque bytes the caller wants replayed; it runs inside the write's transaction."""
+
+    scope: str
+    key: str
+    fingerprint: str
+    render: Any  # Callable[[result], bytes]
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """The result of an idempotent write: the stored response, and the result if it ran now."""
+
+    response: bytes
+    replayed: bool
+    result: T | None = None
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    violations: tuple[str, ...] = field(default_factory=tuple)
+    checked: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations

@@ -1,0 +1,76 @@
+"""Decimal quantities for the ledger: parse and validate input, convert to and from integer hundredths.
+
+Nothing here ever touches float; a float handed in is refused rather than silently rounded."""
+from __future__ import annotations
+
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
+
+from .errors import InvalidAmount
+
+CENT = Decimal("0.01")
+# Wide enough that "1e999999999" parses and is then refused as too large, not as an arithmetic trap.
+_WIDE = Context(prec=100, Emax=MAX_EMAX, Emin=MIN_EMIN)  # prec above the 64-character input cap: exact
+# One trillion units: far beyond any loyalty balance, and still exact as int64 hundredths.
+MAX_UNITS = Decimal(10) ** 12
+
+
+def parse_amount(
+    value: object, *, field: str = "amount", allow_negative: bool = False, allow_zero: bool = False
+) -> Decimal:
+    """Turn a string, int or Decimal into a Decimal with exactly two places, or raise InvalidAmount.
+
+    Accepted: plain or exponent notation that is exact to two places ("10", "10.5", "1.230", "1E+3").
+    Refused: float, bool, NaN, Infinity, more than two significant places, magnitude of MAX_UNITS or
+    more, and (unless allowed) zero or negative values. Negative zero is zero."""
+    if isinstance(value, (bool, float)) or not isinstance(value, (int, str, Decimal)):
+        raise InvalidAmount(f"{field} must be a decimal number", field=field)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            raise InvalidAmount(f"{field} must be a decimal number", field=field)
+        try:
+            number = _WIDE.create_decimal(text)
+        except InvalidOperation:
+            raise InvalidAmount(f"{field} must be a decimal number", field=field) from None
+    else:
+        number = Decimal(value)
+    if not number.is_finite():
+        raise InvalidAmount(f"{field} must be a finite number", field=field)
+    with localcontext(_WIDE):
+        if abs(number) >= MAX_UNITS:
+            raise InvalidAmount(f"{field} is too large", field=field)
+        quantized = number.quantize(CENT)
+        if quantized != number:
+            raise InvalidAmount(f"{field} has more than two decimal places", field=field)
+        quantized = quantized + Decimal("0.00")  # folds -0.00 into 0.00
+    if quantized == 0 and not allow_zero:
+        raise InvalidAmount(f"{field} must not be zero", field=field)
+    if quantized < 0 and not allow_negative:
+        raise InvalidAmount(f"{field} must be positive", field=field)
+    return quantized
+
+
+def to_cents(amount: Decimal) -> int:
+    """Exact integer hundredths of an amount that parse_amount or a rounding helper produced."""
+    cents = amount.scaleb(2)
+    if cents != cents.to_integral_value():
+        raise InvalidAmount("amount has more than two decimal places")
+    return int(cents)
+
+
+def from_cents(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def round_down(value: Decimal) -> Decimal:
+    """Computed credits round down, so the ledger never grants more than was earned."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return value.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def round_half_up(value: Decimal) -> Decimal:
+    """Computed debits and conversions round half up to two places (decisions.md)."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)

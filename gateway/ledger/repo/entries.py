@@ -1,0 +1,195 @@
+"""SQL for accounts, entries, resolutions of pending entries, and history queries."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..clock import to_text
+from ..models import AccountBalance, Asset, Entry, Kind, Status
+from ..money import from_cents
+from ..store.base import Tx
+from . import rows
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open span of time [start, end): a whole day, or one instant (end = start + 1 µs)."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def instant(cls, at: datetime) -> Period:
+        return cls(at, at + timedelta(microseconds=1))
+
+
+# How each comparison of an entry's time with a Period reads; `a` = start, `b` = end.
+_PERIOD_SQL = {
+    "=": ("e.occurred_at >= ? AND e.occurred_at < ?", "ab"),
+    "!=": ("(e.occurred_at < ? OR e.occurred_at >= ?)", "ab"),
+    "<": ("e.occurred_at < ?", "a"),
+    "<=": ("e.occurred_at < ?", "b"),
+    ">": ("e.occurred_at >= ?", "b"),
+    ">=": ("e.occurred_at >= ?", "a"),
+}
+PERIOD_OPERATORS = frozenset(_PERIOD_SQL)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Filters over entries. With `records_only`, a revised record shows once, as its latest entry."""
+
+    member_id: int | None = None
+    record_id: int | None = None
+    asset: Asset | None = None
+    kinds: frozenset[Kind] | None = None
+    statuses: frozenset[Status] = frozenset({Status.CONFIRMED})
+    note: str | None = None
+    note_contains: str | None = None
+    occurred: tuple[tuple[str, Period], ...] = ()
+    occurred_contains: str | None = None
+    after: datetime | None = None
+    before: datetime | None = None
+    records_only: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def account(tx: Tx, member_id: int, asset: Asset) -> Any:
+    return await tx.fetchone(
+        "SELECT posted, pending, updated_at FROM accounts WHERE member_id = ? AND asset = ?", (member_id, asset.value)
+    )
+
+
+async def accounts(tx: Tx, member_id: int) -> dict[Asset, AccountBalance]:
+    found = await tx.fetchall("SELECT asset, posted, pending, updated_at FROM accounts WHERE member_id = ?", (member_id,))
+    return {Asset(r["asset"]): to_balance(Asset(r["asset"]), r) for r in found}
+
+
+def to_balance(asset: Asset, row: Any) -> AccountBalance:
+    return AccountBalance(
+        asset=asset, posted=from_cents(row["posted"]), pending=from_cents(row["pending"]),
+        updated_at=rows.opt_time(row["updated_at"]),
+    )
+
+
+async def move(tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime) -> Any:
+    await tx.execute(
+        "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ? AND asset = ?",
+        (posted, pending, to_text(now), member_id, asset.value),
+    )
+    return await account(tx, member_id, asset)
+
+
+async def insert(tx: Tx, values: Mapping[str, Any]) -> Entry:
+    columns = (
+        "tenant_id", "member_id", "asset", "amount", "record_id", "record_amount", "kind", "status", "reference",
+        "note", "origin", "value", "order_id", "reverses_id", "public_ref", "occurred_at", "created_at", "data",
+    )
+    params = []
+    for column in columns:
+        value = values.get(column)
+        if column in ("occurred_at", "created_at"):
+            value = to_text(value)
+        elif column == "data":
+            value = rows.dumps(value or {})
+        elif column in ("asset", "kind", "status") and value is not None:
+            value = value.value
+        params.append(value)
+    marks = ", ".join("?" for _ in columns)
+    entry_id = await tx.fetchval(
+        f"INSERT INTO entries ({', '.join(columns)}) VALUES ({marks}) RETURNING id", tuple(params)
+    )
+    found = await get(tx, values["tenant_id"], entry_id)
+    assert found is not None
+    return found
+
+
+_SELECT = "SELECT e.*, m.member_no, m.customer_no FROM entries e JOIN members m ON m.id = e.member_id"
+
+
+async def get(tx: Tx, tenant_id: int, entry_id: int) -> Entry | None:
+    row = await tx.fetchone(f"{_SELECT} WHERE e.tenant_id = ? AND e.id = ?", (tenant_id, entry_id))
+    return None if row is None else rows.entry(row)
+
+
+async def by_public_ref(tx: Tx, tenant_id: int, public_ref: str) -> Entry | None:
+    row = await tx.fetchone(f"{_SELECT} WHERE e.tenant_id = ? AND e.public_ref = ?", (tenant_id, public_ref))
+    return None if row is None else rows.entry(row)
+
+
+async def record_head(tx: Tx, tenant_id: int, record_id: int) -> Entry | None:
+    row = await tx.fetchone(
+        f"{_SELECT} WHERE e.tenant_id = ? AND (e.id = ? OR e.record_id = ?) ORDER BY e.id DESC LIMIT 1",
+        (tenant_id, record_id, record_id),
+    )
+    return None if row is None else rows.entry(row)
+
+
+async def set_status(tx: Tx, entry_id: int, status: Status, outcome: str, now: datetime) -> None:
+    await tx.execute("UPDATE entries SET status = ? WHERE id = ?", (status.value, entry_id))
+    await tx.execute(
+        "INSERT INTO resolutions (entry_id, outcome, resolved_at) VALUES (?, ?, ?)", (entry_id, outcome, to_text(now))
+    )
+
+
+async def reversal_of(tx: Tx, entry_id: int) -> Entry | None:
+    row = await tx.fetchone(f"{_SELECT} WHERE e.reverses_id = ?", (entry_id,))
+    return None if row is None else rows.entry(row)
+
+
+def _where(tenant_id: int, q: HistoryQuery) -> tuple[str, list[Any]]:
+    where, params = ["e.tenant_id = ?"], [tenant_id]
+    if q.member_id is not None:
+        where.append("e.member_id = ?")
+        params.append(q.member_id)
+    if q.record_id is not None:
+        where.append("coalesce(e.record_id, e.id) = ?")
+        params.append(q.record_id)
+    if q.asset is not None:
+        where.append("e.asset = ?")
+        params.append(q.asset.value)
+    if q.kinds is not None:
+        kinds = sorted(k.value for k in q.kinds)
+        where.append(f"e.kind IN ({','.join('?' for _ in kinds)})")
+        params.extend(kinds)
+    statuses = sorted(s.value for s in q.statuses)
+    where.append(f"e.status IN ({','.join('?' for _ in statuses)})")
+    params.extend(statuses)
+    if q.note is not None:
+        where.append("e.note = ?")
+        params.append(q.note)
+    if q.note_contains is not None:
+        where.append("instr(lower(coalesce(e.note, '')), lower(?)) > 0")
+        params.append(q.note_contains)
+    for op, period in q.occurred:
+        sql, order = _PERIOD_SQL[op]
+        where.append(sql)
+        params.extend(to_text(period.start if c == "a" else period.end) for c in order)
+    if q.occurred_contains is not None:
+        where.append("instr(e.occurred_at, ?) > 0")
+        params.append(q.occurred_contains)
+    if q.after is not None:
+        where.append("e.occurred_at >= ?")
+        params.append(to_text(q.after))
+    if q.before is not None:
+        where.append("e.occurred_at < ?")
+        params.append(to_text(q.before))
+    if q.records_only:
+        where.append("NOT EXISTS (SELECT 1 FROM entries n WHERE n.record_id = coalesce(e.record_id, e.id) AND n.id > e.id)")
+    return " AND ".join(where), params
+
+
+async def history(tx: Tx, tenant_id: int, q: HistoryQuery, *, offset: int, limit: int) -> list[Entry]:
+    where, params = _where(tenant_id, q)
+    found = await tx.fetchall(
+        f"{_SELECT} WHERE {where} ORDER BY coalesce(e.record_id, e.id), e.id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    return [rows.entry(r) for r in found]
+
+
+async def history_count(tx: Tx, tenant_id: int, q: HistoryQuery) -> int:
+    where, params = _where(tenant_id, q)
+    return await tx.fetchval(f"SELECT count(*) FROM entries e WHERE {where}", params)

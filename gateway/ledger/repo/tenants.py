@@ -1,0 +1,74 @@
+"""SQL for tenants and their credentials."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..clock import from_text, to_text
+from ..models import Credential, Tenant
+from ..store.base import Tx
+from .rows import dumps, loads
+
+
+async def insert(tx: Tx, name: str, config: Mapping[str, Any], now: datetime) -> int:
+    return await tx.fetchval(
+        "INSERT INTO tenants (name, config, created_at) VALUES (?, ?, ?) RETURNING id",
+        (name, dumps(config), to_text(now)),
+    )
+
+
+async def add_credential(tx: Tx, tenant_id: int, credential: Credential) -> bool:
+    taken = await tx.fetchval(
+        "SELECT tenant_id FROM credentials WHERE scheme = ? AND principal = ?",
+        (credential.scheme, credential.principal),
+    )
+    if taken is not None:
+        return False
+    await tx.execute(
+        "INSERT INTO credentials (scheme, principal, tenant_id, secret) VALUES (?, ?, ?, ?)",
+        (credential.scheme, credential.principal, tenant_id, credential.secret),
+    )
+    return True
+
+
+async def load_all(tx: Tx) -> list[Tenant]:
+    rows = await tx.fetchall("SELECT id, name, config, created_at FROM tenants ORDER BY id")
+    creds = await tx.fetchall("SELECT tenant_id, scheme, principal, secret FROM credentials ORDER BY scheme")
+    by_tenant: dict[int, list[Credential]] = {}
+    for c in creds:
+        by_tenant.setdefault(c["tenant_id"], []).append(Credential(c["scheme"], c["principal"], c["secret"]))
+    return [
+        Tenant(
+            id=r["id"],
+            name=r["name"],
+            config=loads(r["config"]),
+            credentials=tuple(by_tenant.get(r["id"], ())),
+            created_at=from_text(r["created_at"]),
+        )
+        for r in rows
+    ]
+
+
+async def set_config(tx: Tx, tenant_id: int, config: Mapping[str, Any]) -> None:
+    await tx.execute("UPDATE tenants SET config = ? WHERE id = ?", (dumps(config), tenant_id))
+
+
+async def delete(tx: Tx, tenant_ids: Sequence[int]) -> None:
+    """Remove tenants and everything they own. Children first, so engines without cascades agree."""
+    for tenant_id in tenant_ids:
+        for table in ("outbox", "idempotency"):
+            await tx.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (tenant_id,))
+        await tx.execute(
+            "DELETE FROM resolutions WHERE entry_id IN (SELECT id FROM entries WHERE tenant_id = ?)", (tenant_id,)
+        )
+        await tx.execute("UPDATE entries SET reverses_id = NULL WHERE tenant_id = ?", (tenant_id,))
+        await tx.execute("UPDATE entries SET record_id = NULL WHERE tenant_id = ?", (tenant_id,))
+        await tx.execute("DELETE FROM entries WHERE tenant_id = ?", (tenant_id,))
+        await tx.execute("DELETE FROM orders WHERE tenant_id = ?", (tenant_id,))
+        await tx.execute(
+            "DELETE FROM accounts WHERE member_id IN (SELECT id FROM members WHERE tenant_id = ?)", (tenant_id,)
+        )
+        for table in ("cards", "members", "programmes", "credentials"):
+            await tx.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (tenant_id,))
+        await tx.execute("DELETE FROM tenants WHERE id = ?", (tenant_id,))

@@ -1,0 +1,47 @@
+"""The store protocol the ledger runs on: one transaction per unit of work, writes serialised, reads
+never waiting behind writes. Backends implement it; the ledger never sees a connection."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+R = TypeVar("R")
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str | int) -> Any: ...
+
+
+class Tx(Protocol):
+    """A transaction. SQL uses `?` placeholders; backends translate them."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+
+
+Work = Callable[[Tx], Awaitable[R]]
+
+
+class Store(Protocol):
+    kind: str
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def write(self, work: Work[R]) -> R:
+        """Run `work` in a write transaction; return once it is durably committed."""
+        ...
+
+    async def read(self, work: Work[R]) -> R:
+        """Run `work` in a read transaction over committed data."""
+        ...
+
+
+class StoreOpenError(Exception):
+    """The store could not be opened; the message names the cause in one line."""

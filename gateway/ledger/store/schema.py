@@ -1,0 +1,140 @@
+"""Schema migrations, numbered; each store applies the ones it has not seen yet, at open, in one
+transaction. SQL kept portable where the engines allow."""
+from __future__ import annotations
+
+SQLITE_MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+CREATE TABLE tenants (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE credentials (
+    scheme TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    secret TEXT,
+    PRIMARY KEY (scheme, principal)
+);
+CREATE INDEX credentials_tenant ON credentials(tenant_id);
+CREATE TABLE programmes (
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    spend_ratio INTEGER,
+    earn_unit INTEGER,
+    discount TEXT NOT NULL DEFAULT '0',
+    data TEXT NOT NULL DEFAULT '{}',
+    status TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, number)
+);
+CREATE TABLE members (
+    id INTEGER PRIMARY KEY,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    customer_no INTEGER NOT NULL,
+    member_no INTEGER NOT NULL,
+    email TEXT,
+    user_ref TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    programme_no INTEGER,
+    profile TEXT NOT NULL DEFAULT '{}',
+    deleted INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (tenant_id, customer_no),
+    UNIQUE (tenant_id, member_no),
+    UNIQUE (tenant_id, user_ref)
+);
+CREATE UNIQUE INDEX members_email ON members(tenant_id, lower(email)) WHERE email IS NOT NULL;
+CREATE INDEX members_updated ON members(tenant_id, updated_at);
+CREATE TABLE cards (
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    card_ref TEXT NOT NULL,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    PRIMARY KEY (tenant_id, card_ref)
+);
+CREATE INDEX cards_member ON cards(member_id);
+CREATE TABLE accounts (
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    asset TEXT NOT NULL,
+    posted INTEGER NOT NULL DEFAULT 0 CHECK (posted >= 0),
+    pending INTEGER NOT NULL DEFAULT 0 CHECK (pending >= 0),
+    updated_at TEXT,
+    PRIMARY KEY (member_id, asset)
+);
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    reference TEXT,
+    member_id INTEGER REFERENCES members(id) ON DELETE CASCADE,
+    value INTEGER NOT NULL,
+    earned INTEGER NOT NULL DEFAULT 0,
+    voided INTEGER NOT NULL DEFAULT 0,
+    void_reason TEXT,
+    data TEXT NOT NULL DEFAULT '{}',
+    occurred_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    voided_at TEXT,
+    UNIQUE (tenant_id, number)
+);
+CREATE UNIQUE INDEX orders_reference ON orders(tenant_id, reference) WHERE reference IS NOT NULL;
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    asset TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    record_id INTEGER,
+    record_amount INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reference TEXT,
+    note TEXT,
+    origin TEXT,
+    value INTEGER,
+    order_id INTEGER REFERENCES orders(id) ON DELETE CASCADE,
+    reverses_id INTEGER UNIQUE REFERENCES entries(id) ON DELETE CASCADE,
+    public_ref TEXT,
+    occurred_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX entries_member ON entries(tenant_id, member_id, id);
+CREATE INDEX entries_tenant ON entries(tenant_id, id);
+CREATE INDEX entries_record ON entries(record_id, id) WHERE record_id IS NOT NULL;
+CREATE INDEX entries_reference ON entries(tenant_id, reference);
+CREATE UNIQUE INDEX entries_public_ref ON entries(tenant_id, public_ref) WHERE public_ref IS NOT NULL;
+CREATE TABLE resolutions (
+    entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+    outcome TEXT NOT NULL,
+    resolved_at TEXT NOT NULL
+);
+CREATE TABLE idempotency (
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL,
+    response BLOB,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, scope, key)
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    topic TEXT NOT NULL,
+    entry_id INTEGER REFERENCES entries(id) ON DELETE CASCADE,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX outbox_entry ON outbox(entry_id);
+CREATE INDEX outbox_tenant ON outbox(tenant_id, id);
+""",
+    ),
+]

@@ -1,0 +1,174 @@
+"""Scenarios: JSON or TOML files that declare tenants (with their credentials for every dialect),
+customer types, members and opening balances. Validated whole before anything is written; errors
+name the file and the field."""
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .ledger import Asset, Credential, Kind, Ledger, LedgerError, parse_amount
+
+SHIPPED = {"demo": "demo.json"}
+
+
+class ScenarioError(Exception):
+    """A scenario could not be read or applied; the message names the file and the field."""
+
+
+def _data_file(name: str) -> Path:
+    """Files shipped inside the package (gateway/data), so an installed wheel finds them too."""
+    return Path(__file__).resolve().parent / "data" / name
+
+
+def resolve_scenario(value: str | None) -> Path | None:
+    """`demo` names the shipped demo (found in an installed wheel too), `none` or empty means none."""
+    if not value or value.lower() == "none":
+        return None
+    if value in SHIPPED:
+        return _data_file(SHIPPED[value])
+    return Path(value)
+
+
+def read_scenario(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"scenario {path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"scenario {path}: not UTF-8 text") from None
+    if path.suffix.lower() == ".toml":
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"scenario {path}: not valid TOML ({exc})") from None
+    else:
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"scenario {path}: not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
+    _validate(path, _plain(data))
+    return data
+
+
+def _plain(data: Any) -> Any:
+    """Decimals as strings so the JSON Schema sees what the file said."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    if isinstance(data, Decimal):
+        return str(data)
+    return data
+
+
+def _field(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _validate(path: Path, data: Any) -> None:
+    schema = json.loads(_data_file("scenario.schema.json").read_text(encoding="utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is not None:
+        raise ScenarioError(f"scenario {path}: field {_field(error.absolute_path)}: {error.message}")
+    names: set[str] = set()
+    for t, tenant in enumerate(data["tenants"]):
+        if tenant["name"] in names:
+            raise ScenarioError(f"scenario {path}: field tenants[{t}].name: tenant {tenant['name']!r} appears twice")
+        names.add(tenant["name"])
+        types = {ct["id"] for ct in tenant.get("customer_types", [])}
+        seen: dict[str, set[Any]] = {"customer_id": set(), "mbr_id": set(), "email": set(), "user_id": set()}
+        for m, member in enumerate(tenant.get("members", [])):
+            where = f"tenants[{t}].members[{m}]"
+            if "customer_type_id" in member and member["customer_type_id"] not in types:
+                raise ScenarioError(
+                    f"scenario {path}: field {where}.customer_type_id: no customer type {member['customer_type_id']}"
+                )
+            for key, values in seen.items():
+                value = member.get(key)
+                if isinstance(value, str):
+                    value = value.lower()
+                if value is not None and value in values:
+                    raise ScenarioError(f"scenario {path}: field {where}.{key}: {member[key]!r} appears twice")
+                values.add(value)
+            for asset, amount in member.get("balances", {}).items():
+                try:
+                    parse_amount(str(amount), allow_zero=True)
+                except LedgerError as exc:
+                    raise ScenarioError(f"scenario {path}: field {where}.balances.{asset}: {exc.message}") from None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+async def load_scenario(ledger: Ledger, path: Path) -> list[str]:
+    """Validate the whole file, then create its tenants. Returns the tenant names created."""
+    data = read_scenario(path)
+    existing = {t.name for t in await ledger.tenants()}
+    for t, tenant in enumerate(data["tenants"]):
+        if tenant["name"] in existing:
+            raise ScenarioError(f"scenario {path}: field tenants[{t}].name: tenant {tenant['name']!r} exists already")
+    created = []
+    for t, spec in enumerate(data["tenants"]):
+        try:
+            await apply_tenant(ledger, spec)
+        except LedgerError as exc:
+            raise ScenarioError(f"scenario {path}: tenants[{t}] ({spec['name']}): {exc.message}") from None
+        created.append(spec["name"])
+    return created
+
+
+def tenant_parts(spec: dict[str, Any]) -> tuple[list[Credential], dict[str, Any]]:
+    """The credentials and configuration sections a scenario's tenant declares."""
+    credentials, config = [], {}
+    if "imonggo" in spec:
+        credentials.append(Credential("imonggo", spec["imonggo"]["api_token"]))
+        config["imonggo"] = {"account": spec["imonggo"].get("account", spec["name"])}
+    if "memberpoints" in spec:
+        mp = spec["memberpoints"]
+        credentials.append(Credential("memberpoints", mp["api_id"], mp["api_key"]))
+        config["memberpoints"] = {"cid": mp["cid"]}
+    if "pomelo" in spec:
+        pomelo = dict(spec["pomelo"])
+        credentials.append(Credential("pomelo", pomelo.pop("client_id"), pomelo.pop("client_secret")))
+        config["pomelo"] = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in pomelo.items()}
+    return credentials, config
+
+
+async def apply_tenant(ledger: Ledger, spec: dict[str, Any]) -> None:
+    credentials, config = tenant_parts(spec)
+    tenant = await ledger.create_tenant(name=spec["name"], credentials=credentials, config=config)
+    for ct in spec.get("customer_types", []):
+        await ledger.upsert_programme(
+            tenant=tenant, number=ct["id"], name=ct["name"],
+            spend_ratio=_decimal(ct.get("point_to_amount_ratio")), earn_unit=_decimal(ct.get("amount_per_point")),
+            discount=Decimal(str(ct.get("discount_percent", "0"))) / 100,
+            created_at=_time(ct.get("created_at")), updated_at=_time(ct.get("updated_at")),
+        )
+    for m in spec.get("members", []):
+        member = await ledger.create_member(
+            tenant=tenant, name=m.get("name", ""), email=m.get("email"), customer_no=m.get("customer_id"),
+            member_no=m.get("mbr_id"), user_ref=m.get("user_id"), card_refs=m.get("card_ids", []),
+            programme_no=m.get("customer_type_id"), profile=m.get("profile", {}),
+            created_at=_time(m.get("created_at")), updated_at=_time(m.get("updated_at")),
+        )
+        for asset, amount in m.get("balances", {}).items():
+            value = parse_amount(str(amount), allow_zero=True)
+            if value > 0:
+                await ledger.credit(
+                    tenant=tenant, member=member, amount=value, asset=Asset(asset), kind=Kind.OPENING,
+                    note="Opening balance", origin="scenario", occurred_at=_time(m.get("created_at")),
+                )

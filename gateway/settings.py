@@ -1,0 +1,173 @@
+"""Every setting in one table (name, default, help), read from defaults, an optional TOML file, then
+LOYALTY_GATEWAY_* environment variables, then command-line flags: later sources win."""
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "LOYALTY_GATEWAY_"
+
+
+class SettingsError(Exception):
+    """A setting could not be read; the message names the setting and where it came from."""
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError("expected a port number from 0 to 65535")
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return text.lower()
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", "Address the server listens on."),
+    Setting("port", 8080, "Port the server listens on (0 picks a free one).", _port),
+    Setting(
+        "database",
+        "sqlite:///loyalty-gateway.db",
+        "Store URL: sqlite:///relative.db or sqlite:////absolute.db (the file is created if missing).",
+    ),
+    Setting(
+        "scenario",
+        "demo",
+        "Scenario loaded when the database has no tenant yet: `demo` (shipped), a JSON/TOML path, or `none`.",
+    ),
+    Setting(
+        "sqlite_synchronous",
+        "full",
+        "SQLite synchronous mode: `full` keeps every acknowledged write through power loss; `normal` is faster.",
+        _choice("full", "normal", "extra"),
+    ),
+    Setting("sqlite_busy_timeout_ms", 5000, "How long a write waits for another process's lock.", _positive_int),
+    Setting("group_commit_max", 64, "Most writes that share one commit (one fsync).", _positive_int),
+    Setting("max_body_bytes", 1_048_576, "Largest request body accepted; larger ones get 413.", _positive_int),
+    Setting(
+        "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int
+    ),
+    Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
+    Setting("access_log", True, "Log one line per request.", _boolean),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    """Resolved settings; attribute access by setting name."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def replace(self, **changes: Any) -> Settings:
+        unknown = set(changes) - set(BY_NAME)
+        if unknown:
+            raise SettingsError(f"unknown setting {sorted(unknown)[0]!r}")
+        return Settings({**self._values, **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        return cls({s.name: s.default for s in SETTINGS})
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        flags: Mapping[str, str | None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        config_file: str | None = None,
+    ) -> Settings:
+        values = {s.name: s.default for s in SETTINGS}
+        env = dict(environ or {})
+        path = config_file or env.get(ENV_PREFIX + "CONFIG")
+        if path:
+            for name, raw in from_toml(path).items():
+                values[name] = _convert(BY_NAME[name], raw, f"config file {path}")
+        for setting in SETTINGS:
+            if setting.env in env:
+                values[setting.name] = _convert(setting, env[setting.env], f"environment variable {setting.env}")
+        for name, raw in (flags or {}).items():
+            if raw is not None:
+                values[name] = _convert(BY_NAME[name], raw, f"flag {BY_NAME[name].flag}")
+        return cls(values)
+
+
+def _convert(setting: Setting, raw: Any, source: str) -> Any:
+    if isinstance(raw, bool) and setting.parse is _boolean:
+        return raw
+    if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _port):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise SettingsError(f"{source}: {setting.name} must be text, not {type(raw).__name__}")
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{source}: invalid {setting.name} {raw!r}: {exc}") from None
+
+
+def from_toml(path: str) -> dict[str, Any]:
+    """Settings from a TOML file: keys at the top level or under [gateway]."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"config file {path}: cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path}: not valid TOML ({exc})") from None
+    section = data.get("gateway", data)
+    if not isinstance(section, dict):
+        raise SettingsError(f"config file {path}: [gateway] must be a table")
+    unknown = sorted(k for k in section if k not in BY_NAME and k != "gateway")
+    if unknown:
+        raise SettingsError(f"config file {path}: unknown setting {unknown[0]!r}")
+    return {k: v for k, v in section.items() if k in BY_NAME}

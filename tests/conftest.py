@@ -1,0 +1,50 @@
+"""Shared fixtures: a fresh ledger on a temporary SQLite file, audited after every test that used it."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.ledger import Asset, Credential, Ledger, Member, Tenant, open_store
+from gateway.ledger.clock import Clock, IdGenerator
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
+    clock = Clock()
+    book = Ledger(open_store(f"sqlite:///{tmp_path / 'ledger.db'}"), clock=clock, ids=IdGenerator(clock, seed=7))
+    await book.start()
+    try:
+        yield book
+        report = await book.audit()
+        assert report.ok, report.violations
+    finally:
+        await book.close()
+
+
+@pytest.fixture
+async def tenant(ledger: Ledger) -> Tenant:
+    return await ledger.create_tenant(
+        name="t1",
+        credentials=[Credential("imonggo", "token-1"), Credential("memberpoints", "api-1", "key-1")],
+        config={"memberpoints": {"cid": 42}},
+    )
+
+
+@pytest.fixture
+async def gold(ledger: Ledger, tenant: Tenant) -> int:
+    await ledger.upsert_programme(
+        tenant=tenant, number=8, name="Gold", spend_ratio=Decimal("200"), earn_unit=Decimal("10")
+    )
+    return 8
+
+
+@pytest.fixture
+async def member(ledger: Ledger, tenant: Tenant, gold: int) -> Member:
+    created = await ledger.create_member(
+        tenant=tenant, name="Juan Cruz", customer_no=1534, programme_no=gold, card_refs=["crd-1"]
+    )
+    await ledger.credit(tenant=tenant, member=created, amount=Decimal("100.00"), asset=Asset.POINTS)
+    return created
