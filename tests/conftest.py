@@ -1,27 +1,12 @@
-"""Shared fixtures: a fresh ledger on a temporary SQLite file, audited after every test that used it."""
+"""Fixtures for tests/: the shared ones from tests/support.py plus a small seeded tenant."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from gateway.ledger import Asset, Credential, Ledger, Member, Tenant, open_store
-from gateway.ledger.clock import Clock, IdGenerator
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
-    clock = Clock()
-    book = Ledger(open_store(f"sqlite:///{tmp_path / 'ledger.db'}"), clock=clock, ids=IdGenerator(clock, seed=7))
-    await book.start()
-    try:
-        yield book
-        report = await book.audit()
-        assert report.ok, report.violations
-    finally:
-        await book.close()
+from gateway.ledger import Asset, Credential, Ledger, Member, Tenant
+from tests.support import app_client, ledger, store_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
