@@ -1,0 +1,138 @@
+"""The SQLite store keeps its promises: WAL with synchronous=FULL, migrations at open, one writer whose
+queued writes share commits, a refused write that undoes only itself, and reads that never wait."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.ledger import StoreOpenError, StoreUnavailable, open_store
+from gateway.ledger.store.schema import SQLITE_MIGRATIONS
+from gateway.ledger.store.sqlite import SQLiteStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    opened = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def test_durability_pragmas(store: SQLiteStore) -> None:
+    assert store.pragmas() == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 5000, "foreign_keys": 1}
+
+
+async def test_migrations_run_once_and_record_their_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    for _ in range(2):
+        s = open_store(url)
+        await s.open()
+        versions = await s.read(lambda tx: tx.fetchall("SELECT version FROM schema_version"))
+        await s.close()
+        assert [v[0] for v in versions] == [v for v, _ in SQLITE_MIGRATIONS]
+
+
+async def test_a_database_from_a_newer_gateway_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    s = open_store(f"sqlite:///{path}")
+    await s.open()
+    await s.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (999)")
+    with pytest.raises(StoreOpenError, match="schema version 999"):
+        await open_store(f"sqlite:///{path}").open()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///no/such/dir/x.db", "does not exist"),
+        ("sqlite://x.db", "must look like"),
+        ("mysql://h/db", "not supported"),
+        ("x.db", "no scheme"),
+    ],
+)
+async def test_bad_urls_name_the_problem(url: str, message: str) -> None:
+    with pytest.raises(StoreOpenError, match=message):
+        await open_store(url).open()
+
+
+async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreOpenError, match="not a database"):
+        await open_store(f"sqlite:///{junk}").open()
+
+
+async def test_queued_writes_share_commits(store: SQLiteStore) -> None:
+    await store.write(lambda tx: tx.execute("CREATE TABLE t (n INTEGER)"))
+    before = store.commits
+    await asyncio.gather(*(store.write(lambda tx, n=n: tx.execute("INSERT INTO t VALUES (?)", (n,))) for n in range(200)))
+    assert await store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 200
+    assert store.commits - before < 200 / 4  # at least four writes per fsync on average
+
+
+async def test_a_failing_write_undoes_only_itself(store: SQLiteStore) -> None:
+    await store.write(lambda tx: tx.execute("CREATE TABLE t (n INTEGER CHECK (n >= 0))"))
+
+    async def bad(tx):  # type: ignore[no-untyped-def]
+        await tx.execute("INSERT INTO t VALUES (5)")
+        await tx.execute("INSERT INTO t VALUES (-1)")
+
+    results = await asyncio.gather(
+        store.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)")),
+        store.write(bad),
+        store.write(lambda tx: tx.execute("INSERT INTO t VALUES (2)")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert [tuple(r) for r in await store.read(lambda tx: tx.fetchall("SELECT n FROM t ORDER BY n"))] == [(1,), (2,)]
+
+
+async def test_reads_do_not_wait_behind_an_open_write(store: SQLiteStore) -> None:
+    await store.write(lambda tx: tx.execute("CREATE TABLE t (n INTEGER)"))
+    await store.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)"))
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(tx):  # type: ignore[no-untyped-def]
+        await tx.execute("INSERT INTO t VALUES (2)")
+        inside.set()
+        await release.wait()
+
+    writing = asyncio.create_task(store.write(slow))
+    await inside.wait()
+    # The write transaction is open and holds the lock; a read sees committed data at once.
+    seen = await asyncio.wait_for(store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")), timeout=2)
+    assert seen == 1
+    release.set()
+    await writing
+    assert await store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 2
+
+
+async def test_a_second_process_holding_the_lock_makes_writes_unavailable_not_wrong(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    s = open_store(f"sqlite:///{path}", busy_timeout_ms=100)
+    await s.open()
+    await s.write(lambda tx: tx.execute("CREATE TABLE t (n INTEGER)"))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="locked"):
+            await s.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await s.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)"))
+    assert await s.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 1
+    await s.close()
+
+
+async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
+    s = open_store(f"sqlite:///{tmp_path / 'c.db'}")
+    await s.open()
+    await s.close()
+    with pytest.raises(StoreUnavailable):
+        await s.write(lambda tx: tx.execute("SELECT 1"))
