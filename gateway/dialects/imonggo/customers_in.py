@@ -33,13 +33,13 @@ class CustomerCommand:
     profile: dict[str, Any] = field(default_factory=dict)
 
     def changes(self, current: Member) -> dict[str, Any]:
-        """The update_member changes; a new first or last name renames the customer unless a name came."""
+        """The update_member changes. The name follows first and last name whenever they are not both
+        blank (the vendor's name is "first+last"); only then does a name sent on its own count."""
         out: dict[str, Any] = {}
-        name = self.name
-        if name is None and ("first_name" in self.profile or "last_name" in self.profile):
+        if self.name is not None or "first_name" in self.profile or "last_name" in self.profile:
             merged = {**current.profile, **self.profile}
-            name = _full_name(merged.get("first_name"), merged.get("last_name"))
-        if name is not None:
+            full = _full_name(merged.get("first_name"), merged.get("last_name"))
+            name = full or (self.name if self.name is not None else current.name)
             out["name"] = _required_name(name)
         if self.has_email:
             out["email"] = self.email
@@ -50,9 +50,8 @@ class CustomerCommand:
         return out
 
     def new_name(self) -> str:
-        if self.name is not None:
-            return _required_name(self.name)
-        return _required_name(_full_name(self.profile.get("first_name"), self.profile.get("last_name")))
+        full = _full_name(self.profile.get("first_name"), self.profile.get("last_name"))
+        return _required_name(full or self.name or "")
 
 
 def _full_name(first: Any, last: Any) -> str:
