@@ -194,9 +194,10 @@ async def test_a_refused_invoice_records_and_earns_nothing(
 
 async def test_voiding_twice_is_refused(app_client: ClientFactory) -> None:
     client = await app_client("demo")
-    await client.post("/api/invoices.xml", headers=basic(), data=INVOICE.format(ref="V", lines=LINE).encode())
-    assert (await client.delete("/api/invoices/1.xml?reason=Returned", headers=basic())).status == 200
-    await assert_error(await client.delete("/api/invoices/1.json", headers=basic()), 422, "Invoice is already voided")
+    made = await client.post("/api/invoices.json", headers=basic(), data=INVOICE.format(ref="V", lines=LINE).encode())
+    number = (await made.json())["id"]
+    assert (await client.delete(f"/api/invoices/{number}.xml?reason=Returned", headers=basic())).status == 200
+    await assert_error(await client.delete(f"/api/invoices/{number}.json", headers=basic()), 422, "Invoice is already voided")
     assert await points(client) == "30511.0"
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from contract_tests.imonggo.shapes import basic
 from gateway.keys import LEDGER
-from gateway.ledger import ORDER_KINDS, HistoryQuery, Kind
+from gateway.ledger import ORDER_KINDS, By, HistoryQuery, Identity, Kind
 from tests.support import ClientFactory
 
 
@@ -88,7 +88,7 @@ async def test_earnings_and_spends_are_order_movements_for_the_other_dialects(ap
     await client.post("/api/rewards.xml?q=spend&customer_id=1534&amount=10&reference=X-1", headers=basic())
     ledger = client.app[LEDGER]
     tenant = await ledger.tenant("demo")
-    juan = await ledger.find_member(tenant=tenant, member=1)
+    juan = await ledger.find_member(tenant=tenant, member=By(Identity.CUSTOMER_NO, 1534))
     history = await ledger.history(tenant=tenant, query=HistoryQuery(member_id=juan.id, kinds=ORDER_KINDS))
     rows = sorted((e.kind, e.amount, e.value, e.reference) for e in history.items)
     assert rows == [

@@ -35,6 +35,13 @@ class Typed:
     type: str
 
 
+@dataclass(frozen=True)
+class Percent:
+    """A discount fraction shown as Rails shows a percentage: 0 -> `0.0%`, 0.1 -> `10.0%`."""
+
+    fraction: Decimal
+
+
 def default_code(customer_no: int) -> str:
     """The code a customer gets when none was given: 16 digits, like the vendor's `0098420130000033`."""
     return f"{customer_no:016d}"
@@ -79,13 +86,6 @@ def customer(member: Member, points: Decimal, programme: Programme | None) -> Re
         ("utc_created_at", member.created_at),
         ("utc_updated_at", member.updated_at),
     ]
-
-
-@dataclass(frozen=True)
-class Percent:
-    """A discount fraction shown as Rails shows a percentage: 0 -> `0.0%`, 0.1 -> `10.0%`."""
-
-    fraction: Decimal
 
 
 def customer_type(programme: Programme) -> Record:
