@@ -51,6 +51,8 @@ async def test_an_invoice_for_an_unknown_or_non_earning_customer_earns_nothing(a
     client = await app_client("demo")
     unknown = await (await client.post("/api/invoices.json", headers=basic(), data=invoice("A", 999))).json()
     assert (unknown["customer_id"], unknown["customer_name"]) == (None, "")
+    huge = await (await client.post("/api/invoices.json", headers=basic(), data=invoice("H", "9" * 30))).json()
+    assert huge["customer_id"] is None
     plain = await (await client.post("/api/invoices.json", headers=basic(), data=invoice("B", 442531))).json()
     assert (plain["customer_id"], plain["customer_name"]) == (442531, "Johnson")
     assert await points(client, 442531) == "120.0"

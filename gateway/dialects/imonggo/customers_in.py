@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from ...ledger import InvalidArgument, Member
+from . import params
 
 # Customer Fields: the longest text each keeps.
 WIDTHS = {
@@ -108,6 +109,6 @@ def parse(fields: Mapping[str, Any]) -> CustomerCommand:
 def _programme(text: str | None) -> int | None:
     if text is None or not text.strip():
         return None
-    if not text.strip().isdigit():
+    if not params.digits(text.strip()) or int(text.strip()) > 2**63 - 1:
         raise InvalidArgument("Customer type is invalid")
     return int(text.strip())

@@ -14,6 +14,8 @@ from . import params
 
 CENT = Decimal("0.01")
 LIMIT = Decimal(10) ** 12
+PLACES = 4  # quantities may be fractional (kilograms); money is rounded to cents after computing
+MAX_ID = 2**63 - 1
 TRUE = ("1", "true", "t", "yes")
 
 
@@ -46,6 +48,8 @@ def _number(fields: Mapping[str, Any], key: str, default: Decimal | None = None)
         raise InvalidArgument(f"{_label(key)} is not a number") from None
     if not value.is_finite() or abs(value) >= LIMIT:
         raise InvalidArgument(f"{_label(key)} is not a number")
+    if value.normalize().as_tuple().exponent < -PLACES:  # type: ignore[operator]
+        raise InvalidArgument(f"{_label(key)} has more than {PLACES} decimal places")
     if value < 0:
         raise InvalidArgument(f"{_label(key)} must not be negative")
     return value
@@ -90,12 +94,14 @@ def _line(fields: Mapping[str, Any], number: int) -> dict[str, Any]:
     discount = _text(fields, "discount_text")
     subtotal = _number(fields, "subtotal")
     if subtotal is not None:
+        if subtotal / quantity >= LIMIT:
+            raise InvalidArgument("Subtotal is too large for the quantity")
         price = _money(subtotal / quantity)
     else:
         price = _discounted(retail or Decimal(0), discount)
         subtotal = _money(price * quantity)
     return {
-        "product_id": int(product) if product.isdigit() else product, "line_no": number,
+        "product_id": int(product) if params.digits(product) else product, "line_no": number,
         "retail_price": str(retail if retail is not None else price), "discount_text": discount,
         "price": str(price), "quantity": str(quantity), "subtotal": str(_money(subtotal)),
         "remark": _text(fields, "remark"),
@@ -124,21 +130,26 @@ def parse(fields: Mapping[str, Any]) -> InvoiceCommand:
         rate = _number(x, "rate", Decimal(0))
         assert rate is not None
         amount = _number(x, "amount")
+        if amount is None:  # the rate is a fraction; an inclusive price already holds its tax
+            amount = gross * rate / (1 + rate) if inclusive else gross * rate
         taxes.append({"tax_rate_id": _text(x, "tax_rate_id") or None, "name": _text(x, "name"), "rate": str(rate),
-                      "amount": str(_money(amount if amount is not None else gross * rate))})
+                      "amount": str(_money(amount))})
     tax = sum((Decimal(t["amount"]) for t in taxes), Decimal("0.00"))
     amount, with_tax = (gross - tax, gross) if inclusive else (gross, gross + tax)
     payments = []
     for x in _items(fields, "payments", "payment"):
         kind = _text(x, "payment_type_id") or "1"
-        if not kind.isdigit():
+        if not params.digits(kind):
             raise InvalidArgument("Payment type is invalid")
         paid = _money(_number(x, "amount", with_tax) or Decimal(0))
-        payments.append({"payment_type_id": int(kind), "amount": str(paid), "tender": str(_money(_number(x, "tender", paid) or paid))})
+        tender = _money(_number(x, "tender", paid) or paid)
+        payments.append({"payment_type_id": int(kind), "amount": str(paid), "tender": str(tender)})
     customer = _text(fields, "customer_id")
     date = _text(fields, "invoice_date")
     data = {
-        "customer_id": int(customer) if customer.isdigit() else None, "customer_name": _text(fields, "customer_name"),
+        # An id that cannot name a customer is an unknown customer: the invoice stands without one.
+        "customer_id": int(customer) if params.digits(customer) and int(customer) <= MAX_ID else None,
+        "customer_name": _text(fields, "customer_name"),
         "remark": _text(fields, "remark"), "tax_inclusive": inclusive, "amount": str(_money(amount)),
         "tax": str(tax), "quantity": str(sum((Decimal(x["quantity"]) for x in lines), Decimal(0))),
         "lines": lines, "payments": payments, "tax_rates": taxes,

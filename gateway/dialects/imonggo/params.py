@@ -23,11 +23,16 @@ class Listing:
     count: bool
 
 
+def digits(text: str) -> bool:
+    """Plain ASCII digits only: str.isdigit() also accepts `²` and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _whole(request: web.Request, name: str, default: int, label: str) -> int:
     text = request.query.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= 1_000_000_000:
+    if not digits(text) or not 1 <= int(text) <= 1_000_000_000:
         raise InvalidArgument(f"{label} must be a whole number from 1 to 1000000000")
     return int(text)
 

@@ -9,10 +9,11 @@ from aiohttp import web
 
 from ...keys import LEDGER
 from ...ledger import By, Identity, InvalidArgument, UnknownMember, parse_amount
-from . import views, wire
+from . import params, views, wire
 from .auth import tenant_of
 
 ORIGIN = "imonggo"
+MAX_ID = 2**63 - 1  # larger ids name nobody (and do not fit the store's integers)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def parse_spend(request: web.Request) -> Spend:
     customer = query.get("customer_id", "").strip()
     if not customer:
         raise InvalidArgument("Customer can't be blank")
-    if not customer.isdigit():
+    if not params.digits(customer) or int(customer) > MAX_ID:
         raise UnknownMember(f"no customer {customer}")
     text = query.get("amount", "").strip()
     if not text:
