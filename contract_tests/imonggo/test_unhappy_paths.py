@@ -67,6 +67,8 @@ async def test_any_password_is_accepted(app_client: ClientFactory) -> None:
         ("q=earn&customer_id=1534&amount=10", 422, "Invalid query: q must be spend, not 'earn'"),
         ("customer_id=1534&amount=10", 422, "Invalid query: q must be spend, not ''"),
         ("q=spend&customer_id=442531&amount=1", 422, "Customer has no points membership"),
+        ("q=spend&customer_id=1534&amount=1&reference=a%00b", 422, "Reference holds characters XML cannot carry"),
+        ("q=sp%01end&customer_id=1534&amount=1", 422, "Invalid query: q must be spend, not 'sp\\x01end'"),
     ],
 )
 async def test_a_refused_spend_applies_nothing(app_client: ClientFactory, query: str, status: int, message: str) -> None:
@@ -104,6 +106,8 @@ async def test_spending_down_to_the_last_point_then_refusing(app_client: ClientF
         ("GET", "/api/customers.xml?per_page=5000", 422, "Per page must be at most 1000"),
         ("GET", "/api/customers.xml?after=yesterday", 422, "After is not a valid time"),
         ("GET", "/api/invoices.xml?before=13/07/2013", 422, "Before is not a valid time"),
+        ("GET", "/api/invoices.xml?q=%00", 422, "Invalid query: q=\ufffd is not supported here"),
+        ("DELETE", "/api/invoices/1.xml?reason=" + "x" * 256, 422, "Reason is too long (maximum is 255 characters)"),
         ("GET", "/api/customers.xml?q=last_updated_at", 422, "Invalid query: q=last_updated_at is not supported here"),
         ("GET", "/api/customer_types.xml?q=count", 422, "Invalid query: q=count is not supported here"),
         ("PATCH", "/api/customers/1534.xml", 405, "Method Not Allowed"),
@@ -132,6 +136,9 @@ async def test_reads_and_routes_that_fail(
         ("<customer><name>A</name>", 400, None),
         ("{\"customer\": [1]}", 400, "JSON body's \"customer\" must be an object"),
         ("{\"customer\": ", 400, None),
+        ('{"customer": {"name": "A\\u0000"}}', 400,
+         "JSON body holds characters XML cannot carry (control characters or lone surrogates)"),
+        ('{"name": "\\ud800"}', 400, "JSON body holds characters XML cannot carry (control characters or lone surrogates)"),
         ("name=A", 400, "Body must be an XML or JSON customer document"),
     ],
 )

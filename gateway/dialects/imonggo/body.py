@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ..common import BodyError
 from . import xml_in
+from .scalars import NOT_XML
 
 
 def _text(value: Any) -> Any:
@@ -18,7 +19,11 @@ def _text(value: Any) -> Any:
         return {str(k): _text(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_text(v) for v in value]
-    if value is None or isinstance(value, str):
+    if isinstance(value, str):
+        if NOT_XML.search(value):
+            raise BodyError("JSON body holds characters XML cannot carry (control characters or lone surrogates)")
+        return value
+    if value is None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"

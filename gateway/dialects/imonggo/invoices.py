@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...keys import LEDGER
-from ...ledger import By, Identity, InvalidArgument
+from ...ledger import By, Identity
 from . import invoice_in, params, present, views, wire
 from .auth import tenant_of
 from .body import read_fields
@@ -20,7 +20,7 @@ async def index(request: web.Request) -> web.Response:
     if q.count:
         return wire.one(request, "hash", views.count(await ledger.count_orders(tenant=tenant)))
     page = await ledger.orders(
-        tenant=tenant, offset=q.offset, limit=q.limit, reference=request.query.get("reference") or None,
+        tenant=tenant, offset=q.offset, limit=q.limit, reference=params.text(request, "reference"),
         after=q.after, before=q.before,
     )
     return wire.many(request, "invoices", "invoice", await present.invoices(ledger, tenant, page.items))
@@ -48,8 +48,6 @@ async def create(request: web.Request) -> web.Response:
 async def void(request: web.Request) -> web.Response:
     """DELETE /api/invoices/{id}.xml?reason=...: status V; the points it earned are taken back."""
     ledger, tenant = request.config_dict[LEDGER], tenant_of(request)
-    reason = request.query.get("reason", "").strip()
-    if len(reason) > 255:
-        raise InvalidArgument("Reason is too long (maximum is 255 characters)")
-    result = await ledger.void_order(tenant=tenant, order=params.record_id(request), reason=reason or None)
+    reason = params.text(request, "reason")
+    result = await ledger.void_order(tenant=tenant, order=params.record_id(request), reason=reason)
     return wire.one(request, "invoice", (await present.invoices(ledger, tenant, [result.order]))[0])

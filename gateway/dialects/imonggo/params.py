@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ...ledger import InvalidArgument
+from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
 TRUE = ("1", "true", "t", "yes")
@@ -66,6 +67,16 @@ def listing(request: web.Request, *, per_page: int, counts: bool = True) -> List
         active_only=request.query.get("active_only", "").strip().lower() in TRUE,
         after=_time(request, "after"), before=_time(request, "before"), count=query == "count",
     )
+
+
+def text(request: web.Request, name: str, *, limit: int = 255) -> str | None:
+    """A free-text parameter (reference, reason), stripped; None when absent or blank."""
+    value = request.query.get(name, "").strip()
+    if NOT_XML.search(value):
+        raise InvalidArgument(f"{name.capitalize()} holds characters XML cannot carry")
+    if len(value) > limit:
+        raise InvalidArgument(f"{name.capitalize()} is too long (maximum is {limit} characters)")
+    return value or None
 
 
 def record_id(request: web.Request) -> int:

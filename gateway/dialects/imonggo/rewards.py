@@ -35,7 +35,7 @@ def parse_spend(request: web.Request) -> Spend:
     text = query.get("amount", "").strip()
     if not text:
         raise InvalidArgument("Amount can't be blank")
-    return Spend(int(customer), parse_amount(text, field="Amount"), query.get("reference") or None)
+    return Spend(int(customer), parse_amount(text, field="Amount"), params.text(request, "reference"))
 
 
 async def spend(request: web.Request) -> web.Response:

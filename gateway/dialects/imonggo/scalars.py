@@ -2,10 +2,20 @@
 percentages as `10.0%`. Shared by xml_out and json_out; knows nothing of requests."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
 from .views import Percent
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text lxml can write: characters XML cannot carry become U+FFFD (only ever from a query string
+    echoed in an error; bodies with them are refused)."""
+    return NOT_XML.sub("\ufffd", text)
 
 
 def ruby_decimal(value: Decimal) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml import etree
 
-from .scalars import percent, ruby_decimal, utc_xml
+from .scalars import percent, ruby_decimal, utc_xml, xml_safe
 from .views import Many, Percent, Record, Typed
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -26,7 +26,7 @@ def _text(value: Any) -> str:
         return utc_xml(value)
     if isinstance(value, Percent):
         return percent(value)
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _field(parent: etree._Element, name: str, value: Any) -> None:
@@ -75,5 +75,5 @@ def errors(messages: Sequence[str]) -> bytes:
     """Rails' validation error document: `<errors><error>Message</error></errors>`."""
     element = etree.Element("errors")
     for message in messages:
-        etree.SubElement(element, "error").text = message
+        etree.SubElement(element, "error").text = xml_safe(message)
     return _bytes(element)
