@@ -230,7 +230,7 @@ class MemberOps(LedgerBase):
         )
 
     async def balance(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = False) -> Balance:
-        """A member's accounts. A deleted member has none unless `include_deleted` (its record still shows them)."""
+        """A member's accounts. A deleted member is not found unless `include_deleted` (its record still shows them)."""
 
         async def work(tx: Tx) -> Balance:
             found = await self._member(tx, tenant, member, include_deleted=include_deleted)
