@@ -229,9 +229,11 @@ class MemberOps(LedgerBase):
             )
         )
 
-    async def balance(self, *, tenant: Tenant, member: MemberRef) -> Balance:
+    async def balance(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = False) -> Balance:
+        """A member's accounts. A deleted member is not found unless `include_deleted` (its record still shows them)."""
+
         async def work(tx: Tx) -> Balance:
-            found = await self._member(tx, tenant, member)
+            found = await self._member(tx, tenant, member, include_deleted=include_deleted)
             return Balance(found, await entry_sql.accounts(tx, found.id))
 
         return await self._read(work)

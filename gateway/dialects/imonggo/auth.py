@@ -1,0 +1,54 @@
+"""HTTP Basic auth as Imonggo does it: the tenant's API token is the user name, the password is
+ignored. Anything else gets Rails' 401, on every route under /api, known or not."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from aiohttp import web
+
+from ...keys import LEDGER, REQUEST_TENANT
+from ...ledger import Tenant
+from ..common import Handler, remember
+
+SCHEME = "imonggo"
+DENIED = "HTTP Basic: Access denied."
+
+
+def token_of(header: str | None) -> str | None:
+    """The user name of an `Authorization: Basic ...` header, or None if it is not one."""
+    if not header:
+        return None
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, _password = decoded.partition(":")
+    return user or None
+
+
+def denied() -> web.Response:
+    return web.Response(
+        status=401, text=DENIED, content_type="text/plain", charset="utf-8",
+        headers={"WWW-Authenticate": 'Basic realm="Application"'},
+    )
+
+
+@web.middleware
+async def basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    remember(request, dialect=SCHEME)
+    token = token_of(request.headers.get("Authorization"))
+    tenant = None
+    if token is not None:
+        tenant = await request.config_dict[LEDGER].authenticate(scheme=SCHEME, principal=token)
+    if tenant is None:
+        return denied()
+    remember(request, dialect=SCHEME, tenant=tenant)
+    return await handler(request)
+
+
+def tenant_of(request: web.Request) -> Tenant:
+    return request[REQUEST_TENANT]

@@ -1,0 +1,63 @@
+"""Request bodies of the imonggo dialect as plain fields: XML through xml_in, or JSON wrapped in the
+singular root (`{"customer": {...}}`) or flat. Decided by the body itself, since clients send XML to
+`.json` URLs and the reverse. Values become text, as Rails params are."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from ..common import BodyError
+from . import xml_in
+from .scalars import NOT_XML
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    if isinstance(value, str):
+        if NOT_XML.search(value):
+            raise BodyError("JSON body holds characters XML cannot carry (control characters or lone surrogates)")
+        return value
+    if value is None:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)  # int, Decimal
+
+
+def _json(raw: bytes, root: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_refuse)
+    except (ValueError, RecursionError) as exc:
+        raise BodyError(f"JSON body is not valid: {exc}") from None
+    if not isinstance(data, dict):
+        raise BodyError(f"JSON body must be an object, like {{\"{root}\": {{...}}}}")
+    if set(data) == {root}:
+        data = data[root]
+        if not isinstance(data, dict):
+            raise BodyError(f"JSON body's \"{root}\" must be an object")
+    fields = _text(data)
+    assert isinstance(fields, dict)
+    return fields
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+async def read_fields(request: web.Request, root: str) -> dict[str, Any]:
+    """The fields of the `root` document in the body; an empty body has none."""
+    raw = await request.read()
+    start = raw.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+    if not start:
+        return {}
+    if start == b"<":
+        return xml_in.document(raw, root)
+    if start in (b"{", b"["):
+        return _json(raw, root)
+    raise BodyError(f"body must be an XML or JSON {root} document")

@@ -1,0 +1,71 @@
+"""How the imonggo dialect shows every failure: ledger errors through one table, transport errors and
+unreadable bodies in Rails' `<errors><error>...</error></errors>` (or `{"error": ...}` for .json)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...ledger import (
+    AlreadyResolved,
+    DuplicateIdentity,
+    DuplicateReference,
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidArgument,
+    LedgerError,
+    NotInProgramme,
+    NotReversible,
+    OrderVoided,
+    StoreUnavailable,
+    UnknownEntry,
+    UnknownMember,
+    UnknownOrder,
+    UnknownProgramme,
+    UnknownTenant,
+)
+from ..common import BodyError, ErrorSpec, ErrorTable, Handler
+from . import wire
+
+NOT_FOUND = "Not Found"
+
+# A Rails `find` that misses is a 404 whatever the verb, so an unknown customer type named in a POST is
+# a 404 too. Validation failures are 422 with Rails-style full messages.
+ERRORS: ErrorTable = {
+    InvalidAmount: ErrorSpec(422),
+    InvalidArgument: ErrorSpec(422),
+    UnknownTenant: ErrorSpec(404, NOT_FOUND),
+    UnknownMember: ErrorSpec(404, NOT_FOUND),
+    UnknownProgramme: ErrorSpec(404, NOT_FOUND),
+    UnknownEntry: ErrorSpec(404, NOT_FOUND),
+    UnknownOrder: ErrorSpec(404, NOT_FOUND),
+    NotInProgramme: ErrorSpec(422, "Customer has no points membership"),
+    InsufficientFunds: ErrorSpec(422, "Insufficient points"),
+    AlreadyResolved: ErrorSpec(422),
+    NotReversible: ErrorSpec(422),
+    DuplicateReference: ErrorSpec(422, "Reference has already been taken"),
+    DuplicateIdentity: ErrorSpec(422, "Email has already been taken"),
+    OrderVoided: ErrorSpec(422, "Invoice is already voided"),
+    IdempotencyConflict: ErrorSpec(422),
+    IdempotencyInFlight: ErrorSpec(409),
+    StoreUnavailable: ErrorSpec(503, "Service Unavailable"),
+    LedgerError: ErrorSpec(500, "Internal Server Error"),
+}
+
+
+def _sentence(message: str) -> str:
+    """Rails full messages start with a capital: `amount must be positive` -> `Amount must be positive`."""
+    return message[:1].upper() + message[1:]
+
+
+def render_error(request: web.Request, status: int, message: str, code: str | None) -> web.StreamResponse:
+    return wire.errors(request, status, [_sentence(message)])
+
+
+@web.middleware
+async def body_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A body that is not a readable XML or JSON document (malformed, hostile, wrong root): 400."""
+    try:
+        return await handler(request)
+    except BodyError as exc:
+        return render_error(request, 400, str(exc), None)

@@ -1,0 +1,45 @@
+"""Records to JSON as Imonggo's clients read them: flat objects, bare arrays for lists, decimals as
+Ruby prints them (strings, as Rails 2 wrote BigDecimal), times as `2013/05/25 02:24:31 +0000`."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..common import json_bytes
+from .scalars import percent, ruby_decimal, utc_json
+from .views import Many, Percent, Record, Typed
+
+CONTENT_TYPE = "application/json"
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, Typed):
+        value = value.value
+    if isinstance(value, Decimal):
+        return ruby_decimal(value)
+    if isinstance(value, datetime):
+        return utc_json(value)
+    if isinstance(value, Percent):
+        return percent(value)
+    if isinstance(value, Many):
+        return [obj(record) for record in value.records]
+    return value
+
+
+def obj(record: Record) -> dict[str, Any]:
+    return {name: _value(value) for name, value in record}
+
+
+def document(record: Record) -> bytes:
+    return json_bytes(obj(record))
+
+
+def listing(records: Sequence[Record]) -> bytes:
+    return json_bytes([obj(r) for r in records])
+
+
+def errors(messages: Sequence[str]) -> bytes:
+    """`{"error": "Reference has already been taken"}`: the SDK checks has("error")."""
+    return json_bytes({"error": "; ".join(messages)})

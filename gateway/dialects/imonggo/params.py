@@ -1,0 +1,84 @@
+"""Query-string parameters of the imonggo dialect: paging, filters, ids. Bad values are 422s with
+Rails-style messages (raised as the ledger's InvalidArgument), never silently ignored."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from ...ledger import InvalidArgument
+from .scalars import NOT_XML
+
+MAX_PER_PAGE = 1000
+TRUE = ("1", "true", "t", "yes")
+
+
+@dataclass(frozen=True)
+class Listing:
+    offset: int
+    limit: int
+    active_only: bool
+    after: datetime | None
+    before: datetime | None
+    count: bool
+
+
+def digits(text: str) -> bool:
+    """Plain ASCII digits only: str.isdigit() also accepts `²` and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def _whole(request: web.Request, name: str, default: int, label: str) -> int:
+    text = request.query.get(name, "").strip()
+    if not text:
+        return default
+    if not digits(text) or not 1 <= int(text) <= 1_000_000_000:
+        raise InvalidArgument(f"{label} must be a whole number from 1 to 1000000000")
+    return int(text)
+
+
+def moment(text: str, label: str) -> datetime:
+    """A time as clients send it (`2013-07-13 00:52:24`, `2013-07-13T00:52:24Z`, `2013-07-13`); UTC unless
+    it says otherwise."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidArgument(f"{label} is not a valid time") from None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _time(request: web.Request, name: str) -> datetime | None:
+    text = request.query.get(name, "").strip()
+    return moment(text, name.capitalize()) if text else None
+
+
+def listing(request: web.Request, *, per_page: int, counts: bool = True) -> Listing:
+    """page (1-based), per_page, active_only, after/before (on the update time) and q=count."""
+    query = request.query.get("q")
+    if query is not None and not (counts and query == "count"):
+        raise InvalidArgument(f"Invalid query: q={query} is not supported here")
+    page = _whole(request, "page", 1, "Page")
+    limit = _whole(request, "per_page", per_page, "Per page")
+    if limit > MAX_PER_PAGE:
+        raise InvalidArgument(f"Per page must be at most {MAX_PER_PAGE}")
+    return Listing(
+        offset=(page - 1) * limit, limit=limit,
+        active_only=request.query.get("active_only", "").strip().lower() in TRUE,
+        after=_time(request, "after"), before=_time(request, "before"), count=query == "count",
+    )
+
+
+def text(request: web.Request, name: str, *, limit: int = 255) -> str | None:
+    """A free-text parameter (reference, reason), stripped; None when absent or blank."""
+    value = request.query.get(name, "").strip()
+    if NOT_XML.search(value):
+        raise InvalidArgument(f"{name.capitalize()} holds characters XML cannot carry")
+    if len(value) > limit:
+        raise InvalidArgument(f"{name.capitalize()} is too long (maximum is {limit} characters)")
+    return value or None
+
+
+def record_id(request: web.Request) -> int:
+    """The `{id}` of the path (the route only matches digits)."""
+    return int(request.match_info["id"])

@@ -1,0 +1,49 @@
+"""The Reward API: `POST /api/rewards.xml?q=spend&customer_id=&amount=&reference=`. Parameters come from
+the query string only (the seed's body is empty); the reference is not required to be unique."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from aiohttp import web
+
+from ...keys import LEDGER
+from ...ledger import By, Identity, InvalidArgument, UnknownMember, parse_amount
+from . import params, views, wire
+from .auth import tenant_of
+
+ORIGIN = "imonggo"
+MAX_ID = 2**63 - 1  # larger ids name nobody (and do not fit the store's integers)
+
+
+@dataclass(frozen=True)
+class Spend:
+    customer_no: int
+    amount: Decimal
+    reference: str | None
+
+
+def parse_spend(request: web.Request) -> Spend:
+    query = request.query
+    if query.get("q") != "spend":
+        raise InvalidArgument(f"Invalid query: q must be spend, not {query.get('q', '')!r}")
+    customer = query.get("customer_id", "").strip()
+    if not customer:
+        raise InvalidArgument("Customer can't be blank")
+    if not params.digits(customer) or int(customer) > MAX_ID:
+        raise UnknownMember(f"no customer {customer}")
+    text = query.get("amount", "").strip()
+    if not text:
+        raise InvalidArgument("Amount can't be blank")
+    return Spend(int(customer), parse_amount(text, field="Amount"), params.text(request, "reference"))
+
+
+async def spend(request: web.Request) -> web.Response:
+    """Spend `amount` (currency) as amount x point_to_amount_ratio points; 200 and the seed's <hash>."""
+    ledger, tenant = request.config_dict[LEDGER], tenant_of(request)
+    command = parse_spend(request)
+    result = await ledger.spend_value(
+        tenant=tenant, member=By(Identity.CUSTOMER_NO, command.customer_no), value=command.amount,
+        reference=command.reference, origin=ORIGIN,
+    )
+    return wire.one(request, "hash", views.spend(result))

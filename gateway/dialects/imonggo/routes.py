@@ -1,0 +1,31 @@
+"""The /api sub-app: every route in `.xml` and `.json` (and bare, meaning XML), behind Basic auth,
+with one error middleware rendering the dialect's error shape."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..common import error_middleware
+from . import customers, invoices, rewards
+from .auth import basic_auth
+from .errors import ERRORS, body_errors, render_error
+
+EXT = r"{ext:(\.xml|\.json)?}"
+ID = r"{id:\d{1,18}}"
+
+
+def create_imonggo_app() -> web.Application:
+    app = web.Application(middlewares=[basic_auth, error_middleware(ERRORS, render_error), body_errors])
+    add = app.router.add_route
+    add("GET", f"/customers{EXT}", customers.index)
+    add("POST", f"/customers{EXT}", customers.create)
+    add("GET", f"/customers/{ID}{EXT}", customers.show)
+    add("PUT", f"/customers/{ID}{EXT}", customers.update)
+    add("DELETE", f"/customers/{ID}{EXT}", customers.destroy)
+    add("GET", f"/customer_types{EXT}", customers.type_index)
+    add("GET", f"/customer_types/{ID}{EXT}", customers.type_show)
+    add("POST", f"/rewards{EXT}", rewards.spend)
+    add("GET", f"/invoices{EXT}", invoices.index)
+    add("POST", f"/invoices{EXT}", invoices.create)
+    add("GET", f"/invoices/{ID}{EXT}", invoices.show)
+    add("DELETE", f"/invoices/{ID}{EXT}", invoices.void)
+    return app
