@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import re
-import selectors
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ class Server:
         self.proc, self.host, self.port = proc, host, port
         self.url = f"http://{host}:{port}"
         self.output = ""
+        self.lines: queue.Queue[str | None] | None = None
 
     def stop(self, sig: int | None = None, timeout: float = 15) -> int:
         if self.proc.poll() is None:
@@ -31,9 +33,22 @@ class Server:
             self.proc.kill()
             return self.proc.wait()
         finally:
+            self.output = "".join(self._drain())
             if self.proc.stdout is not None:
-                self.output = self.proc.stdout.read()
                 self.proc.stdout.close()
+
+    def _drain(self) -> list[str]:
+        out: list[str] = []
+        if self.lines is None:
+            return out
+        while True:
+            try:
+                line = self.lines.get(timeout=5)
+            except queue.Empty:
+                return out
+            if line is None:
+                return out
+            out.append(line)
 
 
 def command(*args: str) -> list[str]:
@@ -46,29 +61,39 @@ def run(args: Sequence[str], cwd: Path, timeout: float = 60, env: dict[str, str]
 
 
 def start(args: Sequence[str], cwd: Path, timeout: float = 30, env: dict[str, str] | None = None) -> Server:
-    """Start `loyalty-gateway serve ARGS` (add --port 0 for a free port) and wait until it listens."""
+    """Start `loyalty-gateway serve ARGS` (add --port 0 for a free port) and wait until it listens.
+
+    A thread reads the output: a selector on the pipe would miss lines already pulled into Python's
+    buffer by an earlier readline."""
     proc = subprocess.Popen(
         command("serve", *args), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     assert proc.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    deadline, seen = time.monotonic() + timeout, []
+    lines: queue.Queue[str | None] = queue.Queue()
+    seen: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not selector.select(timeout=0.2):
-            if proc.poll() is not None:
-                break
-            continue
-        line = proc.stdout.readline()
-        if not line:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
             break
         seen.append(line)
         match = LISTENING.search(line)
         if match:
-            return Server(proc, match.group(1), int(match.group(2)))
+            server = Server(proc, match.group(1), int(match.group(2)))
+            server.lines = lines
+            return server
     proc.kill()
-    rest = proc.stdout.read() or ""
-    proc.stdout.close()
     proc.wait()
-    raise AssertionError("server did not start:\n" + "".join(seen) + rest)
+    raise AssertionError("server did not start:\n" + "".join(seen))
