@@ -99,6 +99,9 @@ async def test_authorize_present_reverse_sends_three_signed_webhooks(app_client:
 
     reversed_ = await client.post(f"/__admin/pomelo/transactions/{ctx}/reversal")
     assert reversed_.status == 200
+    (reward,) = parse(await reversed_.read())["rewards"]
+    assert (reward["loyalty_event_id"], reward["status"], reward["amount"], reward["balance"]) == (
+        lye, "CANCELLED", Decimal("1500.5"), 30511)
     await until(lambda: len(receiver.received) == 3)
     cancel = receiver.received[2]
     assert cancel["valid"] and cancel["body"]["event_id"] == "loyalty-cancel"
@@ -125,6 +128,7 @@ async def test_a_reversal_before_presentment_cancels_the_pending_reward(app_clie
     purchase = await authorize(client, 99)
     response = await client.post(f"/__admin/pomelo/transactions/{purchase['id']}/reversal")
     assert response.status == 200
+    assert (await response.json())["rewards"][0]["status"] == "CANCELLED"
     await until(lambda: len(receiver.received) == 2)
     assert [c["body"]["event_id"] for c in receiver.received] == ["loyalty-pending", "loyalty-cancel"]
     balance = await points(client, await bearer(client))

@@ -43,10 +43,13 @@ def _wake(request: web.Request) -> None:
         request.config_dict[DELIVERY].wake()
 
 
-def _rewards(moved: list[Movement]) -> list[dict[str, Any]]:
+def _rewards(moved: list[Movement], refs: dict[int, str | None] | None = None) -> list[dict[str, Any]]:
+    """Each reward's state after the call; a reversal (cancel after confirm) is shown as its reward."""
+    refs = refs or {}
     return [
-        {"loyalty_event_id": m.entry.public_ref, "account_type": m.entry.asset.value,
-         "amount": abs(m.entry.amount), "status": m.entry.status.value.upper(),
+        {"loyalty_event_id": m.entry.public_ref or refs.get(m.entry.reverses_id or 0),
+         "account_type": m.entry.asset.value, "amount": abs(m.entry.amount),
+         "status": "CANCELLED" if m.entry.kind is Kind.REVERSAL else m.entry.status.value.upper(),
          "balance": m.balance.posted, "pending": m.balance.pending}
         for m in moved
     ]
@@ -91,11 +94,12 @@ async def reversal(request: web.Request) -> web.Response:
     """The purchase is reversed: its rewards are cancelled, debited back if confirmed (loyalty-cancel)."""
     tenant = await _tenant(request)
     transaction_id = request.match_info["transaction_id"]
-    moved = await request.config_dict[LEDGER].cancel_reference(
-        tenant=tenant, reference=transaction_id, note="card purchase reversed"
-    )
+    ledger = request.config_dict[LEDGER]
+    moved = await ledger.cancel_reference(tenant=tenant, reference=transaction_id, note="card purchase reversed")
     _wake(request)
-    return _json({"id": transaction_id, "status": "REVERSED", "rewards": _rewards(moved)})
+    reversed_ids = [m.entry.reverses_id for m in moved if m.entry.reverses_id is not None]
+    refs = {i: (await ledger.entry(tenant=tenant, entry=i)).public_ref for i in reversed_ids}
+    return _json({"id": transaction_id, "status": "REVERSED", "rewards": _rewards(moved, refs)})
 
 
 def _url(name: str, value: Any) -> str:
