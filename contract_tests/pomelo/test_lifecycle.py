@@ -170,6 +170,24 @@ async def test_a_refused_connection_is_retried_then_given_up(app_client: ClientF
     assert all(a["status"] is None and "Connect" in a["error"] for a in found["history"])
 
 
+async def test_a_failed_delivery_can_be_sent_again(app_client: ClientFactory, aiohttp_server: Any, unused_tcp_port: int) -> None:
+    client = await app_client("demo", webhook_max_attempts=1, **FAST)
+    await client.put("/__admin/pomelo/webhooks", json={"url": f"http://127.0.0.1:{unused_tcp_port}/hook"})
+    await authorize(client)
+    (failed,) = await settled(client, 1)
+    assert failed["state"] == "failed"
+    receiver = Receiver()
+    server = await aiohttp_server(receiver.app(), port=unused_tcp_port)
+    assert server.port == unused_tcp_port
+    response = await client.post(f"/__admin/webhooks/deliveries/{failed['id']}/redeliver")
+    assert response.status == 200 and (await response.json())["state"] == "pending"
+    (delivered,) = await settled(client, 1)
+    assert (delivered["state"], delivered["attempts"]) == ("delivered", 2)
+    assert receiver.received[0]["body"]["idempotency_key"] == failed["idempotency_key"]
+    assert (await client.post("/__admin/webhooks/deliveries/999/redeliver")).status == 404
+    assert (await client.post("/__admin/webhooks/deliveries/x/redeliver")).status == 400
+
+
 async def test_a_timeout_is_retried(app_client: ClientFactory, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import gateway.delivery
 

@@ -1,6 +1,6 @@
 """/__admin routes for the pomelo sandbox: card transactions that drive the reward lifecycle
-(authorize, present, reverse), the tenant's webhook URLs, the webhook delivery log, and the dialect's
-OpenAPI document. Admin JSON errors; the rules live in the ledger and the pomelo dialect."""
+(authorize, present, reverse), the tenant's webhook URLs, the webhook delivery log and redelivery, and
+the dialect's OpenAPI document. Admin JSON errors; the rules live in the ledger and the pomelo dialect."""
 from __future__ import annotations
 
 from typing import Any
@@ -151,6 +151,17 @@ async def deliveries(request: web.Request) -> web.Response:
     return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
 
 
+async def redeliver(request: web.Request) -> web.Response:
+    """Send a delivery again (a failed one, or one the receiver lost)."""
+    try:
+        delivery = int(request.match_info["delivery_id"])
+    except ValueError:
+        raise InvalidArgument("a delivery id is a whole number") from None
+    found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
+    _wake(request)
+    return _json(_delivery(found))
+
+
 async def openapi(request: web.Request) -> web.Response:
     return _json(document())
 
@@ -163,5 +174,6 @@ def add_pomelo_routes(app: web.Application) -> None:
     app.router.add_put("/pomelo/webhooks", set_webhooks)
     app.router.add_get("/pomelo/webhooks", get_webhooks)
     app.router.add_get("/webhooks/deliveries", deliveries)
+    app.router.add_post("/webhooks/deliveries/{delivery_id}/redeliver", redeliver)
     app.router.add_get("/openapi/pomelo.json", openapi)
 

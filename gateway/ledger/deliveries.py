@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from .core import LedgerBase
-from .errors import InvalidArgument
+from .errors import InvalidArgument, UnknownEntry
 from .members import check_page
 from .models import Delivery, NewDelivery, Tenant
 from .repo import deliveries as delivery_sql
@@ -67,6 +67,18 @@ class DeliveryOps(LedgerBase):
             else:
                 state, next_at = PENDING, now + timedelta(seconds=retry_base_seconds * 2 ** (number - 1))
             await delivery_sql.record(tx, delivery, number, now, status, error, state, next_at)
+            return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery))
+
+        return await self.store.write(work)
+
+    async def redeliver(self, *, delivery: int) -> Delivery:
+        """Send a delivery again now, whatever its state; its attempts so far are kept."""
+
+        async def work(tx: Tx) -> Delivery:
+            row = await delivery_sql.get(tx, delivery)
+            if row is None:
+                raise UnknownEntry(f"no delivery {delivery}")
+            await delivery_sql.reopen(tx, delivery, self.clock.now())
             return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery))
 
         return await self.store.write(work)

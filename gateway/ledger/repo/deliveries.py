@@ -44,6 +44,13 @@ async def set_next(tx: Tx, delivery_id: int, next_at: datetime) -> None:
     await tx.execute("UPDATE deliveries SET next_at = ? WHERE id = ?", (to_text(next_at), delivery_id))
 
 
+async def reopen(tx: Tx, delivery_id: int, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE deliveries SET state = 'pending', next_at = ?, updated_at = ? WHERE id = ?",
+        (to_text(now), to_text(now), delivery_id),
+    )
+
+
 async def get(tx: Tx, delivery_id: int) -> Any:
     return await tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
 
