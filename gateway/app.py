@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .admin import create_admin_app
+from .delivery import delivery_context
 from .dialects import imonggo, memberpoints, pomelo
 from .keys import LEDGER, SETTINGS
 from .ledger import Ledger, open_store
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_ledger_context)
+    app.cleanup_ctx.append(delivery_context)
     app.add_subapp("/__admin", create_admin_app())
     for dialect in (imonggo, pomelo, memberpoints):
         dialect.mount(app)

@@ -1,4 +1,4 @@
-"""`loyalty-gateway serve|seed|check`: flags come from the settings table; every failure is one line
+"""`loyalty-gateway serve|seed|check|webhooks listen`: flags come from the settings table; every failure is one line
 on stderr naming the cause and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import NoReturn
 from aiohttp import web
 
 from .app import build_ledger, create_app
+from .receiver import listen
 from .ledger import LedgerError, StoreOpenError
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import SETTINGS, Settings, SettingsError
@@ -45,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--database", default=None, help="store URL (default: the database setting)")
     check = commands.add_parser("check", help="run audit() over a database and report every violation")
     check.add_argument("--database", default=None, help="store URL (default: the database setting)")
+    hooks = commands.add_parser("webhooks", help="webhook tools")
+    hook_commands = hooks.add_subparsers(dest="webhooks_command", required=True, parser_class=_Parser)
+    listen = hook_commands.add_parser("listen", help="receive webhooks, verify their signatures and print them")
+    listen.add_argument("--port", type=int, required=True, help="port to listen on")
+    listen.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    listen.add_argument("--secret", required=True, help="the tenant's webhook api secret (base64)")
     return parser
 
 
@@ -59,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "seed":
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(seed(settings, args.scenario))
+        elif args.command == "webhooks":
+            asyncio.run(webhooks_listen(args.host, args.port, args.secret))
         else:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(check(settings))
@@ -147,3 +156,11 @@ async def check(settings: Settings) -> None:
     for violation in report.violations:
         print(f"violation: {violation}")
     raise CliError(f"audit found {len(report.violations)} violation(s)")
+
+
+async def webhooks_listen(host: str, port: int, secret: str) -> None:
+    try:
+        await listen(host=host, port=port, secret=secret)
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise CliError(f"cannot listen on {host}:{port}: {reason}") from None

@@ -38,6 +38,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 86400:
+        raise ValueError("expected a number of seconds from 0 to 86400")
+    return value
+
+
 def _choice(*options: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text.lower() not in options:
@@ -90,6 +97,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
     Setting("access_log", True, "Log one line per request.", _boolean),
+    Setting(
+        "webhook_retry_base_seconds",
+        1.0,
+        "Webhook retry backoff: a failed attempt n is retried after base x 2^(n-1) seconds.",
+        _seconds,
+    ),
+    Setting("webhook_max_attempts", 8, "Attempts per webhook before it is marked failed.", _positive_int),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -147,6 +161,8 @@ def _convert(setting: Setting, raw: Any, source: str) -> Any:
     if isinstance(raw, bool) and setting.parse is _boolean:
         return raw
     if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _port):
+        raw = str(raw)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and setting.parse is _seconds:
         raw = str(raw)
     if not isinstance(raw, str):
         raise SettingsError(f"{source}: {setting.name} must be text, not {type(raw).__name__}")

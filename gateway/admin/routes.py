@@ -5,6 +5,7 @@ from aiohttp import web
 
 from ..dialects.common import ErrorSpec, ErrorTable, error_middleware
 from ..keys import LEDGER
+from .pomelo import add_pomelo_routes
 from ..ledger import (
     AlreadyResolved,
     DuplicateIdentity,
@@ -60,4 +61,5 @@ async def health(request: web.Request) -> web.Response:
 def create_admin_app() -> web.Application:
     app = web.Application(middlewares=[error_middleware(ERRORS, render_error)])
     app.router.add_get("/health", health)
+    add_pomelo_routes(app)
     return app

@@ -246,3 +246,46 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         return not self.violations
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A message to send for an outbox event: where to, under which receiver-side key, with which body."""
+
+    tenant_id: int
+    event_id: int | None
+    channel: str
+    label: str
+    target: str
+    key: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    at: datetime
+    status: int | None  # the receiver's status code, None when no answer came
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message and its sending state: pending (with the next try), delivered or failed."""
+
+    id: int
+    tenant_id: int
+    event_id: int | None
+    channel: str
+    label: str
+    target: str
+    key: str
+    body: str
+    state: str
+    attempts: int
+    next_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    history: tuple[Attempt, ...] = ()

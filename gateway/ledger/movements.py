@@ -204,43 +204,48 @@ class MovementOps(LedgerBase):
         """Resolve a pending entry as confirmed: its amount moves from pending to posted. Once only."""
 
         async def work(tx: Tx) -> Movement:
-            now = self.clock.now()
-            found = await self._pending(tx, tenant, entry)
-            if found.status is not Status.PENDING:
-                raise AlreadyResolved(f"entry {entry} is already {found.status.value}", status=found.status.value)
-            cents = to_cents(found.amount)
-            row = await entry_sql.move(tx, found.member_id, found.asset, posted=cents, pending=-cents, now=now)
-            await entry_sql.set_status(tx, found.id, Status.CONFIRMED, "confirmed", now)
-            confirmed = await entry_sql.get(tx, tenant.id, found.id)
-            assert confirmed is not None
-            balance = entry_sql.to_balance(found.asset, row)
-            await self._publish(tx, tenant, "entry.confirmed", confirmed, balance, now)
-            return Movement(confirmed, balance, await self._member(tx, tenant, found.member_id, include_deleted=True))
+            return await self._confirm_entry(tx, tenant, await self._pending(tx, tenant, entry), self.clock.now())
 
         return await self.store.write(work)
+
+    async def _confirm_entry(self, tx: Tx, tenant: Tenant, found: Entry, now: datetime) -> Movement:
+        if found.status is not Status.PENDING:
+            raise AlreadyResolved(
+                f"entry {found.public_ref or found.id} is already {found.status.value}", status=found.status.value
+            )
+        cents = to_cents(found.amount)
+        row = await entry_sql.move(tx, found.member_id, found.asset, posted=cents, pending=-cents, now=now)
+        await entry_sql.set_status(tx, found.id, Status.CONFIRMED, "confirmed", now)
+        confirmed = await entry_sql.get(tx, tenant.id, found.id)
+        assert confirmed is not None
+        balance = entry_sql.to_balance(found.asset, row)
+        await self._publish(tx, tenant, "entry.confirmed", confirmed, balance, now)
+        return Movement(confirmed, balance, await self._member(tx, tenant, found.member_id, include_deleted=True))
 
     async def cancel(self, *, tenant: Tenant, entry: int | str, note: str | None = None) -> Movement:
         """Cancel a pending entry (nothing was posted), or reverse a confirmed one (the posted amount is
         taken back, clamped at the balance, the clamp recorded). A second cancel is refused."""
 
         async def work(tx: Tx) -> Movement:
-            now = self.clock.now()
             found = await self._pending(tx, tenant, entry)
-            if found.status is Status.PENDING:
-                cents = to_cents(found.amount)
-                row = await entry_sql.move(tx, found.member_id, found.asset, pending=-cents, now=now)
-                await entry_sql.set_status(tx, found.id, Status.CANCELLED, "cancelled", now)
-                cancelled = await entry_sql.get(tx, tenant.id, found.id)
-                assert cancelled is not None
-                balance = entry_sql.to_balance(found.asset, row)
-                await self._publish(tx, tenant, "entry.cancelled", cancelled, balance, now)
-                member = await self._member(tx, tenant, found.member_id, include_deleted=True)
-                return Movement(cancelled, balance, member)
-            if found.status is Status.CANCELLED or await entry_sql.reversal_of(tx, found.id) is not None:
-                raise AlreadyResolved(f"entry {entry} is already cancelled", status="cancelled")
-            return await self._reverse(tx, tenant, found, note=note, clamp=True, now=now)
+            return await self._cancel_entry(tx, tenant, found, note, self.clock.now())
 
         return await self.store.write(work)
+
+    async def _cancel_entry(self, tx: Tx, tenant: Tenant, found: Entry, note: str | None, now: datetime) -> Movement:
+        if found.status is Status.PENDING:
+            cents = to_cents(found.amount)
+            row = await entry_sql.move(tx, found.member_id, found.asset, pending=-cents, now=now)
+            await entry_sql.set_status(tx, found.id, Status.CANCELLED, "cancelled", now)
+            cancelled = await entry_sql.get(tx, tenant.id, found.id)
+            assert cancelled is not None
+            balance = entry_sql.to_balance(found.asset, row)
+            await self._publish(tx, tenant, "entry.cancelled", cancelled, balance, now)
+            member = await self._member(tx, tenant, found.member_id, include_deleted=True)
+            return Movement(cancelled, balance, member)
+        if found.status is Status.CANCELLED or await entry_sql.reversal_of(tx, found.id) is not None:
+            raise AlreadyResolved(f"entry {found.public_ref or found.id} is already cancelled", status="cancelled")
+        return await self._reverse(tx, tenant, found, note=note, clamp=True, now=now)
 
     async def reverse(
         self, *, tenant: Tenant, entry: int, note: str | None = None, clamp: bool = True, origin: str | None = None

@@ -3,14 +3,16 @@ each one transaction on the store; composed from one module per concept."""
 from __future__ import annotations
 
 from .audit import AuditOps
+from .deliveries import DeliveryOps
 from .members import MemberOps
 from .models import Event
 from .movements import MovementOps
 from .orders import OrderOps
+from .rewards import RewardOps
 from .repo import events as event_sql
 
 
-class Ledger(MemberOps, MovementOps, OrderOps, AuditOps):
+class Ledger(MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, AuditOps):
     async def events(self, *, after: int = 0, limit: int = 100, tenant_id: int | None = None) -> list[Event]:
         """Outbox events in commit order, after the given event id."""
         return await self._read(lambda tx: event_sql.events_after(tx, after, limit, tenant_id))

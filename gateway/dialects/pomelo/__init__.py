@@ -1,8 +1,15 @@
-"""The pomelo dialect (/oauth and /loyalty/v1 JSON). Routes arrive with issue 5."""
+"""The pomelo dialect: /oauth client-credentials tokens and the /loyalty/v1 JSON API (balance, mint,
+burn), plus the reward rule and the signed webhooks the sandbox sends for card-transaction rewards."""
 from __future__ import annotations
 
 from aiohttp import web
 
+from .auth import TOKENS, TokenBook
+from .routes import loyalty_app, oauth_app
+
 
 def mount(app: web.Application) -> None:
-    """Attach this dialect's sub-app(s) to the root application."""
+    """Attach this dialect's sub-apps to the root application."""
+    app[TOKENS] = TokenBook()
+    app.add_subapp("/oauth", oauth_app())
+    app.add_subapp("/loyalty/v1", loyalty_app())

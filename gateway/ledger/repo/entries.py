@@ -193,3 +193,11 @@ async def history(tx: Tx, tenant_id: int, q: HistoryQuery, *, offset: int, limit
 async def history_count(tx: Tx, tenant_id: int, q: HistoryQuery) -> int:
     where, params = _where(tenant_id, q)
     return await tx.fetchval(f"SELECT count(*) FROM entries e WHERE {where}", params)
+
+
+async def by_reference(tx: Tx, tenant_id: int, reference: str, kind: Kind) -> list[Entry]:
+    found = await tx.fetchall(
+        f"{_SELECT} WHERE e.tenant_id = ? AND e.reference = ? AND e.kind = ? ORDER BY e.id",
+        (tenant_id, reference, kind.value),
+    )
+    return [rows.entry(r) for r in found]

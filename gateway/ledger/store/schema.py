@@ -137,4 +137,41 @@ CREATE INDEX outbox_entry ON outbox(entry_id);
 CREATE INDEX outbox_tenant ON outbox(tenant_id, id);
 """,
     ),
+    (
+        2,
+        """
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    event_id INTEGER REFERENCES outbox(id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    label TEXT NOT NULL,
+    target TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (channel, event_id, label)
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_at);
+CREATE INDEX deliveries_tenant ON deliveries(tenant_id, id);
+CREATE TABLE delivery_attempts (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    PRIMARY KEY (delivery_id, number)
+);
+CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+""",
+    ),
 ]

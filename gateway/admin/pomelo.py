@@ -1,0 +1,179 @@
+"""/__admin routes for the pomelo sandbox: card transactions that drive the reward lifecycle
+(authorize, present, reverse), the tenant's webhook URLs, the webhook delivery log and redelivery, and
+the dialect's OpenAPI document. Admin JSON errors; the rules live in the ledger and the pomelo dialect."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from ..delivery import DELIVERY
+from ..dialects.common import BodyError, read_json
+from ..dialects.pomelo.openapi import document
+from ..dialects.pomelo.rewards import reward_amounts
+from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
+from ..dialects.pomelo.wire import dumps, timestamp
+from ..keys import LEDGER
+from ..ledger import By, Delivery, Identity, InvalidArgument, Kind, Movement, Tenant, parse_amount
+
+
+async def _tenant(request: web.Request) -> Tenant:
+    """?tenant=NAME, or the demo tenant."""
+    tenant: Tenant = await request.config_dict[LEDGER].tenant(request.query.get("tenant", "demo"))
+    return tenant
+
+
+async def _object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await read_json(request)
+    except BodyError as exc:
+        raise InvalidArgument(str(exc)) from None
+    if not isinstance(body, dict):
+        raise InvalidArgument("the request body must be a JSON object")
+    return body
+
+
+def _json(value: Any, status: int = 200) -> web.Response:
+    return web.Response(body=dumps(value), status=status, content_type="application/json")
+
+
+def _wake(request: web.Request) -> None:
+    if DELIVERY in request.config_dict:
+        request.config_dict[DELIVERY].wake()
+
+
+def _rewards(moved: list[Movement], refs: dict[int, str | None] | None = None) -> list[dict[str, Any]]:
+    """Each reward's state after the call; a reversal (cancel after confirm) is shown as its reward."""
+    refs = refs or {}
+    return [
+        {"loyalty_event_id": m.entry.public_ref or refs.get(m.entry.reverses_id or 0),
+         "account_type": m.entry.asset.value, "amount": abs(m.entry.amount),
+         "status": "CANCELLED" if m.entry.kind is Kind.REVERSAL else m.entry.status.value.upper(),
+         "balance": m.balance.posted, "pending": m.balance.pending}
+        for m in moved
+    ]
+
+
+async def authorize(request: web.Request) -> web.Response:
+    """A card purchase is authorized: the campaign rule holds pending rewards (loyalty-pending)."""
+    tenant = await _tenant(request)
+    body = await _object(request)
+    card_id, currency = body.get("card_id"), body.get("currency", "ARS")
+    if not isinstance(card_id, str) or not card_id:
+        raise InvalidArgument("card_id is required")
+    if not isinstance(currency, str) or not currency:
+        raise InvalidArgument("currency must be a currency code such as ARS")
+    total = parse_amount(body.get("amount"), field="amount")
+    amounts = reward_amounts(tenant.section("pomelo").get("rewards"), total)
+    ledger = request.config_dict[LEDGER]
+    member = await ledger.find_member(tenant=tenant, member=By(Identity.CARD_REF, card_id), include_deleted=False)
+    transaction_id = ledger.ids.ksuid("ctx-")
+    held = await ledger.hold_many(
+        tenant=tenant, member=member, amounts=amounts, reference=transaction_id,
+        public_refs={asset: ledger.ids.ksuid("lye-") for asset in amounts}, kind=Kind.REWARD, value=total,
+        origin=ORIGIN, note="card purchase reward",
+        data={"transaction_id": transaction_id, "card_id": card_id, "user_id": member.user_ref,
+              "currency": currency, "total": str(total)},
+    )
+    _wake(request)
+    return _json({"id": transaction_id, "card_id": card_id, "user_id": member.user_ref, "amount": total,
+                  "currency": currency, "status": "AUTHORIZED", "rewards": _rewards(held)}, status=201)
+
+
+async def presentment(request: web.Request) -> web.Response:
+    """The purchase is presented: its pending rewards are credited (loyalty-confirm)."""
+    tenant = await _tenant(request)
+    transaction_id = request.match_info["transaction_id"]
+    moved = await request.config_dict[LEDGER].confirm_reference(tenant=tenant, reference=transaction_id)
+    _wake(request)
+    return _json({"id": transaction_id, "status": "PRESENTED", "rewards": _rewards(moved)})
+
+
+async def reversal(request: web.Request) -> web.Response:
+    """The purchase is reversed: its rewards are cancelled, debited back if confirmed (loyalty-cancel)."""
+    tenant = await _tenant(request)
+    transaction_id = request.match_info["transaction_id"]
+    ledger = request.config_dict[LEDGER]
+    moved = await ledger.cancel_reference(tenant=tenant, reference=transaction_id, note="card purchase reversed")
+    _wake(request)
+    reversed_ids = [m.entry.reverses_id for m in moved if m.entry.reverses_id is not None]
+    refs = {i: (await ledger.entry(tenant=tenant, entry=i)).public_ref for i in reversed_ids}
+    return _json({"id": transaction_id, "status": "REVERSED", "rewards": _rewards(moved, refs)})
+
+
+def _url(name: str, value: Any) -> str:
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        raise InvalidArgument(f"{name} must be an absolute http(s) URL")
+    return value
+
+
+async def set_webhooks(request: web.Request) -> web.Response:
+    """{"url": ...} for all three events, or {"pending", "confirm", "cancel"} one by one."""
+    tenant = await _tenant(request)
+    body = await _object(request)
+    allowed = {"url", *EVENTS}
+    unknown = sorted(set(body) - allowed)
+    if unknown or not body:
+        raise InvalidArgument(f"give url, or any of pending, confirm, cancel (not {', '.join(unknown) or 'nothing'})")
+    urls = {name: _url(name, value) for name, value in body.items()}
+    section = dict(tenant.section("pomelo"))
+    section["webhooks"] = urls
+    updated = await request.config_dict[LEDGER].update_tenant_config(tenant=tenant, section="pomelo", values=section)
+    return _json({"tenant": updated.name, "webhooks": updated.section("pomelo").get("webhooks", {})})
+
+
+async def get_webhooks(request: web.Request) -> web.Response:
+    tenant = await _tenant(request)
+    return _json({"tenant": tenant.name, "webhooks": tenant.section("pomelo").get("webhooks", {})})
+
+
+def _delivery(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id, "tenant_id": d.tenant_id, "event": d.label, "idempotency_key": d.key, "url": d.target,
+        "state": d.state, "attempts": d.attempts, "last_status": d.last_status, "last_error": d.last_error,
+        "next_attempt_at": timestamp(d.next_at) if d.state == "pending" else None,
+        "created_at": timestamp(d.created_at),
+        "history": [{"attempt": a.number, "at": timestamp(a.at), "status": a.status, "error": a.error}
+                    for a in d.history],
+        "body": d.body,
+    }
+
+
+async def deliveries(request: web.Request) -> web.Response:
+    ledger = request.config_dict[LEDGER]
+    tenant = await _tenant(request) if "tenant" in request.query else None
+    try:
+        offset, limit = int(request.query.get("offset", "0")), int(request.query.get("limit", "200"))
+    except ValueError:
+        raise InvalidArgument("offset and limit must be whole numbers") from None
+    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit)
+    return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
+
+
+async def redeliver(request: web.Request) -> web.Response:
+    """Send a delivery again (a failed one, or one the receiver lost)."""
+    try:
+        delivery = int(request.match_info["delivery_id"])
+    except ValueError:
+        raise InvalidArgument("a delivery id is a whole number") from None
+    found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
+    _wake(request)
+    return _json(_delivery(found))
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return _json(document())
+
+
+def add_pomelo_routes(app: web.Application) -> None:
+    """Add the pomelo sandbox routes to the /__admin sub-app."""
+    app.router.add_post("/pomelo/transactions", authorize)
+    app.router.add_post("/pomelo/transactions/{transaction_id}/presentment", presentment)
+    app.router.add_post("/pomelo/transactions/{transaction_id}/reversal", reversal)
+    app.router.add_put("/pomelo/webhooks", set_webhooks)
+    app.router.add_get("/pomelo/webhooks", get_webhooks)
+    app.router.add_get("/webhooks/deliveries", deliveries)
+    app.router.add_post("/webhooks/deliveries/{delivery_id}/redeliver", redeliver)
+    app.router.add_get("/openapi/pomelo.json", openapi)
+

@@ -1,0 +1,134 @@
+"""Outbox to signed HTTP webhooks: a background task turns committed ledger events into persistent
+deliveries (via the pomelo dialect's mapping), then POSTs the due ones with one ClientSession, re-signed
+on every attempt, retried with exponential backoff. Knows no SQL; the ledger keeps the delivery state."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from .dialects.pomelo import webhooks
+from .keys import LEDGER, SETTINGS
+from .ledger import Delivery, Event, Ledger, LedgerError, NewDelivery, Tenant
+
+log = logging.getLogger("gateway.delivery")
+
+CONSUMER = "pomelo-webhooks"
+CHANNEL = "pomelo"
+TIMEOUT_SECONDS = 10.0
+IDLE_SECONDS = 0.5
+
+
+class Deliverer:
+    def __init__(
+        self, ledger: Ledger, session: aiohttp.ClientSession, *, retry_base_seconds: float, max_attempts: int
+    ) -> None:
+        self.ledger = ledger
+        self.session = session
+        self.retry_base_seconds = retry_base_seconds
+        self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next tick (a reward was just written)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.pump()
+                await self.send_due()
+            except LedgerError as exc:
+                log.warning("webhook delivery paused: %s", exc.message)
+            except Exception:
+                log.exception("webhook delivery failed; retrying")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(IDLE_SECONDS, max(0.01, self.retry_base_seconds)))
+            self._wake.clear()
+
+    async def pump(self) -> None:
+        """Enqueue a delivery for every new event that is a webhook for a tenant with a URL for it."""
+        while True:
+            after = await self.ledger.cursor(name=CONSUMER)
+            events = await self.ledger.events(after=after, limit=200)
+            if not events:
+                return
+            tenants = {t.id: t for t in await self.ledger.tenants()}
+            items = []
+            for event in events:
+                tenant = tenants.get(event.tenant_id)
+                if tenant is not None:
+                    item = await self._delivery_for(tenant, event)
+                    if item is not None:
+                        items.append(item)
+            await self.ledger.enqueue_deliveries(consumer=CONSUMER, upto=events[-1].id, items=items)
+
+    async def _delivery_for(self, tenant: Tenant, event: Event) -> NewDelivery | None:
+        original = None
+        reversed_id = event.payload.get("reverses_id")
+        if event.payload.get("kind") == "reversal" and reversed_id is not None:
+            original = await self.ledger.entry(tenant=tenant, entry=int(reversed_id))
+        message = webhooks.message_for(event, original)
+        if message is None:
+            return None
+        url = webhooks.targets(tenant.section("pomelo")).get(message.phase)
+        if url is None:
+            log.info("tenant %s has no %s webhook URL; %s not sent", tenant.name, message.phase, message.idempotency_key)
+            return None
+        return NewDelivery(tenant.id, event.id, CHANNEL, message.event_id, url, message.idempotency_key, message.body)
+
+    async def send_due(self) -> None:
+        due = await self.ledger.claim_deliveries(limit=20, lease_seconds=TIMEOUT_SECONDS * 3)
+        if due:
+            await asyncio.gather(*(self._send(d) for d in due))
+
+    async def _send(self, delivery: Delivery) -> None:
+        status, error = None, None
+        tenant = next((t for t in await self.ledger.tenants() if t.id == delivery.tenant_id), None)
+        section = tenant.section("pomelo") if tenant is not None else {}
+        body = delivery.body.encode()
+        try:
+            headers = webhooks.headers(
+                api_key=str(section.get("webhook_api_key", "")), api_secret=str(section["webhook_api_secret"]),
+                url=delivery.target, body=body, key=delivery.key, now=self.ledger.clock.now(),
+            )
+            async with self.session.post(
+                delivery.target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+            ) as response:
+                await response.read()
+                status = response.status
+                if not 200 <= status < 300:
+                    error = f"status {status}"
+        except KeyError:
+            error = "the tenant has no webhook api secret to sign with"
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        await self.ledger.record_attempt(
+            delivery=delivery.id, ok=error is None, status=status, error=error,
+            retry_base_seconds=self.retry_base_seconds, max_attempts=self.max_attempts,
+        )
+
+
+DELIVERY = web.AppKey("delivery", Deliverer)
+
+
+async def delivery_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: one ClientSession and one delivery task for the app's lifetime (after the ledger's)."""
+    settings = app[SETTINGS]
+    async with aiohttp.ClientSession() as session:
+        deliverer = Deliverer(
+            app[LEDGER], session, retry_base_seconds=float(settings.webhook_retry_base_seconds),
+            max_attempts=int(settings.webhook_max_attempts),
+        )
+        app[DELIVERY] = deliverer
+        task = asyncio.create_task(deliverer.run(), name="webhook-delivery")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

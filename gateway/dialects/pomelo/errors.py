@@ -1,0 +1,93 @@
+"""Pomelo's error envelope {"error": {"error_code", "details": [{"code", "detail"}]}} and the table
+mapping every ledger error to a status and an error code."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ...ledger import (
+    AlreadyResolved,
+    DuplicateIdentity,
+    DuplicateReference,
+    IdempotencyConflict,
+    IdempotencyInFlight,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidArgument,
+    LedgerError,
+    NotInProgramme,
+    NotReversible,
+    OrderVoided,
+    StoreUnavailable,
+    UnknownEntry,
+    UnknownMember,
+    UnknownOrder,
+    UnknownProgramme,
+    UnknownTenant,
+)
+from ..common import ErrorSpec, ErrorTable
+from .wire import dumps
+
+ERRORS: ErrorTable = {
+    InvalidAmount: ErrorSpec(400, code="INVALID_REQUEST"),
+    InvalidArgument: ErrorSpec(400, code="INVALID_REQUEST"),
+    UnknownTenant: ErrorSpec(404, code="NOT_FOUND"),
+    UnknownMember: ErrorSpec(404, code="NOT_FOUND"),
+    UnknownProgramme: ErrorSpec(404, code="NOT_FOUND"),
+    UnknownEntry: ErrorSpec(404, code="NOT_FOUND"),
+    UnknownOrder: ErrorSpec(404, code="NOT_FOUND"),
+    NotInProgramme: ErrorSpec(400, code="INVALID_REQUEST"),
+    InsufficientFunds: ErrorSpec(400, code="INSUFFICIENT_BALANCE"),
+    AlreadyResolved: ErrorSpec(409, code="CONFLICT"),
+    NotReversible: ErrorSpec(409, code="CONFLICT"),
+    DuplicateReference: ErrorSpec(409, code="CONFLICT"),
+    DuplicateIdentity: ErrorSpec(409, code="CONFLICT"),
+    OrderVoided: ErrorSpec(409, code="CONFLICT"),
+    IdempotencyConflict: ErrorSpec(422, code="IDEMPOTENCY_CONFLICT"),
+    IdempotencyInFlight: ErrorSpec(409, code="IDEMPOTENCY_IN_FLIGHT"),
+    StoreUnavailable: ErrorSpec(503, code="SERVICE_UNAVAILABLE"),
+    LedgerError: ErrorSpec(500, code="INTERNAL_ERROR"),
+}
+
+# error_code for statuses that do not come from the table (auth, routing, body size, crashes)
+STATUS_CODES = {
+    400: "INVALID_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "UNPROCESSABLE_ENTITY",
+    500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE",
+}
+# the code inside details[] where it says more than the error_code
+DETAIL_CODES = {"INVALID_REQUEST": "INVALID_PARAMETER"}
+
+
+def error_body(status: int, detail: str, code: str | None = None) -> bytes:
+    error_code = code or STATUS_CODES.get(status, "ERROR")
+    return dumps(
+        {"error": {"error_code": error_code, "details": [{"code": DETAIL_CODES.get(error_code, error_code), "detail": detail}]}}
+    )
+
+
+def render_error(request: web.Request, status: int, message: str, code: str | None) -> web.StreamResponse:
+    return web.Response(status=status, body=error_body(status, message, code), content_type="application/json")
+
+
+class PomeloRefusal(Exception):
+    """A refusal decided at the edge (credentials, token, scope), with its own status and detail."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@web.middleware
+async def refusal_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except PomeloRefusal as exc:
+        response = render_error(request, exc.status, exc.detail, None)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="pomelo"'
+        return response

@@ -1,0 +1,97 @@
+"""SQL for outgoing deliveries, their attempts, and the named cursors consumers keep over the outbox."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ..clock import from_text, to_text
+from ..models import Attempt, Delivery, NewDelivery
+from ..store.base import Tx
+
+
+async def cursor(tx: Tx, name: str) -> int:
+    value = await tx.fetchval("SELECT position FROM cursors WHERE name = ?", (name,))
+    return int(value or 0)
+
+
+async def advance(tx: Tx, name: str, position: int) -> None:
+    await tx.execute(
+        "INSERT INTO cursors (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position ="
+        " CASE WHEN cursors.position < excluded.position THEN excluded.position ELSE cursors.position END",
+        (name, position),
+    )
+
+
+async def insert(tx: Tx, item: NewDelivery, now: datetime) -> None:
+    await tx.execute(
+        "INSERT INTO deliveries (tenant_id, event_id, channel, label, target, dedupe_key, body, state, attempts,"
+        " next_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+        " ON CONFLICT (channel, event_id, label) DO NOTHING",
+        (item.tenant_id, item.event_id, item.channel, item.label, item.target, item.key, item.body,
+         to_text(now), to_text(now), to_text(now)),
+    )
+
+
+async def due(tx: Tx, now: datetime, limit: int) -> list[Any]:
+    return await tx.fetchall(
+        "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+        (to_text(now), limit),
+    )
+
+
+async def set_next(tx: Tx, delivery_id: int, next_at: datetime) -> None:
+    await tx.execute("UPDATE deliveries SET next_at = ? WHERE id = ?", (to_text(next_at), delivery_id))
+
+
+async def reopen(tx: Tx, delivery_id: int, now: datetime) -> None:
+    await tx.execute(
+        "UPDATE deliveries SET state = 'pending', next_at = ?, updated_at = ? WHERE id = ?",
+        (to_text(now), to_text(now), delivery_id),
+    )
+
+
+async def get(tx: Tx, delivery_id: int) -> Any:
+    return await tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+
+
+async def record(
+    tx: Tx, delivery_id: int, number: int, now: datetime, status: int | None, error: str | None,
+    state: str, next_at: datetime,
+) -> None:
+    await tx.execute(
+        "INSERT INTO delivery_attempts (delivery_id, number, at, status, error) VALUES (?, ?, ?, ?, ?)",
+        (delivery_id, number, to_text(now), status, error),
+    )
+    await tx.execute(
+        "UPDATE deliveries SET attempts = ?, state = ?, next_at = ?, last_status = ?, last_error = ?, updated_at = ?"
+        " WHERE id = ?",
+        (number, state, to_text(next_at), status, error, to_text(now), delivery_id),
+    )
+
+
+async def listing(tx: Tx, tenant_id: int | None, offset: int, limit: int) -> list[Delivery]:
+    if tenant_id is None:
+        found = await tx.fetchall("SELECT * FROM deliveries ORDER BY id LIMIT ? OFFSET ?", (limit, offset))
+    else:
+        found = await tx.fetchall(
+            "SELECT * FROM deliveries WHERE tenant_id = ? ORDER BY id LIMIT ? OFFSET ?", (tenant_id, limit, offset)
+        )
+    return [await with_history(tx, r) for r in found]
+
+
+async def with_history(tx: Tx, row: Any) -> Delivery:
+    tried = await tx.fetchall(
+        "SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY number", (row["id"],)
+    )
+    return to_delivery(row, [Attempt(a["number"], from_text(a["at"]), a["status"], a["error"]) for a in tried])
+
+
+def to_delivery(row: Any, history: Sequence[Attempt] = ()) -> Delivery:
+    return Delivery(
+        id=row["id"], tenant_id=row["tenant_id"], event_id=row["event_id"], channel=row["channel"],
+        label=row["label"], target=row["target"], key=row["dedupe_key"], body=row["body"], state=row["state"],
+        attempts=row["attempts"], next_at=from_text(row["next_at"]), last_status=row["last_status"],
+        last_error=row["last_error"], created_at=from_text(row["created_at"]),
+        updated_at=from_text(row["updated_at"]), history=tuple(history),
+    )

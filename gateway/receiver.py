@@ -1,0 +1,50 @@
+"""`loyalty-gateway webhooks listen`: a small receiver an integrator runs to watch the sandbox's
+signed webhooks. It checks every X-Signature against the api secret, prints each event, and answers
+200 (403 for a bad signature, so the sandbox retries and the mismatch shows)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from typing import TextIO
+
+from aiohttp import web
+
+from .dialects.pomelo.webhooks import verify
+
+
+def receiver_app(secret: str, out: TextIO = sys.stdout) -> web.Application:
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        ok = verify(secret, request.headers, body)
+        try:
+            event = json.loads(body)
+            summary = f"{event.get('event_id')} {event.get('idempotency_key')}"
+        except (ValueError, AttributeError):
+            summary = f"{len(body)} bytes, not JSON"
+        print(f"{'signature ok ' if ok else 'BAD SIGNATURE'} {request.method} {request.path_qs} {summary}", file=out)
+        print(f"  {body.decode('utf-8', 'replace')}", file=out, flush=True)
+        if not ok:
+            return web.json_response({"error": "signature mismatch"}, status=403)
+        return web.json_response({"received": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", receive)
+    return app
+
+
+async def listen(*, host: str, port: int, secret: str) -> None:
+    runner = web.AppRunner(receiver_app(secret), handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        print(f"listening for webhooks on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
