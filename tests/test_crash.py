@@ -52,9 +52,15 @@ async def test_sigkill_mid_burst_keeps_every_acknowledged_write(tmp_path: Path) 
         acknowledged: list[tuple[int, str]] = []
         stop = asyncio.Event()
         writing = asyncio.create_task(burst(server.url, acknowledged, stop))
+        deadline = asyncio.get_running_loop().time() + 60
         while len(acknowledged) < 150:
             await asyncio.sleep(0.01)
             assert not writing.done(), "the burst ended before the kill"
+            if asyncio.get_running_loop().time() > deadline:
+                stop.set()
+                server.stop()
+                await writing
+                raise AssertionError(f"only {len(acknowledged)} writes acknowledged in 60 s")
         server.proc.send_signal(signal.SIGKILL)  # in the middle of the burst: requests are in flight
         server.stop()
         stop.set()
