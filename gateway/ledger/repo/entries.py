@@ -42,6 +42,7 @@ class HistoryQuery:
     """Filters over entries. With `records_only`, a revised record shows once, as its latest entry."""
 
     member_id: int | None = None
+    member_no: int | None = None
     record_id: int | None = None
     asset: Asset | None = None
     kinds: frozenset[Kind] | None = None
@@ -144,6 +145,9 @@ def _where(tenant_id: int, q: HistoryQuery) -> tuple[str, list[Any]]:
     if q.member_id is not None:
         where.append("e.member_id = ?")
         params.append(q.member_id)
+    if q.member_no is not None:
+        where.append("e.member_id IN (SELECT id FROM members WHERE tenant_id = ? AND member_no = ?)")
+        params.extend((tenant_id, q.member_no))
     if q.record_id is not None:
         where.append("coalesce(e.record_id, e.id) = ?")
         params.append(q.record_id)

@@ -137,4 +137,11 @@ CREATE INDEX outbox_entry ON outbox(entry_id);
 CREATE INDEX outbox_tenant ON outbox(tenant_id, id);
 """,
     ),
+    (
+        2,
+        """
+ALTER TABLE tenants ADD COLUMN roster_version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX members_live ON members(tenant_id, deleted, member_no);
+""",
+    ),
 ]
