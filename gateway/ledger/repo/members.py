@@ -45,7 +45,9 @@ async def find(tx: Tx, tenant_id: int, identity: Identity, value: object) -> Mem
         )
     elif identity is Identity.EMAIL:
         row = await tx.fetchone(
-            "SELECT * FROM members WHERE tenant_id = ? AND lower(email) = lower(?)", (tenant_id, value)
+            # `email IS NOT NULL` lets SQLite use the partial index members_email (else it scans the tenant)
+            "SELECT * FROM members WHERE tenant_id = ? AND email IS NOT NULL AND lower(email) = lower(?)",
+            (tenant_id, value),
         )
     else:
         column = _COLUMNS[identity]
