@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
+from gateway.keys import LEDGER  # noqa: E402
 from gateway.ledger import By, Credential, Identity, Ledger, open_store  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 
@@ -62,14 +63,15 @@ async def seed(url: str, members: int) -> None:
         await ledger.close()
 
 
-async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> float:
-    """Median milliseconds of `runs` calls."""
-    times = []
+async def paired(a: Callable[[], Awaitable[Any]], b: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, float]:
+    """Median milliseconds of a and b, run alternately so that load on the machine hits both alike."""
+    ta, tb = [], []
     for _ in range(runs):
-        t = time.perf_counter()
-        await fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+        for fn, times in ((a, ta), (b, tb)):
+            t = time.perf_counter()
+            await fn()
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(ta), statistics.median(tb)
 
 
 def plain_offset_ms(path: str, tenant_id: int, offset: int, runs: int) -> float:
@@ -91,12 +93,15 @@ async def measure(url: str, path: str, members: int, runs: int) -> None:
     ledger = Ledger(open_store(url))
     await ledger.start()
     tenant = await ledger.tenant("bench")
-    first = await timed(lambda: ledger.balances(tenant=tenant, offset=0, limit=PAGE), runs)
-    cold = await timed(lambda: Ledger.balances(_fresh(ledger), tenant=tenant, offset=deep, limit=PAGE), runs)
+    first, cold = await paired(
+        lambda: ledger.balances(tenant=tenant, offset=0, limit=PAGE),
+        lambda: Ledger.balances(_fresh(ledger), tenant=tenant, offset=deep, limit=PAGE), runs,
+    )
     offset = 0
     while (await ledger.balances(tenant=tenant, offset=offset, limit=PAGE)).items:
         offset += PAGE
-    warm = await timed(lambda: ledger.balances(tenant=tenant, offset=deep, limit=PAGE), runs)
+    _, warm = await paired(lambda: ledger.balances(tenant=tenant, offset=0, limit=PAGE),
+                           lambda: ledger.balances(tenant=tenant, offset=deep, limit=PAGE), runs)
     await ledger.close()
     print(f"\nledger.balances, pageSize {PAGE}, median of {runs}:")
     print(f"  first page (offset 0)             {first:8.2f} ms")
@@ -114,8 +119,13 @@ async def measure(url: str, path: str, members: int, runs: int) -> None:
             assert response.status == 200
             return await response.json()
 
-        http_first = await timed(lambda: page(0), runs)
-        http_cold = await timed(lambda: page(deep), 1)
+        app_ledger = client.server.app[LEDGER]
+
+        async def cold_deep() -> Any:
+            _fresh(app_ledger)
+            return await page(deep)
+
+        http_first, http_cold = await paired(lambda: page(0), cold_deep, runs)
         started = time.perf_counter()
         seen: list[int] = []
         at = 0
@@ -126,14 +136,26 @@ async def measure(url: str, path: str, members: int, runs: int) -> None:
                 break
             at += PAGE
         walk_s = time.perf_counter() - started
-        http_warm = await timed(lambda: page(deep), runs)
+        http_first_again, http_warm = await paired(lambda: page(0), lambda: page(deep), runs)
+
+        async def history(at: int) -> Any:
+            response = await client.get("/webapps/api/memberpoints", headers=HEADERS,
+                                        params={"offset": str(at), "pageSize": str(PAGE)})
+            assert response.status == 200
+            return await response.json()
+
+        entries = await app_ledger.count_history(tenant=await app_ledger.tenant("bench"))
+        history_first, history_deep = await paired(lambda: history(0), lambda: history(max(0, entries - PAGE)), runs)
     assert seen == [n * STEP for n in range(1, members + 1)], "a member was lost, repeated or out of order"
     print(f"\nGET /webapps/api/memberpointsbalances over HTTP, pageSize {PAGE}:")
-    print(f"  first page                        {http_first:8.2f} ms")
+    print(f"  first page                        {http_first:8.2f} ms  ({http_first_again:.2f} ms after the walk)")
     print(f"  deep page, cold                   {http_cold:8.2f} ms")
     print(f"  deep page, warm                   {http_warm:8.2f} ms")
     print(f"  walk of all {len(seen) // PAGE + 1} pages             {walk_s:8.2f} s  "
           f"({walk_s * 1000 / (len(seen) // PAGE + 1):.2f} ms a page); every member once, in order, no other tenant's")
+    print(f"\nGET /webapps/api/memberpoints (history, {entries} adjustments; plain OFFSET, for information):")
+    print(f"  first page                        {history_first:8.2f} ms")
+    print(f"  last page (offset {max(0, entries - PAGE)})           {history_deep:8.2f} ms")
 
 
 def _fresh(ledger: Ledger) -> Ledger:
@@ -149,7 +171,7 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--db", default="/tmp/memberpoints-bench.db")
     parser.add_argument("--keep", action="store_true", help="reuse the database if it exists")
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     url = f"sqlite:///{args.db}"
     if not (args.keep and os.path.exists(args.db)):
