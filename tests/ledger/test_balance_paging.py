@@ -82,3 +82,34 @@ def test_continuations_find_the_nearest_mark_at_or_before_an_offset() -> None:
     marks.remember("b", 1, 1)
     marks.remember("c", 1, 1)  # the least recently used scope goes
     assert marks.nearest("a", 20) == (0, None)
+
+
+async def test_another_process_changing_the_roster_is_seen_at_once(
+    ledger: Ledger, tenant: Tenant, roster: list[int], store_url: str
+) -> None:
+    from gateway.ledger import open_store
+
+    assert await walk(ledger, tenant, 4) == roster  # this instance now remembers where its pages ended
+    other = Ledger(open_store(store_url))  # a second server process on the same database
+    await other.start()
+    try:
+        await other.create_member(tenant=await other.tenant(tenant.name), member_no=1, customer_no=1)
+    finally:
+        await other.close()
+    jump = await ledger.balances(tenant=tenant, offset=4, limit=4)
+    assert [r.member.member_no for r in jump.items] == [1, *roster][4:8]
+    assert await walk(ledger, tenant, 4) == [1, *roster]
+
+
+async def test_a_tenant_created_again_never_meets_its_predecessors_continuations(ledger: Ledger) -> None:
+    first = await ledger.create_tenant(name="again")
+    for n in (10, 20, 30, 40):
+        await ledger.create_member(tenant=first, member_no=n, customer_no=n)
+    assert await walk(ledger, first, 2) == [10, 20, 30, 40]
+    await ledger.delete_tenants(tenants=[first])
+    second = await ledger.create_tenant(name="again")
+    for n in (1, 2, 3, 4):  # as many members as before: the same number of roster changes
+        await ledger.create_member(tenant=second, member_no=n, customer_no=n)
+    jump = await ledger.balances(tenant=second, offset=2, limit=2)  # straight to a remembered offset
+    assert [r.member.member_no for r in jump.items] == [3, 4]
+    assert await walk(ledger, second, 2) == [1, 2, 3, 4]
