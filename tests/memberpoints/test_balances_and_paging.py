@@ -90,3 +90,18 @@ async def test_the_demo_balances(app_client: ClientFactory) -> None:
     assert [(r["mbr_id"], r["mbr_points_balance"]) for r in body["data"]] == [
         (1534, "30511.00"), (442531, "120.00"), (445123, "50.00")
     ]
+
+
+async def test_another_tenants_members_and_adjustments_are_out_of_reach(client: TestClient) -> None:
+    theirs = await ledger_of(client).tenant("theirs")
+    made = await ledger_of(client).adjust(tenant=theirs, member=By(Identity.MEMBER_NO, 500), amount=Decimal("3"))
+    status, body = await get(client, POINTS, auth=headers("ours"), id=made.entry.id)
+    assert status == 404 and body["success"] is False
+    response = await client.post(POINTS, headers=headers("ours"), json={"mbr_id": 500, "adjustpoints": 1})
+    assert response.status == 400 and (await response.json())["message"] == "Member not found"
+    response = await client.post(POINTS, headers=headers("ours"), json={"id": made.entry.id, "adjustpoints": 0})
+    assert response.status == 404
+    status, body = await get(client, POINTS, auth=headers("ours"), mbr_id=500)
+    assert status == 200 and body["data"] == []
+    (row,) = (await ledger_of(client).balances(tenant=theirs, member_no=500)).items
+    assert row.balance == Decimal("4.00")

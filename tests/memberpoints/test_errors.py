@@ -129,3 +129,11 @@ async def test_an_unknown_endpoint_is_404_in_the_envelope(app_client: ClientFact
     client = await app_client()
     response = await client.get("/webapps/api/nothing-here", headers=DEMO)
     assert response.status == 404 and envelope(await response.json(), "nothing-here") == "Not Found"
+
+
+async def test_a_body_over_the_limit_is_413_in_the_envelope(app_client: ClientFactory) -> None:
+    client = await app_client(max_body_bytes=1024)
+    note = "x" * 2000
+    response = await client.post(POINTS, headers=DEMO, json={"mbr_id": 442531, "adjustpoints": 1, "adjustmentnote": note})
+    assert response.status == 413
+    assert envelope(await response.json()) == "Request body is too large"
