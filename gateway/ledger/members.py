@@ -10,7 +10,6 @@ from .core import LedgerBase, MemberRef
 from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme
 from .models import Asset, Balance, BalanceRow, Credential, Identity, Member, Page, Programme, Tenant
 from .money import from_cents, to_cents
-from .paging import Continuations
 from .repo import entries as entry_sql
 from .repo import members as member_sql
 from .repo import tenants as tenant_sql
@@ -27,10 +26,6 @@ def check_page(offset: int, limit: int) -> None:
 
 
 class MemberOps(LedgerBase):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._continuations = Continuations()
-
     # -- tenants ------------------------------------------------------------------------------
 
     async def create_tenant(
@@ -42,7 +37,7 @@ class MemberOps(LedgerBase):
             if await tx.fetchval("SELECT 1 FROM tenants WHERE name = ?", (name,)):
                 raise DuplicateIdentity(f"a tenant named {name!r} exists already")
             tenant_id = await tenant_sql.insert(tx, name, config or {}, self.clock.now())
-            await member_sql.start_roster(tx, tenant_id)
+            await member_sql.start_versions(tx, tenant_id)
             for c in creds:
                 if not await tenant_sql.add_credential(tx, tenant_id, c):
                     raise DuplicateIdentity(f"the {c.scheme} credential {c.principal!r} belongs to another tenant")

@@ -96,11 +96,12 @@ async def bump_roster(tx: Tx, tenant_id: int) -> None:
     await tx.execute("UPDATE tenants SET roster_version = roster_version + 1 WHERE id = ?", (tenant_id,))
 
 
-async def start_roster(tx: Tx, tenant_id: int) -> None:
-    """A new tenant's roster version starts at a random number: a tenant deleted and created again under
-    a reused id must not meet continuations remembered for its predecessor."""
+async def start_versions(tx: Tx, tenant_id: int) -> None:
+    """A new tenant's roster and history versions start at random numbers: a tenant deleted and created
+    again under a reused id must not meet continuations remembered for its predecessor."""
     await tx.execute(
-        "UPDATE tenants SET roster_version = ? WHERE id = ?", (int.from_bytes(os.urandom(6), "big"), tenant_id)
+        "UPDATE tenants SET roster_version = ?, history_version = ? WHERE id = ?",
+        (int.from_bytes(os.urandom(6), "big"), int.from_bytes(os.urandom(6), "big"), tenant_id),
     )
 
 
