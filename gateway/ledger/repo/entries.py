@@ -204,8 +204,9 @@ async def history(
     """A page in (record key, id) order: after the key `after` (a keyset continuation), then `offset` rows."""
     where, params = _where(tenant_id, q)
     if after is not None:
-        where += " AND (coalesce(e.record_id, e.id), e.id) > (?, ?)"
-        params.extend(after)
+        # The plain >= lets the planner seek on the listing index; the row value alone would scan from the start.
+        where += " AND coalesce(e.record_id, e.id) >= ? AND (coalesce(e.record_id, e.id), e.id) > (?, ?)"
+        params.extend((after[0], *after))
     found = await tx.fetchall(
         f"{_SELECT} WHERE {where} ORDER BY coalesce(e.record_id, e.id), e.id LIMIT ? OFFSET ?",
         (*params, limit, offset),
