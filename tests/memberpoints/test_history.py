@@ -128,14 +128,18 @@ async def test_include_orders_adds_earned_and_redeemed_rows(client: TestClient) 
     spent = await ledger.spend_value(tenant=tenant, member=JOHNSON, value=Decimal("0.10"), reference="X-1")
     await ledger.hold(tenant=tenant, member=JOHNSON, amount=Decimal("3"), kind=Kind.REWARD)  # pending: not shown
     await ledger.credit(tenant=tenant, member=JOHNSON, amount=Decimal("4"), asset=Asset.CASHBACK)  # not points
+    card = await ledger.hold(tenant=tenant, member=JOHNSON, amount=Decimal("1.50"), kind=Kind.REWARD,
+                             value=Decimal("15.00"), note="card purchase")  # a Pomelo card reward ...
+    await ledger.confirm(tenant=tenant, entry=card.entry.id)  # ... once presented
     status, body = await get(client, POINTS, mbr_id=442531, includeOrders=1)
     assert status == 200
     rows = body["data"]
-    assert [r.get("adjusttype") for r in rows] == [None, None, None, "earned", "redeemed"]
+    assert [r.get("adjusttype") for r in rows] == [None, None, None, "earned", "redeemed", "earned"]
+    assert (rows[5]["adjustvalue"], rows[5]["adjustpoints"], rows[5]["adjustmentnote"]) == ("15.00", "1.50", "card purchase")
     assert rows[3] == {"adjustvalue": "9.00", "adjusttype": "earned", "adjustmentnote": "INV-1",
                        "adjustpoints": "0.90", "id": earned.movement.entry.id,
                        "adjustdate": "2021-12-23 07:08:34.512266"}
     assert (rows[4]["adjustvalue"], rows[4]["adjustpoints"], rows[4]["id"]) == ("0.10", "-20.00", spent.movement.entry.id)
     balance = (await ledger.balance(tenant=tenant, member=JOHNSON))[Asset.POINTS].posted
-    assert sum(Decimal(r["adjustpoints"]) for r in rows) == balance == Decimal("156.15")  # the rows add up
+    assert sum(Decimal(r["adjustpoints"]) for r in rows) == balance == Decimal("157.65")  # the rows add up
     assert len(await notes(client, mbr_id=442531)) == 3  # without the flag: adjustments only
