@@ -16,6 +16,7 @@ from .clock import Clock, IdGenerator, to_text
 from .errors import IdempotencyConflict, IdempotencyInFlight, UnknownMember, UnknownTenant
 from .models import AccountBalance, Asset, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
 from .money import to_cents
+from .paging import Continuations
 from .repo import entries as entry_sql
 from .repo import events as event_sql
 from .repo import members as member_sql
@@ -49,6 +50,7 @@ class LedgerBase:
         self._tenants_loaded_at = 0.0
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
+        self._continuations = Continuations()  # where listing pages ended (see paging.py)
 
     @property
     def kind(self) -> str:

@@ -37,6 +37,7 @@ class MemberOps(LedgerBase):
             if await tx.fetchval("SELECT 1 FROM tenants WHERE name = ?", (name,)):
                 raise DuplicateIdentity(f"a tenant named {name!r} exists already")
             tenant_id = await tenant_sql.insert(tx, name, config or {}, self.clock.now())
+            await member_sql.start_versions(tx, tenant_id)
             for c in creds:
                 if not await tenant_sql.add_credential(tx, tenant_id, c):
                     raise DuplicateIdentity(f"the {c.scheme} credential {c.principal!r} belongs to another tenant")
@@ -247,11 +248,20 @@ class MemberOps(LedgerBase):
         offset: int = 0,
         limit: int = 200,
     ) -> Page[BalanceRow]:
-        """Balances by ascending member number. Offset paging over the (tenant, member number) index."""
+        """Balances of live members by ascending member number. Where a page ended is remembered (under
+        the tenant's roster version), so the next page starts from that key instead of re-counting the
+        rows before it: a deep page costs about what the first one does."""
         check_page(offset, limit)
-        found = await self._read(
-            lambda tx: member_sql.balance_page(
-                tx, tenant.id, asset, member_no=member_no, after_no=None, offset=offset, limit=limit
+
+        async def work(tx: Tx) -> list[tuple[Member, int]]:
+            scope = (tenant.id, asset, member_no, await member_sql.roster_version(tx, tenant.id))
+            start, after = self._continuations.nearest(scope, offset)
+            found = await member_sql.balance_page(
+                tx, tenant.id, asset, member_no=member_no, after_no=after, offset=offset - start, limit=limit
             )
-        )
+            if found:
+                self._continuations.remember(scope, offset + len(found), found[-1][0].member_no)
+            return found
+
+        found = await self._read(work)
         return Page([BalanceRow(m, from_cents(c)) for m, c in found], offset, limit)

@@ -42,6 +42,7 @@ class HistoryQuery:
     """Filters over entries. With `records_only`, a revised record shows once, as its latest entry."""
 
     member_id: int | None = None
+    member_no: int | None = None
     record_id: int | None = None
     asset: Asset | None = None
     kinds: frozenset[Kind] | None = None
@@ -101,9 +102,21 @@ async def insert(tx: Tx, values: Mapping[str, Any]) -> Entry:
     entry_id = await tx.fetchval(
         f"INSERT INTO entries ({', '.join(columns)}) VALUES ({marks}) RETURNING id", tuple(params)
     )
+    if values.get("record_id") is not None:
+        await bump_history(tx, values["tenant_id"])  # a revision replaces a row already listed
     found = await get(tx, values["tenant_id"], entry_id)
     assert found is not None
     return found
+
+
+async def bump_history(tx: Tx, tenant_id: int) -> None:
+    """Entries that change rows a listing may already have shown (a revision, a pending entry resolved)
+    move the tenant's history version in the same transaction; plain new entries only append."""
+    await tx.execute("UPDATE tenants SET history_version = history_version + 1 WHERE id = ?", (tenant_id,))
+
+
+async def history_version(tx: Tx, tenant_id: int) -> int:
+    return await tx.fetchval("SELECT history_version FROM tenants WHERE id = ?", (tenant_id,)) or 0
 
 
 _SELECT = "SELECT e.*, m.member_no, m.customer_no FROM entries e JOIN members m ON m.id = e.member_id"
@@ -129,6 +142,7 @@ async def record_head(tx: Tx, tenant_id: int, record_id: int) -> Entry | None:
 
 async def set_status(tx: Tx, entry_id: int, status: Status, outcome: str, now: datetime) -> None:
     await tx.execute("UPDATE entries SET status = ? WHERE id = ?", (status.value, entry_id))
+    await bump_history(tx, await tx.fetchval("SELECT tenant_id FROM entries WHERE id = ?", (entry_id,)))
     await tx.execute(
         "INSERT INTO resolutions (entry_id, outcome, resolved_at) VALUES (?, ?, ?)", (entry_id, outcome, to_text(now))
     )
@@ -144,6 +158,9 @@ def _where(tenant_id: int, q: HistoryQuery) -> tuple[str, list[Any]]:
     if q.member_id is not None:
         where.append("e.member_id = ?")
         params.append(q.member_id)
+    if q.member_no is not None:
+        where.append("e.member_id IN (SELECT id FROM members WHERE tenant_id = ? AND member_no = ?)")
+        params.extend((tenant_id, q.member_no))
     if q.record_id is not None:
         where.append("coalesce(e.record_id, e.id) = ?")
         params.append(q.record_id)
@@ -181,8 +198,15 @@ def _where(tenant_id: int, q: HistoryQuery) -> tuple[str, list[Any]]:
     return " AND ".join(where), params
 
 
-async def history(tx: Tx, tenant_id: int, q: HistoryQuery, *, offset: int, limit: int) -> list[Entry]:
+async def history(
+    tx: Tx, tenant_id: int, q: HistoryQuery, *, offset: int, limit: int, after: tuple[int, int] | None = None
+) -> list[Entry]:
+    """A page in (record key, id) order: after the key `after` (a keyset continuation), then `offset` rows."""
     where, params = _where(tenant_id, q)
+    if after is not None:
+        # The plain >= lets the planner seek on the listing index; the row value alone would scan from the start.
+        where += " AND coalesce(e.record_id, e.id) >= ? AND (coalesce(e.record_id, e.id), e.id) > (?, ?)"
+        params.extend((after[0], *after))
     found = await tx.fetchall(
         f"{_SELECT} WHERE {where} ORDER BY coalesce(e.record_id, e.id), e.id LIMIT ? OFFSET ?",
         (*params, limit, offset),

@@ -1,6 +1,7 @@
 """SQL for members, their cards and programmes (membership types)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,9 @@ async def find(tx: Tx, tenant_id: int, identity: Identity, value: object) -> Mem
         )
     elif identity is Identity.EMAIL:
         row = await tx.fetchone(
-            "SELECT * FROM members WHERE tenant_id = ? AND lower(email) = lower(?)", (tenant_id, value)
+            # `email IS NOT NULL` lets SQLite use the partial index members_email (else it scans the tenant)
+            "SELECT * FROM members WHERE tenant_id = ? AND email IS NOT NULL AND lower(email) = lower(?)",
+            (tenant_id, value),
         )
     else:
         column = _COLUMNS[identity]
@@ -83,7 +86,27 @@ async def insert(tx: Tx, tenant_id: int, fields: Mapping[str, Any], now: datetim
     )
     for asset in Asset:
         await tx.execute("INSERT INTO accounts (member_id, asset) VALUES (?, ?)", (member_id, asset.value))
+    await bump_roster(tx, tenant_id)
     return member_id
+
+
+async def bump_roster(tx: Tx, tenant_id: int) -> None:
+    """Any change to a tenant's members moves its roster version, in the same transaction, so a page
+    continuation remembered under an older version is never used again (in any process)."""
+    await tx.execute("UPDATE tenants SET roster_version = roster_version + 1 WHERE id = ?", (tenant_id,))
+
+
+async def start_versions(tx: Tx, tenant_id: int) -> None:
+    """A new tenant's roster and history versions start at random numbers: a tenant deleted and created
+    again under a reused id must not meet continuations remembered for its predecessor."""
+    await tx.execute(
+        "UPDATE tenants SET roster_version = ?, history_version = ? WHERE id = ?",
+        (int.from_bytes(os.urandom(6), "big"), int.from_bytes(os.urandom(6), "big"), tenant_id),
+    )
+
+
+async def roster_version(tx: Tx, tenant_id: int) -> int:
+    return await tx.fetchval("SELECT roster_version FROM tenants WHERE id = ?", (tenant_id,)) or 0
 
 
 async def add_card(tx: Tx, tenant_id: int, member_id: int, card_ref: str) -> None:
@@ -103,6 +126,8 @@ async def update(tx: Tx, member_id: int, fields: Mapping[str, Any], now: datetim
     sets.append("updated_at = ?")
     params.append(to_text(now))
     await tx.execute(f"UPDATE members SET {', '.join(sets)} WHERE id = ?", (*params, member_id))
+    tenant_id = await tx.fetchval("SELECT tenant_id FROM members WHERE id = ?", (member_id,))
+    await bump_roster(tx, tenant_id)
 
 
 def _member_filter(
@@ -158,17 +183,28 @@ async def count(
 async def balance_page(
     tx: Tx, tenant_id: int, asset: Asset, *, member_no: int | None, after_no: int | None, offset: int, limit: int
 ) -> list[tuple[Member, int]]:
-    where, params = ["m.tenant_id = ?", "m.deleted = 0"], [asset.value, tenant_id]
+    """Live members by member number, after `after_no` (a keyset continuation) and then `offset` rows.
+    The offset is skipped on the (tenant, deleted, member number) index alone, before any row is read."""
+    where, params = ["m.tenant_id = ?", "m.deleted = 0"], [tenant_id]
     if member_no is not None:
         where.append("m.member_no = ?")
         params.append(member_no)
     if after_no is not None:
         where.append("m.member_no > ?")
         params.append(after_no)
+    if offset:
+        start = await tx.fetchval(
+            f"SELECT m.member_no FROM members m WHERE {' AND '.join(where)} ORDER BY m.member_no LIMIT 1 OFFSET ?",
+            (*params, offset),
+        )
+        if start is None:
+            return []
+        where.append("m.member_no >= ?")
+        params.append(start)
     found = await tx.fetchall(
         "SELECT m.*, a.posted AS balance FROM members m JOIN accounts a ON a.member_id = m.id AND a.asset = ?"
-        f" WHERE {' AND '.join(where)} ORDER BY m.member_no LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f" WHERE {' AND '.join(where)} ORDER BY m.member_no LIMIT ?",
+        (asset.value, *params, limit),
     )
     members = await hydrate(tx, found)
     return [(m, r["balance"]) for m, r in zip(members, found, strict=True)]

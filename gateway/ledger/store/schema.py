@@ -174,4 +174,13 @@ CREATE TABLE cursors (
 );
 """,
     ),
+    (
+        3,
+        """
+ALTER TABLE tenants ADD COLUMN roster_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN history_version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX members_live ON members(tenant_id, deleted, member_no);
+CREATE INDEX entries_listing ON entries(tenant_id, coalesce(record_id, id), id);
+""",
+    ),
 ]

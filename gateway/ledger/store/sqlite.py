@@ -48,6 +48,9 @@ class _SQLiteTx:
 
 class SQLiteStore:
     kind = "sqlite"
+    # One writer: entry ids are handed out in commit order, so a new entry never sorts before one
+    # already visible (what history continuations rely on).
+    ordered_ids = True
 
     def __init__(
         self,

@@ -1,0 +1,206 @@
+"""The memberpoints samples of the vendor page, replayed: each case in fixtures/memberpoints/cases.json
+seeds its own state, sends the documented request to the whole app, validates the reply with its JSON
+Schema and compares it with the verbatim sample (after the declared volatile paths, deviations and added
+keys), key order included."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from referencing import Registry, Resource
+
+from gateway.keys import LEDGER
+from gateway.ledger import By, Identity, Kind
+from tests.support import FIXTURES, ClientFactory
+
+HERE = FIXTURES / "memberpoints"
+CASES = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))["cases"]
+AUTH = {"apiID": "contract-api-id", "apiKey": "contract-api-key"}
+
+
+def load(relative: str) -> Any:
+    return json.loads((HERE / relative).read_text(encoding="utf-8"))
+
+
+def _registry() -> Registry:
+    registry: Registry = Registry()
+    for path in sorted((HERE / "schemas").glob("*.schema.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+    return registry
+
+
+REGISTRY = _registry()
+
+
+def validate(instance: Any, schema_file: str) -> None:
+    schema = load(schema_file)
+    jsonschema.Draft202012Validator(schema, registry=REGISTRY).validate(instance)
+
+
+_STEP = re.compile(r"([A-Za-z_]+)|\[(\d+|\*)\]")
+
+
+def places(doc: Any, path: str) -> list[tuple[Any, Any]]:
+    """(container, key) pairs a path such as data[*].id or data[1].cid names in a document."""
+    found: list[tuple[Any, Any]] = [(None, doc)]
+    steps = [m.group(1) or m.group(2) for m in _STEP.finditer(path)]
+    pairs: list[tuple[Any, Any]] = []
+    for i, step in enumerate(steps):
+        nxt = []
+        for _, node in found:
+            keys = range(len(node)) if step == "*" else [int(step) if step.isdigit() else step]
+            for key in keys:
+                if i == len(steps) - 1:
+                    pairs.append((node, key))
+                else:
+                    nxt.append((node, node[key]))
+        found = nxt
+    return pairs
+
+
+def key_order_holds(sample: Any, served: Any) -> bool:
+    """The sample's keys appear in the served document in the same order, at every level."""
+    if isinstance(sample, dict):
+        keys = [k for k in served if k in sample]
+        return keys == list(sample) and all(key_order_holds(sample[k], served[k]) for k in sample)
+    if isinstance(sample, list):
+        return len(sample) == len(served) and all(key_order_holds(a, b) for a, b in zip(sample, served, strict=True))
+    return True
+
+
+def at(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+
+
+def scenario(seed: dict[str, Any]) -> dict[str, Any]:
+    members = []
+    for m in seed["members"]:
+        member = {"mbr_id": m["mbr_id"], "customer_id": m["mbr_id"], "name": m["name"], "email": m["email"]}
+        if "balance" in m:
+            member["balances"] = {"points": m["balance"]}
+        members.append(member)
+    return {"tenants": [{
+        "name": "contract",
+        "memberpoints": {"api_id": AUTH["apiID"], "api_key": AUTH["apiKey"], "cid": seed["cid"]},
+        "members": members,
+    }]}
+
+
+async def apply_seed(client: Any, seed: dict[str, Any]) -> None:
+    ledger = client.app[LEDGER]
+    tenant = await ledger.tenant("contract")
+    for a in seed.get("adjustments", []):
+        await ledger.adjust(tenant=tenant, member=By(Identity.MEMBER_NO, a["mbr_id"]), amount=Decimal(a["points"]),
+                            note=a["note"], occurred_at=at(a["date"]))
+    for o in seed.get("order_movements", []):
+        move = ledger.credit if o["type"] == "earned" else ledger.debit
+        kind = Kind.ORDER_EARN if o["type"] == "earned" else Kind.ORDER_SPEND
+        await move(tenant=tenant, member=By(Identity.MEMBER_NO, o["mbr_id"]), amount=Decimal(o["points"]), kind=kind,
+                   value=Decimal(o["value"]), note=o["note"], occurred_at=at(o["date"]))
+    if "clock" in seed:
+        ledger.clock.freeze(at(seed["clock"]))
+
+
+async def send(client: Any, request: dict[str, Any]) -> Any:
+    headers = dict(AUTH)
+    body = None
+    if "body" in request:
+        body = (HERE / request["body"]).read_bytes()  # the documented example, byte for byte
+        headers["Content-Type"] = request["content_type"]
+    return await client.request(request["method"], request["path"], headers=headers, data=body)
+
+
+def blank(doc: Any, volatile: list[dict[str, str]]) -> Any:
+    doc = copy.deepcopy(doc)
+    for item in volatile:
+        for container, key in places(doc, item["path"]):
+            container[key] = "<volatile>"
+    return doc
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+async def test_documented_sample(app_client: ClientFactory, case: dict[str, Any]) -> None:
+    client = await app_client(scenario(case["seed"]))
+    await apply_seed(client, case["seed"])
+    response = await send(client, case["request"])
+    served = await response.json()
+    assert response.status == case["status"], served
+    assert response.content_type == "application/json"
+    validate(served, case["schema"])
+    if "sample" in case:
+        expected = load(case["sample"])
+        for d in case["deviations"]:
+            ((container, key),) = places(expected, d["path"])
+            assert container[key] == d["sample"], f"the fixture misquotes the sample at {d['path']}"
+            container[key] = d["served"]
+        expected = {**expected, **case["added"]}
+    else:
+        expected = case["expected"]
+    assert blank(served, case["volatile"]) == blank(expected, case["volatile"])
+    assert key_order_holds(load(case["sample"]) if "sample" in case else expected, served)
+    for row in served["data"] if isinstance(served["data"], list) else [served["data"]]:
+        if "pointsadjustid" in row:
+            assert row["id"] == row["pointsadjustid"]
+    if "documented_reply" in case:
+        await check_documented_reply(client, case, served)
+
+
+async def check_documented_reply(client: Any, case: dict[str, Any], served: dict[str, Any]) -> None:
+    spec = case["documented_reply"]
+    documented = load(spec["sample"])
+    ((container, key),) = places(documented, spec["row"])
+    assert list(served["data"]) == list(container[key]), "the saved row's fields follow the documented row's order"
+    for path in spec["same"]:
+        ((d_container, d_key),) = places(documented, path)
+        ((s_container, s_key),) = places(served, path.replace("data[0]", "data"))
+        assert s_container[s_key] == d_container[d_key], path
+    for member_no, balance in case.get("balances_after", {}).items():
+        response = await client.get("/webapps/api/memberpointsbalances", headers=AUTH, params={"mbr_id": member_no})
+        (row,) = (await response.json())["data"]
+        assert row["mbr_points_balance"] == balance
+
+
+def test_every_sample_is_stored_verbatim_from_the_vendor_page() -> None:
+    seed = Path("/work/shared/seeds/memberpoints.txt")
+    if not seed.exists():
+        pytest.skip("the vendor seed is not available on this machine")
+    text = seed.read_text(encoding="utf-8")
+    for path in sorted((HERE / "samples").glob("*.json")):
+        assert path.read_text(encoding="utf-8").strip() in text, f"{path.name} differs from the vendor page"
+
+
+@pytest.mark.parametrize("sample", ["samples/balances.json", "samples/history.json", "samples/history_include_orders.json"])
+def test_the_documented_samples_fit_our_row_schemas(sample: str) -> None:
+    """The schemas describe the vendor's rows too (the envelopes differ only by the keys we add)."""
+    doc = load(sample)
+    kind = "balances" if "balances" in sample else "history_list"
+    validate({**doc, "offset": 0, "pageSize": 200}, f"schemas/{kind}.schema.json")
+
+
+ERROR_REQUESTS = [
+    ("GET", "/webapps/api/memberpoints", {}, None, 401),
+    ("GET", "/webapps/api/memberpoints?matchType=~&adjustdate=01/01/2021", AUTH, None, 400),
+    ("GET", "/webapps/api/memberpoints?id=424242", AUTH, None, 404),
+    ("POST", "/webapps/api/memberpoints", AUTH, b'{"mbr_id": 1234, "adjustpoints": -1}', 400),
+    ("POST", "/webapps/api/memberpoints", AUTH, b"{", 400),
+    ("DELETE", "/webapps/api/memberpoints", AUTH, None, 405),
+    ("POST", "/webapps/api/memberpointsbalances", AUTH, None, 405),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body", "status"), ERROR_REQUESTS)
+async def test_errors_fit_the_error_schema(
+    app_client: ClientFactory, method: str, path: str, headers: dict[str, str], body: bytes | None, status: int
+) -> None:
+    client = await app_client(scenario(CASES[-1]["seed"]))
+    response = await client.request(method, path, headers=headers, data=body)
+    assert response.status == status
+    validate(await response.json(), "schemas/error.schema.json")
