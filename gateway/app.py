@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from .admin import create_admin_app
+from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
-from .keys import LEDGER, SETTINGS
+from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
+from .sandbox.middleware import fault_middleware, sandbox_middleware
+from .sandbox.state import Sandbox
 from .scenario import load_scenario, resolve_scenario
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger("gateway")
 
@@ -43,11 +46,23 @@ async def _ledger_context(app: web.Application) -> AsyncIterator[None]:
         await ledger.close()
 
 
+def check_exposure(settings: Settings) -> None:
+    """The admin API can rewrite every balance: never serve it beyond loopback without a token."""
+    if not is_loopback(settings.host) and not settings.admin_token:
+        raise SettingsError(
+            f"refusing to listen on {settings.host} without admin_token: /__admin would be open to the network"
+            " (set --admin-token or LOYALTY_GATEWAY_ADMIN_TOKEN, or listen on 127.0.0.1)"
+        )
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.defaults()
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    check_exposure(settings)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[sandbox_middleware])
     app[SETTINGS] = settings
+    app[SANDBOX] = Sandbox.from_settings(settings)
     app.cleanup_ctx.append(_ledger_context)
+    app[SANDBOX_AROUND] = fault_middleware
     app.add_subapp("/__admin", create_admin_app())
     for dialect in (imonggo, pomelo, memberpoints):
         dialect.mount(app)
