@@ -9,6 +9,7 @@ import itertools
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 DIALECTS = ("imonggo", "memberpoints", "pomelo")
@@ -118,7 +119,7 @@ def parse_rule(rule_id: str, body: Any) -> FaultRule:
     if dialect is not None and dialect not in DIALECTS:
         raise RuleError(f"dialect must be one of {', '.join(DIALECTS)}")
     probability = body.get("probability", 1)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
+    if isinstance(probability, bool) or not isinstance(probability, (int, float, Decimal)) or not 0 < probability <= 1:
         raise RuleError("probability must be a number above 0 and at most 1")
     method = _text(body, "method")
     path = _text(body, "path") or "*"
