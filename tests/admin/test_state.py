@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 from gateway.admin.openapi import DOCUMENT
 from gateway.admin.routes import ERRORS
@@ -194,3 +195,11 @@ async def test_admin_paths_and_verbs_that_do_not_exist_answer_in_json(sandbox_cl
     assert response.status == 404 and (await response.json())["error"]["status"] == 404
     response = await client.get("/__admin/reset")
     assert response.status == 405 and "POST" in response.headers["Allow"]
+
+
+def test_the_readme_session_uses_only_documented_admin_paths() -> None:
+    readme = (FIXTURES.parent / "README.md").read_text(encoding="utf-8")
+    session = readme.split("## Admin API", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    used = set(re.findall(r"\$A(/[\w/.-]*\w)", session))
+    assert used and used <= set(DOCUMENT["paths"]), used - set(DOCUMENT["paths"])
+    assert "curl -u 5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X http://127.0.0.1:8080/api/customers/1534.xml" in session
