@@ -24,6 +24,7 @@ def sandbox_client(
     """Like app_client, with the fake dialects mounted in place of the real ones (`hooked=False`: without
     sandbox_hook, so the root applies faults around the whole dialect)."""
     saved = dict(ERROR_RENDERERS)
+    ERROR_RENDERERS.clear()  # the real dialects register theirs when mounted; these tests use the fakes' only
 
     async def make(scenario: Any = "demo", *, hooked: bool = True, **settings: Any) -> TestClient:
         for module in (imonggo, memberpoints, pomelo):
