@@ -47,8 +47,7 @@ async def load_scenario(request: web.Request) -> web.Response:
     ledger = request.config_dict[LEDGER]
     scenario = made.checked(await body_of(request), "request body")
     await _refuse_existing(ledger, [spec["name"] for spec in scenario["tenants"]])
-    for spec in scenario["tenants"]:
-        await made.build(ledger, spec)
+    await made.build_all(ledger, scenario["tenants"])
     return web.json_response({"tenants": [spec["name"] for spec in scenario["tenants"]]}, status=201)
 
 

@@ -8,7 +8,7 @@ import copy
 import secrets
 from typing import Any
 
-from ..ledger import InvalidArgument, Ledger, Tenant, UnknownTenant
+from ..ledger import InvalidArgument, Ledger, LedgerError, Tenant, UnknownTenant
 from ..scenario import ScenarioError, apply_tenant, check_scenario, read_scenario, resolve_scenario
 from ..settings import Settings
 
@@ -91,12 +91,27 @@ async def build(ledger: Ledger, spec: dict[str, Any]) -> Tenant:
     return await ledger.update_tenant_config(tenant=tenant, section=SECTION, values={"spec": spec})
 
 
+async def build_all(ledger: Ledger, specs: list[dict[str, Any]]) -> None:
+    """Build every tenant or none: if one is refused (say, a credential another tenant holds), the ones
+    built before it are deleted again."""
+    built: list[Tenant] = []
+    try:
+        for spec in specs:
+            built.append(await build(ledger, spec))
+    except LedgerError:
+        await ledger.delete_tenants(tenants=built)
+        raise
+
+
 def startup_specs(settings: Settings) -> dict[str, dict[str, Any]]:
     path = resolve_scenario(settings.scenario)
     if path is None:
         return {}
-    data = checked(read_scenario(path), str(path))
-    return {spec["name"]: spec for spec in data["tenants"]}
+    try:
+        data = read_scenario(path)
+    except ScenarioError as exc:
+        raise InvalidArgument(str(exc)) from None
+    return {spec["name"]: spec for spec in checked(data, str(path))["tenants"]}
 
 
 async def reset_tenant(ledger: Ledger, settings: Settings, name: str) -> Tenant:
@@ -109,10 +124,9 @@ async def reset_tenant(ledger: Ledger, settings: Settings, name: str) -> Tenant:
 
 
 async def reset_all(ledger: Ledger, settings: Settings) -> list[str]:
+    specs = startup_specs(settings)  # read first: a scenario that has gone bad must not cost the tenants
     await ledger.delete_tenants(tenants=await ledger.tenants())
-    specs = startup_specs(settings)
-    for spec in specs.values():
-        await build(ledger, spec)
+    await build_all(ledger, list(specs.values()))
     return list(specs)
 
 

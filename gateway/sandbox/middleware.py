@@ -81,6 +81,9 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         response = exc
         raise
+    except Exception:
+        outcome = "error"  # aiohttp answers 500; the journal still records the request
+        raise
     finally:
         if sandbox.journal.enabled:
             await _record(request, dialect, response, outcome, started)
@@ -106,7 +109,7 @@ async def _record(
         path=request.path,
         query=request.query_string,
         tenant=getattr(tenant, "name", None),
-        status=None if outcome in ("empty_reply", "dropped") or response is None else response.status,
+        status=_status(outcome, response),
         duration_ms=(time.perf_counter() - started) * 1000,
         request_body=Body.copy(raw_body, journal.body_bytes),
         response_body=Body.copy(sent if isinstance(sent, bytes) else None, journal.body_bytes),
@@ -114,6 +117,15 @@ async def _record(
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
     )
     journal.add(entry)
+
+
+def _status(outcome: str, response: web.StreamResponse | None) -> int | None:
+    """What the client saw: nothing at all for an empty reply or a dropped connection."""
+    if outcome in ("empty_reply", "dropped"):
+        return None
+    if outcome == "error" or response is None:
+        return 500
+    return response.status
 
 
 async def _request_body(request: web.Request) -> bytes:

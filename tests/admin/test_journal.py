@@ -109,3 +109,18 @@ async def test_the_journal_can_be_switched_off_by_setting_and_through_the_admin_
     assert response.status == 400 and "enabled must be" in (await response.json())["error"]["message"]
     response = await client.put("/__admin/journal", json={"size": 1})
     assert response.status == 400 and "unknown field 'size'" in (await response.json())["error"]["message"]
+
+
+async def test_a_request_that_fails_unexpectedly_is_journaled_as_an_error(app_client, monkeypatch) -> None:
+    from aiohttp import web
+
+    from gateway.dialects import imonggo
+
+    async def boom(request: web.Request) -> web.Response:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(imonggo, "mount", lambda app: app.router.add_get("/api/boom", boom))
+    client = await app_client()
+    assert (await client.get("/api/boom")).status == 500
+    [entry] = (await (await client.get("/__admin/requests")).json())["requests"]
+    assert (entry["path"], entry["status"], entry["outcome"]) == ("/api/boom", 500, "error")

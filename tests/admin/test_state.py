@@ -203,3 +203,22 @@ def test_the_readme_session_uses_only_documented_admin_paths() -> None:
     used = set(re.findall(r"\$A(/[\w/.-]*\w)", session))
     assert used and used <= set(DOCUMENT["paths"]), used - set(DOCUMENT["paths"])
     assert "curl -u 5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X http://127.0.0.1:8080/api/customers/1534.xml" in session
+
+
+async def test_a_scenario_is_refused_whole_when_a_later_tenant_is_refused(sandbox_client) -> None:
+    client = await sandbox_client()
+    doc = scenario("first")
+    doc["tenants"] += scenario("second", token="5c4fc5805eb643716bbc17dad456a0c6cf2e23fa")["tenants"]  # demo's token
+    response = await client.post("/__admin/scenarios", json=doc)
+    assert response.status == 409 and "belongs to another tenant" in (await response.json())["error"]["message"]
+    assert [t["name"] for t in (await (await client.get("/__admin/tenants")).json())["tenants"]] == ["demo"]
+
+
+async def test_a_startup_scenario_gone_bad_costs_no_tenant_on_reset(sandbox_client, tmp_path) -> None:
+    path = tmp_path / "start.json"
+    path.write_text(json.dumps(scenario()), encoding="utf-8")
+    client = await sandbox_client(path)
+    path.write_text("{not json", encoding="utf-8")
+    response = await client.post("/__admin/reset")
+    assert response.status == 400 and "not valid JSON" in (await response.json())["error"]["message"]
+    assert [t["name"] for t in (await (await client.get("/__admin/tenants")).json())["tenants"]] == ["shop"]
