@@ -13,6 +13,7 @@ import asyncio
 import base64
 import multiprocessing
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -113,7 +114,7 @@ async def _journal_stats(base: str) -> dict[str, Any]:
         return await response.json()  # type: ignore[no-any-return]
 
 
-def run(journal: bool, args: argparse.Namespace) -> None:
+def run(journal: bool, args: argparse.Namespace) -> list[tuple[float, float]]:
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Queue()
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +125,7 @@ def run(journal: bool, args: argparse.Namespace) -> None:
         headers = {"Authorization": "Basic " + base64.b64encode(f"{args.auth}:X".encode()).decode()}
         try:
             asyncio.run(_load(base + args.path, headers, 2000, args.concurrency))  # warm-up
+            figures = []
             for batch in (1, 2):
                 cpu = _cpu_seconds(pid)
                 rate = asyncio.run(_load(base + args.path, headers, args.requests, args.concurrency))
@@ -133,6 +135,8 @@ def run(journal: bool, args: argparse.Namespace) -> None:
                       f"server CPU {per_request:5.0f} us/req  "
                       f"entries {stats['entries']:5d}  bytes {stats['bytes']:9d}  dropped {stats['dropped']:6d}  "
                       f"server RSS {_rss_kib(pid) / 1024:6.1f} MiB", flush=True)
+                figures.append((rate, per_request))
+            return figures
         finally:
             stop.put(True)
             proc.join(timeout=10)
@@ -164,11 +168,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--path", default=BENCH_PATH)
     parser.add_argument("--auth", default=DEMO_TOKEN, help="imonggo API token for Basic auth")
+    parser.add_argument("--rounds", type=int, default=3, help="server starts per side, alternating off and on")
     args = parser.parse_args()
     print(f"{args.requests} GET {args.path} per batch, {args.concurrency} at a time, one server process")
     bookkeeping()
-    for journal in (False, True, False, True):
-        run(journal, args)
+    results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for _ in range(args.rounds):  # alternate, so a neighbour's load hits both sides alike
+        for journal in (False, True):
+            results[journal] += run(journal, args)
+    for journal in (False, True):
+        rates, cpus = zip(*results[journal])
+        print(f"median, journal {'on ' if journal else 'off'}: {statistics.median(rates):6.0f} req/s, "
+              f"server CPU {statistics.median(cpus):4.0f} us/req")
 
 
 if __name__ == "__main__":

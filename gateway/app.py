@@ -12,7 +12,7 @@ from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
 from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
-from .sandbox.middleware import fault_middleware, sandbox_middleware
+from .sandbox.middleware import fault_step_for, sandbox_middleware
 from .sandbox.state import Sandbox
 from .scenario import load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
@@ -60,9 +60,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     check_exposure(settings)
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[sandbox_middleware])
     app[SETTINGS] = settings
-    app[SANDBOX] = Sandbox.from_settings(settings)
+    app[SANDBOX] = sandbox = Sandbox.from_settings(settings)
+    app[SANDBOX_AROUND] = fault_step_for(sandbox)
     app.cleanup_ctx.append(_ledger_context)
-    app[SANDBOX_AROUND] = fault_middleware
     app.add_subapp("/__admin", create_admin_app())
     for dialect in (imonggo, pomelo, memberpoints):
         dialect.mount(app)

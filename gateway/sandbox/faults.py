@@ -155,6 +155,10 @@ class FaultBook:
         self._rules[rule.id] = rule
         return rule
 
+    @property
+    def active(self) -> bool:
+        return bool(self._rules)
+
     def rules(self) -> list[FaultRule]:
         return list(self._rules.values())
 

@@ -52,9 +52,7 @@ class JournalEntry:
     outcome: str = "answered"
     fault: dict[str, Any] | None = None
 
-    @property
-    def cost(self) -> int:
-        return ENTRY_OVERHEAD + len(self.path) + len(self.query) + len(self.request_body.data) + len(self.response_body.data)
+    cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -136,6 +134,9 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         if not self.enabled:
             return
+        entry.cost = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.request_body.data) + len(
+            entry.response_body.data
+        )
         self._entries.append(entry)
         self._bytes += entry.cost
         self._trim()

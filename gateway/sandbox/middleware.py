@@ -10,6 +10,7 @@ import binascii
 import socket
 import struct
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from http import HTTPStatus
 
@@ -19,6 +20,7 @@ from ..dialects.common import ERROR_RENDERERS, Handler
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX
 from .faults import FaultRule
 from .journal import Body, JournalEntry
+from .state import Sandbox
 
 # The dialect a path belongs to, known before its authentication runs.
 PREFIXES = (("/webapps/api/", "memberpoints"), ("/api/", "imonggo"), ("/oauth/", "pomelo"), ("/loyalty/", "pomelo"))
@@ -62,14 +64,15 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     dialect = dialect_of(request.path)
     if dialect is None:
         return await handler(request)
-    sandbox = request.config_dict[SANDBOX]
+    config = request.config_dict  # built anew on each access: look it up once
+    sandbox = config[SANDBOX]
     started = time.perf_counter()
     request[REQUEST_DIALECT] = dialect
-    if not _hooked(request):  # no sandbox_hook inside the dialect: apply faults out here instead
-        handler = _with_faults(handler)
+    if sandbox.faults.active and not _hooked(request):  # no sandbox_hook in the dialect: apply faults out here
+        handler = _with_faults(sandbox, handler)
     response: web.StreamResponse | None = None
     outcome = "answered"
-    retry = sandbox.limits.check(dialect, caller_key(dialect, request))
+    retry = sandbox.limits.check(dialect, caller_key(dialect, request)) if sandbox.limits.get(dialect) else None
     try:
         if retry is not None:
             outcome = "rate_limited"
@@ -86,13 +89,13 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         raise
     finally:
         if sandbox.journal.enabled:
-            await _record(request, dialect, response, outcome, started)
+            await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started)
 
 
 async def _record(
-    request: web.Request, dialect: str, response: web.StreamResponse | None, outcome: str, started: float
+    request: web.Request, sandbox: Sandbox, ledger_time: datetime, dialect: str,
+    response: web.StreamResponse | None, outcome: str, started: float,
 ) -> None:
-    sandbox = request.config_dict[SANDBOX]
     journal = sandbox.journal
     fault = request.get(REQUEST_FAULT)
     if fault is not None:
@@ -103,7 +106,7 @@ async def _record(
     entry = JournalEntry(
         id=journal.next_id(),
         at=datetime.now(timezone.utc),
-        ledger_time=request.config_dict[LEDGER].clock.now(),
+        ledger_time=ledger_time,
         dialect=dialect,
         method=request.method,
         path=request.path,
@@ -142,18 +145,25 @@ def _hooked(request: web.Request) -> bool:
     return innermost is not None and any(getattr(m, "sandbox_hook", False) for m in innermost.middlewares)
 
 
-def _with_faults(handler: Handler) -> Handler:
+def _with_faults(sandbox: Sandbox, handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
-        return await fault_middleware(request, handler)
+        return await fault_step(sandbox, request, handler)
 
     return wrapped
 
 
-@web.middleware
-async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    sandbox = request.config_dict.get(SANDBOX)
+def fault_step_for(sandbox: Sandbox) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """What common.sandbox_hook runs (app[SANDBOX_AROUND]): the fault step bound to this app's sandbox."""
+
+    async def step(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await fault_step(sandbox, request, handler)
+
+    return step
+
+
+async def fault_step(sandbox: Sandbox, request: web.Request, handler: Handler) -> web.StreamResponse:
     dialect = request.get(REQUEST_DIALECT)
-    if sandbox is None or dialect is None or not sandbox.faults.rules():
+    if dialect is None or not sandbox.faults.active:
         return await handler(request)
     book = sandbox.faults
     rule = book.pick(when="before", **_facts(request, dialect))
