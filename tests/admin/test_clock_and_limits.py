@@ -100,3 +100,12 @@ async def test_a_bad_rate_limit_is_refused_and_changes_nothing(sandbox_client, b
     response = await client.put("/__admin/rate-limits", json=body)
     assert response.status == 400
     assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] is None
+
+
+async def test_the_imonggo_limit_can_be_switched_on_by_setting(sandbox_client) -> None:
+    client = await sandbox_client(imonggo_rate_limit=1, imonggo_rate_window_seconds=5)
+    assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] == {
+        "limit": 1, "window_seconds": 5, "status": 503}
+    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+    response = await client.get("/api/echo/1534", headers=imonggo_auth())
+    assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 5
