@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ..dialects.common import ERROR_RENDERERS, Handler
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX
+from ..ledger import Ledger
 from .faults import FaultRule
 from .journal import Body, JournalEntry
 from .state import Sandbox
@@ -59,6 +60,21 @@ def caller_key(dialect: str, request: web.Request) -> str:
     return "addr:" + (request.remote or "")
 
 
+async def _remember_caller(request: web.Request, dialect: str, ledger: Ledger) -> None:
+    """A rate-limited request never reaches the dialect's auth; find its tenant from the credentials the
+    vendor counts (imonggo's API token, memberpoints' apiID/apiKey) so the journal can name it."""
+    key = caller_key(dialect, request)
+    tenant = None
+    if key.startswith("token:"):
+        tenant = await ledger.authenticate(scheme="imonggo", principal=key[6:])
+    elif key.startswith("id:"):
+        tenant = await ledger.authenticate(
+            scheme="memberpoints", principal=key[3:], secret=request.headers.get("apiKey", "")
+        )
+    if tenant is not None:
+        request[REQUEST_TENANT] = tenant
+
+
 @web.middleware
 async def sandbox_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     dialect = dialect_of(request.path)
@@ -76,6 +92,7 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         if retry is not None:
             outcome = "rate_limited"
+            await _remember_caller(request, dialect, config[LEDGER])
             response = render(request, dialect, sandbox.limits.get(dialect).status, sandbox.limits.message(dialect), None)  # type: ignore[union-attr]
             response.headers["Retry-After"] = str(retry)
         else:

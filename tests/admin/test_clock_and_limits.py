@@ -63,7 +63,7 @@ async def test_memberpoints_allows_its_limit_per_minute_then_answers_429_with_re
     assert (await client.get("/webapps/api/echo/442531", headers=memberpoints_auth("x", "y"))).status == 401
     assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
     entry = (await (await client.get("/__admin/requests", params={"status": "429", "limit": "1"})).json())["requests"][0]
-    assert entry["outcome"] == "rate_limited" and entry["dialect"] == "memberpoints"
+    assert entry["outcome"] == "rate_limited" and entry["dialect"] == "memberpoints" and entry["tenant"] == "demo"
 
 
 async def test_imonggo_answers_503_with_retry_after_in_its_own_error_shape(sandbox_client) -> None:
@@ -75,6 +75,8 @@ async def test_imonggo_answers_503_with_retry_after_in_its_own_error_shape(sandb
     response = await client.get("/api/echo/1534", headers=imonggo_auth())
     assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 30
     assert "<errors><error>Max API call rate exceeded</error></errors>" in await response.text()
+    entry = (await (await client.get("/__admin/requests", params={"limit": "1"})).json())["requests"][0]
+    assert (entry["tenant"], entry["outcome"]) == ("demo", "rate_limited")
     assert (await client.get("/api/echo/1534", headers=imonggo_auth("another-token"))).status == 401  # own window
 
     await client.put("/__admin/rate-limits", json={"imonggo": None})
