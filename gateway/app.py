@@ -9,11 +9,14 @@ from aiohttp import web
 
 from .admin import create_admin_app
 from .delivery import delivery_context
+from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
-from .keys import LEDGER, SETTINGS
+from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
+from .sandbox.middleware import fault_step_for, sandbox_middleware
+from .sandbox.state import Sandbox
 from .scenario import load_scenario, resolve_scenario
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger("gateway")
 
@@ -44,10 +47,22 @@ async def _ledger_context(app: web.Application) -> AsyncIterator[None]:
         await ledger.close()
 
 
+def check_exposure(settings: Settings) -> None:
+    """The admin API can rewrite every balance: never serve it beyond loopback without a token."""
+    if not is_loopback(settings.host) and not settings.admin_token:
+        raise SettingsError(
+            f"refusing to listen on {settings.host} without admin_token: /__admin would be open to the network"
+            " (set --admin-token or LOYALTY_GATEWAY_ADMIN_TOKEN, or listen on 127.0.0.1)"
+        )
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.defaults()
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    check_exposure(settings)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[sandbox_middleware])
     app[SETTINGS] = settings
+    app[SANDBOX] = sandbox = Sandbox.from_settings(settings)
+    app[SANDBOX_AROUND] = fault_step_for(sandbox)
     app.cleanup_ctx.append(_ledger_context)
     app.cleanup_ctx.append(delivery_context)
     app.add_subapp("/__admin", create_admin_app())

@@ -74,7 +74,7 @@ def _field(parts: Any) -> str:
     return out or "(top level)"
 
 
-def _validate(path: Path, data: Any) -> None:
+def _validate(path: Path | str, data: Any) -> None:
     schema = json.loads(_data_file("scenario.schema.json").read_text(encoding="utf-8"))
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is not None:
@@ -116,7 +116,20 @@ def _decimal(value: Any) -> Decimal | None:
 
 async def load_scenario(ledger: Ledger, path: Path) -> list[str]:
     """Validate the whole file, then create its tenants. Returns the tenant names created."""
-    data = read_scenario(path)
+    return await apply_scenario(ledger, read_scenario(path), path)
+
+
+def check_scenario(data: Any, source: str) -> dict[str, Any]:
+    """Validate an already parsed scenario document (e.g. a request body) as read_scenario does a file.
+    Returns it with Decimals as strings, the form a tenant's configuration can store."""
+    plain = _plain(data)
+    _validate(source, plain)
+    return plain  # type: ignore[no-any-return]
+
+
+async def apply_scenario(ledger: Ledger, data: dict[str, Any], source: Path | str) -> list[str]:
+    """Create every tenant of a validated scenario; refused whole if any of its tenant names exists."""
+    path = source
     existing = {t.name for t in await ledger.tenants()}
     for t, tenant in enumerate(data["tenants"]):
         if tenant["name"] in existing:

@@ -31,6 +31,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("expected a whole number of at least 0")
+    return value
+
+
 def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -104,6 +111,28 @@ SETTINGS: tuple[Setting, ...] = (
         _seconds,
     ),
     Setting("webhook_max_attempts", 8, "Attempts per webhook before it is marked failed.", _positive_int),
+    Setting(
+        "admin_token",
+        "",
+        "Token /__admin requires (`Authorization: Bearer TOKEN`); the server refuses to listen beyond loopback without one.",
+    ),
+    Setting("journal", True, "Record every dialect request in the request journal (GET /__admin/requests).", _boolean),
+    Setting("journal_max_entries", 1000, "Most requests the journal keeps; the oldest go first.", _positive_int),
+    Setting("journal_max_bytes", 8_388_608, "Most bytes of recorded requests the journal keeps; the oldest go first.", _positive_int),
+    Setting("journal_body_bytes", 4096, "Largest part of each request and response body the journal copies.", _non_negative_int),
+    Setting(
+        "imonggo_rate_limit",
+        0,
+        "Emulate Imonggo's rate limit: most requests per API token per window, then 503 with Retry-After; 0 is off.",
+        _non_negative_int,
+    ),
+    Setting("imonggo_rate_window_seconds", 10, "The window of imonggo_rate_limit, in seconds.", _positive_int),
+    Setting(
+        "memberpoints_rate_limit",
+        0,
+        "Emulate memberpoints' rate limit (the vendor's is 100): most requests per apiID per minute, then 429; 0 is off.",
+        _non_negative_int,
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -160,7 +189,7 @@ class Settings:
 def _convert(setting: Setting, raw: Any, source: str) -> Any:
     if isinstance(raw, bool) and setting.parse is _boolean:
         return raw
-    if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _port):
+    if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _non_negative_int, _port):
         raw = str(raw)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and setting.parse is _seconds:
         raw = str(raw)

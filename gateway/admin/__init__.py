@@ -1,4 +1,5 @@
-"""/__admin: the sandbox's own JSON API (health now; state, journal, faults and clock follow)."""
+"""/__admin: the sandbox's own JSON API (state, tenants, journal, faults, clock, rate limits, health and
+its OpenAPI document), protected by admin_token beyond loopback."""
 from __future__ import annotations
 
 from .routes import create_admin_app

@@ -1,4 +1,4 @@
-"""Routes of /__admin and its JSON error shape."""
+"""Routes of /__admin, its ledger-error table and its JSON error shape."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -26,6 +26,10 @@ from ..ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
+from . import controls, state
+from .auth import admin_auth
+from .openapi import DOCUMENT
+from .wire import render_error
 
 ERRORS: ErrorTable = {
     InvalidAmount: ErrorSpec(400),
@@ -49,17 +53,40 @@ ERRORS: ErrorTable = {
 }
 
 
-def render_error(request: web.Request, status: int, message: str, code: str | None) -> web.StreamResponse:
-    return web.json_response({"error": {"status": status, "message": message}}, status=status)
-
-
 async def health(request: web.Request) -> web.Response:
     ledger = request.config_dict[LEDGER]
     return web.json_response({"status": "ok", "store": ledger.kind})
 
 
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(DOCUMENT)
+
+
 def create_admin_app() -> web.Application:
-    app = web.Application(middlewares=[error_middleware(ERRORS, render_error)])
-    app.router.add_get("/health", health)
+    app = web.Application(middlewares=[error_middleware(ERRORS, render_error), admin_auth])
+    r = app.router
+    r.add_get("/health", health)
+    r.add_get("/openapi/admin.json", openapi_document)
+    r.add_post("/reset", state.reset)
+    r.add_post("/scenarios", state.load_scenario)
+    r.add_get("/tenants", state.list_tenants)
+    r.add_post("/tenants", state.create_tenant)
+    r.add_delete("/tenants/{name}", state.delete_tenant)
+    r.add_get("/members", state.members)
+    r.add_get("/entries", state.entries)
+    r.add_get("/audit", state.audit)
+    r.add_get("/requests", controls.list_requests)
+    r.add_delete("/requests", controls.clear_requests)
+    r.add_get("/journal", controls.journal_settings)
+    r.add_put("/journal", controls.configure_journal)
+    r.add_post("/faults", controls.add_fault)
+    r.add_get("/faults", controls.list_faults)
+    r.add_delete("/faults", controls.clear_faults)
+    r.add_delete("/faults/{id}", controls.remove_fault)
+    r.add_get("/clock", controls.get_clock)
+    r.add_put("/clock", controls.set_clock)
+    r.add_delete("/clock", controls.reset_clock)
+    r.add_get("/rate-limits", controls.get_rate_limits)
+    r.add_put("/rate-limits", controls.set_rate_limits)
     add_pomelo_routes(app)
     return app

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..keys import REQUEST_DIALECT, REQUEST_TENANT
+from ..keys import REQUEST_DIALECT, REQUEST_TENANT, SANDBOX_AROUND
 from ..ledger import LedgerError, Tenant, all_error_classes
 
 log = logging.getLogger("gateway.errors")
@@ -30,6 +30,10 @@ ErrorTable = Mapping[type[LedgerError], ErrorSpec]
 # render(request, status, message, code) -> response in the dialect's error shape
 ErrorRenderer = Callable[[web.Request, int, str, str | None], web.StreamResponse]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Each dialect's renderer, by dialect name, so the sandbox (faults, rate limits) answers in that dialect's
+# error shape. Filled by sandbox_hook(); a dialect that never calls it gets plain JSON errors from the sandbox.
+ERROR_RENDERERS: dict[str, ErrorRenderer] = {}
 
 # What the transport-level errors say when a dialect has no better words.
 HTTP_MESSAGES = {
@@ -54,6 +58,25 @@ def remember(request: web.Request, *, dialect: str, tenant: Tenant | None = None
     request[REQUEST_DIALECT] = dialect
     if tenant is not None:
         request[REQUEST_TENANT] = tenant
+
+
+def sandbox_hook(
+    dialect: str, render: ErrorRenderer
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Register the dialect's error renderer with the sandbox and return the middleware to put LAST in the
+    dialect sub-app's middlewares: there, after the dialect's auth, the sandbox's fault rules can match the
+    tenant and strike just before or just after the handler's one ledger write."""
+    ERROR_RENDERERS[dialect] = render
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        around = request.config_dict.get(SANDBOX_AROUND)
+        if around is None:
+            return await handler(request)
+        return await around(request, handler)
+
+    middleware.sandbox_hook = True  # type: ignore[attr-defined]  # the root sandbox looks for it
+    return middleware
 
 
 def missing_from(table: ErrorTable) -> list[str]:

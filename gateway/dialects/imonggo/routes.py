@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..common import error_middleware
+from ..common import error_middleware, sandbox_hook
 from . import customers, invoices, rewards
 from .auth import basic_auth
 from .errors import ERRORS, body_errors, render_error
@@ -14,7 +14,9 @@ ID = r"{id:\d{1,18}}"
 
 
 def create_imonggo_app() -> web.Application:
-    app = web.Application(middlewares=[basic_auth, error_middleware(ERRORS, render_error), body_errors])
+    app = web.Application(
+        middlewares=[basic_auth, error_middleware(ERRORS, render_error), body_errors, sandbox_hook("imonggo", render_error)]
+    )
     add = app.router.add_route
     add("GET", f"/customers{EXT}", customers.index)
     add("POST", f"/customers{EXT}", customers.create)

@@ -1,0 +1,182 @@
+"""Admin handlers over the sandbox's controls: the request journal, fault rules, the ledger's clock and
+the rate-limit emulation. They change in-memory state only; nothing here writes to the ledger."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from ..keys import LEDGER, SANDBOX
+from ..ledger import InvalidArgument
+from ..sandbox.faults import RuleError
+from ..sandbox.journal import Filter
+from ..sandbox.ratelimit import VENDOR_STATUS
+from .wire import body_of, iso, page_args, render_error
+
+# -- journal -----------------------------------------------------------------------------------
+
+
+def _filter(request: web.Request) -> Filter:
+    q = request.query
+    since = q.get("since") or None
+    since_id = since_time = None
+    if since is not None:
+        if since.isdigit():
+            since_id = int(since)
+        else:
+            since_time = _instant(since, "since")
+    status = q.get("status") or None
+    if status is not None and not (len(status) == 3 and (status.isdigit() or (status[0].isdigit() and status[1:].lower() == "xx"))):
+        raise InvalidArgument("status must be a code (404) or a class (4xx)")
+    return Filter(
+        tenant=q.get("tenant") or None, dialect=q.get("dialect") or None, path=q.get("path") or None,
+        method=q.get("method") or None, status=status, since_id=since_id, since_time=since_time,
+    )
+
+
+def _instant(text: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidArgument(f"{name} must be an ISO 8601 time with a timezone (or, for since, an entry id)") from None
+    if moment.tzinfo is None:
+        raise InvalidArgument(f"{name} must carry a timezone, e.g. 2024-01-01T00:00:00Z")
+    return moment.astimezone(timezone.utc)
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    """Journal entries that match the filters, newest first."""
+    journal = request.config_dict[SANDBOX].journal
+    offset, limit = page_args(request, default_limit=100)
+    found = list(journal.select(_filter(request)))
+    return web.json_response(
+        {"requests": [e.as_json() for e in found[offset:offset + limit]], "total": len(found), "journal": journal.stats()}
+    )
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    return web.json_response({"cleared": request.config_dict[SANDBOX].journal.clear()})
+
+
+async def journal_settings(request: web.Request) -> web.Response:
+    return web.json_response(request.config_dict[SANDBOX].journal.stats())
+
+
+async def configure_journal(request: web.Request) -> web.Response:
+    """Switch the journal on or off, or change its caps (the oldest entries go if they shrink)."""
+    body = await body_of(request)
+    unknown = sorted(set(body) - {"enabled", "max_entries", "max_bytes"})
+    if unknown:
+        raise InvalidArgument(f"unknown field {unknown[0]!r}")
+    enabled = body.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidArgument("enabled must be true or false")
+    sizes = {}
+    for name in ("max_entries", "max_bytes"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise InvalidArgument(f"{name} must be a whole number of at least 1")
+        sizes[name] = value
+    journal = request.config_dict[SANDBOX].journal
+    journal.configure(enabled=enabled, **sizes)
+    return web.json_response(journal.stats())
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    body = await body_of(request)
+    try:
+        rule = request.config_dict[SANDBOX].faults.add(body)
+    except RuleError as exc:
+        raise InvalidArgument(str(exc)) from None
+    return web.json_response(rule.as_json(), status=201)
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return web.json_response({"faults": [r.as_json() for r in request.config_dict[SANDBOX].faults.rules()]})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    return web.json_response({"removed": request.config_dict[SANDBOX].faults.clear()})
+
+
+async def remove_fault(request: web.Request) -> web.Response:
+    rule_id = request.match_info["id"]
+    if not request.config_dict[SANDBOX].faults.remove(rule_id):
+        return render_error(request, 404, f"no fault rule {rule_id}", None)
+    return web.json_response({"removed": 1})
+
+
+# -- clock -------------------------------------------------------------------------------------
+
+
+def _clock_json(request: web.Request) -> dict[str, Any]:
+    clock = request.config_dict[LEDGER].clock
+    state = clock.state
+    frozen = state["frozen"]
+    return {"now": iso(clock.now()), "frozen_at": iso(frozen) if isinstance(frozen, datetime) else None,
+            "offset_seconds": state["offset_seconds"]}
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response(_clock_json(request))
+
+
+async def set_clock(request: web.Request) -> web.Response:
+    """{"frozen_at": ISO time} stops the ledger's time there; {"offset_seconds": N} shifts real time by N."""
+    body = await body_of(request)
+    if set(body) not in ({"frozen_at"}, {"offset_seconds"}):
+        raise InvalidArgument("give exactly one of frozen_at (ISO 8601 time) or offset_seconds (a number)")
+    clock = request.config_dict[LEDGER].clock
+    if "frozen_at" in body:
+        if not isinstance(body["frozen_at"], str):
+            raise InvalidArgument("frozen_at must be an ISO 8601 time with a timezone")
+        clock.freeze(_instant(body["frozen_at"], "frozen_at"))
+    else:
+        offset = body["offset_seconds"]
+        if isinstance(offset, bool) or not isinstance(offset, (int, Decimal)):
+            raise InvalidArgument("offset_seconds must be a number")
+        if abs(float(offset)) > 100 * 365 * 86400:
+            raise InvalidArgument("offset_seconds must be within a hundred years")
+        clock.shift(timedelta(seconds=float(offset)))
+    return web.json_response(_clock_json(request))
+
+
+async def reset_clock(request: web.Request) -> web.Response:
+    request.config_dict[LEDGER].clock.reset()
+    return web.json_response(_clock_json(request))
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+
+async def get_rate_limits(request: web.Request) -> web.Response:
+    return web.json_response(request.config_dict[SANDBOX].limits.as_json())
+
+
+async def set_rate_limits(request: web.Request) -> web.Response:
+    """{"memberpoints": {"limit": 100}, "imonggo": {"limit": 500, "window_seconds": 10}}; null turns one off."""
+    body = await body_of(request)
+    limits = request.config_dict[SANDBOX].limits
+    changes: dict[str, tuple[int, int]] = {}
+    for dialect, value in body.items():
+        if dialect not in VENDOR_STATUS:
+            raise InvalidArgument(f"unknown dialect {dialect!r}")
+        if value is None:
+            changes[dialect] = (0, 60)
+            continue
+        if not isinstance(value, dict) or set(value) - {"limit", "window_seconds"}:
+            raise InvalidArgument(f"{dialect} must be null or an object with limit and window_seconds")
+        limit = value.get("limit")
+        window = value.get("window_seconds", 10 if dialect == "imonggo" else 60)
+        for name, number in (("limit", limit), ("window_seconds", window)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise InvalidArgument(f"{dialect}.{name} must be a whole number of at least 1")
+        changes[dialect] = (limit, window)  # type: ignore[assignment]
+    for dialect, (limit, window) in changes.items():
+        limits.set(dialect, limit, window)
+    return web.json_response(limits.as_json())

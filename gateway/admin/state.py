@@ -1,0 +1,173 @@
+"""Admin handlers over the ledger's state: reset, load a scenario, tenants (list, create fresh, delete),
+members with their balances, the entries of the ledger, and the audit. JSON in, JSON out."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from ..keys import LEDGER, SANDBOX, SETTINGS
+from ..ledger import (
+    Asset,
+    By,
+    DuplicateIdentity,
+    Entry,
+    HistoryQuery,
+    Identity,
+    InvalidArgument,
+    Ledger,
+    Member,
+    Status,
+    Tenant,
+)
+from . import tenants as made
+from .wire import body_of, entry_json, member_json, page_args, tenant_json
+
+
+async def reset(request: web.Request) -> web.Response:
+    """One tenant back to its scenario, or (no tenant named) everything back to the startup scenario."""
+    ledger, settings = request.config_dict[LEDGER], request.config_dict[SETTINGS]
+    body = await body_of(request, optional=True)
+    name = body.get("tenant") or request.query.get("tenant")
+    if name:
+        await made.reset_tenant(ledger, settings, str(name))
+        return web.json_response({"reset": [name]})
+    ledger.clock.reset()  # first, so the rebuilt tenants are dated in real time
+    sandbox = request.config_dict[SANDBOX]
+    sandbox.faults.clear()
+    sandbox.limits.reset_counters()
+    names = await made.reset_all(ledger, settings)
+    sandbox.journal.clear()
+    return web.json_response({"reset": names, "journal": "cleared", "faults": "cleared", "clock": "real"})
+
+
+async def load_scenario(request: web.Request) -> web.Response:
+    """Add every tenant of a scenario document; refused whole (409) if one of its names exists."""
+    ledger = request.config_dict[LEDGER]
+    scenario = made.checked(await body_of(request), "request body")
+    await _refuse_existing(ledger, [spec["name"] for spec in scenario["tenants"]])
+    await made.build_all(ledger, scenario["tenants"])
+    return web.json_response({"tenants": [spec["name"] for spec in scenario["tenants"]]}, status=201)
+
+
+async def _refuse_existing(ledger: Ledger, names: list[str]) -> None:
+    existing = {t.name for t in await ledger.tenants()}
+    taken = [n for n in names if n in existing]
+    if taken:
+        raise DuplicateIdentity(f"a tenant named {taken[0]!r} exists already")
+
+
+async def list_tenants(request: web.Request) -> web.Response:
+    ledger = request.config_dict[LEDGER]
+    out = [tenant_json(t, await ledger.count_members(tenant=t)) for t in await ledger.tenants()]
+    return web.json_response({"tenants": out})
+
+
+async def create_tenant(request: web.Request) -> web.Response:
+    """A fresh tenant copied from a scenario's tenant, with new credentials for every dialect."""
+    ledger = request.config_dict[LEDGER]
+    body = await body_of(request, optional=True)
+    spec = made.pick_tenant(made.pick_scenario(body), body.get("tenant"))
+    name = body.get("name") or f"{spec['name']}-{secrets.token_hex(4)}"
+    if not isinstance(name, str):
+        raise InvalidArgument("name must be a string")
+    await _refuse_existing(ledger, [name])
+    fresh = made.checked({"tenants": [made.fresh_credentials(spec, name)]}, "request body")["tenants"][0]
+    tenant = await made.build(ledger, fresh)
+    return web.json_response(
+        {"name": tenant.name, "members": await ledger.count_members(tenant=tenant), **made.credentials_of(fresh)},
+        status=201,
+    )
+
+
+async def delete_tenant(request: web.Request) -> web.Response:
+    ledger = request.config_dict[LEDGER]
+    tenant = await ledger.tenant(request.match_info["name"])
+    await ledger.delete_tenants(tenants=[tenant])
+    return web.json_response({"deleted": tenant.name})
+
+
+async def _tenant(ledger: Ledger, name: str | None) -> Tenant:
+    if name:
+        return await ledger.tenant(name)
+    tenants = await ledger.tenants()
+    if len(tenants) != 1:
+        raise InvalidArgument("name the tenant: ?tenant=NAME")
+    return tenants[0]
+
+
+async def members(request: web.Request) -> web.Response:
+    """Every member's identities in all three dialects and its balances; `q` keeps those that mention it."""
+    ledger = request.config_dict[LEDGER]
+    offset, limit = page_args(request, default_limit=100)
+    wanted = request.query.get("q", "").strip().lower()
+    tenants = [await ledger.tenant(request.query["tenant"])] if request.query.get("tenant") else await ledger.tenants()
+    rows: list[dict[str, Any]] = []
+    for tenant in tenants:
+        for member in await _all_members(ledger, tenant):
+            if wanted and wanted not in _words(member):
+                continue
+            rows.append(member_json(tenant, await ledger.balance(tenant=tenant, member=member)))
+    return web.json_response({"members": rows[offset:offset + limit], "total": len(rows), "offset": offset, "limit": limit})
+
+
+async def _all_members(ledger: Ledger, tenant: Tenant) -> list[Member]:
+    found: list[Member] = []
+    while True:
+        page = await ledger.members(tenant=tenant, offset=len(found), limit=1000)
+        found.extend(page.items)
+        if len(page.items) < 1000:
+            return found
+
+
+def _words(m: Member) -> str:
+    return " ".join(
+        str(v) for v in (m.name, m.email or "", m.customer_no, m.member_no, m.user_ref, *m.card_refs)
+    ).lower()
+
+
+def member_ref(text: str) -> By:
+    """A member named the way any dialect names it: 1534, usr-…, crd-…, an e-mail, or id:17 (internal)."""
+    text = text.strip()
+    if text.startswith("id:") and text[3:].isdigit():
+        return By(Identity.ID, int(text[3:]))
+    if text.isdigit():
+        return By(Identity.CUSTOMER_NO, int(text))
+    if text.startswith("usr-"):
+        return By(Identity.USER_REF, text)
+    if text.startswith("crd-"):
+        return By(Identity.CARD_REF, text)
+    if "@" in text:
+        return By(Identity.EMAIL, text)
+    raise InvalidArgument("member must be a customer id, usr-…, crd-…, an e-mail address or id:N")
+
+
+ALL_STATUSES = frozenset(Status)
+
+
+async def entries(request: web.Request) -> web.Response:
+    """The ledger's entries (every status, every revision), oldest first, paged."""
+    ledger = request.config_dict[LEDGER]
+    tenant = await _tenant(ledger, request.query.get("tenant"))
+    offset, limit = page_args(request, default_limit=100)
+    member_id = None
+    if request.query.get("member"):
+        member_id = (await ledger.find_member(tenant=tenant, member=member_ref(request.query["member"]))).id
+    asset = request.query.get("asset")
+    if asset is not None and asset not in {a.value for a in Asset}:
+        raise InvalidArgument("asset must be points, cashback or miles")
+    query = HistoryQuery(
+        member_id=member_id, asset=Asset(asset) if asset else None, statuses=ALL_STATUSES, records_only=False
+    )
+    page = await ledger.history(tenant=tenant, query=query, offset=offset, limit=limit)
+    total = await ledger.count_history(tenant=tenant, query=query)
+    rows: list[Entry] = list(page.items)
+    return web.json_response(
+        {"tenant": tenant.name, "entries": [entry_json(e) for e in rows], "total": total, "offset": offset, "limit": limit}
+    )
+
+
+async def audit(request: web.Request) -> web.Response:
+    report = await request.config_dict[LEDGER].audit()
+    return web.json_response({"ok": report.ok, "violations": list(report.violations), "checked": dict(report.checked)})

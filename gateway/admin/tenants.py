@@ -1,0 +1,132 @@
+"""Tenants the admin API makes and remakes: a scenario tenant copied under a fresh name with freshly
+generated credentials for every dialect, the scenario each tenant came from (kept in its "sandbox"
+configuration section), and reset = drop the tenant and rebuild it from that scenario."""
+from __future__ import annotations
+
+import base64
+import copy
+import secrets
+from typing import Any
+
+from ..ledger import InvalidArgument, Ledger, LedgerError, Tenant, UnknownTenant
+from ..scenario import ScenarioError, apply_tenant, check_scenario, read_scenario, resolve_scenario
+from ..settings import Settings
+
+SECTION = "sandbox"  # the tenant's configuration section holding the scenario it was built from
+
+
+def fresh_credentials(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """A copy of a scenario tenant under `name` with new credentials for all three dialects. Member ids
+    stay: they are per tenant, so they cannot collide with another tenant's."""
+    fresh = copy.deepcopy(spec)
+    fresh["name"] = name
+    fresh["imonggo"] = {"account": name, "api_token": secrets.token_hex(20)}
+    fresh["memberpoints"] = {
+        "api_id": str(secrets.randbelow(9 * 10**8) + 10**8),
+        "api_key": secrets.token_hex(16),
+        "cid": secrets.randbelow(9 * 10**6) + 10**6,
+    }
+    pomelo = dict(fresh.get("pomelo", {}))
+    pomelo.update(
+        client_id=secrets.token_hex(16),
+        client_secret=secrets.token_urlsafe(32),
+        webhook_api_key=secrets.token_hex(16),
+        webhook_api_secret=base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+    fresh["pomelo"] = pomelo
+    return fresh
+
+
+def credentials_of(spec: dict[str, Any]) -> dict[str, Any]:
+    """What a test job needs to talk to its tenant in each dialect."""
+    out: dict[str, Any] = {}
+    if "imonggo" in spec:
+        out["imonggo"] = {"account": spec["imonggo"].get("account", spec["name"]), "api_token": spec["imonggo"]["api_token"]}
+    if "memberpoints" in spec:
+        mp = spec["memberpoints"]
+        out["memberpoints"] = {"api_id": mp["api_id"], "api_key": mp["api_key"], "cid": mp["cid"]}
+    if "pomelo" in spec:
+        p = spec["pomelo"]
+        out["pomelo"] = {
+            k: p[k] for k in ("client_id", "client_secret", "webhook_api_key", "webhook_api_secret") if k in p
+        }
+    return out
+
+
+def checked(data: Any, source: str) -> dict[str, Any]:
+    """A scenario document validated; a bad one is an InvalidArgument naming the field."""
+    try:
+        return check_scenario(data, source)
+    except ScenarioError as exc:
+        raise InvalidArgument(str(exc)) from None
+
+
+def pick_scenario(body: dict[str, Any]) -> dict[str, Any]:
+    """The scenario a request names: a document under "scenario", or a shipped name ("demo", the default)."""
+    given = body.get("scenario", "demo")
+    if isinstance(given, str):
+        path = resolve_scenario(given)
+        if path is None or given != "demo":
+            raise InvalidArgument('scenario must be a scenario document or "demo"')
+        return checked(read_scenario(path), given)
+    return checked(given, "request body")
+
+
+def pick_tenant(scenario: dict[str, Any], wanted: Any) -> dict[str, Any]:
+    tenants = scenario["tenants"]
+    if not tenants:
+        raise InvalidArgument("the scenario declares no tenant")
+    if wanted is None:
+        return tenants[0]  # type: ignore[no-any-return]
+    for spec in tenants:
+        if spec["name"] == wanted:
+            return spec  # type: ignore[no-any-return]
+    raise InvalidArgument(f"the scenario has no tenant named {wanted!r}")
+
+
+async def build(ledger: Ledger, spec: dict[str, Any]) -> Tenant:
+    """Create a tenant from its scenario spec and remember the spec, so reset can rebuild it."""
+    await apply_tenant(ledger, spec)
+    tenant = await ledger.tenant(spec["name"])
+    return await ledger.update_tenant_config(tenant=tenant, section=SECTION, values={"spec": spec})
+
+
+async def build_all(ledger: Ledger, specs: list[dict[str, Any]]) -> None:
+    """Build every tenant or none: if one is refused (say, a credential another tenant holds), the ones
+    built before it are deleted again."""
+    built: list[Tenant] = []
+    try:
+        for spec in specs:
+            built.append(await build(ledger, spec))
+    except LedgerError:
+        await ledger.delete_tenants(tenants=built)
+        raise
+
+
+def startup_specs(settings: Settings) -> dict[str, dict[str, Any]]:
+    path = resolve_scenario(settings.scenario)
+    if path is None:
+        return {}
+    try:
+        data = read_scenario(path)
+    except ScenarioError as exc:
+        raise InvalidArgument(str(exc)) from None
+    return {spec["name"]: spec for spec in checked(data, str(path))["tenants"]}
+
+
+async def reset_tenant(ledger: Ledger, settings: Settings, name: str) -> Tenant:
+    tenant = await ledger.tenant(name)
+    spec = tenant.section(SECTION).get("spec") or startup_specs(settings).get(name)
+    if spec is None:
+        raise UnknownTenant(f"no scenario is known for tenant {name!r}, so it cannot be reset")
+    await ledger.delete_tenants(tenants=[tenant])
+    return await build(ledger, dict(spec))
+
+
+async def reset_all(ledger: Ledger, settings: Settings) -> list[str]:
+    specs = startup_specs(settings)  # read first: a scenario that has gone bad must not cost the tenants
+    await ledger.delete_tenants(tenants=await ledger.tenants())
+    await build_all(ledger, list(specs.values()))
+    return list(specs)
+
+

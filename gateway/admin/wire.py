@@ -1,0 +1,103 @@
+"""The admin API's JSON: request bodies and paging read strictly, ledger records written field by field
+(never asdict), decimals as strings, times as ISO 8601 UTC."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from ..dialects.common import BodyError, read_json
+from ..ledger import Balance, Entry, InvalidArgument, Tenant
+
+
+async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
+    """The JSON object in the body; an empty body is {} when `optional`."""
+    if optional and not (await request.read()).strip():
+        return {}
+    try:
+        body = await read_json(request)
+    except BodyError as exc:
+        raise InvalidArgument(str(exc)) from None
+    if not isinstance(body, dict):
+        raise InvalidArgument("the body must be a JSON object")
+    return body
+
+
+def page_args(request: web.Request, *, default_limit: int) -> tuple[int, int]:
+    return _int_arg(request, "offset", 0, 0, 10**9), _int_arg(request, "limit", default_limit, 1, 10_000)
+
+
+def _int_arg(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def render_error(request: web.Request, status: int, message: str, code: str | None) -> web.StreamResponse:
+    """The admin API's one error shape."""
+    return web.json_response({"error": {"status": status, "message": message}}, status=status)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def amount(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def tenant_json(t: Tenant, members: int) -> dict[str, Any]:
+    spec = t.section("sandbox").get("spec")
+    return {
+        "name": t.name,
+        "created_at": iso(t.created_at),
+        "members": members,
+        "dialects": sorted(c.scheme for c in t.credentials),
+        "resettable_from": "its scenario" if spec else "the startup scenario, if it declares this tenant",
+    }
+
+
+def member_json(t: Tenant, b: Balance) -> dict[str, Any]:
+    m = b.member
+    return {
+        "tenant": t.name,
+        "id": m.id,
+        "name": m.name,
+        "deleted": m.deleted,
+        "imonggo": {"customer_id": m.customer_no, "customer_type_id": m.programme_no},
+        "memberpoints": {"mbr_id": m.member_no, "mbr_email": m.email},
+        "pomelo": {"user_id": m.user_ref, "card_ids": list(m.card_refs)},
+        "balances": {
+            a.asset.value: {"posted": amount(a.posted), "pending": amount(a.pending)}
+            for a in sorted(b.accounts.values(), key=lambda a: a.asset.value)
+        },
+        "updated_at": iso(b.updated_at),
+    }
+
+
+def entry_json(e: Entry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "public_ref": e.public_ref,
+        "member_id": e.member_id,
+        "customer_id": e.customer_no,
+        "asset": e.asset.value,
+        "amount": amount(e.amount),
+        "kind": e.kind.value,
+        "status": e.status.value,
+        "record_id": e.record_id,
+        "record_amount": amount(e.record_amount),
+        "reference": e.reference,
+        "note": e.note,
+        "origin": e.origin,
+        "value": amount(e.value),
+        "order_id": e.order_id,
+        "reverses_id": e.reverses_id,
+        "occurred_at": iso(e.occurred_at),
+        "created_at": iso(e.created_at),
+    }

@@ -1,0 +1,185 @@
+"""The request journal: a bounded, in-memory record of dialect requests (who, what, how it ended, and a
+capped copy of the bodies). Capped in entries and in bytes, so memory stays flat under load. Knows
+nothing of aiohttp or of any dialect."""
+from __future__ import annotations
+
+import fnmatch
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# What one entry costs besides its bodies and path (the record, its dict, small strings): an estimate,
+# kept deliberately high so max_bytes is a ceiling on what the journal really holds.
+ENTRY_OVERHEAD = 512
+
+
+@dataclass
+class Body:
+    """A copy of at most `limit` bytes of a body, with the full size and whether it was cut."""
+
+    data: bytes
+    size: int
+
+    @classmethod
+    def copy(cls, raw: bytes | None, limit: int) -> Body:
+        raw = raw or b""
+        return cls(bytes(raw[:limit]), len(raw))
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.data) < self.size
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.data.decode("utf-8", errors="replace"), "size": self.size, "truncated": self.truncated}
+
+
+@dataclass
+class JournalEntry:
+    id: int
+    at: datetime
+    ledger_time: datetime
+    dialect: str
+    method: str
+    path: str
+    query: str
+    tenant: str | None = None
+    status: int | None = None
+    duration_ms: float = 0.0
+    request_body: Body = field(default_factory=lambda: Body(b"", 0))
+    response_body: Body = field(default_factory=lambda: Body(b"", 0))
+    outcome: str = "answered"
+    fault: dict[str, Any] | None = None
+
+    cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": _iso(self.at),
+            "ledger_time": _iso(self.ledger_time),
+            "tenant": self.tenant,
+            "dialect": self.dialect,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "outcome": self.outcome,
+            "fault": self.fault,
+            "request_body": self.request_body.as_json(),
+            "response_body": self.response_body.as_json(),
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which entries a listing wants. `path` is a glob when it holds * or ?, else a prefix; `status` is a
+    code (404) or a class (4xx); `since_id` keeps entries after that id, `since_time` at or after it."""
+
+    tenant: str | None = None
+    dialect: str | None = None
+    path: str | None = None
+    method: str | None = None
+    status: str | None = None
+    since_id: int | None = None
+    since_time: datetime | None = None
+
+    def __call__(self, e: JournalEntry) -> bool:
+        if self.tenant is not None and e.tenant != self.tenant:
+            return False
+        if self.dialect is not None and e.dialect != self.dialect:
+            return False
+        if self.method is not None and e.method != self.method.upper():
+            return False
+        if self.path is not None:
+            glob = any(c in self.path for c in "*?[")
+            if not (fnmatch.fnmatchcase(e.path, self.path) if glob else e.path.startswith(self.path)):
+                return False
+        if self.status is not None:
+            text = "" if e.status is None else str(e.status)
+            if self.status.lower().endswith("xx"):
+                if not text.startswith(self.status[0]):
+                    return False
+            elif text != self.status:
+                return False
+        if self.since_id is not None and e.id <= self.since_id:
+            return False
+        return self.since_time is None or e.at >= self.since_time
+
+
+class Journal:
+    """Entries oldest first; adding one past either cap drops the oldest until both caps hold again."""
+
+    def __init__(self, *, enabled: bool, max_entries: int, max_bytes: int, body_bytes: int) -> None:
+        self.enabled = enabled
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.body_bytes = body_bytes
+        self._entries: deque[JournalEntry] = deque()
+        self._bytes = 0
+        self._next_id = 1
+        self.dropped = 0
+
+    def next_id(self) -> int:
+        value = self._next_id
+        self._next_id += 1
+        return value
+
+    def add(self, entry: JournalEntry) -> None:
+        if not self.enabled:
+            return
+        entry.cost = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.request_body.data) + len(
+            entry.response_body.data
+        )
+        self._entries.append(entry)
+        self._bytes += entry.cost
+        self._trim()
+
+    def _trim(self) -> None:
+        while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
+            gone = self._entries.popleft()
+            self._bytes -= gone.cost
+            self.dropped += 1
+
+    def configure(self, *, enabled: bool | None = None, max_entries: int | None = None, max_bytes: int | None = None) -> None:
+        if enabled is not None:
+            self.enabled = enabled
+        if max_entries is not None:
+            self.max_entries = max_entries
+        if max_bytes is not None:
+            self.max_bytes = max_bytes
+        self._trim()
+
+    def clear(self) -> int:
+        count = len(self._entries)
+        self._entries.clear()
+        self._bytes = 0
+        return count
+
+    def select(self, wanted: Filter) -> Iterator[JournalEntry]:
+        """Matching entries, newest first."""
+        return (e for e in reversed(self._entries) if wanted(e))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "entries": len(self._entries),
+            "bytes": self._bytes,
+            "dropped": self.dropped,
+            "max_entries": self.max_entries,
+            "max_bytes": self.max_bytes,
+            "body_bytes": self.body_bytes,
+        }

@@ -1,0 +1,113 @@
+"""The ledger's clock through the admin API (freeze, shift, back to real time) and the vendors' rate
+limits emulated per dialect (off by default; on by setting or through the admin API)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.admin.conftest import imonggo_auth, memberpoints_auth, pomelo_auth
+
+
+async def test_a_frozen_clock_dates_the_entries_and_delete_returns_to_real_time(sandbox_client) -> None:
+    client = await sandbox_client()
+    response = await client.put("/__admin/clock", json={"frozen_at": "2030-02-03T04:05:06Z"})
+    assert await response.json() == {"now": "2030-02-03T04:05:06Z", "frozen_at": "2030-02-03T04:05:06Z", "offset_seconds": 0.0}
+    await client.post("/api/echo/1534", json={"amount": "1"}, headers=imonggo_auth())
+    entries = (await (await client.get("/__admin/entries", params={"member": "1534"})).json())["entries"]
+    assert entries[-1]["created_at"] == "2030-02-03T04:05:06Z" and entries[-1]["occurred_at"] == "2030-02-03T04:05:06Z"
+    journal = (await (await client.get("/__admin/requests")).json())["requests"]
+    assert journal[0]["ledger_time"] == "2030-02-03T04:05:06Z"
+
+    body = await (await client.delete("/__admin/clock")).json()
+    assert body["frozen_at"] is None and body["offset_seconds"] == 0
+    assert abs(datetime.fromisoformat(body["now"].replace("Z", "+00:00")) - datetime.now(timezone.utc)) < timedelta(seconds=5)
+
+
+async def test_an_offset_shifts_the_ledgers_time(sandbox_client) -> None:
+    client = await sandbox_client()
+    body = await (await client.put("/__admin/clock", json={"offset_seconds": 86400})).json()
+    now = datetime.fromisoformat(body["now"].replace("Z", "+00:00"))
+    assert timedelta(hours=23, minutes=59) < now - datetime.now(timezone.utc) < timedelta(hours=24, minutes=1)
+    assert (await (await client.get("/__admin/clock")).json())["offset_seconds"] == 86400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"frozen_at": "2030-01-01T00:00:00"}, {"frozen_at": "tomorrow"}, {"frozen_at": 5},
+     {"offset_seconds": "1h"}, {"offset_seconds": 10**12}, {"frozen_at": "2030-01-01T00:00:00Z", "offset_seconds": 1}],
+    ids=["empty", "no-timezone", "not-a-time", "number", "text-offset", "huge-offset", "both"],
+)
+async def test_a_bad_clock_setting_is_refused_and_changes_nothing(sandbox_client, body: dict) -> None:
+    client = await sandbox_client()
+    response = await client.put("/__admin/clock", json=body)
+    assert response.status == 400
+    assert (await (await client.get("/__admin/clock")).json())["frozen_at"] is None
+
+
+async def test_rate_limits_are_off_by_default(sandbox_client) -> None:
+    client = await sandbox_client()
+    assert await (await client.get("/__admin/rate-limits")).json() == {"imonggo": None, "memberpoints": None, "pomelo": None}
+    statuses = {(await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status for _ in range(120)}
+    assert statuses == {200}
+
+
+async def test_memberpoints_allows_its_limit_per_minute_then_answers_429_with_retry_after(sandbox_client) -> None:
+    client = await sandbox_client(memberpoints_rate_limit=100)
+    statuses = [(await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status for _ in range(101)]
+    assert statuses.count(200) == 100 and statuses[-1] == 429
+    response = await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())
+    assert response.status == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
+    assert "at most 100 API requests per 60 seconds" in await response.text()
+    # another apiID is counted apart (so its wrong key reaches the dialect's auth); other dialects are not limited
+    assert (await client.get("/webapps/api/echo/442531", headers=memberpoints_auth("x", "y"))).status == 401
+    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+    entry = (await (await client.get("/__admin/requests", params={"status": "429", "limit": "1"})).json())["requests"][0]
+    assert entry["outcome"] == "rate_limited" and entry["dialect"] == "memberpoints" and entry["tenant"] == "demo"
+
+
+async def test_imonggo_answers_503_with_retry_after_in_its_own_error_shape(sandbox_client) -> None:
+    client = await sandbox_client()
+    response = await client.put("/__admin/rate-limits", json={"imonggo": {"limit": 2, "window_seconds": 30}})
+    assert (await response.json())["imonggo"] == {"limit": 2, "window_seconds": 30, "status": 503}
+    statuses = [(await client.get("/api/echo/1534", headers=imonggo_auth())).status for _ in range(3)]
+    assert statuses == [200, 200, 503]
+    response = await client.get("/api/echo/1534", headers=imonggo_auth())
+    assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 30
+    assert "<errors><error>Max API call rate exceeded</error></errors>" in await response.text()
+    entry = (await (await client.get("/__admin/requests", params={"limit": "1"})).json())["requests"][0]
+    assert (entry["tenant"], entry["outcome"]) == ("demo", "rate_limited")
+    assert (await client.get("/api/echo/1534", headers=imonggo_auth("another-token"))).status == 401  # own window
+
+    await client.put("/__admin/rate-limits", json={"imonggo": None})
+    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+
+
+async def test_a_limited_write_is_not_applied(sandbox_client) -> None:
+    client = await sandbox_client()
+    await client.put("/__admin/rate-limits", json={"pomelo": {"limit": 1}})
+    assert (await client.post("/loyalty/v1/echo/1534", json={"amount": "1"}, headers=pomelo_auth())).status == 200
+    assert (await client.post("/loyalty/v1/echo/1534", json={"amount": "1"}, headers=pomelo_auth())).status == 429
+    balance = await client.get("/api/echo/1534", headers=imonggo_auth())
+    assert (await balance.json())["points"] == "30512.00"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"soap": {"limit": 1}}, {"imonggo": {"limit": 0}}, {"imonggo": {"limit": 1, "per": "hour"}}, {"memberpoints": 100}],
+    ids=["unknown-dialect", "zero", "unknown-field", "not-an-object"],
+)
+async def test_a_bad_rate_limit_is_refused_and_changes_nothing(sandbox_client, body: dict) -> None:
+    client = await sandbox_client()
+    response = await client.put("/__admin/rate-limits", json=body)
+    assert response.status == 400
+    assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] is None
+
+
+async def test_the_imonggo_limit_can_be_switched_on_by_setting(sandbox_client) -> None:
+    client = await sandbox_client(imonggo_rate_limit=1, imonggo_rate_window_seconds=5)
+    assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] == {
+        "limit": 1, "window_seconds": 5, "status": 503}
+    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+    response = await client.get("/api/echo/1534", headers=imonggo_auth())
+    assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 5
