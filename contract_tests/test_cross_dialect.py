@@ -1,7 +1,6 @@
 """Cross-dialect over HTTP: spend through the Imonggo Reward API, adjust through memberpoints, read every
 balance through both (Imonggo `<available_points>`, memberpoints `mbr_points_balance`) and find the same
-numbers. Skipped until the imonggo dialect is mounted (it is built on another branch): the integrator
-removes the skip after merging it."""
+numbers."""
 from __future__ import annotations
 
 import base64
@@ -10,32 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.app import create_app
-from gateway.settings import Settings
 from tests.support import ClientFactory
 
 MEMBERPOINTS = {"apiID": "demo-api-id", "apiKey": "demo-api-key"}
 IMONGGO = {"Authorization": "Basic " + base64.b64encode(b"5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X").decode()}
 
 
-def _imonggo_rewards_mounted() -> bool:
-    """Whether any route of the app (sub-apps included) serves /api/rewards.xml."""
-    pending = [create_app(Settings.defaults())]
-    while pending:
-        app = pending.pop()
-        for resource in app.router.resources():
-            sub = getattr(resource, "_app", None)  # a mounted sub-app: its routes carry the prefix already
-            if sub is not None:
-                pending.append(sub)
-            elif "/api/rewards" in resource.canonical:
-                return True
-    return False
-
-
-@pytest.mark.skipif(
-    not _imonggo_rewards_mounted(),
-    reason="imonggo dialect not merged yet: /api/rewards.xml is not mounted (remove this skip after the merge)",
-)
 async def test_spend_via_imonggo_adjust_via_memberpoints_same_numbers_everywhere(app_client: ClientFactory) -> None:
     client = await app_client()
     spend = await client.post(
