@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from lxml import etree
 
 from tests.support import ClientFactory
