@@ -100,6 +100,12 @@ async def serve(settings: Settings) -> None:
         shutdown_timeout=float(settings.shutdown_timeout_seconds),
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
     )
+    # Handlers go in before readiness is announced: a SIGTERM sent the moment "listening" appears must
+    # still shut down gracefully rather than kill the process.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)
@@ -110,10 +116,6 @@ async def serve(settings: Settings) -> None:
             raise CliError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
         port = _bound_port(runner, settings.port)
         print(f"{PROG}: listening on http://{settings.host}:{port} (database {settings.database})", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         print(f"{PROG}: shutting down", flush=True)
     finally:
