@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..delivery import DELIVERY
-from ..dialects.common import BodyError, read_json
+from ..dialects.common import read_json_object
 from ..dialects.pomelo.openapi import document
 from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
@@ -25,12 +25,7 @@ async def _tenant(request: web.Request) -> Tenant:
 
 
 async def _object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await read_json(request)
-    except BodyError as exc:
-        raise InvalidArgument(str(exc)) from None
-    if not isinstance(body, dict):
-        raise InvalidArgument("the request body must be a JSON object")
+    body = await read_json_object(request)
     return body
 
 

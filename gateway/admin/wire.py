@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..dialects.common import BodyError, read_json
+from ..dialects.common import read_json_object
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
 
 
@@ -16,12 +16,7 @@ async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, 
     """The JSON object in the body; an empty body is {} when `optional`."""
     if optional and not (await request.read()).strip():
         return {}
-    try:
-        body = await read_json(request)
-    except BodyError as exc:
-        raise InvalidArgument(str(exc)) from None
-    if not isinstance(body, dict):
-        raise InvalidArgument("the body must be a JSON object")
+    body = await read_json_object(request, what="the body")
     return body
 
 

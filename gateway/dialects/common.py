@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from ..keys import REQUEST_DIALECT, REQUEST_TENANT, SANDBOX_AROUND
-from ..ledger import LedgerError, Tenant, all_error_classes
+from ..ledger import InvalidArgument, LedgerError, Tenant, all_error_classes
 
 log = logging.getLogger("gateway.errors")
 
@@ -138,6 +138,17 @@ async def read_json(request: web.Request) -> Any:
         return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise BodyError(f"request body is not valid JSON: {exc}") from None
+
+
+async def read_json_object(request: web.Request, *, what: str = "the request body") -> dict[str, Any]:
+    """The body as a JSON object; anything else is an InvalidArgument naming `what`."""
+    try:
+        body = await read_json(request)
+    except BodyError as exc:
+        raise InvalidArgument(str(exc)) from None
+    if not isinstance(body, dict):
+        raise InvalidArgument(f"{what} must be a JSON object")
+    return body
 
 
 def _refuse_constant(name: str) -> Any:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from ...keys import LEDGER
 from ...ledger import InvalidArgument, Tenant
-from ..common import BodyError, read_json, remember
+from ..common import read_json_object, remember
 from .errors import PomeloRefusal
 from .wire import dumps
 
@@ -72,12 +72,7 @@ async def _form_or_json(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/x-www-form-urlencoded":
         raw = await request.read()
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        body = await read_json(request)
-    except BodyError as exc:
-        raise InvalidArgument(str(exc)) from None
-    if not isinstance(body, dict):
-        raise InvalidArgument("the token request must be a JSON object")
+    body = await read_json_object(request, what="the token request")
     return body
 
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ...keys import LEDGER, REQUEST_TENANT
 from ...ledger import Asset, By, Identity, Idempotency, InvalidArgument, Kind, Tenant, parse_amount
-from ..common import BodyError, read_json
+from ..common import read_json_object
 from . import wire
 from .auth import SCOPE_BALANCE, SCOPE_BURN, SCOPE_MINT, needs
 
@@ -65,12 +65,7 @@ async def _adjustment(request: web.Request, operation: str) -> Adjustment:
         raise InvalidArgument(f"the {IDEMPOTENCY_HEADER} header is required")
     if len(key) > 255:
         raise InvalidArgument(f"the {IDEMPOTENCY_HEADER} header is longer than 255 characters")
-    try:
-        body = await read_json(request)
-    except BodyError as exc:
-        raise InvalidArgument(str(exc)) from None
-    if not isinstance(body, dict):
-        raise InvalidArgument("the request body must be a JSON object")
+    body = await read_json_object(request)
     if "amount" not in body:
         raise InvalidArgument("amount is required")
     amount = parse_amount(body["amount"], field="amount")
