@@ -26,11 +26,16 @@ CREATE OR REPLACE FUNCTION instr(haystack text, needle text) RETURNS integer
 OVERRIDES: dict[int, str] = {}
 
 
+_QUOTED = re.compile(r"('(?:[^']|'')*')")
+
+
 def translate(script: str) -> str:
-    """One SQLite migration script in PostgreSQL's dialect."""
-    for pattern, replacement in _RULES:
-        script = pattern.sub(replacement, script)
-    return script
+    """One SQLite migration script in PostgreSQL's dialect; quoted literals are left as written."""
+    parts = _QUOTED.split(script)
+    for i in range(0, len(parts), 2):
+        for pattern, replacement in _RULES:
+            parts[i] = pattern.sub(replacement, parts[i])
+    return "".join(parts)
 
 
 def postgres_migrations() -> list[tuple[int, str]]:
