@@ -66,11 +66,16 @@ def unavailable() -> str | None:
 
 
 class Databases:
-    """Creates a template database with the current schema once, then clones it per test."""
+    """Creates a template database with the current schema once, then hands out clones. A clone comes
+    back emptied (TRUNCATE ... RESTART IDENTITY, ~20 ms) for the next test, which is much faster than
+    cloning again (~0.4 s); one whose tables a test changed is dropped instead."""
 
     def __init__(self) -> None:
         self.template = f"{PREFIX}tpl_{_run_id}"
         self._ready = False
+        self._tables: list[str] = []
+        self._free: list[str] = []
+        self._all: set[str] = set()
 
     def _prepare(self) -> None:
         from gateway.ledger import open_store
@@ -83,19 +88,59 @@ class Databases:
             await store.close()
 
         run(migrate)
+        self._tables = run(lambda: _tables(with_database(admin_url(), self.template)))
         self._ready = True
 
     def create(self) -> str:
+        if self._free:
+            return self._free.pop()
         if not self._ready:
             self._prepare()
         name = f"{PREFIX}{_run_id}_{next(_names)}"
         run(lambda: _admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        self._all.add(name)
         return with_database(admin_url(), name)
 
     def drop(self, url: str) -> None:
+        """Give a database back: emptied for reuse when its tables are still the template's, else dropped."""
+        try:
+            if run(lambda: _tables(url)) == self._tables:
+                run(lambda: _empty(url, self._tables))
+                self._free.append(url)
+                return
+        except Exception:  # noqa: BLE001 - anything odd about it: drop it and clone afresh next time
+            pass
         name = urlsplit(url).path.lstrip("/")
+        self._all.discard(name)
         run(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def close(self) -> None:
+        for name in sorted(self._all):
+            run(lambda name=name: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # type: ignore[misc]
         if self._ready:
             run(lambda: _admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
+
+
+async def _tables(url: str) -> list[str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        rows = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " ORDER BY table_name"
+        )
+        return [r[0] for r in rows]
+    finally:
+        await conn.close()
+
+
+async def _empty(url: str, tables: list[str]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5, server_settings={"lock_timeout": "2s", "synchronous_commit": "off"})
+    try:
+        names = ", ".join(f'"{t}"' for t in tables if t != "schema_version")
+        await conn.execute(f"TRUNCATE {names} RESTART IDENTITY")
+    finally:
+        await conn.close()
