@@ -86,7 +86,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sqlite_busy_timeout_ms", 5000, "How long a write waits for another process's lock.", _positive_int),
     Setting("group_commit_max", 64, "Most writes that share one commit (one fsync).", _positive_int),
     Setting(
-        "postgres_pool_size", 10, "Connections each gateway process keeps open to a PostgreSQL database.", _positive_int
+        "postgres_pool_size", 10, "Read connections each gateway process keeps to PostgreSQL (writes use one more).",
+        _positive_int,
     ),
     Setting("max_body_bytes", 1_048_576, "Largest request body accepted; larger ones get 413.", _positive_int),
     Setting(

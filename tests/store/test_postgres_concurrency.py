@@ -1,28 +1,45 @@
-"""What several writers on one PostgreSQL database see: a conflict or a deadlock between two units is
-re-run, never shown, unless it keeps happening past max_attempts; two ledgers (two instances) sharing
-an idempotency key apply it once and return the same bytes."""
+"""What two gateway processes writing to one PostgreSQL database see (two stores with writers of their
+own stand in for them): a conflict or a deadlock between their transactions is re-run, never shown,
+unless it goes on past retry_seconds; inside one store, writes never conflict at all (one writer
+groups them); two ledgers sharing an idempotency key apply it once and return the same bytes."""
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import asyncpg
 import pytest
 
-from gateway.ledger import Asset, Credential, IdempotencyInFlight, Idempotency, Ledger, Outcome, StoreUnavailable, open_store
+from gateway.ledger import (
+    Asset,
+    Credential,
+    Idempotency,
+    IdempotencyInFlight,
+    InsufficientFunds,
+    Ledger,
+    Outcome,
+    StoreUnavailable,
+    open_store,
+)
 from gateway.ledger.store.base import Tx
 from gateway.ledger.store.postgres import PostgresStore
 
 
+async def opened(url: str, **options: float) -> PostgresStore:
+    store = PostgresStore(url, **options)  # type: ignore[arg-type]
+    await store.open()
+    return store
+
+
 @pytest.fixture
-async def store(pg_url: str) -> AsyncIterator[PostgresStore]:
-    opened = open_store(pg_url)
-    assert isinstance(opened, PostgresStore)
-    await opened.open()
-    await opened.write(lambda tx: tx.execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
-    await opened.write(lambda tx: tx.execute("INSERT INTO counters VALUES (1, 0), (2, 0)"))
-    yield opened
-    await opened.close()
+async def two_stores(pg_url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    first, second = await opened(pg_url), await opened(pg_url)
+    await first.write(lambda tx: tx.execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0))"))
+    await first.write(lambda tx: tx.execute("INSERT INTO counters VALUES (1, 0), (2, 0)"))
+    yield first, second
+    await first.close()
+    await second.close()
 
 
 class Meeting:
@@ -69,39 +86,86 @@ async def counter(store: PostgresStore, row: int = 1) -> int:
     return await store.read(lambda tx: tx.fetchval("SELECT n FROM counters WHERE id = ?", (row,)))
 
 
-async def test_two_units_reading_then_writing_one_row_both_count(store: PostgresStore) -> None:
+async def test_two_processes_reading_then_writing_one_row_both_count(
+    two_stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = two_stores
     meeting, a, b = Meeting(2), [], []
-    results = await asyncio.gather(store.write(increment(meeting, a)), store.write(increment(meeting, b)))
+    results = await asyncio.gather(first.write(increment(meeting, a)), second.write(increment(meeting, b)))
     assert sorted(results) == [1, 2]  # no lost update: the loser was re-run on the new value
-    assert await counter(store) == 2
-    assert len(a) + len(b) == 3 and store.retries == 1
+    assert await counter(first) == 2
+    assert len(a) + len(b) == 3 and first.retries + second.retries == 1
 
 
-async def test_a_conflict_past_max_attempts_is_store_unavailable_and_applies_nothing(pg_url: str) -> None:
-    store = PostgresStore(pg_url, max_attempts=1)
-    await store.open()
+async def test_a_conflict_past_retry_seconds_is_store_unavailable_and_applies_nothing(
+    two_stores: tuple[PostgresStore, PostgresStore], pg_url: str
+) -> None:
+    first, second = await opened(pg_url, retry_seconds=0), await opened(pg_url, retry_seconds=0)
     try:
-        await store.write(lambda tx: tx.execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
-        await store.write(lambda tx: tx.execute("INSERT INTO counters VALUES (1, 0)"))
         meeting = Meeting(2)
         results = await asyncio.gather(
-            store.write(increment(meeting, [])), store.write(increment(meeting, [])), return_exceptions=True
+            first.write(increment(meeting, [])), second.write(increment(meeting, [])), return_exceptions=True
         )
-        assert sorted(map(type, results), key=str) == sorted([int, StoreUnavailable], key=str)
-        assert await counter(store) == 1
+        assert sorted(type(r).__name__ for r in results) == ["StoreUnavailable", "int"]
+        lost = next(r for r in results if isinstance(r, StoreUnavailable))
+        assert "try again" in lost.message
+        assert await counter(first) == 1
     finally:
-        await store.close()
+        await first.close()
+        await second.close()
 
 
-async def test_a_deadlock_between_two_units_is_resolved_out_of_sight(store: PostgresStore) -> None:
-    # One unit takes row 1 then row 2, the other row 2 then row 1: PostgreSQL aborts one (40P01 or
-    # 40001); it is re-run and both apply.
+async def test_a_deadlock_between_two_processes_is_resolved_out_of_sight(
+    two_stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    # One takes row 1 then row 2, the other row 2 then row 1: PostgreSQL aborts one (40P01 or 40001);
+    # it is re-run and both apply.
+    first, second = two_stores
     meeting, a, b = Meeting(2), [], []
-    await asyncio.gather(
-        store.write(cross(meeting, a, first=1, second=2)), store.write(cross(meeting, b, first=2, second=1))
-    )
-    assert await counter(store, 1) == 2 and await counter(store, 2) == 2
-    assert store.retries >= 1 and len(a) + len(b) == 2 + store.retries
+    await asyncio.gather(first.write(cross(meeting, a, 1, 2)), second.write(cross(meeting, b, 2, 1)))
+    assert await counter(first, 1) == 2 and await counter(first, 2) == 2
+    retries = first.retries + second.retries
+    assert retries >= 1 and len(a) + len(b) == 2 + retries
+
+
+async def test_inside_one_process_writes_never_conflict(two_stores: tuple[PostgresStore, PostgresStore]) -> None:
+    first, _ = two_stores
+
+    async def bump(tx: Tx) -> None:
+        n = await tx.fetchval("SELECT n FROM counters WHERE id = 1")
+        await asyncio.sleep(0)
+        await tx.execute("UPDATE counters SET n = ? WHERE id = 1", (n + 1,))
+
+    await asyncio.gather(*(first.write(bump) for _ in range(200)))
+    assert await counter(first) == 200 and first.retries == 0
+    assert first.commits < first.writes  # queued writes shared commits
+
+
+async def test_a_refused_or_failed_unit_in_a_group_undoes_only_itself(
+    two_stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, _ = two_stores
+
+    async def bump(tx: Tx) -> int:
+        await tx.execute("UPDATE counters SET n = n + 1 WHERE id = 1")
+        return 1
+
+    async def refused(tx: Tx) -> int:  # a domain refusal after a write
+        await tx.execute("UPDATE counters SET n = n + 100 WHERE id = 1")
+        raise InsufficientFunds("no")
+
+    async def broken(tx: Tx) -> int:  # an error inside PostgreSQL, which fails the statement
+        await tx.execute("UPDATE counters SET n = n + 1000 WHERE id = 1")
+        await tx.execute("UPDATE counters SET n = -1 WHERE id = 1")
+        return 0
+
+    units = [refused if i % 3 == 0 else broken if i % 5 == 0 else bump for i in range(30)]
+    results = await asyncio.gather(*(first.write(u) for u in units), return_exceptions=True)
+    assert first.commits < first.writes  # they did share transactions
+    for unit, result in zip(units, results, strict=True):
+        expected = {refused: InsufficientFunds, broken: asyncpg.CheckViolationError, bump: int}[unit]
+        assert isinstance(result, expected), (unit.__name__, result)
+    assert await counter(first) == units.count(bump)
 
 
 @pytest.fixture

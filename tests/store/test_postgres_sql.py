@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from gateway.ledger import StoreOpenError, open_store
-from gateway.ledger.store.postgres import PostgresStore, _affinity, redact, to_numbered
+from gateway.ledger.store.pg_sql import affinity, redact, to_numbered
+from gateway.ledger.store.postgres import PostgresStore
 from gateway.ledger.store.schema import SQLITE_MIGRATIONS
 from gateway.ledger.store.schema_pg import postgres_migrations, translate
 
@@ -60,7 +61,7 @@ def test_every_sqlite_migration_has_a_postgres_twin_with_the_same_number() -> No
     ],
 )
 def test_parameters_take_sqlite_affinity(value: object, pg_type: str, expected: object) -> None:
-    assert _affinity(value, pg_type) == expected
+    assert affinity(value, pg_type) == expected
 
 
 def test_urls_in_messages_hide_the_password() -> None:
@@ -71,7 +72,8 @@ def test_urls_in_messages_hide_the_password() -> None:
 def test_a_postgresql_url_builds_the_postgres_store_without_connecting() -> None:
     for url in ("postgresql://u@127.0.0.1:1/x", "postgres://u@127.0.0.1:1/x"):
         store = open_store(url, synchronous="full", busy_timeout_ms=5, group_commit_max=3, pool_size=4)
-        assert isinstance(store, PostgresStore) and store.kind == "postgresql" and store.pool_size == 4
+        assert isinstance(store, PostgresStore) and store.kind == "postgresql"
+        assert (store.pool_size, store.group_commit_max) == (4, 3)
 
 
 def test_an_unknown_store_option_is_a_programming_error() -> None:

@@ -1,125 +1,36 @@
-"""The PostgreSQL store (asyncpg, imported only for a postgresql:// URL): a connection pool; each write
-unit runs alone in a SERIALIZABLE transaction and is re-run on a serialization failure or deadlock, so
-several gateway processes can share one database. Knows SQL and asyncpg, never the ledger's rules."""
+"""The PostgreSQL store (asyncpg, imported only for a postgresql:// URL), for several gateway processes
+over one database. Like the SQLite store, each process has one writer that groups queued write units
+into one transaction (a savepoint each); the transaction is SERIALIZABLE, and when PostgreSQL reports a
+conflict with another process (40001, 40P01, or a racing unique insert) the whole group is re-run, so a
+client never sees it. Reads use a pool and one snapshot each. Knows SQL and asyncpg, not ledger rules."""
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import random
-import re
-from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from ..errors import StoreUnavailable
+from ..errors import LedgerError, StoreUnavailable
 from .base import R, StoreOpenError, Work
+from .pg_sql import PostgresTx, Record, one_line, redact
 from .schema_pg import postgres_migrations
 
-# SQLSTATEs after which re-running the whole unit of work is safe and likely to succeed.
-_RETRY = {"40001", "40P01"}  # serialization_failure, deadlock_detected
-_UNIQUE = "23505"  # two processes inserting the same key at once: the re-run sees the winner's row
+_RETRY = {"40001", "40P01"}  # serialization_failure, deadlock_detected: re-running the group is safe
+_UNIQUE = "23505"  # another process inserted the same key first: a re-run sees its row (once per unit)
 _MIGRATION_LOCK = 0x6C67_7077  # pg_advisory_xact_lock key: one process migrates at a time
 _NOT_REACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                   asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError)
+# Durable before acknowledged, whatever the server's default; and a name to find our sessions by.
+_SESSION = {"synchronous_commit": "on", "application_name": "loyalty-gateway"}
+_STOP = object()
+
+Unit = tuple[Work[Any], "asyncio.Future[Any]"]
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")
-    user = netloc[0].partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[2]}"))
-
-
-@functools.lru_cache(maxsize=1024)
-def to_numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's $1, $2 ...; question marks inside quotes are left alone."""
-    out, n, quote = [], 0, ""
-    for ch in sql:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in ("'", '"'):
-            quote = ch
-        elif ch == "?":
-            n += 1
-            out.append(f"${n}")
-            continue
-        out.append(ch)
-    return "".join(out)
-
-
-class _Record(asyncpg.Record):
-    """Rows answer row["name"], row[0] and keys() as sqlite3.Row does (asyncpg's keys() is an iterator)."""
-
-    def keys(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(super().keys())
-
-
-_INTEGER_TYPES = {"int2", "int4", "int8"}
-_TEXT_TYPES = {"text", "varchar", "bpchar", "name"}
-
-
-def _affinity(value: Any, pg_type: str) -> Any:
-    """A parameter converted the way SQLite's column affinity would take it (asyncpg refuses '12' for a
-    bigint); a text that is no integer cannot equal an integer column, so it compares as NULL."""
-    if value is None or isinstance(value, bool):
-        return value
-    if pg_type in _INTEGER_TYPES:
-        if isinstance(value, int):
-            return value
-        try:
-            number = Decimal(str(value).strip())
-        except ArithmeticError:
-            return None
-        return int(number) if number.is_finite() and number == number.to_integral_value() else None
-    if pg_type in _TEXT_TYPES and isinstance(value, (int, float, Decimal)):
-        return str(value)
-    if pg_type == "bytea" and isinstance(value, str):
-        return value.encode()
-    return value
-
-
-class _PostgresTx:
-    """One transaction on one pooled connection; SQL arrives with `?` placeholders."""
-
-    skip_locked = " FOR UPDATE SKIP LOCKED"
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-
-    async def _call(self, method: str, sql: str, params: Sequence[Any]) -> Any:
-        query = to_numbered(sql)
-        call = getattr(self._conn, method)
-        try:
-            return await call(query, *params)
-        except asyncpg.DataError as exc:
-            # Raised before anything reaches the server (the transaction is intact): a parameter of a
-            # Python type PostgreSQL's column does not take. Convert it as SQLite would and go again.
-            if "invalid input for query argument" not in str(exc):
-                raise
-            statement = await self._conn.prepare(query)
-            types = [t.name for t in statement.get_parameters()]
-            return await call(query, *(_affinity(v, t) for v, t in zip(params, types, strict=True)))
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        status = await self._call("execute", sql, params)
-        last = str(status).rpartition(" ")[2]
-        return int(last) if last.isdigit() else 0
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return await self._call("fetchrow", sql, params)
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return list(await self._call("fetch", sql, params))
-
-    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return await self._call("fetchval", sql, params)
+class _Conflict(Exception):
+    """The group met a concurrent transaction of another process and must run again from the start."""
 
 
 class PostgresStore:
@@ -130,19 +41,24 @@ class PostgresStore:
         url: str,
         *,
         pool_size: int = 10,
-        max_attempts: int = 30,
+        group_commit_max: int = 64,
+        retry_seconds: float = 10.0,
         backoff_ms: tuple[float, float] = (2.0, 100.0),
         connect_timeout: float = 10.0,
     ) -> None:
         self.url = url
         self.pool_size = max(1, pool_size)
-        self.max_attempts = max(1, max_attempts)
+        self.group_commit_max = max(1, group_commit_max)
+        self.retry_seconds = retry_seconds
         self.backoff_ms = backoff_ms
         self.connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
-        self.writes = 0  # committed write units
-        self.commits = 0  # one transaction per write unit: always equal to writes
-        self.retries = 0  # re-runs after a serialization failure, deadlock or racing unique insert
+        self._conn: asyncpg.Connection | None = None  # the writer's
+        self._queue: asyncio.Queue[Any] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self.writes = 0  # write units committed
+        self.commits = 0  # transactions committed; with `writes` it shows how well commits are grouped
+        self.retries = 0  # groups re-run after a conflict with another process
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -150,108 +66,207 @@ class PostgresStore:
         where = redact(self.url)
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=self.pool_size, record_class=_Record, timeout=self.connect_timeout,
-                # Durable before acknowledged, whatever the server's default; a name to find us by.
-                server_settings={"synchronous_commit": "on", "application_name": "loyalty-gateway"},
+                self.url, min_size=1, max_size=self.pool_size, record_class=Record,
+                timeout=self.connect_timeout, server_settings=_SESSION,
             )
+            await self._migrate()
         except asyncpg.InvalidCatalogNameError as exc:
+            await self.close()
             raise StoreOpenError(f"cannot open database {where}: {exc} (create it first: createdb NAME)") from None
         except (asyncpg.PostgresError, *_NOT_REACHABLE) as exc:
-            raise StoreOpenError(f"cannot open database {where}: {_one_line(exc)}") from None
+            await self.close()
+            raise StoreOpenError(f"cannot open database {where}: {one_line(exc)}") from None
         except ValueError as exc:  # a malformed URL
+            await self.close()
             raise StoreOpenError(f"database URL {where} is not valid: {exc}") from None
-        try:
-            await self._migrate()
         except BaseException:
             await self.close()
             raise
+        self._queue = asyncio.Queue()
+        self._writer_task = asyncio.create_task(self._writer(), name="postgres-writer")
 
     async def _migrate(self) -> None:
         assert self._pool is not None
         migrations = postgres_migrations()
         newest = max(v for v, _ in migrations)
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-                await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-                current = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
-                if current > newest:
-                    raise StoreOpenError(
-                        f"database {redact(self.url)} has schema version {current}, newer than this gateway ({newest})"
-                    )
-                for version, script in migrations:
-                    if version > current:
-                        await conn.execute(script)
-                        await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
-        except (asyncpg.PostgresError, *_NOT_REACHABLE) as exc:
-            raise StoreOpenError(f"cannot open database {redact(self.url)}: {_one_line(exc)}") from None
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+            if current > newest:
+                raise StoreOpenError(
+                    f"database {redact(self.url)} has schema version {current}, newer than this gateway ({newest})"
+                )
+            for version, script in migrations:
+                if version > current:
+                    await conn.execute(script)
+                    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
 
     async def close(self) -> None:
+        if self._writer_task is not None and self._queue is not None:
+            await self._queue.put(_STOP)
+            await self._writer_task
+            self._writer_task = None
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(*_NOT_REACHABLE):
+                await conn.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
 
     async def settings(self) -> dict[str, str]:
         """The server settings the guarantees rest on, as this store's connections see them."""
-        assert self._pool is not None
-        async with self._pool.acquire() as conn:
-            names = ("server_version", "synchronous_commit", "default_transaction_isolation", "lc_collate")
+        pool = self._require_pool()
+        async with pool.acquire() as conn:
+            names = ("server_version", "synchronous_commit", "lc_collate", "max_connections")
             return {n: await conn.fetchval(f"SHOW {n}") for n in names}
 
-    # -- units of work ---------------------------------------------------------------------------
+    # -- reads -------------------------------------------------------------------------------
 
     async def read(self, work: Work[R]) -> R:
         """One snapshot for the whole unit (an audit sees one consistent state)."""
         pool = self._require_pool()
         try:
             async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-                return await work(_PostgresTx(conn))
+                return await work(PostgresTx(conn))
         except _NOT_REACHABLE as exc:
-            raise StoreUnavailable(f"the database cannot be reached: {_one_line(exc)}") from None
-
-    async def write(self, work: Work[R]) -> R:
-        """Run `work` in its own SERIALIZABLE transaction; re-run it from the start when PostgreSQL reports
-        a conflict with a concurrent transaction (here or in another process), up to max_attempts."""
-        pool = self._require_pool()
-        unique_retried = False
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                async with pool.acquire() as conn, conn.transaction(isolation="serializable"):
-                    result = await work(_PostgresTx(conn))
-            except _NOT_REACHABLE as exc:
-                raise StoreUnavailable(f"the database cannot be reached: {_one_line(exc)}") from None
-            except asyncpg.PostgresError as exc:
-                state = getattr(exc, "sqlstate", None)
-                if state == _UNIQUE and not unique_retried:
-                    unique_retried = True  # once: a second one is a real duplicate and a bug
-                elif state not in _RETRY:
-                    raise
-                if attempt == self.max_attempts:
-                    raise StoreUnavailable(
-                        f"the write kept conflicting with concurrent writes ({attempt} attempts); try again"
-                    ) from None
-                self.retries += 1
-                await asyncio.sleep(self._backoff(attempt))
-                continue
-            self.writes += 1
-            self.commits += 1
-            return result
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: a random wait up to an exponentially growing cap, so retriers spread out."""
-        base, cap = self.backoff_ms
-        return random.uniform(0, min(cap, base * 2 ** (attempt - 1))) / 1000
+            raise StoreUnavailable(f"the database cannot be reached: {one_line(exc)}") from None
 
     def _require_pool(self) -> asyncpg.Pool:
         if self._pool is None:
             raise StoreUnavailable("the store is closed")
         return self._pool
 
+    # -- writes ------------------------------------------------------------------------------
 
-def _one_line(exc: BaseException) -> str:
-    text = re.sub(r"\s+", " ", str(exc)).strip()
-    return text or type(exc).__name__
+    async def write(self, work: Work[R]) -> R:
+        if self._queue is None or self._writer_task is None or self._writer_task.done():
+            raise StoreUnavailable("the store is closed")
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        await self._queue.put((work, future))
+        return await asyncio.shield(future)
+
+    async def _writer(self) -> None:
+        assert self._queue is not None
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is _STOP:
+                break
+            group = [first]
+            while len(group) < self.group_commit_max and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    break
+                group.append(item)
+            await self._run_group(group)
+
+    async def _connection(self) -> asyncpg.Connection:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(
+                self.url, record_class=Record, timeout=self.connect_timeout, server_settings=_SESSION
+            )
+        return self._conn
+
+    async def _run_group(self, group: list[Unit]) -> None:
+        """Commit the group, re-running it after each conflict until retry_seconds have passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.retry_seconds
+        raced: set[int] = set()  # units that already met a racing unique insert once
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                outcomes = await self._attempt(await self._connection(), group, raced)
+            except _Conflict:
+                if loop.time() >= deadline:
+                    _fail(group, StoreUnavailable(
+                        f"the write kept conflicting with other writers for {self.retry_seconds:g} s; try again"
+                    ))
+                    return
+                self.retries += 1
+                base, cap = self.backoff_ms  # full jitter: retriers of several processes spread out
+                await asyncio.sleep(random.uniform(0, min(cap, base * 2 ** (attempt - 1))) / 1000)
+                continue
+            except _NOT_REACHABLE as exc:
+                await self._drop_connection()
+                _fail(group, StoreUnavailable(f"the database cannot be reached: {one_line(exc)}"))
+                return
+            except Exception as exc:  # noqa: BLE001 - the commit itself failed: nothing of the group applied
+                _fail(group, exc if isinstance(exc, LedgerError) else StoreUnavailable(
+                    f"the write could not be committed: {one_line(exc)}"
+                ))
+                return
+            self.commits += 1
+            self.writes += len(group)
+            for (_, future), (result, error) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+            return
+
+    async def _attempt(
+        self, conn: asyncpg.Connection, group: list[Unit], raced: set[int]
+    ) -> list[tuple[Any, BaseException | None]]:
+        tx = PostgresTx(conn)
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        try:
+            async with conn.transaction(isolation="serializable"):
+                if len(group) == 1:  # nothing to keep apart: a refusal rolls back the transaction
+                    try:
+                        return [(await group[0][0](tx), None)]
+                    except Exception as exc:
+                        _raise_if_conflict(exc, 0, raced)
+                        outcomes.append((None, exc))
+                        raise _Refused from None
+                # One savepoint, moved forward past each unit that succeeds (one round trip per unit).
+                await conn.execute("SAVEPOINT unit")
+                for index, (work, _) in enumerate(group):
+                    try:
+                        result = await work(tx)
+                    except Exception as exc:  # a refusal or a bug: undo this unit only
+                        _raise_if_conflict(exc, index, raced)
+                        await conn.execute("ROLLBACK TO SAVEPOINT unit")
+                        outcomes.append((None, exc))
+                    else:
+                        await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
+                        outcomes.append((result, None))
+        except _Refused:
+            return outcomes
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate in _RETRY:  # at COMMIT: SERIALIZABLE found a dangerous structure
+                raise _Conflict from exc
+            raise
+        return outcomes
+
+    async def _drop_connection(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.terminate()
 
 
-__all__ = ["PostgresStore", "redact", "to_numbered"]
+class _Refused(Exception):
+    """A lone unit refused: roll its transaction back and hand the refusal to its caller."""
+
+
+def _raise_if_conflict(exc: BaseException, index: int, raced: set[int]) -> None:
+    state = getattr(exc, "sqlstate", None) if isinstance(exc, asyncpg.PostgresError) else None
+    if state in _RETRY:
+        raise _Conflict from exc
+    if state == _UNIQUE and index not in raced:
+        raced.add(index)  # once: the re-run sees the other's row; a second time it is a real duplicate
+        raise _Conflict from exc
+
+
+def _fail(group: list[Unit], error: BaseException) -> None:
+    for _, future in group:
+        if not future.done():
+            future.set_exception(error)
+
+
+__all__ = ["PostgresStore"]
