@@ -168,6 +168,29 @@ async def test_a_refused_or_failed_unit_in_a_group_undoes_only_itself(
     assert await counter(first) == units.count(bump)
 
 
+async def test_a_connection_lost_in_the_middle_of_a_write_is_replaced_and_the_write_run_again(
+    two_stores: tuple[PostgresStore, PostgresStore], pg_url: str
+) -> None:
+    # As in a server restart or a failover: the session dies before COMMIT, so nothing of it stayed.
+    first, _ = two_stores
+    attempts: list[int] = []
+
+    async def doomed(tx: Tx) -> None:
+        attempts.append(1)
+        await tx.execute("UPDATE counters SET n = n + 1 WHERE id = 1")
+        if len(attempts) == 1:
+            admin = await asyncpg.connect(pg_url)
+            try:
+                await admin.execute("SELECT pg_terminate_backend($1)", await tx.fetchval("SELECT pg_backend_pid()"))
+            finally:
+                await admin.close()
+        await tx.execute("UPDATE counters SET n = n + 1 WHERE id = 2")
+
+    await first.write(doomed)
+    assert len(attempts) == 2
+    assert await counter(first, 1) == 1 and await counter(first, 2) == 1
+
+
 @pytest.fixture
 async def two_ledgers(pg_url: str) -> AsyncIterator[tuple[Ledger, Ledger]]:
     first, second = Ledger(open_store(pg_url)), Ledger(open_store(pg_url))

@@ -59,6 +59,7 @@ class PostgresStore:
         self.writes = 0  # write units committed
         self.commits = 0  # transactions committed; with `writes` it shows how well commits are grouped
         self.retries = 0  # groups re-run after a conflict with another process
+        self._committing = False  # COMMIT of the current group has been sent
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -125,13 +126,17 @@ class PostgresStore:
     # -- reads -------------------------------------------------------------------------------
 
     async def read(self, work: Work[R]) -> R:
-        """One snapshot for the whole unit (an audit sees one consistent state)."""
+        """One snapshot for the whole unit (an audit sees one consistent state). A pooled connection
+        found dead (the server restarted) is replaced once; reading again changes nothing."""
         pool = self._require_pool()
-        try:
-            async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-                return await work(PostgresTx(conn))
-        except _NOT_REACHABLE as exc:
-            raise StoreUnavailable(f"the database cannot be reached: {one_line(exc)}") from None
+        for attempt in (1, 2):
+            try:
+                async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+                    return await work(PostgresTx(conn))
+            except _NOT_REACHABLE as exc:
+                if attempt == 2:
+                    raise StoreUnavailable(f"the database cannot be reached: {one_line(exc)}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _require_pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -171,13 +176,16 @@ class PostgresStore:
         return self._conn
 
     async def _run_group(self, group: list[Unit]) -> None:
-        """Commit the group, re-running it after each conflict until retry_seconds have passed."""
+        """Commit the group, re-running it after each conflict until retry_seconds have passed. A
+        connection lost before COMMIT was sent is replaced once and the group re-run (the server rolled
+        it back); lost during COMMIT, the outcome is unknown and the callers are told to try again."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_seconds
         raced: set[int] = set()  # units that already met a racing unique insert once
-        attempt = 0
+        attempt, reconnected = 0, False
         while True:
             attempt += 1
+            self._committing = False
             try:
                 outcomes = await self._attempt(await self._connection(), group, raced)
             except _Conflict:
@@ -192,6 +200,9 @@ class PostgresStore:
                 continue
             except _NOT_REACHABLE as exc:
                 await self._drop_connection()
+                if not self._committing and not reconnected:
+                    reconnected = True
+                    continue
                 _fail(group, StoreUnavailable(f"the database cannot be reached: {one_line(exc)}"))
                 return
             except Exception as exc:  # noqa: BLE001 - the commit itself failed: nothing of the group applied
@@ -217,25 +228,27 @@ class PostgresStore:
         outcomes: list[tuple[Any, BaseException | None]] = []
         try:
             async with conn.transaction(isolation="serializable"):
-                if len(group) == 1:  # nothing to keep apart: a refusal rolls back the transaction
+                if len(group) == 1:  # nothing to keep apart: a refusal rolls the transaction back
                     try:
-                        return [(await group[0][0](tx), None)]
+                        outcomes.append((await group[0][0](tx), None))
                     except Exception as exc:
                         _raise_if_conflict(exc, 0, raced)
                         outcomes.append((None, exc))
                         raise _Refused from None
-                # One savepoint, moved forward past each unit that succeeds (one round trip per unit).
-                await conn.execute("SAVEPOINT unit")
-                for index, (work, _) in enumerate(group):
-                    try:
-                        result = await work(tx)
-                    except Exception as exc:  # a refusal or a bug: undo this unit only
-                        _raise_if_conflict(exc, index, raced)
-                        await conn.execute("ROLLBACK TO SAVEPOINT unit")
-                        outcomes.append((None, exc))
-                    else:
-                        await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
-                        outcomes.append((result, None))
+                else:
+                    # One savepoint, moved past each unit that succeeds (one round trip per unit).
+                    await conn.execute("SAVEPOINT unit")
+                    for index, (work, _) in enumerate(group):
+                        try:
+                            result = await work(tx)
+                        except Exception as exc:  # a refusal or a bug: undo this unit only
+                            _raise_if_conflict(exc, index, raced)
+                            await conn.execute("ROLLBACK TO SAVEPOINT unit")
+                            outcomes.append((None, exc))
+                        else:
+                            await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
+                            outcomes.append((result, None))
+                self._committing = True  # leaving the block sends COMMIT
         except _Refused:
             return outcomes
         except asyncpg.PostgresError as exc:
