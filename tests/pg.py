@@ -61,7 +61,8 @@ def unavailable() -> str | None:
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means the same here
         if os.environ.get(ENV):
             raise RuntimeError(f"{ENV}={os.environ[ENV]} does not answer: {exc}") from exc
-        return f"no PostgreSQL answers at 127.0.0.1:5432 and {ENV} is unset ({type(exc).__name__}: {exc})"
+        where = urlsplit(DEFAULT).netloc.rpartition("@")[2]
+        return f"no PostgreSQL answers at {where} and {ENV} is unset ({type(exc).__name__}: {exc})"
     return None
 
 
