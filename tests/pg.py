@@ -74,7 +74,7 @@ class Databases:
     def __init__(self) -> None:
         self.template = f"{PREFIX}tpl_{_run_id}"
         self._ready = False
-        self._tables: list[str] = []
+        self._state: State | None = None
         self._free: list[str] = []
         self._all: set[str] = set()
 
@@ -89,7 +89,7 @@ class Databases:
             await store.close()
 
         run(migrate)
-        self._tables = run(lambda: _tables(with_database(admin_url(), self.template)))
+        self._state = run(lambda: _state(with_database(admin_url(), self.template)))
         self._ready = True
 
     def create(self) -> str:
@@ -105,8 +105,8 @@ class Databases:
     def drop(self, url: str) -> None:
         """Give a database back: emptied for reuse when its tables are still the template's, else dropped."""
         try:
-            if run(lambda: _tables(url)) == self._tables:
-                run(lambda: _empty(url, self._tables))
+            if self._state is not None and run(lambda: _state(url)) == self._state:
+                run(lambda: _empty(url, self._state[0]))  # type: ignore[index]
                 self._free.append(url)
                 return
         except Exception:  # noqa: BLE001 - anything odd about it: drop it and clone afresh next time
@@ -122,21 +122,31 @@ class Databases:
             run(lambda: _admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
 
 
-async def _tables(url: str) -> list[str]:
+State = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
+
+
+async def _state(url: str) -> State:
+    """Tables, recorded schema versions and per-database settings: a used database whose state is still
+    the template's can be emptied and reused; a test that changed any of them spoils it."""
     import asyncpg
 
     conn = await asyncpg.connect(url, timeout=5)
     try:
-        rows = await conn.fetch(
+        tables = await conn.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
             " ORDER BY table_name"
         )
-        return [r[0] for r in rows]
+        versions = await conn.fetch("SELECT version FROM schema_version ORDER BY version")
+        settings = await conn.fetch(
+            "SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
+            " WHERE d.datname = current_database()"
+        )
+        return tuple(r[0] for r in tables), tuple(r[0] for r in versions), tuple(str(r[0]) for r in settings)
     finally:
         await conn.close()
 
 
-async def _empty(url: str, tables: list[str]) -> None:
+async def _empty(url: str, tables: tuple[str, ...]) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(url, timeout=5, server_settings={"lock_timeout": "2s", "synchronous_commit": "off"})
