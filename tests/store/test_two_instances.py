@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,27 @@ from gateway.ledger import Asset, By, Identity, Kind, Ledger, open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
+Launcher = Callable[..., Awaitable[asyncio.subprocess.Process]]
 
 
-async def start(url: str, *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.store.instance", url, "--tenant", "shop", *args,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
+@pytest.fixture
+async def start() -> AsyncIterator[Callable[..., Awaitable[asyncio.subprocess.Process]]]:
+    """start(url, *args): an instance process; any still running when the test ends is killed."""
+    started: list[asyncio.subprocess.Process] = []
+
+    async def launch(url: str, *args: str) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.store.instance", url, "--tenant", "shop", *args,
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        started.append(process)
+        return process
+
+    yield launch
+    for process in started:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
 
 
 async def finish(process: asyncio.subprocess.Process) -> list[dict[str, Any]]:
@@ -69,7 +84,7 @@ async def final_state(url: str) -> tuple[Decimal, Decimal, set[int]]:
         await ledger.close()
 
 
-async def test_two_processes_spending_one_balance_never_overdraw_it(pg_url: str) -> None:
+async def test_two_processes_spending_one_balance_never_overdraw_it(pg_url: str, start: Launcher) -> None:
     await seed(pg_url, Decimal("100.00"))
     keys = ",".join(f"key-{i}" for i in range(10))
     begin = str(time.time() + 2.0)  # both processes are up by then, so their spends overlap
@@ -99,7 +114,9 @@ async def test_two_processes_spending_one_balance_never_overdraw_it(pg_url: str)
         assert sorted(a["replayed"] for a in answers) == [False, True], key
 
 
-async def test_an_instance_killed_mid_write_loses_no_acknowledged_spend_and_blocks_nobody(pg_url: str) -> None:
+async def test_an_instance_killed_mid_write_loses_no_acknowledged_spend_and_blocks_nobody(
+    pg_url: str, start: Launcher
+) -> None:
     # Both spend 1.00 at a time until the balance is gone; the first is killed after 20 spends.
     await seed(pg_url, Decimal("1000.00"))
     begin = str(time.time() + 2.0)

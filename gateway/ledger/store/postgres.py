@@ -1,13 +1,12 @@
 """The PostgreSQL store (asyncpg, imported only for a postgresql:// URL), for several gateway processes
 over one database. Like the SQLite store, each process has one writer that groups queued write units
-into one transaction (a savepoint each); the transaction is SERIALIZABLE, and when PostgreSQL reports a
-conflict with another process (40001, 40P01, or a racing unique insert) the whole group is re-run, so a
-client never sees it. Reads use a pool and one snapshot each. Knows SQL and asyncpg, not ledger rules."""
+into one SERIALIZABLE transaction (a savepoint each); when PostgreSQL reports a conflict with another
+process (40001, 40P01, or a racing unique insert) the whole group runs again, alone, so a client never
+sees it. Reads use a pool and one snapshot each. Knows SQL and asyncpg, not the ledger's rules."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from typing import Any
 
 import asyncpg
@@ -27,6 +26,7 @@ _SESSION = {"synchronous_commit": "on", "application_name": "loyalty-gateway"}
 _STOP = object()
 
 Unit = tuple[Work[Any], "asyncio.Future[Any]"]
+Outcome = tuple[Any, BaseException | None]
 
 
 class _Conflict(Exception):
@@ -43,14 +43,12 @@ class PostgresStore:
         pool_size: int = 10,
         group_commit_max: int = 64,
         retry_seconds: float = 10.0,
-        backoff_ms: tuple[float, float] = (2.0, 100.0),
         connect_timeout: float = 10.0,
     ) -> None:
         self.url = url
         self.pool_size = max(1, pool_size)
         self.group_commit_max = max(1, group_commit_max)
         self.retry_seconds = retry_seconds
-        self.backoff_ms = backoff_ms
         self.connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
         self._conn: asyncpg.Connection | None = None  # the writer's
@@ -58,7 +56,7 @@ class PostgresStore:
         self._writer_task: asyncio.Task[None] | None = None
         self.writes = 0  # write units committed
         self.commits = 0  # transactions committed; with `writes` it shows how well commits are grouped
-        self.retries = 0  # groups re-run after a conflict with another process
+        self.retries = 0  # groups run again (in the exclusive lane) after a conflict with another process
         self._committing = False  # COMMIT of the current group has been sent
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -169,25 +167,29 @@ class PostgresStore:
             await self._run_group(group)
 
     async def _connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
+        if self._conn is not None and (self._conn.is_closed() or self._conn.is_in_transaction()):
+            await self._drop_connection()  # dead, or left inside a transaction by an interrupted group
+        if self._conn is None:
             self._conn = await asyncpg.connect(
                 self.url, record_class=Record, timeout=self.connect_timeout, server_settings=_SESSION
             )
         return self._conn
 
     async def _run_group(self, group: list[Unit]) -> None:
-        """Commit the group, re-running it after each conflict until retry_seconds have passed. A
-        connection lost before COMMIT was sent is replaced once and the group re-run (the server rolled
-        it back); lost during COMMIT, the outcome is unknown and the callers are told to try again."""
+        """Commit the group. After a conflict with another process it runs again in the exclusive lane,
+        which waits for the other processes' groups in flight and keeps new ones out, so the second
+        run cannot conflict: no livelock, no starved instance. A connection lost before COMMIT was sent
+        is replaced once and the group run again (the server rolled it back); lost during COMMIT, the
+        outcome is unknown and the callers are told to try again."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_seconds
         raced: set[int] = set()  # units that already met a racing unique insert once
-        attempt, reconnected = 0, False
+        exclusive = reconnected = False
         while True:
-            attempt += 1
             self._committing = False
             try:
-                outcomes = await self._attempt(await self._connection(), group, raced)
+                conn = await self._connection()
+                outcomes = await self._attempt(conn, group, raced, exclusive, deadline - loop.time())
             except _Conflict:
                 if loop.time() >= deadline:
                     _fail(group, StoreUnavailable(
@@ -195,9 +197,13 @@ class PostgresStore:
                     ))
                     return
                 self.retries += 1
-                base, cap = self.backoff_ms  # full jitter: retriers of several processes spread out
-                await asyncio.sleep(random.uniform(0, min(cap, base * 2 ** (attempt - 1))) / 1000)
+                exclusive = True
                 continue
+            except asyncpg.LockNotAvailableError:
+                _fail(group, StoreUnavailable(
+                    f"the write waited {self.retry_seconds:g} s for other writers to finish; try again"
+                ))
+                return
             except _NOT_REACHABLE as exc:
                 await self._drop_connection()
                 if not self._committing and not reconnected:
@@ -222,40 +228,31 @@ class PostgresStore:
             return
 
     async def _attempt(
-        self, conn: asyncpg.Connection, group: list[Unit], raced: set[int]
-    ) -> list[tuple[Any, BaseException | None]]:
-        tx = PostgresTx(conn)
-        outcomes: list[tuple[Any, BaseException | None]] = []
+        self, conn: asyncpg.Connection, group: list[Unit], raced: set[int], exclusive: bool, seconds_left: float
+    ) -> list[Outcome]:
+        # The lane is locked before the snapshot is taken (LOCK TABLE does not take one), so the
+        # exclusive run sees everything the groups it waited for committed.
+        if exclusive:
+            lane = f"SET LOCAL lock_timeout = {max(1, int(seconds_left * 1000))}; LOCK TABLE write_lane IN EXCLUSIVE MODE"
+        else:
+            lane = "LOCK TABLE write_lane IN ROW SHARE MODE"
         try:
-            async with conn.transaction(isolation="serializable"):
-                if len(group) == 1:  # nothing to keep apart: a refusal rolls the transaction back
-                    try:
-                        outcomes.append((await group[0][0](tx), None))
-                    except Exception as exc:
-                        _raise_if_conflict(exc, 0, raced)
-                        outcomes.append((None, exc))
-                        raise _Refused from None
-                else:
-                    # One savepoint, moved past each unit that succeeds (one round trip per unit).
-                    await conn.execute("SAVEPOINT unit")
-                    for index, (work, _) in enumerate(group):
-                        try:
-                            result = await work(tx)
-                        except Exception as exc:  # a refusal or a bug: undo this unit only
-                            _raise_if_conflict(exc, index, raced)
-                            await conn.execute("ROLLBACK TO SAVEPOINT unit")
-                            outcomes.append((None, exc))
-                        else:
-                            await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
-                            outcomes.append((result, None))
-                self._committing = True  # leaving the block sends COMMIT
-        except _Refused:
+            await conn.execute(f"BEGIN ISOLATION LEVEL SERIALIZABLE; {lane}")
+            outcomes = await _run_units(conn, group, raced)
+            self._committing = True
+            await conn.execute("COMMIT")
             return outcomes
+        except _Refused as refused:
+            await conn.execute("ROLLBACK")
+            return refused.outcomes
         except asyncpg.PostgresError as exc:
+            await _rollback(conn)
             if exc.sqlstate in _RETRY:  # at COMMIT: SERIALIZABLE found a dangerous structure
                 raise _Conflict from exc
             raise
-        return outcomes
+        except BaseException:
+            await _rollback(conn)
+            raise
 
     async def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -265,6 +262,40 @@ class PostgresStore:
 
 class _Refused(Exception):
     """A lone unit refused: roll its transaction back and hand the refusal to its caller."""
+
+    def __init__(self, outcomes: list[Outcome]) -> None:
+        super().__init__("refused")
+        self.outcomes = outcomes
+
+
+async def _run_units(conn: asyncpg.Connection, group: list[Unit], raced: set[int]) -> list[Outcome]:
+    tx = PostgresTx(conn)
+    if len(group) == 1:  # nothing to keep apart: a refusal rolls the transaction back
+        try:
+            return [(await group[0][0](tx), None)]
+        except Exception as exc:
+            _raise_if_conflict(exc, 0, raced)
+            raise _Refused([(None, exc)]) from None
+    outcomes: list[Outcome] = []
+    # One savepoint, moved past each unit that succeeds (one round trip per unit).
+    await conn.execute("SAVEPOINT unit")
+    for index, (work, _) in enumerate(group):
+        try:
+            result = await work(tx)
+        except Exception as exc:  # a refusal or a bug: undo this unit only
+            _raise_if_conflict(exc, index, raced)
+            await conn.execute("ROLLBACK TO SAVEPOINT unit")
+            outcomes.append((None, exc))
+        else:
+            await conn.execute("RELEASE SAVEPOINT unit; SAVEPOINT unit")
+            outcomes.append((result, None))
+    return outcomes
+
+
+async def _rollback(conn: asyncpg.Connection) -> None:
+    with contextlib.suppress(*_NOT_REACHABLE):
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
 
 
 def _raise_if_conflict(exc: BaseException, index: int, raced: set[int]) -> None:

@@ -15,12 +15,16 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bBLOB\b"), "BYTEA"),
 ]
 
-# Functions the portable SQL of the core uses that PostgreSQL lacks, created by migration 1.
+# PostgreSQL only, created by migration 1: a function the core's portable SQL uses that PostgreSQL
+# lacks, and the table whose lock is the writers' lane (ROW SHARE for every write transaction,
+# EXCLUSIVE for one that runs again after a conflict; it never holds a row).
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION instr(haystack text, needle text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$ SELECT strpos(haystack, needle) $$;
+CREATE TABLE write_lane ();
 """
+PG_ONLY_TABLES = ("write_lane",)
 
 # version -> PostgreSQL script, for a SQLite migration the rules above cannot translate faithfully.
 OVERRIDES: dict[int, str] = {}
