@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.ledger import Asset, Credential, Ledger, Member, Tenant
-from tests.support import app_client, ledger, pg_databases, store_url  # noqa: F401  (fixtures)
+from tests.support import app_client, ledger, store_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

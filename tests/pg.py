@@ -13,6 +13,8 @@ from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+
 ENV = "LOYALTY_GATEWAY_TEST_POSTGRES_URL"
 DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 PREFIX = "lg_pg_test_"
@@ -155,3 +157,19 @@ async def _empty(url: str, tables: tuple[str, ...]) -> None:
         await conn.execute(f"TRUNCATE {names} RESTART IDENTITY")
     finally:
         await conn.close()
+
+
+_shared: list[Databases] = []
+
+
+def shared(config: pytest.Config) -> Databases:
+    """The run's Databases, made on first use and dropped when pytest finishes; skips the calling test,
+    with the reason, when no server is there. No fixture to import: any conftest that imports
+    store_url gets PostgreSQL too."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    if not _shared:
+        _shared.append(Databases())
+        config.add_cleanup(lambda: _shared.pop().close())
+    return _shared[0]

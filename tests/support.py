@@ -23,17 +23,6 @@ FIXTURES = ROOT / "fixtures"
 STORE_PARAMS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")]
 
 
-@pytest.fixture(scope="session")
-def pg_databases() -> Iterator[pg.Databases]:
-    """Fresh PostgreSQL databases (skipped, with the reason, when no server is there)."""
-    reason = pg.unavailable()
-    if reason:
-        pytest.skip(reason)
-    databases = pg.Databases()
-    yield databases
-    databases.close()
-
-
 @pytest.fixture(params=STORE_PARAMS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for one test, for every store the suite runs against: SQLite always,
@@ -41,7 +30,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.db'}"
         return
-    databases: pg.Databases = request.getfixturevalue("pg_databases")
+    databases = pg.shared(request.config)  # skips, with the reason, when no server is there
     url = databases.create()
     yield url
     databases.drop(url)

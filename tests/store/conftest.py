@@ -9,7 +9,8 @@ from tests import pg
 
 
 @pytest.fixture
-def pg_url(pg_databases: pg.Databases) -> Iterator[str]:
-    url = pg_databases.create()
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    databases = pg.shared(request.config)
+    url = databases.create()
     yield url
-    pg_databases.drop(url)
+    databases.drop(url)
