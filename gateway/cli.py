@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -115,11 +116,20 @@ async def serve(settings: Settings) -> None:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise CliError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
         port = _bound_port(runner, settings.port)
-        print(f"{PROG}: listening on http://{settings.host}:{port} (database {settings.database})", flush=True)
+        print(f"{PROG}: listening on http://{settings.host}:{port} (database {_shown(settings.database)})", flush=True)
         await stop.wait()
         print(f"{PROG}: shutting down", flush=True)
     finally:
         await runner.cleanup()  # finishes in-flight requests, then closes the store
+
+
+def _shown(url: str) -> str:
+    """A database URL fit for a log: a PostgreSQL password is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
 
 
 def _bound_port(runner: web.AppRunner, fallback: int) -> int:
@@ -139,7 +149,7 @@ async def seed(settings: Settings, scenario: str) -> None:
         names = await load_scenario(ledger, path)
     finally:
         await ledger.close()
-    print(f"{PROG}: seeded {', '.join(names)} from {path} into {settings.database}")
+    print(f"{PROG}: seeded {', '.join(names)} from {path} into {_shown(settings.database)}")
 
 
 async def check(settings: Settings) -> None:

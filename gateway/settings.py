@@ -83,7 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "database",
         "sqlite:///loyalty-gateway.db",
-        "Store URL: sqlite:///relative.db or sqlite:////absolute.db (the file is created if missing).",
+        "Store URL: sqlite:///relative.db or sqlite:////absolute.db (the file is created if missing),"
+        " or postgresql://user@host:port/name (an existing database; needs loyalty-gateway[postgres]).",
     ),
     Setting(
         "scenario",
@@ -98,6 +99,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("sqlite_busy_timeout_ms", 5000, "How long a write waits for another process's lock.", _positive_int),
     Setting("group_commit_max", 64, "Most writes that share one commit (one fsync).", _positive_int),
+    Setting(
+        "postgres_pool_size", 10, "Read connections each gateway process keeps to PostgreSQL (writes use one more).",
+        _positive_int,
+    ),
     Setting("max_body_bytes", 1_048_576, "Largest request body accepted; larger ones get 413.", _positive_int),
     Setting(
         "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int

@@ -3,7 +3,7 @@ ledger, and a client for the whole application seeded from a scenario. Each is a
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +15,25 @@ from gateway.keys import LEDGER
 from gateway.ledger import Ledger, open_store
 from gateway.ledger.clock import Clock, IdGenerator
 from gateway.settings import Settings
+from tests import pg
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
-STORE_PARAMS = [pytest.param("sqlite", id="sqlite")]
+STORE_PARAMS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")]
 
 
 @pytest.fixture(params=STORE_PARAMS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database for one test, for every store the suite runs against."""
-    return f"sqlite:///{tmp_path / 'ledger.db'}"
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test, for every store the suite runs against: SQLite always,
+    PostgreSQL when LOYALTY_GATEWAY_TEST_POSTGRES_URL is set or a server answers on 127.0.0.1:5432."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    databases = pg.shared(request.config)  # skips, with the reason, when no server is there
+    url = databases.create()
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture

@@ -4,11 +4,12 @@ from __future__ import annotations
 from tests.support import ClientFactory
 
 
-async def test_health_answers_with_the_store_kind(app_client: ClientFactory) -> None:
+async def test_health_answers_with_the_store_kind(app_client: ClientFactory, store_url: str) -> None:
     client = await app_client()
     response = await client.get("/__admin/health")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "store": "sqlite"}
+    kind = "postgresql" if store_url.startswith("postgresql://") else "sqlite"
+    assert await response.json() == {"status": "ok", "store": kind}
 
 
 async def test_an_empty_database_gets_the_demo_scenario(app_client: ClientFactory) -> None:

@@ -74,9 +74,15 @@ async def test_audit_names_an_entry_without_its_event(ledger: Ledger, tenant: Te
 async def test_the_store_refuses_a_negative_balance_even_if_a_rule_were_skipped(
     ledger: Ledger, tenant: Tenant, member: Member
 ) -> None:
-    import sqlite3
+    if ledger.store.kind == "sqlite":
+        import sqlite3
 
-    with pytest.raises(sqlite3.IntegrityError):
+        refused: type[Exception] = sqlite3.IntegrityError
+    else:
+        import asyncpg
+
+        refused = asyncpg.CheckViolationError
+    with pytest.raises(refused):
         await ledger.store.write(
             lambda tx: tx.execute("UPDATE accounts SET posted = -1 WHERE member_id = ? AND asset = ?", (member.id, Asset.POINTS.value))
         )

@@ -15,6 +15,10 @@ class Row(Protocol):
 class Tx(Protocol):
     """A transaction. SQL uses `?` placeholders; backends translate them."""
 
+    # Appended to a SELECT that claims rows for this transaction alone (work queues such as the outbox):
+    # " FOR UPDATE SKIP LOCKED" where several processes share the database, "" where writes are serial.
+    skip_locked: str
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...

@@ -29,6 +29,8 @@ class _SQLiteTx:
     """Statements run synchronously on the calling thread; the coroutine wrappers keep the Tx protocol
     shared with asynchronous backends."""
 
+    skip_locked = ""  # one writer at a time: a row read in a write transaction is already ours alone
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
