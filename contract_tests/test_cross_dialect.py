@@ -7,7 +7,6 @@ import base64
 import re
 from decimal import Decimal
 
-import pytest
 
 from tests.support import ClientFactory
 

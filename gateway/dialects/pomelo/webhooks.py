@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...ledger import Entry, Event
-from .wire import dumps, number, timestamp
+from .wire import dumps, number
 
 ORIGIN = "pomelo"
 EVENTS = {"pending": "loyalty-pending", "confirm": "loyalty-confirm", "cancel": "loyalty-cancel"}

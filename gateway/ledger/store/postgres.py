@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from ..errors import LedgerError, StoreUnavailable
+from .group import GroupWriter
 from .base import R, StoreOpenError, Work
 from .pg_sql import PostgresTx, Record, one_line, redact
 from .schema_pg import postgres_migrations
@@ -23,7 +24,6 @@ _NOT_REACHABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError
                   asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError)
 # Durable before acknowledged, whatever the server's default; and a name to find our sessions by.
 _SESSION = {"synchronous_commit": "on", "application_name": "loyalty-gateway"}
-_STOP = object()
 
 Unit = tuple[Work[Any], "asyncio.Future[Any]"]
 Outcome = tuple[Any, BaseException | None]
@@ -52,8 +52,7 @@ class PostgresStore:
         self.connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
         self._conn: asyncpg.Connection | None = None  # the writer's
-        self._queue: asyncio.Queue[Any] | None = None
-        self._writer_task: asyncio.Task[None] | None = None
+        self._writer: GroupWriter | None = None
         self.writes = 0  # write units committed
         self.commits = 0  # transactions committed; with `writes` it shows how well commits are grouped
         self.retries = 0  # groups run again (in the exclusive lane) after a conflict with another process
@@ -81,8 +80,8 @@ class PostgresStore:
         except BaseException:
             await self.close()
             raise
-        self._queue = asyncio.Queue()
-        self._writer_task = asyncio.create_task(self._writer(), name="postgres-writer")
+        self._writer = GroupWriter(self._run_group, limit=self.group_commit_max, name="postgres-writer")
+        self._writer.start()
 
     async def _migrate(self) -> None:
         assert self._pool is not None
@@ -102,10 +101,9 @@ class PostgresStore:
                     await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", version)
 
     async def close(self) -> None:
-        if self._writer_task is not None and self._queue is not None:
-            await self._queue.put(_STOP)
-            await self._writer_task
-            self._writer_task = None
+        if self._writer is not None:
+            await self._writer.stop()
+            self._writer = None
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(*_NOT_REACHABLE):
@@ -144,27 +142,9 @@ class PostgresStore:
     # -- writes ------------------------------------------------------------------------------
 
     async def write(self, work: Work[R]) -> R:
-        if self._queue is None or self._writer_task is None or self._writer_task.done():
+        if self._writer is None:
             raise StoreUnavailable("the store is closed")
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        await self._queue.put((work, future))
-        return await asyncio.shield(future)
-
-    async def _writer(self) -> None:
-        assert self._queue is not None
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if first is _STOP:
-                break
-            group = [first]
-            while len(group) < self.group_commit_max and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is _STOP:
-                    stopping = True
-                    break
-                group.append(item)
-            await self._run_group(group)
+        return await self._writer.submit(work)
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is not None and (self._conn.is_closed() or self._conn.is_in_transaction()):

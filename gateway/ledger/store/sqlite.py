@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import LedgerError, StoreUnavailable
+from .group import GroupWriter
 from .base import R, StoreOpenError, Work
 from .schema import SQLITE_MIGRATIONS
 
-_STOP = object()
 
 
 def path_from_url(url: str) -> str:
@@ -72,8 +72,7 @@ class SQLiteStore:
         self._writer_conn: sqlite3.Connection | None = None
         self._reader_conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self._queue: asyncio.Queue[Any] | None = None
-        self._writer_task: asyncio.Task[None] | None = None
+        self._writer: GroupWriter | None = None
         self._read_lock = asyncio.Lock()
         self.commits = 0  # transactions committed; with `writes` it shows how well commits are grouped
         self.writes = 0
@@ -136,14 +135,13 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._open_sync)
-        self._queue = asyncio.Queue()
-        self._writer_task = asyncio.create_task(self._writer(), name="sqlite-writer")
+        self._writer = GroupWriter(self._run_batch, limit=self.group_commit_max, name="sqlite-writer")
+        self._writer.start()
 
     async def close(self) -> None:
-        if self._writer_task is not None and self._queue is not None:
-            await self._queue.put(_STOP)
-            await self._writer_task
-            self._writer_task = None
+        if self._writer is not None:
+            await self._writer.stop()
+            self._writer = None
         for conn in (self._reader_conn, self._writer_conn):
             if conn is not None:
                 conn.close()
@@ -178,27 +176,9 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------------
 
     async def write(self, work: Work[R]) -> R:
-        if self._queue is None or self._writer_task is None or self._writer_task.done():
+        if self._writer is None:
             raise StoreUnavailable("the store is closed")
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        await self._queue.put((work, future))
-        return await asyncio.shield(future)
-
-    async def _writer(self) -> None:
-        assert self._queue is not None
-        stopping = False
-        while not stopping:
-            first = await self._queue.get()
-            if first is _STOP:
-                break
-            batch = [first]
-            while len(batch) < self.group_commit_max and not self._queue.empty():
-                item = self._queue.get_nowait()
-                if item is _STOP:
-                    stopping = True
-                    break
-                batch.append(item)
-            await self._run_batch(batch)
+        return await self._writer.submit(work)
 
     async def _run_batch(self, batch: list[tuple[Work[Any], asyncio.Future[Any]]]) -> None:
         conn = self._writer_conn

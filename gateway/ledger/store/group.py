@@ -1,0 +1,57 @@
+"""The single-writer queue both stores share: write units wait in a queue, one task drains them in
+groups of at most `limit`, and the store runs each group as one transaction (one commit)."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..errors import StoreUnavailable
+from .base import R, Work
+
+Unit = tuple[Work[Any], "asyncio.Future[Any]"]
+_STOP = object()
+
+
+class GroupWriter:
+    def __init__(self, run_group: Callable[[list[Unit]], Awaitable[None]], *, limit: int, name: str) -> None:
+        self._run_group = run_group
+        self._limit = max(1, limit)
+        self._name = name
+        self._queue: asyncio.Queue[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._drain(), name=self._name)
+
+    async def stop(self) -> None:
+        """Finish every unit queued so far, then end the task."""
+        if self._task is not None and self._queue is not None:
+            await self._queue.put(_STOP)
+            await self._task
+            self._task = None
+
+    async def submit(self, work: Work[R]) -> R:
+        """Queue a unit; return its result once the group it ran in has committed."""
+        if self._queue is None or self._task is None or self._task.done():
+            raise StoreUnavailable("the store is closed")
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        await self._queue.put((work, future))
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        assert self._queue is not None
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is _STOP:
+                break
+            group = [first]
+            while len(group) < self._limit and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    break
+                group.append(item)
+            await self._run_group(group)
