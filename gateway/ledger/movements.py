@@ -123,16 +123,18 @@ class MovementOps(LedgerBase):
                     occurred_at=occurred_at, data=data,
                 )
                 return Movement(entry, balance, found)
-            return await self._revise(tx, tenant, revises, member, amount, note, occurred_at, origin, now)
+            return await self._revise(tx, tenant, revises, asset, member, amount, note, occurred_at, origin, now)
 
         return await self._write(tenant, work, idempotency)
 
     async def _revise(
-        self, tx: Tx, tenant: Tenant, record_id: int, member: MemberRef | None, amount: Decimal | None,
+        self, tx: Tx, tenant: Tenant, record_id: int, asset: Asset, member: MemberRef | None, amount: Decimal | None,
         note: str | None, occurred_at: datetime | None, origin: str | None, now: datetime,
     ) -> Movement:
         head = await entry_sql.record_head(tx, tenant.id, record_id)
-        if head is None or head.kind not in (Kind.ADJUSTMENT, Kind.OPENING):
+        # A revision stays on the asset it was made on: an adjustment of another account (cashback,
+        # miles) is not one this caller can see, so it is not one it can change.
+        if head is None or head.kind not in (Kind.ADJUSTMENT, Kind.OPENING) or head.asset is not asset:
             raise UnknownEntry(f"no adjustment {record_id}")
         old_member = await self._member(tx, tenant, head.member_id, include_deleted=True)
         new_member = await self._member(tx, tenant, member) if member is not None else old_member

@@ -180,3 +180,15 @@ async def test_history_filters(ledger: Ledger, tenant: Tenant, member: Member) -
     orders = HistoryQuery(member_id=member.id, kinds=frozenset({Kind.ORDER_SPEND}))
     (spend,) = (await ledger.history(tenant=tenant, query=orders)).items
     assert spend.amount == Decimal("-20.00") and spend.value == Decimal("0.10")
+
+
+async def test_a_revision_cannot_reach_an_adjustment_of_another_asset(
+    ledger: Ledger, tenant: Tenant, member: Member
+) -> None:
+    cashback = await ledger.credit(tenant=tenant, member=member, amount=Decimal("50"), asset=Asset.CASHBACK)
+    with pytest.raises(UnknownEntry):
+        await ledger.adjust(tenant=tenant, revises=cashback.entry.id, amount=Decimal("0"))
+    with pytest.raises(UnknownEntry):
+        await ledger.adjust(tenant=tenant, revises=cashback.entry.id, amount=Decimal("1000"), asset=Asset.MILES)
+    balance = await ledger.balance(tenant=tenant, member=member)
+    assert balance[Asset.CASHBACK].posted == Decimal("50.00") and balance[Asset.POINTS].posted == Decimal("100.00")

@@ -137,3 +137,17 @@ async def test_a_body_over_the_limit_is_413_in_the_envelope(app_client: ClientFa
     response = await client.post(POINTS, headers=DEMO, json={"mbr_id": 442531, "adjustpoints": 1, "adjustmentnote": note})
     assert response.status == 413
     assert envelope(await response.json()) == "Request body is too large"
+
+
+async def test_an_id_of_another_account_type_is_not_an_adjustment_here(app_client: ClientFactory) -> None:
+    from gateway.ledger import Asset, By, Identity
+
+    client = await app_client()
+    ledger, tenant = ledger_of(client), await demo_tenant(client)
+    cashback = await ledger.credit(tenant=tenant, member=By(Identity.MEMBER_NO, 1534), amount=Decimal("50"),
+                                   asset=Asset.CASHBACK)
+    response = await client.post(POINTS, headers=DEMO, json={"id": cashback.entry.id, "adjustpoints": 1000})
+    assert response.status == 404
+    envelope(await response.json())
+    balance = await ledger.balance(tenant=tenant, member=By(Identity.MEMBER_NO, 1534))
+    assert balance[Asset.CASHBACK].posted == Decimal("50.00")

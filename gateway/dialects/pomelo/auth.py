@@ -30,6 +30,8 @@ AUDIENCE = "https://api.pomelo.la"
 class Token:
     value: str
     tenant_id: int
+    tenant_name: str
+    tenant_created_at: datetime
     client_id: str
     scopes: tuple[str, ...]
     expires_at: datetime
@@ -47,7 +49,9 @@ class TokenBook:
         current = self._by_grant.get(grant)
         if current is not None and current.expires_at > now:
             return current
-        token = Token(secrets.token_urlsafe(32), tenant.id, client_id, scopes, now + LIFETIME)
+        token = Token(
+            secrets.token_urlsafe(32), tenant.id, tenant.name, tenant.created_at, client_id, scopes, now + LIFETIME
+        )
         self._by_grant[grant] = token
         self._by_value[token.value] = token
         if current is not None:
@@ -139,6 +143,17 @@ def needs(scope: str) -> Callable[[Handler], Handler]:
     return mark
 
 
+def _issued_to(token: Token, tenant: Tenant) -> bool:
+    """The very tenant the token was issued to: a tenant deleted and another created under the same id
+    (or name) is a different client, and a client whose credential is gone holds no token."""
+    credential = tenant.credential("pomelo")
+    return (
+        tenant.id == token.tenant_id and tenant.name == token.tenant_name
+        and tenant.created_at == token.tenant_created_at
+        and credential is not None and credential.principal == token.client_id
+    )
+
+
 @web.middleware
 async def bearer_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """401 without a live Bearer token, 403 when its scope lacks what the route needs."""
@@ -149,7 +164,7 @@ async def bearer_middleware(request: web.Request, handler: Handler) -> web.Strea
     token = request.config_dict[TOKENS].find(value.strip(), ledger.clock.now()) if scheme.lower() == "bearer" else None
     if token is None:
         raise PomeloRefusal(401, "a valid Bearer access token is required")
-    tenant = next((t for t in await ledger.tenants() if t.id == token.tenant_id), None)
+    tenant = next((t for t in await ledger.tenants() if _issued_to(token, t)), None)
     if tenant is None:
         raise PomeloRefusal(401, "the token's client no longer exists")
     remember(request, dialect="pomelo", tenant=tenant)

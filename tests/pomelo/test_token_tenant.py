@@ -1,0 +1,31 @@
+"""A Pomelo access token belongs to the one tenant it was issued to: once that tenant is deleted, a new
+tenant that takes its place (even under the same internal id) is out of the token's reach."""
+from __future__ import annotations
+
+from tests.support import ClientFactory
+
+CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
+
+
+async def token_for(client, credentials) -> str:  # type: ignore[no-untyped-def]
+    response = await client.post("/oauth/token", json={
+        "client_id": credentials["client_id"], "client_secret": credentials["client_secret"],
+        "audience": "https://api.pomelo.la", "grant_type": "client_credentials"})
+    assert response.status == 200
+    return (await response.json())["access_token"]
+
+
+async def test_a_deleted_tenants_token_does_not_reach_its_successor(app_client: ClientFactory) -> None:
+    client = await app_client()
+    alpha = await (await client.post("/__admin/tenants", json={"name": "alpha"})).json()
+    token = await token_for(client, alpha["pomelo"])
+    balance = await client.get("/loyalty/v1/accounts/balance", params={"card_id": CARD},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert balance.status == 200
+    assert (await client.delete("/__admin/tenants/alpha")).status == 200
+    beta = await client.post("/__admin/tenants", json={"name": "beta"})
+    assert beta.status == 201
+    stale = await client.get("/loyalty/v1/accounts/balance", params={"card_id": CARD},
+                             headers={"Authorization": f"Bearer {token}"})
+    assert stale.status == 401
+    assert (await stale.json())["error"]["error_code"]
