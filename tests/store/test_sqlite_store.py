@@ -136,3 +136,23 @@ async def test_writes_after_close_are_refused(tmp_path: Path) -> None:
     await s.close()
     with pytest.raises(StoreUnavailable):
         await s.write(lambda tx: tx.execute("SELECT 1"))
+
+
+async def test_a_full_disk_fails_the_group_and_the_writer_lives_on(store: SQLiteStore) -> None:
+    await store.write(lambda tx: tx.execute("CREATE TABLE t (b BLOB)"))
+    pages = await store.read(lambda tx: tx.fetchval("PRAGMA page_count"))
+    await store.write(lambda tx: tx.execute(f"PRAGMA max_page_count = {pages + 2}"))
+
+    async def big(tx):  # type: ignore[no-untyped-def]
+        await tx.execute("INSERT INTO t VALUES (zeroblob(1000000))")
+
+    results = await asyncio.gather(
+        store.write(lambda tx: tx.execute("INSERT INTO t VALUES (x'01')")), store.write(big),
+        return_exceptions=True,
+    )
+    # The small write shared the big one's transaction, which SQLite abandoned whole: both failed.
+    assert all(isinstance(r, StoreUnavailable) for r in results), results
+    assert await store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 0
+    await store.write(lambda tx: tx.execute("PRAGMA max_page_count = 1073741823"))
+    await store.write(lambda tx: tx.execute("INSERT INTO t VALUES (x'02')"))
+    assert await store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 1

@@ -3,6 +3,7 @@ groups of at most `limit`, and the store runs each group as one transaction (one
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from .base import R, Work
 
 Unit = tuple[Work[Any], "asyncio.Future[Any]"]
 _STOP = object()
+log = logging.getLogger("gateway.store")
 
 
 class GroupWriter:
@@ -54,4 +56,11 @@ class GroupWriter:
                     stopping = True
                     break
                 group.append(item)
-            await self._run_group(group)
+            try:
+                await self._run_group(group)
+            except Exception as exc:  # never let one bad group end the writer: later writes must run
+                log.exception("a write group failed outside its units")
+                failure = StoreUnavailable(f"the write could not be completed: {exc}")
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(failure)

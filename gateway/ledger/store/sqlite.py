@@ -194,26 +194,32 @@ class SQLiteStore:
             return
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         tx = _SQLiteTx(conn)
-        for work, future in batch:
-            conn.execute("SAVEPOINT unit")
-            try:
-                result = await work(tx)
-            except Exception as exc:  # a domain refusal or a bug: undo this unit only
-                conn.execute("ROLLBACK TO unit")
-                conn.execute("RELEASE unit")
-                outcomes.append((future, None, exc))
-            else:
-                conn.execute("RELEASE unit")
-                outcomes.append((future, result, None))
         try:
+            for work, future in batch:
+                conn.execute("SAVEPOINT unit")
+                try:
+                    result = await work(tx)
+                except Exception as exc:  # a domain refusal or a bug: undo this unit only
+                    if not conn.in_transaction:
+                        # SQLite gave up the whole transaction (disk full, I/O error): every unit of
+                        # the group is gone, including those that had succeeded.
+                        raise
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    outcomes.append((future, None, exc))
+                else:
+                    conn.execute("RELEASE unit")
+                    outcomes.append((future, result, None))
             await loop.run_in_executor(self._executor, conn.execute, "COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
             failure = StoreUnavailable(f"the write could not be committed: {exc}")
-            for future, _, error in outcomes:
+            refused = {id(f): e for f, _, e in outcomes if isinstance(e, LedgerError)}
+            for _, future in batch:
                 if not future.done():
-                    future.set_exception(error if isinstance(error, LedgerError) else failure)
+                    future.set_exception(refused.get(id(future), failure))
             return
         self.commits += 1
         self.writes += len(batch)
