@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -129,15 +130,33 @@ class BodyError(ValueError):
     """A request body that could not be read as the dialect expects."""
 
 
+MAX_JSON_DEPTH = 64
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """JSON with fractions as Decimal (never float), no NaN/Infinity, at most MAX_JSON_DEPTH levels deep
+    (deeper documents are refused before any recursive code walks them). BodyError otherwise."""
+    try:
+        value = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BodyError(f"request body is not valid JSON: {exc}") from None
+    level, frontier = 0, [value]
+    while frontier:
+        level += 1
+        if level > MAX_JSON_DEPTH:
+            raise BodyError(f"request body is nested more than {MAX_JSON_DEPTH} levels deep")
+        frontier = [child for node in frontier if isinstance(node, (dict, list))
+                    for child in (node.values() if isinstance(node, dict) else node)
+                    if isinstance(child, (dict, list))]
+    return value
+
+
 async def read_json(request: web.Request) -> Any:
-    """The body as JSON, numbers with a fraction as Decimal (never float). BodyError if it is not JSON."""
+    """The body as JSON (see parse_json). BodyError if it is empty or not JSON."""
     raw = await request.read()
     if not raw.strip():
         raise BodyError("request body is empty")
-    try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
-        raise BodyError(f"request body is not valid JSON: {exc}") from None
+    return parse_json(raw)
 
 
 async def read_json_object(request: web.Request, *, what: str = "the request body") -> dict[str, Any]:
@@ -153,6 +172,11 @@ async def read_json_object(request: web.Request, *, what: str = "the request bod
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def strftime(moment: datetime, fmt: str) -> str:
+    """strftime with a four-digit year on every platform (glibc writes the year 999 as "999")."""
+    return moment.strftime(fmt.replace("%Y", f"{moment.year:04d}"))
 
 
 def json_bytes(value: Any) -> bytes:

@@ -66,8 +66,10 @@ class IdGenerator:
 
 
 def to_text(moment: datetime) -> str:
-    """The storage form of an instant: UTC, microseconds, sortable as text."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """The storage form of an instant: UTC, microseconds, sortable as text. The year is written with
+    four digits by hand: strftime's %Y does not pad years before 1000 on every platform."""
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
 
 
 def from_text(text: str) -> datetime:

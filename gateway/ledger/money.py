@@ -26,7 +26,8 @@ def parse_amount(
         raise InvalidAmount(f"{field} must be a decimal number", field=field)
     if isinstance(value, str):
         text = value.strip()
-        if not text or len(text) > 64:
+        # ASCII only: Decimal() also reads other scripts' digits ("١٠" is 10), which no vendor sends.
+        if not text or len(text) > 64 or not text.isascii():
             raise InvalidAmount(f"{field} must be a decimal number", field=field)
         try:
             number = _WIDE.create_decimal(text)
@@ -63,7 +64,7 @@ def from_cents(cents: int) -> Decimal:
 
 
 def round_down(value: Decimal) -> Decimal:
-    """Computed credits round down, so the ledger never grants more than was earned."""
+    """Round down to two places: what order earnings use, so the ledger never grants more than earned."""
     with localcontext() as ctx:
         ctx.prec = 40
         return value.quantize(CENT, rounding=ROUND_DOWN)

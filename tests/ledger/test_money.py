@@ -47,6 +47,8 @@ def test_accepted_amounts_have_exactly_two_places(given: object, expected: Decim
         ("ten", "decimal number"),
         ("1,000", "decimal number"),
         ("0x10", "decimal number"),
+        ("١٠", "decimal number"),
+        ("１０", "decimal number"),
         ("1" * 100, "decimal number"),
         (1.5, "decimal number"),
         (True, "decimal number"),
@@ -84,3 +86,14 @@ def test_computed_values_round_as_documented() -> None:
     assert round_down(Decimal("0.999")) == Decimal("0.99")
     assert round_half_up(Decimal("0.005")) == Decimal("0.01")
     assert round_half_up(Decimal("2.344")) == Decimal("2.34")
+
+
+def test_times_before_the_year_1000_round_trip_in_storage() -> None:
+    from datetime import datetime, timezone
+
+    from gateway.ledger.clock import from_text, to_text
+
+    for moment in (datetime(1, 1, 1, tzinfo=timezone.utc), datetime(999, 12, 31, 23, 59, 59, 5, tzinfo=timezone.utc),
+                   datetime(2021, 12, 20, 16, 0, 30, 834896, tzinfo=timezone.utc)):
+        assert from_text(to_text(moment)) == moment
+    assert to_text(datetime(999, 1, 2, tzinfo=timezone.utc)) < to_text(datetime(1000, 1, 1, tzinfo=timezone.utc))

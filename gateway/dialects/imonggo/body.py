@@ -3,13 +3,11 @@ singular root (`{"customer": {...}}`) or flat. Decided by the body itself, since
 `.json` URLs and the reverse. Values become text, as Rails params are."""
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from ..common import BodyError
+from ..common import BodyError, parse_json
 from . import xml_in
 from .scalars import NOT_XML
 
@@ -31,10 +29,7 @@ def _text(value: Any) -> Any:
 
 
 def _json(raw: bytes, root: str) -> dict[str, Any]:
-    try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_refuse)
-    except (ValueError, RecursionError) as exc:
-        raise BodyError(f"JSON body is not valid: {exc}") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise BodyError(f"JSON body must be an object, like {{\"{root}\": {{...}}}}")
     if set(data) == {root}:

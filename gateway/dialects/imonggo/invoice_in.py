@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 from ...ledger import InvalidArgument
@@ -32,8 +32,16 @@ def _label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
+# Invoice arithmetic (price x quantity, tax) can outgrow the default 28 digits; beyond this the
+# invoice is refused rather than rounded or crashed on.
+_WIDE = Context(prec=80)
+_LIMIT = Decimal(10) ** 12
+
+
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not value.is_finite() or _WIDE.abs(value) >= _LIMIT:
+        raise InvalidArgument("Amount is too large")
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def _number(fields: Mapping[str, Any], key: str, default: Decimal | None = None) -> Decimal | None:

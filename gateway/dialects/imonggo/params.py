@@ -43,9 +43,11 @@ def moment(text: str, label: str) -> datetime:
     it says otherwise."""
     try:
         value = datetime.fromisoformat(text.strip())
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     except ValueError:
         raise InvalidArgument(f"{label} is not a valid time") from None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    except OverflowError:  # an offset that moves the time past year 1 or 9999
+        raise InvalidArgument(f"{label} is out of range") from None
 
 
 def _time(request: web.Request, name: str) -> datetime | None:

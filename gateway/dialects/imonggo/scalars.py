@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
+from ..common import strftime
 from .views import Percent
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates, U+FFFE/U+FFFF).
@@ -32,9 +33,9 @@ def percent(value: Percent) -> str:
 
 def utc_xml(moment: datetime) -> str:
     """`utc_*` fields in XML: 2013-05-25T02:24:31Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return strftime(moment.astimezone(timezone.utc), "%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_json(moment: datetime) -> str:
     """Times in JSON, as Rails 2 wrote them: 2013/05/25 02:24:31 +0000."""
-    return moment.astimezone(timezone.utc).strftime("%Y/%m/%d %H:%M:%S +0000")
+    return strftime(moment.astimezone(timezone.utc), "%Y/%m/%d %H:%M:%S +0000")

@@ -2,7 +2,6 @@
 field `data`, or as a `data` query parameter; every field is checked before the ledger is called."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ...ledger import By, Identity, parse_amount
+from ..common import BodyError, parse_json
 from .errors import RequestError
 from .filters import parse_when
 
@@ -48,20 +48,17 @@ async def read_document(request: web.Request) -> Any:
         else:
             raise RequestError(400, "request body is empty: send the JSON as the body or as a data field")
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse)
-    except (ValueError, RecursionError) as exc:
+        return parse_json(text)
+    except BodyError as exc:
         raise RequestError(400, f"data is not valid JSON: {exc}") from None
 
-
-def _refuse(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _number(doc: dict[str, Any], name: str) -> int | None:
     value = doc.get(name)
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 18:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 10**18:
         raise RequestError(400, f"{name} must be a positive whole number")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ...ledger import MANUAL_KINDS, ORDER_KINDS, Asset, HistoryQuery, Period
+from ..common import strftime
 from .errors import RequestError
 from .paging import PageRequest, page_request, whole
 
@@ -45,14 +46,17 @@ def parse_when(value: str, name: str) -> When:
     except ValueError:
         raise RequestError(400, f"{name} is not a valid date: {value.strip()}") from None
     if g["f"] is not None:
-        span, text = timedelta(microseconds=1), start.strftime("%Y-%m-%d %H:%M:%S.") + g["f"]
+        span, text = timedelta(microseconds=1), strftime(start, "%Y-%m-%d %H:%M:%S.") + g["f"]
     elif g["s"] is not None:
-        span, text = timedelta(seconds=1), start.strftime("%Y-%m-%d %H:%M:%S")
+        span, text = timedelta(seconds=1), strftime(start, "%Y-%m-%d %H:%M:%S")
     elif g["H"] is not None:
-        span, text = timedelta(minutes=1), start.strftime("%Y-%m-%d %H:%M")
+        span, text = timedelta(minutes=1), strftime(start, "%Y-%m-%d %H:%M")
     else:
-        span, text = timedelta(days=1), start.strftime("%Y-%m-%d")
-    return When(Period(start, start + span), text)
+        span, text = timedelta(days=1), strftime(start, "%Y-%m-%d")
+    try:
+        return When(Period(start, start + span), text)
+    except OverflowError:
+        raise RequestError(400, f"{name} is out of range: {value.strip()}") from None
 
 
 def _flag(query: Mapping[str, str], name: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ...ledger import MANUAL_KINDS, BalanceRow, Entry
-from ..common import json_bytes
+from ..common import json_bytes, strftime
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # 2021-12-20 16:00:30.834896, UTC
 
@@ -25,7 +25,7 @@ def adjustment_row(entry: Entry, cid: int | None) -> dict[str, Any]:
         "mbr_id": entry.member_no,
         "adjustpoints": points(entry.record_amount),
         "id": entry.record_id,
-        "adjustdate": entry.occurred_at.strftime(DATE_FORMAT),
+        "adjustdate": strftime(entry.occurred_at, DATE_FORMAT),
         "cid": cid,
     }
 
@@ -38,7 +38,7 @@ def order_row(entry: Entry) -> dict[str, Any]:
         "adjustmentnote": entry.note or entry.reference or "",
         "adjustpoints": points(entry.amount),
         "id": entry.id,
-        "adjustdate": entry.occurred_at.strftime(DATE_FORMAT),
+        "adjustdate": strftime(entry.occurred_at, DATE_FORMAT),
     }
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ...ledger import Asset, Balance, Movement
+from ..common import strftime
 
 
 def number(value: Decimal) -> str:
@@ -35,7 +36,7 @@ def dumps(value: Any) -> bytes:
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return strftime(moment.astimezone(timezone.utc), "%Y-%m-%dT%H:%M:%SZ")
 
 
 def balance(found: Balance, *, card_id: str | None) -> dict[str, Any]:
