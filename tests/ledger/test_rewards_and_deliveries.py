@@ -93,7 +93,7 @@ async def test_deliveries_back_off_exponentially_on_the_ledger_clock_then_fail(l
     for attempt in range(1, 5):
         (claimed,) = await ledger.claim_deliveries(lease_seconds=30)
         assert await ledger.claim_deliveries() == []  # leased
-        done = await ledger.record_attempt(delivery=claimed.id, ok=False, status=500, retry_base_seconds=2, max_attempts=4)
+        done = await ledger.record_attempt(delivery=claimed.id, claim=claimed.claim, ok=False, status=500, retry_base_seconds=2, max_attempts=4)
         assert done.attempts == attempt and [a.status for a in done.history] == [500] * attempt
         if attempt < 4:
             waits.append((done.next_at - ledger.clock.now()).total_seconds())
@@ -112,7 +112,7 @@ async def test_deliveries_survive_a_restart(store_url: str) -> None:
     await again.start()
     try:
         (pending,) = await again.claim_deliveries()
-        delivered = await again.record_attempt(delivery=pending.id, ok=True, status=204)
+        delivered = await again.record_attempt(delivery=pending.id, claim=pending.claim, ok=True, status=204)
         assert delivered.state == "delivered" and (await again.deliveries())[0].history[0].status == 204
         assert (await again.audit()).ok
     finally:

@@ -143,25 +143,32 @@ class PostgresStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def write(self, work: Work[R]) -> R:
+    async def write(self, work: Work[R], *, alone: bool = False) -> R:
         if self._queue is None or self._writer_task is None or self._writer_task.done():
             raise StoreUnavailable("the store is closed")
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        await self._queue.put((work, future))
+        await self._queue.put(_Alone((work, future)) if alone else (work, future))
         return await asyncio.shield(future)
 
     async def _writer(self) -> None:
         assert self._queue is not None
         stopping = False
+        carried: Any = None  # a unit to run alone, met while a group was being gathered
         while not stopping:
-            first = await self._queue.get()
+            first, carried = (carried if carried is not None else await self._queue.get()), None
             if first is _STOP:
                 break
+            if isinstance(first, _Alone):  # identity ids are not handed out in commit order; the
+                await self._run_group([first.unit], exclusive=True)  # exclusive lane waits for all writers
+                continue
             group = [first]
             while len(group) < self.group_commit_max and not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is _STOP:
                     stopping = True
+                    break
+                if isinstance(item, _Alone):
+                    carried = item
                     break
                 group.append(item)
             await self._run_group(group)
@@ -175,7 +182,7 @@ class PostgresStore:
             )
         return self._conn
 
-    async def _run_group(self, group: list[Unit]) -> None:
+    async def _run_group(self, group: list[Unit], *, exclusive: bool = False) -> None:
         """Commit the group. After a conflict with another process it runs again in the exclusive lane,
         which waits for the other processes' groups in flight and keeps new ones out, so the second
         run cannot conflict: no livelock, no starved instance. A connection lost before COMMIT was sent
@@ -184,7 +191,7 @@ class PostgresStore:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_seconds
         raced: set[int] = set()  # units that already met a racing unique insert once
-        exclusive = reconnected = False
+        reconnected = False
         while True:
             self._committing = False
             try:
@@ -258,6 +265,13 @@ class PostgresStore:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             conn.terminate()
+
+
+class _Alone:
+    """A unit to run in the exclusive lane from the start, by itself."""
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
 
 
 class _Refused(Exception):

@@ -177,7 +177,9 @@ class SQLiteStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def write(self, work: Work[R]) -> R:
+    async def write(self, work: Work[R], *, alone: bool = False) -> R:
+        # `alone` needs nothing here: SQLite runs one write transaction at a time, across processes too,
+        # so ids are generated in commit order.
         if self._queue is None or self._writer_task is None or self._writer_task.done():
             raise StoreUnavailable("the store is closed")
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
