@@ -61,6 +61,7 @@ class Deliverer:
             events = await self.ledger.events(after=after, limit=200)
             if not events:
                 return
+            await self.ledger.reload_tenants()  # another instance may have changed a webhook URL since
             tenants = {t.id: t for t in await self.ledger.tenants()}
             items = []
             for event in events:
@@ -92,6 +93,7 @@ class Deliverer:
     async def send_due(self) -> None:
         due = await self.ledger.claim_deliveries(limit=20, lease_seconds=self.timeout_seconds * LEASE_TIMEOUTS)
         if due:
+            await self.ledger.reload_tenants()  # the signing secret as it is now, whoever changed it
             await asyncio.gather(*(self._send(d) for d in due))
 
     async def _send(self, delivery: Delivery) -> None:
