@@ -20,6 +20,7 @@ log = logging.getLogger("gateway.delivery")
 CONSUMER = "pomelo-webhooks"
 CHANNEL = "pomelo"
 IDLE_SECONDS = 0.5
+BATCH = 20  # deliveries claimed, and sent concurrently, at a time
 LEASE_TIMEOUTS = 3  # a claimed delivery is leased for this many send timeouts
 
 
@@ -41,13 +42,16 @@ class Deliverer:
 
     async def run(self) -> None:
         while True:
+            full = False
             try:
                 await self.pump()
-                await self.send_due()
+                full = await self.send_due() == BATCH
             except LedgerError as exc:
                 log.warning("webhook delivery paused: %s", exc.message)
             except Exception:
                 log.exception("webhook delivery failed; retrying")
+            if full:
+                continue  # more may be due already: a backlog drains without waiting a tick per batch
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(IDLE_SECONDS, max(0.01, self.retry_base_seconds)))
             self._wake.clear()
@@ -90,11 +94,13 @@ class Deliverer:
             return None
         return NewDelivery(tenant.id, event.id, CHANNEL, message.event_id, url, message.idempotency_key, message.body)
 
-    async def send_due(self) -> None:
-        due = await self.ledger.claim_deliveries(limit=20, lease_seconds=self.timeout_seconds * LEASE_TIMEOUTS)
+    async def send_due(self) -> int:
+        """Claim up to BATCH due deliveries and send them at once; return how many were claimed."""
+        due = await self.ledger.claim_deliveries(limit=BATCH, lease_seconds=self.timeout_seconds * LEASE_TIMEOUTS)
         if due:
             await self.ledger.reload_tenants()  # the signing secret as it is now, whoever changed it
             await asyncio.gather(*(self._send(d) for d in due))
+        return len(due)
 
     async def _send(self, delivery: Delivery) -> None:
         status, error = None, None
