@@ -1,5 +1,6 @@
 """Two real `loyalty-gateway serve` processes over one PostgreSQL database: both start (the second finds
-the demo scenario already loaded and loads nothing), both report the postgresql store, both stop cleanly;
+the demo scenario already loaded and loads nothing; two started at the same moment on an empty database
+both come up with the demo tenant loaded once), both report the postgresql store, both stop cleanly;
 `seed` and `check` work on a postgresql:// URL, and no command prints a database password."""
 from __future__ import annotations
 
