@@ -2,7 +2,7 @@
 deliveries: enqueue with the cursor, lease on claim, backoff on the ledger clock, survival of a restart."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -123,3 +123,17 @@ async def test_a_tenant_reset_takes_its_deliveries_along(ledger: Ledger, tenant:
     await ledger.enqueue_deliveries(consumer="c", upto=1, items=[_item(tenant, 1)])
     await ledger.delete_tenants(tenants=[tenant])
     assert await ledger.deliveries() == []
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_record_over_the_new_owner(ledger: Ledger, tenant: Tenant) -> None:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ledger.clock.freeze(start)
+    await ledger.enqueue_deliveries(consumer="c", upto=0, items=[_item(tenant, None, "a")])
+    (slow,) = await ledger.claim_deliveries(lease_seconds=30)
+    ledger.clock.freeze(start + timedelta(seconds=31))  # the lease ran out: the delivery is due again
+    (taker,) = await ledger.claim_deliveries(lease_seconds=30)
+    assert taker.id == slow.id and taker.claim != slow.claim and slow.claim is not None
+    assert await ledger.record_attempt(delivery=slow.id, claim=slow.claim, ok=False, status=500) is None
+    done = await ledger.record_attempt(delivery=taker.id, claim=taker.claim, ok=True, status=200)
+    assert done is not None and done.state == "delivered" and [a.status for a in done.history] == [200]
+    assert await ledger.record_attempt(delivery=taker.id, claim=taker.claim, ok=True, status=200) is None  # settled
