@@ -15,7 +15,7 @@ from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
 from .sandbox.middleware import fault_step_for, sandbox_middleware
 from .sandbox.state import Sandbox
-from .scenario import load_scenario, resolve_scenario
+from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("gateway")
@@ -40,8 +40,16 @@ async def _ledger_context(app: web.Application) -> AsyncIterator[None]:
         if not await ledger.tenants():
             path = resolve_scenario(settings.scenario)
             if path is not None:
-                names = await load_scenario(ledger, path)
-                log.info("empty database: loaded scenario %s (tenants: %s)", path, ", ".join(names))
+                try:
+                    names = await load_scenario(ledger, path)
+                except ScenarioError:
+                    await ledger.reload_tenants()
+                    if not await ledger.tenants():
+                        raise
+                    # Another instance started at the same moment and created the tenants first.
+                    log.info("empty database: scenario %s loaded meanwhile by another instance", path)
+                else:
+                    log.info("empty database: loaded scenario %s (tenants: %s)", path, ", ".join(names))
         app[LEDGER] = ledger
         yield
     finally:

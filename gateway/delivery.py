@@ -19,18 +19,21 @@ log = logging.getLogger("gateway.delivery")
 
 CONSUMER = "pomelo-webhooks"
 CHANNEL = "pomelo"
-TIMEOUT_SECONDS = 10.0
 IDLE_SECONDS = 0.5
+BATCH = 20  # deliveries claimed, and sent concurrently, at a time
+LEASE_TIMEOUTS = 3  # a claimed delivery is leased for this many send timeouts
 
 
 class Deliverer:
     def __init__(
-        self, ledger: Ledger, session: aiohttp.ClientSession, *, retry_base_seconds: float, max_attempts: int
+        self, ledger: Ledger, session: aiohttp.ClientSession, *, retry_base_seconds: float, max_attempts: int,
+        timeout_seconds: float = 10.0,
     ) -> None:
         self.ledger = ledger
         self.session = session
         self.retry_base_seconds = retry_base_seconds
         self.max_attempts = max_attempts
+        self.timeout_seconds = max(0.1, timeout_seconds)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -39,24 +42,30 @@ class Deliverer:
 
     async def run(self) -> None:
         while True:
+            full = False
             try:
                 await self.pump()
-                await self.send_due()
+                full = await self.send_due() == BATCH
             except LedgerError as exc:
                 log.warning("webhook delivery paused: %s", exc.message)
             except Exception:
                 log.exception("webhook delivery failed; retrying")
+            if full:
+                continue  # more may be due already: a backlog drains without waiting a tick per batch
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(IDLE_SECONDS, max(0.01, self.retry_base_seconds)))
             self._wake.clear()
 
     async def pump(self) -> None:
-        """Enqueue a delivery for every new event that is a webhook for a tenant with a URL for it."""
+        """Enqueue a delivery for every new event that is a webhook for a tenant with a URL for it.
+        Several instances may pump at once: an event is enqueued once whoever gets there first, and
+        the cursor never passes an event that committed after it was read (see enqueue_deliveries)."""
         while True:
             after = await self.ledger.cursor(name=CONSUMER)
             events = await self.ledger.events(after=after, limit=200)
             if not events:
                 return
+            await self.ledger.reload_tenants()  # another instance may have changed a webhook URL since
             tenants = {t.id: t for t in await self.ledger.tenants()}
             items = []
             for event in events:
@@ -65,7 +74,11 @@ class Deliverer:
                     item = await self._delivery_for(tenant, event)
                     if item is not None:
                         items.append(item)
-            await self.ledger.enqueue_deliveries(consumer=CONSUMER, upto=events[-1].id, items=items)
+            position = await self.ledger.enqueue_deliveries(
+                consumer=CONSUMER, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events]
+            )
+            if position < events[-1].id and position == after:
+                return  # an event below the read ones appeared late: read again at the next tick
 
     async def _delivery_for(self, tenant: Tenant, event: Event) -> NewDelivery | None:
         original = None
@@ -81,10 +94,13 @@ class Deliverer:
             return None
         return NewDelivery(tenant.id, event.id, CHANNEL, message.event_id, url, message.idempotency_key, message.body)
 
-    async def send_due(self) -> None:
-        due = await self.ledger.claim_deliveries(limit=20, lease_seconds=TIMEOUT_SECONDS * 3)
+    async def send_due(self) -> int:
+        """Claim up to BATCH due deliveries and send them at once; return how many were claimed."""
+        due = await self.ledger.claim_deliveries(limit=BATCH, lease_seconds=self.timeout_seconds * LEASE_TIMEOUTS)
         if due:
+            await self.ledger.reload_tenants()  # the signing secret as it is now, whoever changed it
             await asyncio.gather(*(self._send(d) for d in due))
+        return len(due)
 
     async def _send(self, delivery: Delivery) -> None:
         status, error = None, None
@@ -97,7 +113,7 @@ class Deliverer:
                 url=delivery.target, body=body, key=delivery.key, now=self.ledger.clock.now(),
             )
             async with self.session.post(
-                delivery.target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)
+                delivery.target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)
             ) as response:
                 await response.read()
                 status = response.status
@@ -107,10 +123,12 @@ class Deliverer:
             error = "the tenant has no webhook api secret to sign with"
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        await self.ledger.record_attempt(
-            delivery=delivery.id, ok=error is None, status=status, error=error,
+        recorded = await self.ledger.record_attempt(
+            delivery=delivery.id, claim=delivery.claim, ok=error is None, status=status, error=error,
             retry_base_seconds=self.retry_base_seconds, max_attempts=self.max_attempts,
         )
+        if recorded is None:
+            log.warning("delivery %s outlived its lease; its attempt is not recorded (another one owns it)", delivery.key)
 
 
 DELIVERY = web.AppKey("delivery", Deliverer)
@@ -122,7 +140,7 @@ async def delivery_context(app: web.Application) -> AsyncIterator[None]:
     async with aiohttp.ClientSession() as session:
         deliverer = Deliverer(
             app[LEDGER], session, retry_base_seconds=float(settings.webhook_retry_base_seconds),
-            max_attempts=int(settings.webhook_max_attempts),
+            max_attempts=int(settings.webhook_max_attempts), timeout_seconds=float(settings.webhook_timeout_seconds),
         )
         app[DELIVERY] = deliverer
         task = asyncio.create_task(deliverer.run(), name="webhook-delivery")

@@ -117,6 +117,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("webhook_max_attempts", 8, "Attempts per webhook before it is marked failed.", _positive_int),
     Setting(
+        "webhook_timeout_seconds",
+        10.0,
+        "How long one webhook request may take. A delivery is leased for three times this: if its process dies"
+        " mid-send, another instance sends it again once the lease runs out.",
+        _seconds,
+    ),
+    Setting(
         "admin_token",
         "",
         "Token /__admin requires (`Authorization: Bearer TOKEN`); the server refuses to listen beyond loopback without one.",

@@ -4,6 +4,7 @@ exponential backoff on the ledger clock. What is sent, and how, is the caller's 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from .core import LedgerBase
@@ -21,43 +22,66 @@ class DeliveryOps(LedgerBase):
         """The last outbox event id the consumer `name` has taken into account."""
         return await self._read(lambda tx: delivery_sql.cursor(tx, name))
 
-    async def enqueue_deliveries(self, *, consumer: str, upto: int, items: Sequence[NewDelivery]) -> None:
-        """Store deliveries and move the consumer's cursor to `upto`, together. An event already
-        enqueued (same channel, event and label) is not enqueued twice."""
+    async def enqueue_deliveries(
+        self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
+        after: int | None = None,
+    ) -> int:
+        """Store deliveries and move the consumer's cursor, together; return the new position. An event
+        already enqueued (same channel, event and label) is not enqueued twice, so two consumers may
+        race. With `seen` (the events from `after` to `upto` the items were made from), the write runs
+        alone and the cursor stops before any event in that range that was not seen: generated ids are
+        not handed out in commit order, so an event with a smaller id may have committed after the read."""
 
-        async def work(tx: Tx) -> None:
+        if (seen is None) != (after is None):
+            raise InvalidArgument("seen and after go together")
+
+        async def work(tx: Tx) -> int:
             now = self.clock.now()
             for item in items:
                 await delivery_sql.insert(tx, item, now)
-            await delivery_sql.advance(tx, consumer, upto)
+            position = upto
+            if seen is not None:
+                known = set(seen)
+                late = [i for i in await delivery_sql.event_ids(tx, after or 0, upto) if i not in known]
+                position = min(late, default=upto + 1) - 1
+            await delivery_sql.advance(tx, consumer, position)
+            return await delivery_sql.cursor(tx, consumer)
 
-        await self.store.write(work)
+        return await self.store.write(work, alone=seen is not None)
 
     async def claim_deliveries(self, *, limit: int = 20, lease_seconds: float = 60.0) -> list[Delivery]:
-        """Due deliveries, each leased (its next try pushed past the lease) so no other worker takes it."""
+        """Due deliveries (an expired lease is due again), each leased under a new claim token: its next
+        try is pushed past the lease so no other worker, in this process or another, takes it meanwhile."""
 
         async def work(tx: Tx) -> list[Delivery]:
             now = self.clock.now()
             rows = await delivery_sql.due(tx, now, limit)
+            claimed = []
             for row in rows:
-                await delivery_sql.set_next(tx, row["id"], now + timedelta(seconds=lease_seconds))
-            return [delivery_sql.to_delivery(r) for r in rows]
+                token = self.ids.ksuid("dlc-")
+                await delivery_sql.lease(tx, row["id"], now + timedelta(seconds=lease_seconds), token)
+                claimed.append(replace(delivery_sql.to_delivery(row), claim=token))
+            return claimed
 
         return await self.store.write(work)
 
     async def record_attempt(
-        self, *, delivery: int, ok: bool, status: int | None = None, error: str | None = None,
+        self, *, delivery: int, claim: str | None, ok: bool, status: int | None = None, error: str | None = None,
         retry_base_seconds: float = 1.0, max_attempts: int = 8,
-    ) -> Delivery:
-        """One try's outcome. Success ends it; a failure is retried after base x 2^(tries-1) seconds
-        until `max_attempts` tries have been made, then the delivery is failed."""
+    ) -> Delivery | None:
+        """One try's outcome, recorded only while `claim` is still the delivery's latest claim and it is
+        pending (else None: its lease ran out and another worker took it over, or it was settled).
+        Success ends it; a failure is retried after base x 2^(tries-1) seconds until `max_attempts`
+        tries have been made, then the delivery is failed."""
         if max_attempts < 1 or retry_base_seconds < 0:
             raise InvalidArgument("max_attempts must be at least 1 and the retry base not negative")
 
-        async def work(tx: Tx) -> Delivery:
+        async def work(tx: Tx) -> Delivery | None:
             row = await delivery_sql.get(tx, delivery)
             if row is None:
                 raise InvalidArgument(f"no delivery {delivery}")
+            if row["claim"] != claim or row["state"] != PENDING:
+                return None
             now = self.clock.now()
             number = row["attempts"] + 1
             if ok:

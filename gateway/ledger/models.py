@@ -289,3 +289,4 @@ class Delivery:
     created_at: datetime
     updated_at: datetime
     history: tuple[Attempt, ...] = ()
+    claim: str | None = None  # the token of the latest claim; only its holder may record the attempt

@@ -2,7 +2,7 @@
 deliveries: enqueue with the cursor, lease on claim, backoff on the ledger clock, survival of a restart."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -93,7 +93,7 @@ async def test_deliveries_back_off_exponentially_on_the_ledger_clock_then_fail(l
     for attempt in range(1, 5):
         (claimed,) = await ledger.claim_deliveries(lease_seconds=30)
         assert await ledger.claim_deliveries() == []  # leased
-        done = await ledger.record_attempt(delivery=claimed.id, ok=False, status=500, retry_base_seconds=2, max_attempts=4)
+        done = await ledger.record_attempt(delivery=claimed.id, claim=claimed.claim, ok=False, status=500, retry_base_seconds=2, max_attempts=4)
         assert done.attempts == attempt and [a.status for a in done.history] == [500] * attempt
         if attempt < 4:
             waits.append((done.next_at - ledger.clock.now()).total_seconds())
@@ -112,7 +112,7 @@ async def test_deliveries_survive_a_restart(store_url: str) -> None:
     await again.start()
     try:
         (pending,) = await again.claim_deliveries()
-        delivered = await again.record_attempt(delivery=pending.id, ok=True, status=204)
+        delivered = await again.record_attempt(delivery=pending.id, claim=pending.claim, ok=True, status=204)
         assert delivered.state == "delivered" and (await again.deliveries())[0].history[0].status == 204
         assert (await again.audit()).ok
     finally:
@@ -123,3 +123,17 @@ async def test_a_tenant_reset_takes_its_deliveries_along(ledger: Ledger, tenant:
     await ledger.enqueue_deliveries(consumer="c", upto=1, items=[_item(tenant, 1)])
     await ledger.delete_tenants(tenants=[tenant])
     assert await ledger.deliveries() == []
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_record_over_the_new_owner(ledger: Ledger, tenant: Tenant) -> None:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ledger.clock.freeze(start)
+    await ledger.enqueue_deliveries(consumer="c", upto=0, items=[_item(tenant, None, "a")])
+    (slow,) = await ledger.claim_deliveries(lease_seconds=30)
+    ledger.clock.freeze(start + timedelta(seconds=31))  # the lease ran out: the delivery is due again
+    (taker,) = await ledger.claim_deliveries(lease_seconds=30)
+    assert taker.id == slow.id and taker.claim != slow.claim and slow.claim is not None
+    assert await ledger.record_attempt(delivery=slow.id, claim=slow.claim, ok=False, status=500) is None
+    done = await ledger.record_attempt(delivery=taker.id, claim=taker.claim, ok=True, status=200)
+    assert done is not None and done.state == "delivered" and [a.status for a in done.history] == [200]
+    assert await ledger.record_attempt(delivery=taker.id, claim=taker.claim, ok=True, status=200) is None  # settled

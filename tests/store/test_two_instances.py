@@ -1,149 +1,149 @@
-"""Two gateway instances in two OS processes over one PostgreSQL database: concurrent spends from one
-balance never overdraw it and show no conflict to a client, a shared idempotency key applies once with
-one response for both, and an instance killed in the middle of its writes leaves no half-write and no
-lock behind: the other goes on, and every acknowledged spend is there."""
+"""Two real `loyalty-gateway serve` processes over one PostgreSQL database, driven over HTTP like a
+client would: concurrent imonggo spends from one balance through both never overdraw it and show no
+conflict to a client; a pomelo mint whose x-idempotency-key is sent to both at once applies once and
+both answers are the same bytes; an instance SIGKILLed in the middle of its writes leaves no half-write
+and no lock behind: the other goes on to the end, and every acknowledged spend is there."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import ClientSession
 
-from gateway.ledger import Asset, By, Identity, Kind, Ledger, open_store
+from gateway.ledger import Ledger, open_store
+from tests.store.gateways import Gateway, serve
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-Launcher = Callable[..., Awaitable[asyncio.subprocess.Process]]
+TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"
+IMONGGO = {"Authorization": "Basic " + base64.b64encode(f"{TOKEN}:X".encode()).decode(), "Accept": "application/xml"}
+CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
+CLIENT = {"client_id": "demo-client-id", "client_secret": "demo-client-secret",
+          "audience": "https://api.pomelo.la", "grant_type": "client_credentials"}
+OPENING = 30511  # Juan Cruz's points in the demo scenario; a spend of 1.00 takes 200 of them
+SPEND_POINTS = 200
 
 
 @pytest.fixture
-async def start() -> AsyncIterator[Callable[..., Awaitable[asyncio.subprocess.Process]]]:
-    """start(url, *args): an instance process; any still running when the test ends is killed."""
-    started: list[asyncio.subprocess.Process] = []
-
-    async def launch(url: str, *args: str) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.store.instance", url, "--tenant", "shop", *args,
-            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        started.append(process)
-        return process
-
-    yield launch
-    for process in started:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
+async def two(pg_url: str) -> AsyncIterator[tuple[Gateway, Gateway]]:
+    """Two gateways over one fresh database (the first loads the demo scenario); killed at the end."""
+    first = await serve(pg_url)
+    second = await serve(pg_url)
+    yield first, second
+    for gateway in (first, second):
+        await gateway.kill()
 
 
-async def finish(process: asyncio.subprocess.Process) -> list[dict[str, Any]]:
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, err.decode()
-    return [json.loads(line) for line in out.decode().splitlines()]
+async def spend(http: ClientSession, gateway: Gateway, reference: str) -> int:
+    url = f"{gateway.url}/api/rewards.xml?q=spend&customer_id=1534&amount=1.00&reference={reference}"
+    async with http.post(url, headers=IMONGGO) as response:
+        body = await response.text()
+        assert response.status in (200, 422), body
+        if response.status == 422:
+            assert "Insufficient points" in body
+        return response.status
 
 
-def of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["event"] == kind]
+async def pomelo_headers(http: ClientSession, gateway: Gateway) -> dict[str, str]:
+    async with http.post(f"{gateway.url}/oauth/token", json=CLIENT) as response:
+        assert response.status == 200
+        return {"Authorization": f"Bearer {(await response.json())['access_token']}"}
 
 
-async def seed(url: str, opening: Decimal) -> None:
+async def card_points(http: ClientSession, gateway: Gateway) -> Decimal:
+    headers = await pomelo_headers(http, gateway)
+    async with http.get(f"{gateway.url}/loyalty/v1/accounts/balance?card_id={CARD}", headers=headers) as response:
+        assert response.status == 200
+        return Decimal(str(json.loads(await response.read(), parse_float=Decimal)["points"]))
+
+
+async def audit_clean(http: ClientSession, gateway: Gateway, url: str) -> None:
+    async with http.get(f"{gateway.url}/__admin/audit") as response:
+        body = await response.json()
+        assert response.status == 200 and body["ok"] is True and body["violations"] == [], body
     ledger = Ledger(open_store(url))
     await ledger.start()
     try:
-        tenant = await ledger.create_tenant(name="shop")
-        spender = await ledger.create_member(tenant=tenant, name="Spender", customer_no=1)
-        await ledger.create_member(tenant=tenant, name="Keys", customer_no=2)
-        await ledger.credit(tenant=tenant, member=spender, amount=opening, kind=Kind.OPENING)
+        assert (await ledger.audit()).ok
     finally:
         await ledger.close()
 
 
-async def final_state(url: str) -> tuple[Decimal, Decimal, set[int]]:
-    """Spender's and Keys' balances and the ids of the spender's debits, once audit() is clean."""
-    ledger = Ledger(open_store(url))
-    await ledger.start()
-    try:
-        tenant = await ledger.tenant("shop")
-        spender = await ledger.balance(tenant=tenant, member=By(Identity.CUSTOMER_NO, 1))
-        keys = await ledger.balance(tenant=tenant, member=By(Identity.CUSTOMER_NO, 2))
-        debits = await ledger.store.read(
-            lambda tx: tx.fetchall(
-                "SELECT id FROM entries WHERE member_id = ? AND amount < 0", (spender.member.id,)
-            )
-        )
-        report = await ledger.audit()
-        assert report.ok, report.violations
-        return spender[Asset.POINTS].posted, keys[Asset.POINTS].posted, {r["id"] for r in debits}
-    finally:
-        await ledger.close()
+async def test_two_instances_spending_one_balance_never_overdraw_it(pg_url: str, two: tuple[Gateway, Gateway]) -> None:
+    first, second = two
+    async with ClientSession() as http:
+        async def worker(gateway: Gateway, name: str) -> list[int]:
+            return [await spend(http, gateway, f"POS-{name}-{n}") for n in range(25)]
 
+        runs = await asyncio.gather(*(worker(g, f"{i}-{w}") for i, g in enumerate(two) for w in range(4)))
+        statuses = [s for run in runs for s in run]
+        assert len(statuses) == 200
+        assert statuses.count(200) == OPENING // SPEND_POINTS == 152  # exactly what the balance covers ...
+        assert statuses.count(422) == 200 - 152  # ... the rest refused, and no conflict reached a client
+        assert all(run.count(200) for run in runs[:4]) and all(run.count(200) for run in runs[4:])  # both spent
+        left = OPENING - 152 * SPEND_POINTS
+        assert await card_points(http, first) == await card_points(http, second) == left
 
-async def test_two_processes_spending_one_balance_never_overdraw_it(pg_url: str, start: Launcher) -> None:
-    await seed(pg_url, Decimal("100.00"))
-    keys = ",".join(f"key-{i}" for i in range(10))
-    begin = str(time.time() + 2.0)  # both processes are up by then, so their spends overlap
-    common = ("--customer", "1", "--amount", "3.00", "--count", "40", "--concurrency", "8", "--start-at", begin,
-              "--keys", keys, "--key-customer", "2")
-    first, second = await start(pg_url, *common), await start(pg_url, *common)
-    events = [await finish(first), await finish(second)]
+        # The same key and body sent to both at once, ten times over: applied once each, same bytes.
+        mint = {"amount": "100", "reason": "Manual adjustment", "card_id": CARD}
 
-    acks = [e for stream in events for e in of(stream, "ack")]
-    refused = [e for stream in events for e in of(stream, "refused")]
-    assert [e for stream in events for e in of(stream, "error")] == []  # no conflict ever reached a client
-    assert len(acks) == 33 and len(refused) == 80 - 33  # 100.00 // 3.00 spends, from either process
-    assert all(Decimal(e["posted"]) >= 0 for e in acks)
+        async def mint_via(gateway: Gateway, key: str) -> tuple[int, bytes]:
+            headers = {**await pomelo_headers(http, gateway), "x-idempotency-key": key}
+            async with http.post(f"{gateway.url}/loyalty/v1/accounts/points/mint", json=mint, headers=headers) as r:
+                return r.status, await r.read()
 
-    left, credited, debits = await final_state(pg_url)
-    assert left == Decimal("1.00") and debits == {e["entry"] for e in acks}
-
-    # Each key was sent once by each process: applied once, and both got the same bytes.
-    assert credited == Decimal("10.00")
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for stream in events:
-        for e in of(stream, "key"):
-            by_key.setdefault(e["key"], []).append(e)
-    assert len(by_key) == 10
-    for key, answers in by_key.items():
-        assert len(answers) == 2 and answers[0]["response"] == answers[1]["response"], key
-        assert sorted(a["replayed"] for a in answers) == [False, True], key
+        for n in range(10):
+            (one, a), (other, b) = await asyncio.gather(mint_via(first, f"mint-{n}"), mint_via(second, f"mint-{n}"))
+            assert one == other == 200 and a == b, (a, b)
+        assert await card_points(http, second) == left + 10 * 100
+        await audit_clean(http, first, pg_url)
 
 
 async def test_an_instance_killed_mid_write_loses_no_acknowledged_spend_and_blocks_nobody(
-    pg_url: str, start: Launcher
+    pg_url: str, two: tuple[Gateway, Gateway]
 ) -> None:
-    # Both spend 1.00 at a time until the balance is gone; the first is killed after 20 spends.
-    await seed(pg_url, Decimal("1000.00"))
-    begin = str(time.time() + 2.0)
-    spend = ("--customer", "1", "--amount", "1.00", "--forever", "--concurrency", "4", "--start-at", begin)
-    doomed, survivor = await start(pg_url, *spend), await start(pg_url, *spend)
-    assert doomed.stdout is not None
-    doomed_acks: list[dict[str, Any]] = []
-    while len(doomed_acks) < 20:
-        line = await asyncio.wait_for(doomed.stdout.readline(), timeout=60)
-        assert line, "the first instance stopped before it was killed"
-        event = json.loads(line)
-        assert event["event"] in ("ready", "ack"), event
-        if event["event"] == "ack":
-            doomed_acks.append(event)
-    doomed.kill()  # SIGKILL with writes in flight: no cleanup of any kind runs
-    assert survivor.returncode is None, "the second instance must still be spending when the first dies"
-    await doomed.wait()
-    for line in (await doomed.stdout.read()).decode().splitlines():  # printed before it died, not yet read
-        if line.endswith("}") and json.loads(line)["event"] == "ack":
-            doomed_acks.append(json.loads(line))
+    doomed, survivor = two
+    acked = {"doomed": 0, "survivor": 0}
+    killed = asyncio.Event()
+    async with ClientSession() as http:
+        async def doomed_worker(w: int) -> None:
+            n = 0
+            while not killed.is_set():
+                try:
+                    status = await spend(http, doomed, f"D-{w}-{n}")
+                except aiohttp.ClientError:
+                    return  # it died with this request unanswered: not acknowledged
+                n += 1
+                if status == 422:
+                    return  # the points ran out before it was killed: the assertion below says so
+                acked["doomed"] += 1
+                if acked["doomed"] >= 20 and not killed.is_set():
+                    killed.set()
+                    await doomed.kill()  # SIGKILL with writes in flight: no cleanup of any kind runs
 
-    survived = await finish(survivor)
-    assert of(survived, "error") == [] and of(survived, "refused")  # it stopped only for want of points
+        async def survivor_worker(w: int) -> None:
+            n = 0
+            while True:
+                status = await spend(http, survivor, f"S-{w}-{n}")  # any error would fail the test
+                n += 1
+                if status == 422:
+                    return  # only for want of points
+                acked["survivor"] += 1
 
-    left, _, debits = await final_state(pg_url)
-    assert left == Decimal("0.00")  # it went on to the end: nothing the dead one held blocked it
-    acknowledged = {e["entry"] for e in doomed_acks + of(survived, "ack")}
-    assert acknowledged <= debits  # every acknowledged spend is committed ...
-    assert len(debits) == 1000  # ... nothing was half-applied or applied twice (audit is clean too)
-    assert len(debits) - len(acknowledged) <= 4  # committed by the dead one, not yet reported: one per slot
+        await asyncio.wait_for(asyncio.gather(
+            *(doomed_worker(w) for w in range(4)), *(survivor_worker(w) for w in range(4))
+        ), timeout=120)
+        assert killed.is_set() and doomed.process.returncode is not None
+
+        # The survivor went on to the end: nothing the dead one held blocked it.
+        left = await card_points(http, survivor)
+        assert left == OPENING % SPEND_POINTS
+        committed = (OPENING - left) / SPEND_POINTS  # every spend committed took exactly 200 points
+        acknowledged = acked["doomed"] + acked["survivor"]
+        assert acknowledged <= committed <= acknowledged + 4  # committed by the dead one, unreported: one per worker
+        await audit_clean(http, survivor, pg_url)

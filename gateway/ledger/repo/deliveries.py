@@ -33,15 +33,25 @@ async def insert(tx: Tx, item: NewDelivery, now: datetime) -> None:
     )
 
 
+async def event_ids(tx: Tx, after_id: int, upto: int) -> list[int]:
+    found = await tx.fetchall("SELECT id FROM outbox WHERE id > ? AND id <= ? ORDER BY id", (after_id, upto))
+    return [r["id"] for r in found]
+
+
 async def due(tx: Tx, now: datetime, limit: int) -> list[Any]:
+    """Pending deliveries whose time has come (an expired lease included), locked for this claim;
+    rows another process is claiming right now are skipped, not waited for."""
     return await tx.fetchall(
-        "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+        "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?"
+        + tx.skip_locked,
         (to_text(now), limit),
     )
 
 
-async def set_next(tx: Tx, delivery_id: int, next_at: datetime) -> None:
-    await tx.execute("UPDATE deliveries SET next_at = ? WHERE id = ?", (to_text(next_at), delivery_id))
+async def lease(tx: Tx, delivery_id: int, next_at: datetime, claim: str) -> None:
+    await tx.execute(
+        "UPDATE deliveries SET next_at = ?, claim = ? WHERE id = ?", (to_text(next_at), claim, delivery_id)
+    )
 
 
 async def reopen(tx: Tx, delivery_id: int, now: datetime) -> None:
@@ -93,5 +103,5 @@ def to_delivery(row: Any, history: Sequence[Attempt] = ()) -> Delivery:
         label=row["label"], target=row["target"], key=row["dedupe_key"], body=row["body"], state=row["state"],
         attempts=row["attempts"], next_at=from_text(row["next_at"]), last_status=row["last_status"],
         last_error=row["last_error"], created_at=from_text(row["created_at"]),
-        updated_at=from_text(row["updated_at"]), history=tuple(history),
+        updated_at=from_text(row["updated_at"]), history=tuple(history), claim=row["claim"],
     )

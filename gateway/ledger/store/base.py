@@ -38,8 +38,10 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def write(self, work: Work[R]) -> R:
-        """Run `work` in a write transaction; return once it is durably committed."""
+    async def write(self, work: Work[R], *, alone: bool = False) -> R:
+        """Run `work` in a write transaction; return once it is durably committed. `alone`: only after
+        every write transaction in flight in any process has ended, keeping new ones out until it
+        commits, so it sees every row that will ever carry a generated id below one it can see."""
         ...
 
     async def read(self, work: Work[R]) -> R:

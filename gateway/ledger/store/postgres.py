@@ -80,7 +80,10 @@ class PostgresStore:
         except BaseException:
             await self.close()
             raise
-        self._writer = GroupWriter(self._run_group, limit=self.group_commit_max, name="postgres-writer")
+        self._writer = GroupWriter(
+            lambda group, alone: self._run_group(group, exclusive=alone), limit=self.group_commit_max,
+            name="postgres-writer",
+        )
         self._writer.start()
 
     async def _migrate(self) -> None:
@@ -141,10 +144,12 @@ class PostgresStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def write(self, work: Work[R]) -> R:
+    async def write(self, work: Work[R], *, alone: bool = False) -> R:
+        """`alone`: run by itself in the exclusive lane, after every writer in flight in any process
+        (identity ids are not handed out in commit order; a reader of ids needs this)."""
         if self._writer is None:
             raise StoreUnavailable("the store is closed")
-        return await self._writer.submit(work)
+        return await self._writer.submit(work, alone=alone)
 
     async def _connection(self) -> asyncpg.Connection:
         if self._conn is not None and (self._conn.is_closed() or self._conn.is_in_transaction()):
@@ -155,7 +160,7 @@ class PostgresStore:
             )
         return self._conn
 
-    async def _run_group(self, group: list[Unit]) -> None:
+    async def _run_group(self, group: list[Unit], *, exclusive: bool = False) -> None:
         """Commit the group. After a conflict with another process it runs again in the exclusive lane,
         which waits for the other processes' groups in flight and keeps new ones out, so the second
         run cannot conflict: no livelock, no starved instance. A connection lost before COMMIT was sent
@@ -164,7 +169,7 @@ class PostgresStore:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_seconds
         raced: set[int] = set()  # units that already met a racing unique insert once
-        exclusive = reconnected = False
+        reconnected = False
         while True:
             self._committing = False
             try:

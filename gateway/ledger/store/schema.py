@@ -183,4 +183,10 @@ CREATE INDEX members_live ON members(tenant_id, deleted, member_no);
 CREATE INDEX entries_listing ON entries(tenant_id, coalesce(record_id, id), id);
 """,
     ),
+    (
+        4,
+        """
+ALTER TABLE deliveries ADD COLUMN claim TEXT;
+""",
+    ),
 ]

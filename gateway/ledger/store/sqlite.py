@@ -135,7 +135,8 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._open_sync)
-        self._writer = GroupWriter(self._run_batch, limit=self.group_commit_max, name="sqlite-writer")
+        self._writer = GroupWriter(lambda batch, alone: self._run_batch(batch), limit=self.group_commit_max,
+                                   name="sqlite-writer")
         self._writer.start()
 
     async def close(self) -> None:
@@ -175,7 +176,9 @@ class SQLiteStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    async def write(self, work: Work[R]) -> R:
+    async def write(self, work: Work[R], *, alone: bool = False) -> R:
+        # `alone` needs nothing here: SQLite runs one write transaction at a time, across processes too,
+        # so ids are generated in commit order.
         if self._writer is None:
             raise StoreUnavailable("the store is closed")
         return await self._writer.submit(work)
