@@ -44,7 +44,7 @@ def read_scenario(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"scenario {path}: not UTF-8 text") from None
     if path.suffix.lower() == ".toml":
         try:
-            data: Any = tomllib.loads(text)
+            data: Any = tomllib.loads(text, parse_float=Decimal)  # never float, as for JSON
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"scenario {path}: not valid TOML ({exc})") from None
     else:

@@ -87,3 +87,21 @@ def test_serve_on_the_default_database_then_stop_gracefully(tmp_path: Path, sig:
     assert (tmp_path / "loyalty-gateway.db").exists()
     checked = process.run(["check", "--database", "sqlite:///loyalty-gateway.db"], tmp_path)
     assert "audit clean" in checked.stdout and "tenants 1" in checked.stdout
+
+
+def test_a_toml_scenario_with_fractional_balances_seeds_exactly(tmp_path: Path) -> None:
+    (tmp_path / "s.toml").write_text(
+        '[[tenants]]\nname = "toml"\n[[tenants.members]]\nmbr_id = 7\nname = "Seven"\n'
+        '[tenants.members.balances]\npoints = 0.1\ncashback = 12.34\n', encoding="utf-8")
+    seeded = process.run(["seed", "--scenario", "s.toml", "--database", "sqlite:///t.db"], tmp_path)
+    assert seeded.returncode == 0, seeded.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        rows = dict(conn.execute("SELECT asset, posted FROM accounts WHERE posted != 0").fetchall())
+    assert rows == {"points": 10, "cashback": 1234}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[tenants]]\nname = "toml"\n[[tenants.members]]\n[tenants.members.balances]\npoints = 0.001\n',
+                   encoding="utf-8")
+    result = process.run(["seed", "--scenario", "bad.toml", "--database", "sqlite:///t2.db"], tmp_path)
+    assert result.returncode == 1 and "tenants[0].members[0].balances.points" in result.stderr

@@ -27,7 +27,28 @@ _CHECKS: list[tuple[str, str]] = [
     ),
     (
         "pending entry with a non-positive amount",
-        "SELECT id, amount FROM entries WHERE id IN (SELECT entry_id FROM resolutions) AND amount <= 0",
+        "SELECT id, amount FROM entries WHERE (status = 'pending' OR id IN (SELECT entry_id FROM resolutions))"
+        " AND amount <= 0",
+    ),
+    (
+        "record whose entries do not add up to its current value",
+        "SELECT r.id, coalesce(sum(e.amount), 0) || ' != ' || (SELECT h.record_amount FROM entries h"
+        " WHERE h.id = coalesce((SELECT max(n.id) FROM entries n WHERE n.record_id = r.id), r.id))"
+        " FROM entries r LEFT JOIN entries e ON e.record_id = r.id OR e.id = r.id WHERE r.record_id IS NULL"
+        " AND EXISTS (SELECT 1 FROM entries n WHERE n.record_id = r.id) GROUP BY r.id"
+        " HAVING coalesce(sum(e.amount), 0) != (SELECT h.record_amount FROM entries h"
+        " WHERE h.id = (SELECT max(n.id) FROM entries n WHERE n.record_id = r.id))",
+    ),
+    (
+        "entry of a member of another tenant",
+        "SELECT e.id, e.tenant_id || ' vs ' || m.tenant_id FROM entries e JOIN members m ON m.id = e.member_id"
+        " WHERE m.tenant_id != e.tenant_id",
+    ),
+    (
+        "reversal that does not mirror its original",
+        "SELECT r.id, r.amount || ' vs ' || o.amount FROM entries r JOIN entries o ON o.id = r.reverses_id"
+        " WHERE r.member_id != o.member_id OR r.asset != o.asset OR abs(r.amount) > abs(o.amount)"
+        " OR (r.amount != 0 AND (r.amount < 0) = (o.amount < 0))",
     ),
     (
         "resolved entry whose status disagrees with its resolution",

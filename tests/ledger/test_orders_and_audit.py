@@ -86,3 +86,22 @@ async def test_the_store_refuses_a_negative_balance_even_if_a_rule_were_skipped(
         await ledger.store.write(
             lambda tx: tx.execute("UPDATE accounts SET posted = -1 WHERE member_id = ? AND asset = ?", (member.id, Asset.POINTS.value))
         )
+
+
+async def test_audit_names_a_revision_chain_that_does_not_add_up(ledger: Ledger, tenant: Tenant, member: Member) -> None:
+    first = await ledger.adjust(tenant=tenant, member=member, amount=Decimal("10"))
+    revised = await ledger.adjust(tenant=tenant, revises=first.entry.id, amount=Decimal("4"))
+    assert (await ledger.audit()).ok
+    await ledger.store.write(lambda tx: tx.execute("UPDATE entries SET record_amount = 5 WHERE id = ?", (revised.entry.id,)))
+    report = await ledger.audit()
+    assert any("do not add up" in v for v in report.violations), report.violations
+    await ledger.store.write(lambda tx: tx.execute("UPDATE entries SET record_amount = 400 WHERE id = ?", (revised.entry.id,)))
+
+
+async def test_audit_names_a_reversal_larger_than_its_original(ledger: Ledger, tenant: Tenant, member: Member) -> None:
+    credit = await ledger.credit(tenant=tenant, member=member, amount=Decimal("20"))
+    reversal = await ledger.reverse(tenant=tenant, entry=credit.entry.id)
+    await ledger.store.write(lambda tx: tx.execute("UPDATE entries SET amount = -2100 WHERE id = ?", (reversal.entry.id,)))
+    report = await ledger.audit()
+    assert any("does not mirror" in v for v in report.violations), report.violations
+    await ledger.store.write(lambda tx: tx.execute("UPDATE entries SET amount = -2000 WHERE id = ?", (reversal.entry.id,)))

@@ -10,7 +10,6 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 import aiohttp
 import pytest
