@@ -1,11 +1,13 @@
-"""Who may use /__admin: anyone on a loopback-only server without an admin_token; otherwise only a
-caller presenting `Authorization: Bearer <admin_token>`. Dialect credentials never count."""
+"""Who may use /__admin: on a loopback-only server without an admin_token, local callers (not a web page:
+a request whose Host or Origin names anything but loopback is refused, against CSRF and DNS rebinding);
+otherwise only a caller presenting `Authorization: Bearer <admin_token>`. Dialect credentials never count."""
 from __future__ import annotations
 
 import hmac
 import ipaddress
 
 from aiohttp import web
+from yarl import URL
 
 from ..dialects.common import Handler
 from ..keys import SETTINGS
@@ -23,10 +25,25 @@ def is_loopback(host: str) -> bool:
         return False  # a host name other than localhost may resolve to anything
 
 
+def _local_caller(request: web.Request) -> bool:
+    """Host is a loopback name and any Origin is too: curl and test clients, not a browser page."""
+    try:
+        host = URL(f"http://{request.host}").host or ""
+        origin = request.headers.get("Origin")
+        origin_host = None if origin is None else (URL(origin).host or "")
+    except ValueError:
+        return False
+    return is_loopback(host) and (origin_host is None or is_loopback(origin_host))
+
+
 @web.middleware
 async def admin_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.config_dict[SETTINGS].admin_token
-    if not token or request.path in OPEN_PATHS:
+    if request.path in OPEN_PATHS:
+        return await handler(request)
+    if not token:
+        if not _local_caller(request):
+            return render_error(request, 403, "without an admin_token the admin API answers local callers only", None)
         return await handler(request)
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):

@@ -70,27 +70,33 @@ class LedgerBase:
         self._tenants = {t.id: t for t in loaded}
         self._tenants_loaded_at = time.monotonic()
 
-    async def _maybe_reload(self) -> None:
-        # Another instance may have added a tenant; look again, but at most once a second.
-        if time.monotonic() - self._tenants_loaded_at > 1.0:
+    async def _maybe_reload(self, older_than: float = 1.0) -> None:
+        """Read the tenants again if the cache is older than `older_than` seconds: another instance may
+        have added, changed or deleted one. Every lookup refreshes a cache a second old; a miss refreshes
+        one 50 ms old, so a tenant just made elsewhere is found while bad credentials stay cheap."""
+        if time.monotonic() - self._tenants_loaded_at > older_than:
             async with self._tenant_lock:
-                if time.monotonic() - self._tenants_loaded_at > 1.0:
+                if time.monotonic() - self._tenants_loaded_at > older_than:
                     await self.reload_tenants()
 
     async def tenants(self) -> list[Tenant]:
         return sorted(self._tenants.values(), key=lambda t: t.id)
 
     async def tenant(self, name: str) -> Tenant:
+        await self._maybe_reload()  # another instance may have deleted or changed it
         for attempt in range(2):
             for t in self._tenants.values():
                 if t.name == name:
                     return t
             if attempt == 0:
-                await self._maybe_reload()
+                await self._maybe_reload(older_than=0.05)
         raise UnknownTenant(f"no tenant named {name!r}")
 
     async def authenticate(self, *, scheme: str, principal: str, secret: str | None = None) -> Tenant | None:
-        """The tenant whose `scheme` credential has this principal (and secret, when it has one)."""
+        """The tenant whose `scheme` credential has this principal (and secret, when it has one). The cache is
+        read again once it is a second old, so a tenant deleted through another instance stops
+        authenticating here within a second."""
+        await self._maybe_reload()
         for attempt in range(2):
             for t in self._tenants.values():
                 for c in t.credentials:
@@ -102,7 +108,7 @@ class LedgerBase:
                         return t
                     return None
             if attempt == 0:
-                await self._maybe_reload()
+                await self._maybe_reload(older_than=0.05)
         return None
 
     # -- transactions ------------------------------------------------------------------------------

@@ -54,3 +54,21 @@ async def test_with_a_token_admin_needs_it_and_dialect_credentials_never_grant_i
     assert (await client.get("/__admin/health")).status == 200  # a readiness probe needs no token
     # and the admin token is no dialect credential either
     assert (await client.get("/api/echo/1534", headers={"Authorization": f"Bearer {TOKEN}"})).status == 401
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},  # a web page's cross-site POST (CSRF)
+        {"Origin": "null"},
+        {"Host": "rebind.example:8080"},  # DNS rebinding: the page's own name pointed at 127.0.0.1
+        {"Host": "rebind.example:8080", "Origin": "http://rebind.example:8080"},
+    ],
+)
+async def test_without_a_token_a_web_page_cannot_drive_the_admin_api(sandbox_client, headers) -> None:  # type: ignore[no-untyped-def]
+    client = await sandbox_client()
+    response = await client.post("/__admin/reset", headers=headers)
+    assert response.status == 403
+    assert "local callers only" in (await response.json())["error"]["message"]
+    local = await client.get("/__admin/tenants", headers={"Origin": "http://localhost:8080"})
+    assert local.status == 200

@@ -74,3 +74,4 @@ async def test_keys_are_scoped_per_tenant(ledger: Ledger, tenant: Tenant, member
     await ledger.credit(tenant=tenant, member=member, amount=Decimal("1"), idempotency=keyed("shared", "f"))
     theirs = await ledger.credit(tenant=other, member=stranger, amount=Decimal("1"), idempotency=keyed("shared", "f"))
     assert not theirs.replayed
+
