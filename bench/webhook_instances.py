@@ -16,18 +16,13 @@ import sys
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 from aiohttp import ClientSession, web
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.store_throughput import admin  # noqa: E402
+
 CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
-
-
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def serve(url: str) -> tuple[asyncio.subprocess.Process, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from ..errors import StoreUnavailable
@@ -13,6 +13,17 @@ from .base import R, Work
 Unit = tuple[Work[Any], "asyncio.Future[Any]"]
 _STOP = object()
 log = logging.getLogger("gateway.store")
+
+
+def settle(outcomes: Iterable[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """Hand each unit of a committed group its result, or its own refusal."""
+    for future, result, error in outcomes:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
 
 class _Alone:

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from ..errors import LedgerError, StoreUnavailable
-from .group import GroupWriter
+from .group import GroupWriter, settle
 from .base import R, StoreOpenError, Work
 from .pg_sql import PostgresTx, Record, one_line, redact
 from .schema_pg import postgres_migrations
@@ -203,13 +203,7 @@ class PostgresStore:
                 return
             self.commits += 1
             self.writes += len(group)
-            for (_, future), (result, error) in zip(group, outcomes, strict=True):
-                if future.done():
-                    continue
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
+            settle((future, result, error) for (_, future), (result, error) in zip(group, outcomes, strict=True))
             return
 
     async def _attempt(

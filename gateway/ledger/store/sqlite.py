@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import LedgerError, StoreUnavailable
-from .group import GroupWriter
+from .group import GroupWriter, settle
 from .base import R, StoreOpenError, Work
 from .schema import SQLITE_MIGRATIONS
 
@@ -226,13 +226,7 @@ class SQLiteStore:
             return
         self.commits += 1
         self.writes += len(batch)
-        for future, result, error in outcomes:
-            if future.done():
-                continue
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+        settle(outcomes)
 
 
 def _statements(script: str) -> list[str]:
