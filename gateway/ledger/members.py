@@ -1,7 +1,7 @@
 """Tenant, programme and member operations of the ledger: create, change, find, list, balances."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -171,15 +171,23 @@ class MemberOps(LedgerBase):
             if other is not None and other.id != exclude:
                 raise DuplicateIdentity(f"{identity.value} {value} belongs to another member", identity=identity.value)
 
-    async def update_member(self, *, tenant: Tenant, member: MemberRef, changes: Mapping[str, Any]) -> Member:
-        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted."""
-        unknown = set(changes) - {"name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted"}
-        if unknown:
-            raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}")
+    async def update_member(
+        self,
+        *,
+        tenant: Tenant,
+        member: MemberRef,
+        changes: Mapping[str, Any] | Callable[[Member], Mapping[str, Any]],
+    ) -> Member:
+        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted.
+        `changes` may be a function of the member as it stands inside the transaction, for changes that
+        depend on its current values (so two concurrent partial updates never undo each other)."""
 
         async def work(tx: Tx) -> Member:
             current = await self._member(tx, tenant, member, include_deleted=True)
-            fields = dict(changes)
+            fields = dict(changes(current) if callable(changes) else changes)
+            unknown = set(fields) - {"name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted"}
+            if unknown:
+                raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}")
             if "email" in fields:
                 fields["email"] = fields["email"] or None
             if "profile" in fields:

@@ -101,3 +101,19 @@ async def test_customer_types_list_and_one(app_client: ClientFactory) -> None:
     }]
     none = await client.get("/api/customer_types.xml?page=2", headers=basic())
     assert (await none.text()).endswith("<customer-types/>\n")
+
+
+async def test_concurrent_partial_updates_both_hold(app_client) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import base64
+
+    client = await app_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(b"5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X").decode(),
+            "Content-Type": "application/xml"}
+    first, last = await asyncio.gather(
+        client.put("/api/customers/1534.xml", data="<customer><first_name>Juana</first_name></customer>", headers=auth),
+        client.put("/api/customers/1534.xml", data="<customer><last_name>Dela Cruz</last_name></customer>", headers=auth),
+    )
+    assert first.status == 200 and last.status == 200
+    shown = await (await client.get("/api/customers/1534.json", headers=auth)).json()
+    assert (shown["first_name"], shown["last_name"], shown["name"]) == ("Juana", "Dela Cruz", "Juana Dela Cruz")

@@ -51,8 +51,8 @@ async def update(request: web.Request) -> web.Response:
     """PUT /api/customers/{id}.xml: only the fields the document carries change."""
     ledger, tenant = request.config_dict[LEDGER], tenant_of(request)
     command = customers_in.parse(await read_fields(request, "customer"))
-    current = await ledger.find_member(tenant=tenant, member=_customer_ref(request))
-    member = await ledger.update_member(tenant=tenant, member=current, changes=command.changes(current))
+    # The changes are worked out inside the ledger's transaction from the customer as it is then.
+    member = await ledger.update_member(tenant=tenant, member=_customer_ref(request), changes=command.changes)
     return wire.one(request, "customer", await present.customer(ledger, tenant, member))
 
 
