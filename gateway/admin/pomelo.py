@@ -15,7 +15,16 @@ from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
 from ..dialects.pomelo.wire import dumps, timestamp
 from ..keys import LEDGER
-from ..ledger import By, Delivery, Identity, InvalidArgument, Kind, Movement, Tenant, parse_amount
+from ..ledger import (
+    By,
+    Delivery,
+    Identity,
+    InvalidArgument,
+    Kind,
+    Movement,
+    Tenant,
+    parse_amount,
+)
 
 
 async def _tenant(request: web.Request) -> Tenant:
@@ -23,10 +32,6 @@ async def _tenant(request: web.Request) -> Tenant:
     tenant: Tenant = await request.config_dict[LEDGER].tenant(request.query.get("tenant", "demo"))
     return tenant
 
-
-async def _object(request: web.Request) -> dict[str, Any]:
-    body = await read_json_object(request)
-    return body
 
 
 def _json(value: Any, status: int = 200) -> web.Response:
@@ -53,7 +58,7 @@ def _rewards(moved: list[Movement], refs: dict[int, str | None] | None = None) -
 async def authorize(request: web.Request) -> web.Response:
     """A card purchase is authorized: the campaign rule holds pending rewards (loyalty-pending)."""
     tenant = await _tenant(request)
-    body = await _object(request)
+    body = await read_json_object(request)
     card_id, currency = body.get("card_id"), body.get("currency", "ARS")
     if not isinstance(card_id, str) or not card_id:
         raise InvalidArgument("card_id is required")
@@ -106,7 +111,7 @@ def _url(name: str, value: Any) -> str:
 async def set_webhooks(request: web.Request) -> web.Response:
     """{"url": ...} for all three events, or {"pending", "confirm", "cancel"} one by one."""
     tenant = await _tenant(request)
-    body = await _object(request)
+    body = await read_json_object(request)
     allowed = {"url", *EVENTS}
     unknown = sorted(set(body) - allowed)
     if unknown or not body:

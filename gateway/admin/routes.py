@@ -5,7 +5,6 @@ from aiohttp import web
 
 from ..dialects.common import ErrorSpec, ErrorTable, error_middleware
 from ..keys import LEDGER
-from .pomelo import add_pomelo_routes
 from ..ledger import (
     AlreadyResolved,
     DuplicateIdentity,
@@ -29,6 +28,7 @@ from ..ledger import (
 from . import controls, state
 from .auth import admin_auth
 from .openapi import DOCUMENT
+from .pomelo import add_pomelo_routes
 from .wire import render_error
 
 ERRORS: ErrorTable = {

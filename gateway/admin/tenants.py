@@ -9,7 +9,13 @@ import secrets
 from typing import Any
 
 from ..ledger import InvalidArgument, Ledger, LedgerError, Tenant, UnknownTenant
-from ..scenario import ScenarioError, apply_tenant, check_scenario, read_scenario, resolve_scenario
+from ..scenario import (
+    ScenarioError,
+    apply_tenant,
+    check_scenario,
+    read_scenario,
+    resolve_scenario,
+)
 from ..settings import Settings
 
 SECTION = "sandbox"  # the tenant's configuration section holding the scenario it was built from

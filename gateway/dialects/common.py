@@ -80,6 +80,11 @@ def sandbox_hook(
     return middleware
 
 
+def tenant_of(request: web.Request) -> Tenant:
+    """The tenant the dialect's auth found for this request (see `remember`)."""
+    return request[REQUEST_TENANT]
+
+
 def missing_from(table: ErrorTable) -> list[str]:
     """Names of LedgerError subclasses a table does not map (directly or through a base class)."""
     return [cls.__name__ for cls in all_error_classes() if lookup(table, cls) is None]

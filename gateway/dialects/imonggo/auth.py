@@ -7,8 +7,7 @@ import binascii
 
 from aiohttp import web
 
-from ...keys import LEDGER, REQUEST_TENANT
-from ...ledger import Tenant
+from ...keys import LEDGER
 from ..common import Handler, remember
 
 SCHEME = "imonggo"
@@ -50,5 +49,3 @@ async def basic_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-def tenant_of(request: web.Request) -> Tenant:
-    return request[REQUEST_TENANT]

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from ...keys import LEDGER
 from ...ledger import By, Identity
+from ..common import tenant_of
 from . import customers_in, params, present, views, wire
-from .auth import tenant_of
 from .body import read_fields
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from ...ledger import Asset, Ledger, Member, MemberRef, Order, Programme, Tenant, UnknownProgramme
+from ...ledger import (
+    Asset,
+    Ledger,
+    Member,
+    MemberRef,
+    Order,
+    Programme,
+    Tenant,
+    UnknownProgramme,
+)
 from . import views
 from .views import Record
 

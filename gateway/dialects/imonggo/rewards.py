@@ -9,8 +9,8 @@ from aiohttp import web
 
 from ...keys import LEDGER
 from ...ledger import By, Identity, InvalidArgument, UnknownMember, parse_amount
+from ..common import tenant_of
 from . import params, views, wire
-from .auth import tenant_of
 
 ORIGIN = "imonggo"
 MAX_ID = 2**63 - 1  # larger ids name nobody (and do not fit the store's integers)

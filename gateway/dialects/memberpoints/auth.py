@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...keys import LEDGER, REQUEST_TENANT
+from ...keys import LEDGER
 from ...ledger import Tenant
 from ..common import Handler, remember
 from .errors import render_error
@@ -25,10 +25,6 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     remember(request, dialect=DIALECT, tenant=tenant)
     return await handler(request)
 
-
-def tenant_of(request: web.Request) -> Tenant:
-    tenant: Tenant = request[REQUEST_TENANT]
-    return tenant
 
 
 def cid_of(tenant: Tenant) -> int | None:

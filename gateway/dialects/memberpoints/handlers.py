@@ -4,7 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...keys import LEDGER
-from .auth import DIALECT, cid_of, tenant_of
+from ..common import tenant_of
+from .auth import DIALECT, cid_of
 from .body import adjust_command, read_document
 from .errors import RequestError
 from .filters import history_request

@@ -9,18 +9,23 @@ from typing import Any
 
 from aiohttp import web
 
-from ...keys import LEDGER, REQUEST_TENANT
-from ...ledger import Asset, By, Identity, Idempotency, InvalidArgument, Kind, Tenant, parse_amount
-from ..common import read_json_object
+from ...keys import LEDGER
+from ...ledger import (
+    Asset,
+    By,
+    Idempotency,
+    Identity,
+    InvalidArgument,
+    Kind,
+    parse_amount,
+)
+from ..common import read_json_object, tenant_of
 from . import wire
 from .auth import SCOPE_BALANCE, SCOPE_BURN, SCOPE_MINT, needs
 
 ACCOUNT_TYPES = {a.value: a for a in (Asset.POINTS, Asset.CASHBACK, Asset.MILES)}
 IDEMPOTENCY_HEADER = "x-idempotency-key"
 
-
-def _tenant(request: web.Request) -> Tenant:
-    return request[REQUEST_TENANT]
 
 
 def _holder(values: Any) -> tuple[By, str | None]:
@@ -40,7 +45,7 @@ def _holder(values: Any) -> tuple[By, str | None]:
 @needs(SCOPE_BALANCE)
 async def balance(request: web.Request) -> web.Response:
     member, card_id = _holder(request.query)
-    found = await request.config_dict[LEDGER].balance(tenant=_tenant(request), member=member)
+    found = await request.config_dict[LEDGER].balance(tenant=tenant_of(request), member=member)
     return web.Response(body=wire.dumps(wire.balance(found, card_id=card_id)), content_type="application/json")
 
 
@@ -88,7 +93,7 @@ async def _apply(request: web.Request, operation: str) -> web.Response:
 
     write = ledger.credit if command.operation == "MINT" else ledger.debit
     outcome = await write(
-        tenant=_tenant(request), member=command.member, amount=command.amount, asset=command.asset,
+        tenant=tenant_of(request), member=command.member, amount=command.amount, asset=command.asset,
         kind=Kind.ADJUSTMENT, note=command.reason, origin="pomelo", public_ref=ledger.ids.ksuid("lye-"),
         idempotency=Idempotency("pomelo:accounts", command.idempotency_key, command.fingerprint, render),
     )
