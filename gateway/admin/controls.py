@@ -9,11 +9,12 @@ from typing import Any
 from aiohttp import web
 
 from ..keys import LEDGER, SANDBOX
+from ..json_numbers import whole_number
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
 from ..sandbox.ratelimit import VENDOR_STATUS
-from .wire import body_of, iso, page_args, render_error
+from .wire import WHOLE, body_of, iso, page_args, render_error
 
 # -- journal -----------------------------------------------------------------------------------
 
@@ -23,7 +24,7 @@ def _filter(request: web.Request) -> Filter:
     since = q.get("since") or None
     since_id = since_time = None
     if since is not None:
-        if since.isdigit():
+        if WHOLE.fullmatch(since):
             since_id = int(since)
         else:
             since_time = _instant(since, "since")
@@ -75,8 +76,8 @@ async def configure_journal(request: web.Request) -> web.Response:
         raise InvalidArgument("enabled must be true or false")
     sizes = {}
     for name in ("max_entries", "max_bytes"):
-        value = body.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        value = None if body.get(name) is None else whole_number(body[name])
+        if body.get(name) is not None and (value is None or value < 1):
             raise InvalidArgument(f"{name} must be a whole number of at least 1")
         sizes[name] = value
     journal = request.config_dict[SANDBOX].journal
@@ -171,10 +172,10 @@ async def set_rate_limits(request: web.Request) -> web.Response:
             continue
         if not isinstance(value, dict) or set(value) - {"limit", "window_seconds"}:
             raise InvalidArgument(f"{dialect} must be null or an object with limit and window_seconds")
-        limit = value.get("limit")
-        window = value.get("window_seconds", 10 if dialect == "imonggo" else 60)
+        limit = whole_number(value.get("limit"))
+        window = whole_number(value.get("window_seconds", 10 if dialect == "imonggo" else 60))
         for name, number in (("limit", limit), ("window_seconds", window)):
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            if number is None or number < 1:
                 raise InvalidArgument(f"{dialect}.{name} must be a whole number of at least 1")
         changes[dialect] = (limit, window)  # type: ignore[assignment]
     for dialect, (limit, window) in changes.items():

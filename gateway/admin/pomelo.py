@@ -3,6 +3,7 @@
 the dialect's OpenAPI document. Admin JSON errors; the rules live in the ledger and the pomelo dialect."""
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
 from ..dialects.pomelo.wire import dumps, timestamp
 from ..keys import LEDGER
+from .wire import WHOLE, page_args
 from ..ledger import (
     By,
     Delivery,
@@ -27,9 +29,13 @@ from ..ledger import (
 )
 
 
+# the OpenAPI document's pattern too: scheme, a host (and port), then anything without white space
+WEBHOOK_URL = re.compile(r"^https?://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*$")
+
+
 async def _tenant(request: web.Request) -> Tenant:
-    """?tenant=NAME, or the demo tenant."""
-    tenant: Tenant = await request.config_dict[LEDGER].tenant(request.query.get("tenant", "demo"))
+    """?tenant=NAME, or (left out or empty, as a form leaves it) the demo tenant."""
+    tenant: Tenant = await request.config_dict[LEDGER].tenant(request.query.get("tenant") or "demo")
     return tenant
 
 
@@ -103,8 +109,12 @@ async def reversal(request: web.Request) -> web.Response:
 
 
 def _url(name: str, value: Any) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+    if not isinstance(value, str) or not WEBHOOK_URL.fullmatch(value):
         raise InvalidArgument(f"{name} must be an absolute http(s) URL")
+    try:
+        urlsplit(value)
+    except ValueError:  # "http://[::1" and other unparseable hosts
+        raise InvalidArgument(f"{name} must be an absolute http(s) URL") from None
     return value
 
 
@@ -142,22 +152,18 @@ def _delivery(d: Delivery) -> dict[str, Any]:
 
 async def deliveries(request: web.Request) -> web.Response:
     ledger = request.config_dict[LEDGER]
-    tenant = await _tenant(request) if "tenant" in request.query else None
-    try:
-        offset, limit = int(request.query.get("offset", "0")), int(request.query.get("limit", "200"))
-    except ValueError:
-        raise InvalidArgument("offset and limit must be whole numbers") from None
-    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit)
+    tenant = await _tenant(request) if request.query.get("tenant") else None
+    offset, limit = page_args(request, default_limit=200)
+    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit) if limit else []  # a page has a row
     return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
 
 
 async def redeliver(request: web.Request) -> web.Response:
     """Send a delivery again (a failed one, or one the receiver lost)."""
-    try:
-        delivery = int(request.match_info["delivery_id"])
-    except ValueError:
-        raise InvalidArgument("a delivery id is a whole number") from None
-    found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
+    text = request.match_info["delivery_id"]
+    if not WHOLE.fullmatch(text):
+        raise InvalidArgument("a delivery id is a whole number")
+    found = await request.config_dict[LEDGER].redeliver(delivery=int(text))
     _wake(request)
     return _json(_delivery(found))
 

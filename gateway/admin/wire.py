@@ -2,6 +2,7 @@
 (never asdict), decimals as strings, times as ISO 8601 UTC."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,8 @@ from aiohttp import web
 
 from ..dialects.common import read_json_object
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
+
+WHOLE = re.compile(r"[0-9]{1,18}")  # a whole number as a query or path segment may spell it
 
 
 async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
@@ -21,14 +24,17 @@ async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, 
 
 
 def page_args(request: web.Request, *, default_limit: int) -> tuple[int, int]:
-    return _int_arg(request, "offset", 0, 0, 10**9), _int_arg(request, "limit", default_limit, 1, 10_000)
+    """?offset= and ?limit=; limit=0 lists nothing but still counts (the listing's total)."""
+    return _int_arg(request, "offset", 0, 0, 10**9), _int_arg(request, "limit", default_limit, 0, 10_000)
 
 
 def _int_arg(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     text = request.query.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only and few of them: "²".isdigit() is true but int("²") fails, and int() of thousands
+    # of digits is refused by Python itself
+    if not WHOLE.fullmatch(text) or not low <= int(text) <= high:
         raise InvalidArgument(f"{name} must be a whole number from {low} to {high}")
     return int(text)
 
