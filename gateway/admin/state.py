@@ -29,9 +29,10 @@ async def reset(request: web.Request) -> web.Response:
     """One tenant back to its scenario, or (no tenant named) everything back to the startup scenario."""
     ledger, settings = request.config_dict[LEDGER], request.config_dict[SETTINGS]
     body = await body_of(request, optional=True)
-    name = body.get("tenant") or request.query.get("tenant")
+    name = body.get("tenant")
     if name is not None and not isinstance(name, str):
-        raise InvalidArgument("tenant must be a tenant name")  # {"tenant": {}} must not reset everything
+        raise InvalidArgument("tenant must be a tenant name")  # checked before `or`: {} must not reset everything
+    name = name or request.query.get("tenant")
     if name:
         await made.reset_tenant(ledger, settings, name)
         return web.json_response({"reset": [name]})

@@ -187,4 +187,3 @@ def strftime(moment: datetime, fmt: str) -> str:
 def json_bytes(value: Any) -> bytes:
     """Compact UTF-8 JSON. Decimals must be turned into strings or ints by the dialect first."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
