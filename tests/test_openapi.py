@@ -98,8 +98,8 @@ def schemathesis(server: process.Server, name: str, cwd: Path, *extra: str) -> s
         "--request-timeout", "10", "--workers", "1", *extra,
     ]
     runner = "import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())"
-    return subprocess.run([sys.executable, "-c", runner, "--config-file", str(CONFIG), "run", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-c", runner, "--config-file", str(CONFIG), "run", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.slow
