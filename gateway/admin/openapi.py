@@ -235,11 +235,14 @@ DOCUMENT: dict[str, Any] = {
                                "no tenant, every tenant to the startup scenario and the journal, faults, rate counters "
                                "and clock too", "ResetDone", body="Reset", optional_body=True, errors=(404,),
                                params=[_q("tenant", "the tenant to reset, when the body names none")])},
-        "/scenarios": {"post": _op("Add every tenant of a scenario document", "TenantsAdded", body="Scenario", ok=201,
-                                   errors=(409,))},
+        "/scenarios": {"post": _op("Add every tenant of a scenario document. Beyond its schema: a member's "
+                                   "customer_type_id names a customer type of its tenant, names and member ids appear "
+                                   "once, times are real (else 400); names and credentials are free (else 409)",
+                                   "TenantsAdded", body="Scenario", ok=201, errors=(409,))},
         "/tenants": {
             "get": _op("Tenants, their member counts and dialects", "Tenants"),
-            "post": _op("A fresh tenant copied from a scenario with new credentials for every dialect; returns them",
+            "post": _op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
+                        "credentials for every dialect; returns them",
                         "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
         },
         "/tenants/{name}": {"delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
