@@ -28,6 +28,7 @@ from .errors import (
 from .models import (
     MANUAL_KINDS,
     ORDER_KINDS,
+    AccessGrant,
     AccountBalance,
     Asset,
     Attempt,

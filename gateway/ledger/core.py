@@ -67,8 +67,11 @@ class LedgerBase:
 
     async def reload_tenants(self) -> None:
         loaded = await self.store.read(tenant_sql.load_all)
+        gone = self._tenants.keys() - {t.id for t in loaded}
         self._tenants = {t.id: t for t in loaded}
         self._tenants_loaded_at = time.monotonic()
+        for tenant_id in gone:  # deleted here or elsewhere: what was remembered for it goes too
+            self._continuations.forget(tenant_id)
 
     async def _maybe_reload(self, older_than: float = 1.0) -> None:
         """Read the tenants again if the cache is older than `older_than` seconds: another instance may
@@ -91,6 +94,15 @@ class LedgerBase:
             if attempt == 0:
                 await self._maybe_reload(older_than=0.05)
         raise UnknownTenant(f"no tenant named {name!r}")
+
+    async def tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        """The tenant with this id, if it exists; a miss looks again (it may have been made elsewhere)."""
+        await self._maybe_reload()
+        found = self._tenants.get(tenant_id)
+        if found is None:
+            await self._maybe_reload(older_than=0.05)
+            found = self._tenants.get(tenant_id)
+        return found
 
     async def authenticate(self, *, scheme: str, principal: str, secret: str | None = None) -> Tenant | None:
         """The tenant whose `scheme` credential has this principal (and secret, when it has one). The cache is
