@@ -95,14 +95,15 @@ class LedgerBase:
                 await self._maybe_reload(older_than=0.05)
         raise UnknownTenant(f"no tenant named {name!r}")
 
-    async def tenant_by_id(self, tenant_id: int) -> Tenant | None:
-        """The tenant with this id, if it exists; a miss looks again (it may have been made elsewhere)."""
+    async def _tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        """The tenant with an id a row just read from the store carries: a miss means this copy of the
+        tenants is older than that tenant (made through another instance), so it is read again at once."""
         await self._maybe_reload()
-        found = self._tenants.get(tenant_id)
-        if found is None:
-            await self._maybe_reload(older_than=0.05)
-            found = self._tenants.get(tenant_id)
-        return found
+        if tenant_id not in self._tenants:
+            async with self._tenant_lock:  # requests that miss together read the tenants once
+                if tenant_id not in self._tenants:
+                    await self.reload_tenants()
+        return self._tenants.get(tenant_id)
 
     async def authenticate(self, *, scheme: str, principal: str, secret: str | None = None) -> Tenant | None:
         """The tenant whose `scheme` credential has this principal (and secret, when it has one). The cache is

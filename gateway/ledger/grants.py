@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from .clock import from_text
 from .core import LedgerBase
-from .errors import InvalidArgument, UnknownTenant
+from .errors import InvalidArgument
 from .models import AccessGrant, Credential, Tenant
 from .repo import grants as grant_sql
 from .store.base import Row, Tx
@@ -46,39 +46,55 @@ def _live(row: Row | None, secret: str, now: datetime) -> str | None:
 
 
 class GrantOps(LedgerBase):
+    async def _owner(self, tx: Tx, credential: Credential) -> int | None:
+        """The id of the tenant that holds `credential` (with its secret) in the store now. The store,
+        not this instance's copy of the tenants: another instance may have just replaced the tenant."""
+        row = await grant_sql.owner(tx, credential.scheme, credential.principal)
+        if row is None or row["secret"] is None or credential.secret is None:
+            return None
+        return int(row["tenant_id"]) if hmac.compare_digest(row["secret"].encode(), credential.secret.encode()) else None
+
     async def grant_access(
-        self, *, tenant: Tenant, credential: Credential, scopes: Sequence[str], lifetime: timedelta
-    ) -> AccessGrant:
-        """A token for `credential` (one of the tenant's, with a secret) carrying `scopes`: the live
-        grant's token for the same client and scopes if there is one, else a new grant's."""
-        if credential not in tenant.credentials or credential.secret is None:
-            raise InvalidArgument("access is granted only for one of the tenant's credentials with a secret")
+        self, *, credential: Credential, scopes: Sequence[str], lifetime: timedelta
+    ) -> AccessGrant | None:
+        """A token for `credential` carrying `scopes`: the live grant's token for the same client and
+        scopes if there is one, else a new grant's. None if no tenant holds that credential and secret."""
+        if credential.secret is None:
+            raise InvalidArgument("access is granted only for a credential with a secret")
         if any(not s or s.split() != [s] for s in scopes):
             raise InvalidArgument("a scope is one non-empty word")
         if lifetime <= timedelta(0):
             raise InvalidArgument("a grant's lifetime must be positive")
         secret, client, joined = credential.secret, credential.principal, " ".join(scopes)
         now = self.clock.now()
-        found = await self._read(lambda tx: grant_sql.for_client(tx, tenant.id, client, joined))
+
+        async def look(tx: Tx) -> tuple[int | None, Row | None]:
+            tenant_id = await self._owner(tx, credential)
+            return tenant_id, (None if tenant_id is None else await grant_sql.for_client(tx, tenant_id, client, joined))
+
+        tenant_id, found = await self._read(look)
         token = _live(found, secret, now)
         if found is not None and token is not None:
             return _grant(found, token)
+        if tenant_id is None:
+            return None
 
-        async def work(tx: Tx) -> AccessGrant:
-            current = await grant_sql.for_client(tx, tenant.id, client, joined)
+        async def work(tx: Tx) -> AccessGrant | None:
+            tenant_id = await self._owner(tx, credential)
+            if tenant_id is None:
+                return None
+            current = await grant_sql.for_client(tx, tenant_id, client, joined)
             again = _live(current, secret, now)
             if current is not None and again is not None:  # another request got there first
                 return _grant(current, again)
             if current is not None:
                 await grant_sql.drop(tx, current["token_hash"])  # expired: make room for its successor
-            if not await tx.fetchval("SELECT 1 FROM tenants WHERE id = ?", (tenant.id,)):
-                raise UnknownTenant(f"no tenant named {tenant.name!r}")
             nonce = secrets.token_urlsafe(24)
             fresh = _derive(secret, nonce)
-            row = {"token_hash": token_hash(fresh), "tenant_id": tenant.id, "client": client, "scopes": joined,
+            row = {"token_hash": token_hash(fresh), "tenant_id": tenant_id, "client": client, "scopes": joined,
                    "nonce": nonce, "expires_at": now + lifetime, "created_at": now}
             await grant_sql.put(tx, row)
-            return AccessGrant(tenant.id, client, tuple(scopes), now + lifetime, now, token=fresh)
+            return AccessGrant(tenant_id, client, tuple(scopes), now + lifetime, now, token=fresh)
 
         return await self.store.write(work)
 
@@ -91,11 +107,19 @@ class GrantOps(LedgerBase):
         row = await self._read(lambda tx: grant_sql.by_hash(tx, token_hash(token)))
         if row is None or from_text(row["expires_at"]) <= self.clock.now():
             return None
-        tenant = await self.tenant_by_id(row["tenant_id"])
+        tenant = await self._tenant_by_id(row["tenant_id"])
         if tenant is None or not any(c.principal == row["client"] for c in tenant.credentials):
             return None
         return tenant, _grant(row)
 
-    async def revoke_access(self, *, tenant: Tenant, client: str) -> int:
-        """Drop every grant of one of the tenant's clients; how many there were."""
-        return int(await self.store.write(lambda tx: grant_sql.drop_client(tx, tenant.id, client)))
+    async def revoke_access(self, *, credential: Credential) -> int | None:
+        """Drop every grant of the client holding `credential`; how many there were, or None if no tenant
+        holds that credential and secret."""
+
+        async def work(tx: Tx) -> int | None:
+            tenant_id = await self._owner(tx, credential)
+            if tenant_id is None:
+                return None
+            return await grant_sql.drop_client(tx, tenant_id, credential.principal)
+
+        return await self.store.write(work)

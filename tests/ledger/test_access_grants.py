@@ -8,11 +8,17 @@ from datetime import timedelta
 
 import pytest
 
-from gateway.ledger import Credential, InvalidArgument, Ledger, Tenant, open_store
+from gateway.ledger import AccessGrant, Credential, InvalidArgument, Ledger, Tenant, open_store
 
 CLIENT = Credential("oauthish", "client-1", "secret-1")
 SCOPES = ("read", "write")
 DAY = timedelta(days=1)
+
+
+async def issue(ledger: Ledger, scopes: tuple[str, ...] = SCOPES) -> AccessGrant:
+    grant = await ledger.grant_access(credential=CLIENT, scopes=scopes, lifetime=DAY)
+    assert grant is not None and grant.token
+    return grant
 
 
 @pytest.fixture
@@ -32,7 +38,7 @@ async def other(store_url: str):  # type: ignore[no-untyped-def]
 async def test_a_token_is_accepted_by_another_instance_and_a_restarted_one(
     ledger: Ledger, owner: Tenant, other: Ledger, store_url: str
 ) -> None:
-    grant = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
+    grant = await issue(ledger)
     assert grant.token
     found = await other.check_access(token=grant.token)
     assert found is not None
@@ -47,7 +53,7 @@ async def test_a_token_is_accepted_by_another_instance_and_a_restarted_one(
 
 
 async def test_the_store_keeps_only_a_hash_of_the_token(ledger: Ledger, owner: Tenant) -> None:
-    grant = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
+    grant = await issue(ledger)
     assert grant.token
     rows = await ledger.store.read(lambda tx: tx.fetchall("SELECT * FROM access_grants"))
     stored = [str(value) for row in rows for value in tuple(row)]
@@ -58,59 +64,78 @@ async def test_the_store_keeps_only_a_hash_of_the_token(ledger: Ledger, owner: T
 async def test_a_repeat_request_on_any_instance_gets_the_same_token_until_it_expires(
     ledger: Ledger, owner: Tenant, other: Ledger
 ) -> None:
-    first = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
-    again = await other.grant_access(tenant=await other.tenant("owner"), credential=CLIENT, scopes=SCOPES, lifetime=DAY)
+    first = await issue(ledger)
+    again = await issue(other)
     assert again.token == first.token and again.expires_at == first.expires_at
-    narrower = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES[:1], lifetime=DAY)
+    narrower = await issue(ledger, SCOPES[:1])
     assert narrower.token != first.token  # another grant: other scopes
     ledger.clock.shift(DAY)
-    assert await ledger.check_access(token=first.token or "") is None  # expired on the ledger clock
-    renewed = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
-    assert renewed.token != first.token and await ledger.check_access(token=renewed.token or "") is not None
+    assert await ledger.check_access(token=first.token) is None  # expired on the ledger clock
+    renewed = await issue(ledger)
+    assert renewed.token != first.token and await ledger.check_access(token=renewed.token) is not None
     ledger.clock.reset()
-    assert await ledger.check_access(token=first.token or "") is None  # replaced, not merely expired
+    assert await ledger.check_access(token=first.token) is None  # replaced, not merely expired
 
 
 async def test_a_token_revoked_on_one_instance_is_refused_on_the_other(
     ledger: Ledger, owner: Tenant, other: Ledger
 ) -> None:
-    full = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
-    narrow = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES[:1], lifetime=DAY)
-    assert await other.revoke_access(tenant=await other.tenant("owner"), client="client-1") == 2
+    full = await issue(ledger)
+    narrow = await issue(ledger, SCOPES[:1])
+    assert await other.revoke_access(credential=CLIENT) == 2
     for token in (full.token, narrow.token):
-        assert await ledger.check_access(token=token or "") is None
-        assert await other.check_access(token=token or "") is None
-    fresh = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
+        assert await ledger.check_access(token=token) is None
+        assert await other.check_access(token=token) is None
+    fresh = await issue(ledger)
     assert fresh.token != full.token
 
 
 async def test_a_deleted_tenants_tokens_die_with_it_and_a_successor_does_not_inherit_them(
     ledger: Ledger, owner: Tenant, other: Ledger
 ) -> None:
-    grant = await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
-    assert await other.check_access(token=grant.token or "") is not None
+    grant = await issue(ledger)
+    assert await other.check_access(token=grant.token) is not None
     await other.delete_tenants(tenants=[await other.tenant("owner")])
-    assert await ledger.check_access(token=grant.token or "") is None
+    assert await ledger.check_access(token=grant.token) is None
     successor = await other.create_tenant(name="owner", credentials=[CLIENT])  # same name, same secret
     assert successor.id != owner.id  # a tenant id is never given twice
     for instance in (ledger, other):
-        assert await instance.check_access(token=grant.token or "") is None
+        assert await instance.check_access(token=grant.token) is None
     count = await ledger.store.read(lambda tx: tx.fetchval("SELECT count(*) FROM access_grants"))
     assert count == 0
-    mine = await other.grant_access(tenant=successor, credential=CLIENT, scopes=SCOPES, lifetime=DAY)
+    mine = await issue(other)
     assert mine.token != grant.token
 
 
-async def test_only_a_tenants_own_secret_credential_gets_a_grant_with_word_scopes(ledger: Ledger, owner: Tenant) -> None:
+async def test_only_a_credential_a_tenant_holds_with_its_secret_gets_a_grant_with_word_scopes(
+    ledger: Ledger, owner: Tenant
+) -> None:
+    assert await ledger.grant_access(credential=Credential("oauthish", "client-1", "guess"), scopes=SCOPES,
+                                     lifetime=DAY) is None
+    assert await ledger.grant_access(credential=Credential("oauthish", "nobody", "secret-1"), scopes=SCOPES,
+                                     lifetime=DAY) is None
+    assert await ledger.revoke_access(credential=Credential("oauthish", "client-1", "guess")) is None
     with pytest.raises(InvalidArgument):
-        await ledger.grant_access(tenant=owner, credential=Credential("oauthish", "client-1", "guess"),
-                                  scopes=SCOPES, lifetime=DAY)
+        await ledger.grant_access(credential=Credential("oauthish", "client-1"), scopes=SCOPES, lifetime=DAY)
     with pytest.raises(InvalidArgument):
-        await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=("two words",), lifetime=DAY)
+        await ledger.grant_access(credential=CLIENT, scopes=("two words",), lifetime=DAY)
     with pytest.raises(InvalidArgument):
-        await ledger.grant_access(tenant=owner, credential=CLIENT, scopes=SCOPES, lifetime=timedelta(0))
+        await ledger.grant_access(credential=CLIENT, scopes=SCOPES, lifetime=timedelta(0))
     assert await ledger.check_access(token="") is None
     assert await ledger.check_access(token="never-issued") is None
+
+
+async def test_an_instance_that_has_not_yet_seen_a_tenant_replaced_grants_for_the_new_one(
+    ledger: Ledger, owner: Tenant, other: Ledger
+) -> None:
+    assert await other.tenant("owner")  # the other instance has its copy of the tenants now
+    await ledger.delete_tenants(tenants=[owner])
+    successor = await ledger.create_tenant(name="owner", credentials=[CLIENT])  # a reset: same credentials
+    grant = await issue(other)  # within its second
+    assert grant.tenant_id == successor.id
+    found = await other.check_access(token=grant.token)
+    assert found is not None and found[0].id == successor.id
+    assert await other.revoke_access(credential=CLIENT) == 1
 
 
 async def test_a_tenant_id_is_never_given_twice(ledger: Ledger) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from ...keys import LEDGER
-from ...ledger import Credential, InvalidArgument, Tenant
+from ...ledger import Credential, InvalidArgument
 from ..common import read_json_object, remember
 from .errors import PomeloRefusal
 from .wire import dumps
@@ -35,7 +35,8 @@ async def _form_or_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
-async def _client(request: web.Request) -> tuple[Tenant, Credential, dict[str, Any]]:
+async def _client(request: web.Request) -> tuple[Credential, dict[str, Any]]:
+    """The client credential the request presents, once it is known (401 otherwise)."""
     remember(request, dialect="pomelo")
     body = await _form_or_json(request)
     for name in ("client_id", "client_secret"):
@@ -44,13 +45,10 @@ async def _client(request: web.Request) -> tuple[Tenant, Credential, dict[str, A
     tenant = await request.config_dict[LEDGER].authenticate(
         scheme=SCHEME, principal=body["client_id"], secret=body["client_secret"]
     )
-    credential = next(
-        (c for c in tenant.credentials if c.scheme == SCHEME and c.principal == body["client_id"]), None
-    ) if tenant is not None else None
-    if tenant is None or credential is None:
+    if tenant is None:
         raise PomeloRefusal(401, "invalid client_id or client_secret")
     remember(request, dialect="pomelo", tenant=tenant)
-    return tenant, credential, body
+    return Credential(SCHEME, body["client_id"], body["client_secret"]), body
 
 
 def _scopes(body: dict[str, Any]) -> tuple[str, ...]:
@@ -69,13 +67,15 @@ def _scopes(body: dict[str, Any]) -> tuple[str, ...]:
 
 
 async def issue_token(request: web.Request) -> web.Response:
-    tenant, credential, body = await _client(request)
+    credential, body = await _client(request)
     if body.get("grant_type") != "client_credentials":
         raise InvalidArgument("grant_type must be client_credentials")
     if not isinstance(body.get("audience"), str) or not body["audience"]:
         raise InvalidArgument("audience is required")
     ledger = request.config_dict[LEDGER]
-    grant = await ledger.grant_access(tenant=tenant, credential=credential, scopes=_scopes(body), lifetime=LIFETIME)
+    grant = await ledger.grant_access(credential=credential, scopes=_scopes(body), lifetime=LIFETIME)
+    if grant is None:  # the tenant went (through another instance) since this one last looked
+        raise PomeloRefusal(401, "invalid client_id or client_secret")
     remaining = math.ceil((grant.expires_at - ledger.clock.now()).total_seconds())  # a fresh grant: 86400
     reply = {"access_token": grant.token, "scope": " ".join(grant.scopes), "expires_in": max(remaining, 1),
              "token_type": "Bearer"}
@@ -83,8 +83,10 @@ async def issue_token(request: web.Request) -> web.Response:
 
 
 async def revoke_token(request: web.Request) -> web.Response:
-    tenant, credential, _ = await _client(request)
-    revoked = await request.config_dict[LEDGER].revoke_access(tenant=tenant, client=credential.principal)
+    credential, _ = await _client(request)
+    revoked = await request.config_dict[LEDGER].revoke_access(credential=credential)
+    if revoked is None:
+        raise PomeloRefusal(401, "invalid client_id or client_secret")
     return web.Response(body=dumps({"revoked": revoked}), content_type="application/json")
 
 

@@ -10,6 +10,13 @@ from ..store.base import Row, Tx
 _COLUMNS = "token_hash, tenant_id, client, scopes, nonce, expires_at, created_at"
 
 
+async def owner(tx: Tx, scheme: str, principal: str) -> Row | None:
+    """The tenant a credential belongs to now, and its secret."""
+    return await tx.fetchone(
+        "SELECT tenant_id, secret FROM credentials WHERE scheme = ? AND principal = ?", (scheme, principal)
+    )
+
+
 async def by_hash(tx: Tx, token_hash: str) -> Row | None:
     return await tx.fetchone(f"SELECT {_COLUMNS} FROM access_grants WHERE token_hash = ?", (token_hash,))
 
