@@ -41,6 +41,12 @@ class By:
 MemberRef = By | Member | int
 
 
+def _raw(text: str) -> bytes:
+    """Text as bytes for a constant-time comparison; a lone surrogate (JSON "\\ud800", or a header byte
+    that is not UTF-8) compares unequal instead of raising."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 class LedgerBase:
     def __init__(self, store: Store, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> None:
         self.store = store
@@ -113,10 +119,10 @@ class LedgerBase:
         for attempt in range(2):
             for t in self._tenants.values():
                 for c in t.credentials:
-                    if c.scheme != scheme or not hmac.compare_digest(c.principal.encode(), principal.encode()):
+                    if c.scheme != scheme or not hmac.compare_digest(_raw(c.principal), _raw(principal)):
                         continue
                     if c.secret is None or (
-                        secret is not None and hmac.compare_digest(c.secret.encode(), secret.encode())
+                        secret is not None and hmac.compare_digest(_raw(c.secret), _raw(secret))
                     ):
                         return t
                     return None

@@ -26,7 +26,7 @@ def _derive(secret: str, nonce: str) -> str:
     """A grant's token: an HMAC of its random nonce under the client's secret. A repeat request for a
     live grant gets the same token back although the store never held it; only a caller that knows the
     secret (and so could get a token anyway) can compute it."""
-    digest = hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).digest()
+    digest = hmac.new(secret.encode("utf-8", "surrogatepass"), nonce.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -52,7 +52,8 @@ class GrantOps(LedgerBase):
         row = await grant_sql.owner(tx, credential.scheme, credential.principal)
         if row is None or row["secret"] is None or credential.secret is None:
             return None
-        return int(row["tenant_id"]) if hmac.compare_digest(row["secret"].encode(), credential.secret.encode()) else None
+        same = hmac.compare_digest(token_hash(row["secret"]), token_hash(credential.secret))
+        return int(row["tenant_id"]) if same else None
 
     async def grant_access(
         self, *, credential: Credential, scopes: Sequence[str], lifetime: timedelta

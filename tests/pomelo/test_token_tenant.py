@@ -41,3 +41,12 @@ async def test_after_a_full_reset_the_token_endpoint_hands_out_a_token_that_work
                                headers={"Authorization": f"Bearer {after}"})
     assert balance.status == 200, await balance.text()
     assert after != before  # the old token died with the tenant it was issued to
+
+
+async def test_a_client_id_that_is_not_text_is_an_unknown_client_not_a_crash(app_client: ClientFactory) -> None:
+    client = await app_client()
+    body = b'{"client_id": "\\ud800", "client_secret": "\\udfff", "audience": "a", "grant_type": "client_credentials"}'
+    for path in ("/oauth/token", "/oauth/token/revoke"):
+        response = await client.post(path, data=body, headers={"Content-Type": "application/json"})
+        assert response.status == 401, await response.text()
+        assert (await response.json())["error"]["error_code"] == "UNAUTHORIZED"
