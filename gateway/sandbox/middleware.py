@@ -89,7 +89,8 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         handler = _with_faults(sandbox, handler)
     response: web.StreamResponse | None = None
     outcome = "answered"
-    retry = None
+    retry: int | None = None
+    tenant: Tenant | None = None
     if sandbox.limits.get(dialect):
         key, tenant = await _counted(request, dialect, config[LEDGER])
         retry = sandbox.limits.check(dialect, key)
