@@ -59,4 +59,17 @@ from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
 from .store import SCHEMES, Store, StoreOpenError, open_store
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# Explicit, so a submodule (movements, store ...) is never part of the public API by accident: the
+# architecture test lets code outside the ledger import exactly these names and nothing else.
+__all__ = [
+    "MANUAL_KINDS", "ORDER_KINDS", "PERIOD_OPERATORS", "SCHEMES", "AccessGrant", "AccountBalance",
+    "all_error_classes",
+    "AlreadyResolved", "Asset", "Attempt", "AuditReport", "Balance", "BalanceRow", "By", "Clock",
+    "Credential", "Delivery", "DuplicateIdentity", "DuplicateReference", "Entry", "Event", "from_cents",
+    "HistoryQuery", "Idempotency", "IdempotencyConflict", "IdempotencyInFlight", "Identity", "IdGenerator",
+    "InsufficientFunds", "InvalidAmount", "InvalidArgument", "Kind", "Ledger", "LedgerError", "Member",
+    "MemberRef", "Movement", "NewDelivery", "NotInProgramme", "NotReversible", "open_store", "Order",
+    "OrderResult", "OrderVoided", "Outcome", "Page", "parse_amount", "Period", "Programme", "round_down",
+    "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
+    "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
+]

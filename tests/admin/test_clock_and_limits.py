@@ -42,7 +42,8 @@ async def test_a_bad_clock_setting_is_refused_and_changes_nothing(sandbox_client
     client = await sandbox_client()
     response = await client.put("/__admin/clock", json=body)
     assert response.status == 400
-    assert (await (await client.get("/__admin/clock")).json())["frozen_at"] is None
+    clock = await (await client.get("/__admin/clock")).json()
+    assert (clock["frozen_at"], clock["offset_seconds"]) == (None, 0)
 
 
 async def test_rate_limits_are_off_by_default(sandbox_client) -> None:
@@ -101,7 +102,7 @@ async def test_a_bad_rate_limit_is_refused_and_changes_nothing(sandbox_client, b
     client = await sandbox_client()
     response = await client.put("/__admin/rate-limits", json=body)
     assert response.status == 400
-    assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] is None
+    assert await (await client.get("/__admin/rate-limits")).json() == {"imonggo": None, "memberpoints": None, "pomelo": None}
 
 
 async def test_the_imonggo_limit_can_be_switched_on_by_setting(sandbox_client) -> None:

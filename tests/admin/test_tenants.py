@@ -1,9 +1,8 @@
 """Fresh tenants for parallel CI: POST /__admin/tenants copies a scenario's tenant with newly generated
 credentials for every dialect, and jobs sharing one server never see each other's state.
 
-INTEGRATOR: test_parallel_jobs_never_see_each_other is the isolation test to extend over the real
-dialect routes once they are merged (it drives the ledger through each dialect's credential scheme
-and, today, through the TEST-ONLY fake routes of tests/admin/fakes.py)."""
+These drive the ledger through each dialect's credential scheme over the TEST-ONLY fake routes of
+tests/admin/fakes.py; tests/app/test_sandbox_in_every_dialect.py does the same through the real ones."""
 from __future__ import annotations
 
 import asyncio

@@ -41,21 +41,28 @@ async def test_memberpoints_ids_in_other_scripts_digits_are_bad_parameters(app_c
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["adjustdate=9999-12-31&matchType=>", "after=31/12/9999 23:59:59", "before=9999-12-31"],
+    ("query", "named"),
+    [("adjustdate=9999-12-31&matchType=>", "adjustdate"), ("after=31/12/9999 23:59:59", "after"),
+     ("before=9999-12-31", "before")],
 )
-async def test_memberpoints_dates_at_the_end_of_time_are_bad_parameters(app_client: ClientFactory, query: str) -> None:
+async def test_memberpoints_dates_at_the_end_of_time_are_bad_parameters(
+    app_client: ClientFactory, query: str, named: str
+) -> None:
     client = await app_client()
     response = await client.get(f"/webapps/api/memberpoints?{query}", headers=MEMBERPOINTS)
-    assert response.status in (200, 400)
-    assert (await response.json())["endPoint"] == "memberpoints"
+    assert response.status == 400
+    body = await response.json()
+    assert (body["endPoint"], body["success"]) == ("memberpoints", False)
+    assert body["message"].startswith(f"{named} is out of range"), body
 
 
 async def test_memberpoints_adjustdate_at_the_end_or_start_of_time(app_client: ClientFactory) -> None:
     client = await app_client()
+    before = await entries(client)
     late = await client.post("/webapps/api/memberpoints", headers=MEMBERPOINTS,
                              json={"mbr_id": 1534, "adjustpoints": 1, "adjustdate": "9999-12-31"})
-    assert late.status in (200, 400) and "success" in await late.json()
+    assert late.status == 400 and (await late.json())["message"].startswith("adjustdate is out of range")
+    assert await entries(client) == before
     early = await client.post("/webapps/api/memberpoints", headers=MEMBERPOINTS,
                               json={"mbr_id": 1534, "adjustpoints": 1, "adjustdate": "0001-01-01"})
     assert early.status == 200
