@@ -53,6 +53,9 @@ async def load_scenario(request: web.Request) -> web.Response:
 
 async def _refuse_existing(ledger: Ledger, names: list[str]) -> None:
     existing = {t.name for t in await ledger.tenants()}
+    if any(n in existing for n in names):  # read again before refusing: another instance may have deleted it
+        await ledger.reload_tenants()
+        existing = {t.name for t in await ledger.tenants()}
     taken = [n for n in names if n in existing]
     if taken:
         raise DuplicateIdentity(f"a tenant named {taken[0]!r} exists already")

@@ -28,6 +28,7 @@ from .errors import (
 from .models import (
     MANUAL_KINDS,
     ORDER_KINDS,
+    AccessGrant,
     AccountBalance,
     Asset,
     Attempt,
@@ -61,7 +62,8 @@ from .store import SCHEMES, Store, StoreOpenError, open_store
 # Explicit, so a submodule (movements, store ...) is never part of the public API by accident: the
 # architecture test lets code outside the ledger import exactly these names and nothing else.
 __all__ = [
-    "MANUAL_KINDS", "ORDER_KINDS", "PERIOD_OPERATORS", "SCHEMES", "AccountBalance", "all_error_classes",
+    "MANUAL_KINDS", "ORDER_KINDS", "PERIOD_OPERATORS", "SCHEMES", "AccessGrant", "AccountBalance",
+    "all_error_classes",
     "AlreadyResolved", "Asset", "Attempt", "AuditReport", "Balance", "BalanceRow", "By", "Clock",
     "Credential", "Delivery", "DuplicateIdentity", "DuplicateReference", "Entry", "Event", "from_cents",
     "HistoryQuery", "Idempotency", "IdempotencyConflict", "IdempotencyInFlight", "Identity", "IdGenerator",

@@ -41,6 +41,12 @@ class By:
 MemberRef = By | Member | int
 
 
+def _raw(text: str) -> bytes:
+    """Text as bytes for a constant-time comparison; a lone surrogate (JSON "\\ud800", or a header byte
+    that is not UTF-8) compares unequal instead of raising."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 class LedgerBase:
     def __init__(self, store: Store, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> None:
         self.store = store
@@ -67,8 +73,11 @@ class LedgerBase:
 
     async def reload_tenants(self) -> None:
         loaded = await self.store.read(tenant_sql.load_all)
+        gone = self._tenants.keys() - {t.id for t in loaded}
         self._tenants = {t.id: t for t in loaded}
         self._tenants_loaded_at = time.monotonic()
+        for tenant_id in gone:  # deleted here or elsewhere: what was remembered for it goes too
+            self._continuations.forget(tenant_id)
 
     async def _maybe_reload(self, older_than: float = 1.0) -> None:
         """Read the tenants again if the cache is older than `older_than` seconds: another instance may
@@ -92,6 +101,16 @@ class LedgerBase:
                 await self._maybe_reload(older_than=0.05)
         raise UnknownTenant(f"no tenant named {name!r}")
 
+    async def _tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        """The tenant with an id a row just read from the store carries: a miss means this copy of the
+        tenants is older than that tenant (made through another instance), so it is read again at once."""
+        await self._maybe_reload()
+        if tenant_id not in self._tenants:
+            async with self._tenant_lock:  # requests that miss together read the tenants once
+                if tenant_id not in self._tenants:
+                    await self.reload_tenants()
+        return self._tenants.get(tenant_id)
+
     async def authenticate(self, *, scheme: str, principal: str, secret: str | None = None) -> Tenant | None:
         """The tenant whose `scheme` credential has this principal (and secret, when it has one). The cache is
         read again once it is a second old, so a tenant deleted through another instance stops
@@ -100,10 +119,10 @@ class LedgerBase:
         for attempt in range(2):
             for t in self._tenants.values():
                 for c in t.credentials:
-                    if c.scheme != scheme or not hmac.compare_digest(c.principal.encode(), principal.encode()):
+                    if c.scheme != scheme or not hmac.compare_digest(_raw(c.principal), _raw(principal)):
                         continue
                     if c.secret is None or (
-                        secret is not None and hmac.compare_digest(c.secret.encode(), secret.encode())
+                        secret is not None and hmac.compare_digest(_raw(c.secret), _raw(secret))
                     ):
                         return t
                     return None

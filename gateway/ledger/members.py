@@ -262,13 +262,13 @@ class MemberOps(LedgerBase):
         check_page(offset, limit)
 
         async def work(tx: Tx) -> list[tuple[Member, int]]:
-            scope = (tenant.id, asset, member_no, await member_sql.roster_version(tx, tenant.id))
-            start, after = self._continuations.nearest(scope, offset)
+            scope = ("balances", asset, member_no, await member_sql.roster_version(tx, tenant.id))
+            start, after = self._continuations.nearest(tenant.id, scope, offset)
             found = await member_sql.balance_page(
                 tx, tenant.id, asset, member_no=member_no, after_no=after, offset=offset - start, limit=limit
             )
             if found:
-                self._continuations.remember(scope, offset + len(found), found[-1][0].member_no)
+                self._continuations.remember(tenant.id, scope, offset + len(found), found[-1][0].member_no)
             return found
 
         found = await self._read(work)

@@ -74,6 +74,20 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class AccessGrant:
+    """A bearer token issued to one of a tenant's clients: which client, what it may do (scopes are the
+    caller's words, opaque here), until when. The store keeps a hash of the token, never the token:
+    `token` is set only on the grant `grant_access` hands back, for the caller to give its client."""
+
+    tenant_id: int
+    client: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    created_at: datetime
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Programme:
     """A membership programme (customer type): how points are spent and earned."""
 

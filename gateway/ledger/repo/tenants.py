@@ -12,10 +12,21 @@ from .rows import dumps, loads
 
 
 async def insert(tx: Tx, name: str, config: Mapping[str, Any], now: datetime) -> int:
-    return await tx.fetchval(
-        "INSERT INTO tenants (name, config, created_at) VALUES (?, ?, ?) RETURNING id",
-        (name, dumps(config), to_text(now)),
+    """A new tenant under an id no tenant ever had: caches in any process key things by tenant id, and
+    a reused id would hand a newcomer what its predecessor left there (SQLite reuses the highest rowid
+    once its row is gone). The `tenants.id` cursor remembers the highest id ever given; max(id) covers
+    rows inserted without it."""
+    highest = "(SELECT coalesce(max(id), 0) FROM tenants)"
+    tenant_id = await tx.fetchval(
+        "INSERT INTO cursors (name, position) VALUES ('tenants.id', " + highest + " + 1)"
+        " ON CONFLICT (name) DO UPDATE SET position = CASE WHEN cursors.position < " + highest
+        + " THEN " + highest + " + 1 ELSE cursors.position + 1 END RETURNING position"
     )
+    await tx.execute(
+        "INSERT INTO tenants (id, name, config, created_at) VALUES (?, ?, ?, ?)",
+        (tenant_id, name, dumps(config), to_text(now)),
+    )
+    return int(tenant_id)
 
 
 async def add_credential(tx: Tx, tenant_id: int, credential: Credential) -> bool:
@@ -57,7 +68,7 @@ async def set_config(tx: Tx, tenant_id: int, config: Mapping[str, Any]) -> None:
 async def delete(tx: Tx, tenant_ids: Sequence[int]) -> None:
     """Remove tenants and everything they own. Children first, so engines without cascades agree."""
     for tenant_id in tenant_ids:
-        for table in ("outbox", "idempotency"):
+        for table in ("outbox", "idempotency", "access_grants"):
             await tx.execute(f"DELETE FROM {table} WHERE tenant_id = ?", (tenant_id,))
         await tx.execute(
             "DELETE FROM resolutions WHERE entry_id IN (SELECT id FROM entries WHERE tenant_id = ?)", (tenant_id,)

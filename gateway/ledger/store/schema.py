@@ -189,4 +189,23 @@ CREATE INDEX entries_listing ON entries(tenant_id, coalesce(record_id, id), id);
 ALTER TABLE deliveries ADD COLUMN claim TEXT;
 """,
     ),
+    (
+        5,
+        # Tenant ids are never handed out twice (SQLite would reuse the highest after a delete), so
+        # nothing remembered under a tenant's id can reach a tenant created later. Access grants keep
+        # a hash of the token only; they go with their tenant.
+        """
+INSERT INTO cursors (name, position) SELECT 'tenants.id', coalesce(max(id), 0) FROM tenants;
+CREATE TABLE access_grants (
+    token_hash TEXT PRIMARY KEY,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    client TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX access_grants_grant ON access_grants(tenant_id, client, scopes);
+""",
+    ),
 ]
