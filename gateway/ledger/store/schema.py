@@ -189,4 +189,13 @@ CREATE INDEX entries_listing ON entries(tenant_id, coalesce(record_id, id), id);
 ALTER TABLE deliveries ADD COLUMN claim TEXT;
 """,
     ),
+    (
+        5,
+        # A client-assigned member code (Identity.EXTERNAL_REF), unique per tenant when set: the index is
+        # the last word, the ledger's check inside the same transaction gives the readable error.
+        """
+ALTER TABLE members ADD COLUMN external_ref TEXT;
+CREATE UNIQUE INDEX members_external_ref ON members(tenant_id, external_ref) WHERE external_ref IS NOT NULL;
+""",
+    ),
 ]
