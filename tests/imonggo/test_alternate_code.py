@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from contract_tests.imonggo.shapes import assert_error, basic
+from gateway.scenario import ScenarioError, check_scenario
 from tests.support import FIXTURES, ClientFactory
 
 TAKEN = "Alternate code has already been taken"
@@ -101,3 +102,15 @@ async def test_of_many_concurrent_creates_with_one_code_exactly_one_wins(app_cli
             await assert_error(response, 422, TAKEN)
     listed = await (await client.get("/api/customers.json", headers=basic())).json()
     assert [c["alternate_code"] for c in listed].count("RACE-1") == 1
+
+
+def test_a_scenario_giving_two_customers_one_alternate_code_is_refused_before_anything_loads() -> None:
+    scenario = json.loads((FIXTURES / "scenarios" / "demo.json").read_text())
+    members = scenario["tenants"][0]["members"]
+    members[0]["profile"]["alternate_code"] = "DUP"
+    members[2]["profile"]["alternate_code"] = "DUP"
+    members[1]["profile"]["alternate_code"] = ""
+    with pytest.raises(ScenarioError, match=r"members\[2\]\.profile\.alternate_code: 'DUP' appears twice"):
+        check_scenario(scenario, "test")
+    members[2]["profile"]["alternate_code"] = ""
+    check_scenario(scenario, "test")  # two empty codes are no duplicate
