@@ -86,6 +86,7 @@ def _validate(path: Path | str, data: Any) -> None:
         names.add(tenant["name"])
         types = {ct["id"] for ct in tenant.get("customer_types", [])}
         seen: dict[str, set[Any]] = {"customer_id": set(), "mbr_id": set(), "email": set(), "user_id": set()}
+        codes: set[str | None] = set()
         for m, member in enumerate(tenant.get("members", [])):
             where = f"tenants[{t}].members[{m}]"
             if "customer_type_id" in member and member["customer_type_id"] not in types:
@@ -99,11 +100,21 @@ def _validate(path: Path | str, data: Any) -> None:
                 if value is not None and value in values:
                     raise ScenarioError(f"scenario {path}: field {where}.{key}: {member[key]!r} appears twice")
                 values.add(value)
+            code = _external_ref(member)
+            if code is not None and code in codes:
+                raise ScenarioError(f"scenario {path}: field {where}.profile.alternate_code: {code!r} appears twice")
+            codes.add(code)
             for asset, amount in member.get("balances", {}).items():
                 try:
                     parse_amount(str(amount), allow_zero=True)
                 except LedgerError as exc:
                     raise ScenarioError(f"scenario {path}: field {where}.balances.{asset}: {exc.message}") from None
+
+
+def _external_ref(member: dict[str, Any]) -> str | None:
+    """An Imonggo customer's alternate_code is the member's unique external_ref (absent or empty: none)."""
+    code = (member.get("profile") or {}).get("alternate_code")
+    return str(code) if code not in (None, "") else None
 
 
 def _time(text: str | None) -> datetime | None:
@@ -175,7 +186,7 @@ async def apply_tenant(ledger: Ledger, spec: dict[str, Any]) -> None:
         member = await ledger.create_member(
             tenant=tenant, name=m.get("name", ""), email=m.get("email"), customer_no=m.get("customer_id"),
             member_no=m.get("mbr_id"), user_ref=m.get("user_id"), card_refs=m.get("card_ids", []),
-            programme_no=m.get("customer_type_id"), profile=m.get("profile", {}),
+            programme_no=m.get("customer_type_id"), profile=m.get("profile", {}), external_ref=_external_ref(m),
             created_at=_time(m.get("created_at")), updated_at=_time(m.get("updated_at")),
         )
         for asset, amount in m.get("balances", {}).items():

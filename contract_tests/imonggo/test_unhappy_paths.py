@@ -1,6 +1,6 @@
 """Every unhappy path of the imonggo dialect, each checked by the error-shape helper: the status,
-Rails' `<errors><error>` document (or `{"error": ...}` for .json) and the message, and that nothing
-was applied."""
+Rails' `<errors><error>` document (or `{"error": ..., "errors": {"base": [...]}}` for .json) and the
+message, and that nothing was applied."""
 from __future__ import annotations
 
 import base64

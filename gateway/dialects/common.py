@@ -20,11 +20,17 @@ log = logging.getLogger("gateway.errors")
 
 @dataclass(frozen=True)
 class ErrorSpec:
-    """How one dialect shows one ledger error: a status and, optionally, a fixed message and code."""
+    """How one dialect shows one ledger error: a status and, optionally, a message (fixed, or worked out
+    from the error's details, e.g. which identity was taken) and a code."""
 
     status: int
-    message: str | None = None
+    message: str | Callable[[LedgerError], str] | None = None
     code: str | None = None
+
+    def message_for(self, exc: LedgerError) -> str:
+        if callable(self.message):
+            return self.message(exc)
+        return self.message or exc.message
 
 
 ErrorTable = Mapping[type[LedgerError], ErrorSpec]
@@ -121,7 +127,7 @@ def error_middleware(
                 log.error("ledger error %s has no row of its own: %s", type(exc).__name__, exc.message)
             if spec is None:
                 return render(request, 500, words[500], None)
-            return render(request, spec.status, spec.message or exc.message, spec.code)
+            return render(request, spec.status, spec.message_for(exc), spec.code)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise

@@ -204,10 +204,11 @@ class LedgerBase:
     ) -> tuple[Entry, AccountBalance]:
         """Write one entry, move the account, publish the entry's event. The caller checked the rules."""
         cents = to_cents(amount)
+        touch = kind is not Kind.OPENING  # an opening balance belongs to the record as it was loaded
         if status is Status.CONFIRMED:
-            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now)
+            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch)
         else:
-            row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now)
+            row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now, touch=touch)
         entry = await entry_sql.insert(
             tx,
             {

@@ -129,6 +129,7 @@ class MemberOps(LedgerBase):
         card_refs: Iterable[str] = (),
         programme_no: int | None = None,
         profile: Mapping[str, Any] | None = None,
+        external_ref: str | None = None,
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
     ) -> Member:
@@ -143,6 +144,7 @@ class MemberOps(LedgerBase):
                 "customer_no": c_no, "member_no": m_no, "email": email or None,
                 "user_ref": user_ref or self.ids.ksuid("usr-"), "name": name, "programme_no": programme_no,
                 "profile": dict(profile or {}), "created_at": created_at, "updated_at": updated_at,
+                "external_ref": external_ref or None,
             }
             await self._check_unique(tx, tenant, fields, cards, exclude=None)
             if programme_no is not None and await member_sql.get_programme(tx, tenant.id, programme_no) is None:
@@ -162,6 +164,7 @@ class MemberOps(LedgerBase):
             (Identity.MEMBER_NO, fields.get("member_no")),
             (Identity.EMAIL, fields.get("email")),
             (Identity.USER_REF, fields.get("user_ref")),
+            (Identity.EXTERNAL_REF, fields.get("external_ref")),
             *((Identity.CARD_REF, card) for card in cards),
         ]
         for identity, value in checks:
@@ -178,18 +181,22 @@ class MemberOps(LedgerBase):
         member: MemberRef,
         changes: Mapping[str, Any] | Callable[[Member], Mapping[str, Any]],
     ) -> Member:
-        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted.
+        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted,
+        external_ref (empty clears it).
         `changes` may be a function of the member as it stands inside the transaction, for changes that
         depend on its current values (so two concurrent partial updates never undo each other)."""
 
         async def work(tx: Tx) -> Member:
             current = await self._member(tx, tenant, member, include_deleted=True)
             fields = dict(changes(current) if callable(changes) else changes)
-            unknown = set(fields) - {"name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted"}
+            unknown = set(fields) - {
+                "name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted", "external_ref",
+            }
             if unknown:
                 raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}")
-            if "email" in fields:
-                fields["email"] = fields["email"] or None
+            for key in ("email", "external_ref"):
+                if key in fields:
+                    fields[key] = fields[key] or None
             if "profile" in fields:
                 fields["profile"] = {**current.profile, **fields["profile"]}
             await self._check_unique(tx, tenant, fields, [], exclude=current.id)

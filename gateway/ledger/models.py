@@ -47,6 +47,8 @@ class Identity(str, Enum):
     EMAIL = "email"
     USER_REF = "user_ref"
     CARD_REF = "card_ref"
+    # A code the client assigns to a member, unique in its tenant when set (absent or empty is no code).
+    EXTERNAL_REF = "external_ref"
     ID = "id"
 
 
@@ -118,6 +120,7 @@ class Member:
     deleted: bool
     created_at: datetime
     updated_at: datetime
+    external_ref: str | None = None  # Identity.EXTERNAL_REF: unique in the tenant when set
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ async def create(request: web.Request) -> web.Response:
     command = customers_in.parse(await read_fields(request, "customer"))
     member = await ledger.create_member(
         tenant=tenant, name=command.new_name(), email=command.email, programme_no=command.programme_no,
-        profile=command.profile,
+        profile=command.profile, external_ref=command.alternate_code,
     )
     return wire.one(request, "customer", await present.customer(ledger, tenant, member), status=201)
 

@@ -208,4 +208,13 @@ CREATE TABLE access_grants (
 CREATE UNIQUE INDEX access_grants_grant ON access_grants(tenant_id, client, scopes);
 """,
     ),
+    (
+        6,
+        # A client-assigned member code (Identity.EXTERNAL_REF), unique per tenant when set: the index is
+        # the last word, the ledger's check inside the same transaction gives the readable error.
+        """
+ALTER TABLE members ADD COLUMN external_ref TEXT;
+CREATE UNIQUE INDEX members_external_ref ON members(tenant_id, external_ref) WHERE external_ref IS NOT NULL;
+""",
+    ),
 ]
