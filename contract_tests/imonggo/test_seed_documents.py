@@ -64,7 +64,7 @@ async def test_the_documented_exchange(app_client: ClientFactory, case: dict[str
             check(body, step["schema"])
 
 
-STEP_KEYS = {"method", "path", "status", "body"}
+STEP_KEYS = {"method", "path", "status", "body", "moved_on"}
 STEP_CHECKS = {"expect_file", "expect_text", "expect_json", "schema"}
 
 
@@ -75,7 +75,7 @@ def test_every_case_says_only_what_the_replay_reads_and_checks_each_reply() -> N
         assert set(case) == {"id", "steps"} and case["steps"], case.get("id")
         for step in case["steps"]:
             assert set(step) <= STEP_KEYS | STEP_CHECKS, (case["id"], sorted(set(step) - STEP_KEYS - STEP_CHECKS))
-            assert STEP_KEYS - {"body"} <= set(step) and set(step) & STEP_CHECKS, (case["id"], step)
+            assert STEP_KEYS - {"body", "moved_on"} <= set(step) and set(step) & STEP_CHECKS, (case["id"], step)
 
 
 def test_the_corrected_customer_differs_from_the_seed_only_by_the_missing_bracket() -> None:
