@@ -53,6 +53,7 @@ from .models import (
     Status,
     Tenant,
 )
+from .passwords import GENERATED, check_password, hash_password, is_password_hash
 from .money import from_cents, parse_amount, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
