@@ -71,4 +71,5 @@ __all__ = [
     "OrderResult", "OrderVoided", "Outcome", "Page", "parse_amount", "Period", "Programme", "round_down",
     "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
     "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
+    "GENERATED", "check_password", "hash_password", "is_password_hash",
 ]
