@@ -77,7 +77,7 @@ async def create_tenant(request: web.Request) -> web.Response:
         raise InvalidArgument("name must be a string")
     await _refuse_existing(ledger, [name])
     fresh = made.checked({"tenants": [made.fresh_credentials(spec, name)]}, "request body")["tenants"][0]
-    tenant = await made.build(ledger, fresh)
+    tenant = await made.build(ledger, fresh, generated=True)
     return web.json_response(
         {"name": tenant.name, "members": await ledger.count_members(tenant=tenant), **made.credentials_of(fresh)},
         status=201,

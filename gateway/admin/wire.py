@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..dialects.common import read_json_object
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
+from ..scenario import LOGIN
 
 
 async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def tenant_json(t: Tenant, members: int) -> dict[str, Any]:
         "name": t.name,
         "created_at": iso(t.created_at),
         "members": members,
-        "dialects": sorted(c.scheme for c in t.credentials),
+        "dialects": sorted({c.scheme for c in t.credentials} - {LOGIN}),  # a user's login is no dialect
         "resettable_from": "its scenario" if spec else "the startup scenario, if it declares this tenant",
     }
 

@@ -54,6 +54,7 @@ from .models import (
     Status,
     Tenant,
 )
+from .passwords import GENERATED, check_password, hash_password, is_password_hash
 from .money import from_cents, parse_amount, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
@@ -72,4 +73,5 @@ __all__ = [
     "OrderResult", "OrderVoided", "Outcome", "Page", "parse_amount", "Period", "Programme", "round_down",
     "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
     "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
+    "GENERATED", "check_password", "hash_password", "is_password_hash",
 ]

@@ -16,6 +16,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from .redact import redact_query
 from ..dialects.common import ERROR_RENDERERS, Handler
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX
 from ..ledger import Ledger, Tenant
@@ -133,7 +134,7 @@ async def _record(
         dialect=dialect,
         method=request.method,
         path=request.path,
-        query=request.query_string,
+        query=redact_query(request.query_string),
         tenant=getattr(tenant, "name", None),
         status=_status(outcome, response),
         duration_ms=(time.perf_counter() - started) * 1000,

@@ -22,6 +22,7 @@ class Listing:
     after: datetime | None
     before: datetime | None
     count: bool
+    last_updated: bool = False
 
 
 def digits(text: str) -> bool:
@@ -55,19 +56,27 @@ def _time(request: web.Request, name: str) -> datetime | None:
     return moment(text, name.capitalize()) if text else None
 
 
-def listing(request: web.Request, *, per_page: int, counts: bool = True) -> Listing:
-    """page (1-based), per_page, active_only, after/before (on the update time) and q=count."""
+def listing(
+    request: web.Request, *, per_page: int, counts: bool = True, latest: bool = False,
+    max_per_page: int = MAX_PER_PAGE,
+) -> Listing:
+    """page (1-based), per_page (up to the resource's maximum), active_only, after/before (on the update
+    time), q=count (with `counts`) and q=last_updated_at (with `latest`)."""
     query = request.query.get("q")
-    if query is not None and not (counts and query == "count"):
+    allowed = {"count"} if counts else set()
+    if latest:
+        allowed.add("last_updated_at")
+    if query is not None and query not in allowed:
         raise InvalidArgument(f"Invalid query: q={query} is not supported here")
     page = _whole(request, "page", 1, "Page")
     limit = _whole(request, "per_page", per_page, "Per page")
-    if limit > MAX_PER_PAGE:
-        raise InvalidArgument(f"Per page must be at most {MAX_PER_PAGE}")
+    if limit > max_per_page:
+        raise InvalidArgument(f"Per page must be at most {max_per_page}")
     return Listing(
         offset=(page - 1) * limit, limit=limit,
         active_only=request.query.get("active_only", "").strip().lower() in TRUE,
         after=_time(request, "after"), before=_time(request, "before"), count=query == "count",
+        last_updated=query == "last_updated_at",
     )
 
 

@@ -161,7 +161,10 @@ async def list_page(
     where, params = _member_filter(
         tenant_id, active_only=active_only, updated_after=updated_after, updated_before=updated_before
     )
-    column = {"customer_no": "customer_no", "member_no": "member_no", "id": "id"}[order_by]
+    column = {
+        "customer_no": "customer_no", "member_no": "member_no", "id": "id",
+        "-updated_at": "updated_at DESC, id DESC",  # the latest change first
+    }[order_by]
     found = await tx.fetchall(
         f"SELECT * FROM members WHERE {where} ORDER BY {column} LIMIT ? OFFSET ?", (*params, limit, offset)
     )
