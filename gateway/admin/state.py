@@ -20,6 +20,7 @@ from ..ledger import (
     Member,
     Status,
     Tenant,
+    UnknownTenant,
 )
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
@@ -52,10 +53,13 @@ async def load_scenario(request: web.Request) -> web.Response:
 
 
 async def _refuse_existing(ledger: Ledger, names: list[str]) -> None:
-    existing = {t.name for t in await ledger.tenants()}
-    taken = [n for n in names if n in existing]
-    if taken:
-        raise DuplicateIdentity(f"a tenant named {taken[0]!r} exists already")
+    """Look each name up rather than listing every tenant: creating one must not cost more as they pile up."""
+    for name in names:
+        try:
+            await ledger.tenant(name)
+        except UnknownTenant:
+            continue
+        raise DuplicateIdentity(f"a tenant named {name!r} exists already")
 
 
 async def list_tenants(request: web.Request) -> web.Response:

@@ -189,4 +189,13 @@ CREATE INDEX entries_listing ON entries(tenant_id, coalesce(record_id, id), id);
 ALTER TABLE deliveries ADD COLUMN claim TEXT;
 """,
     ),
+    (
+        5,
+        """
+CREATE TABLE tenant_epoch (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL
+);
+""",
+    ),
 ]
