@@ -1,5 +1,5 @@
 """Creating a tenant costs the same however many tenants exist: `POST /__admin/tenants` reads and writes
-the same number of rows with 3 tenants in the store as with 23 (bench/tenant_creation.py times it)."""
+the same number of rows with 2 tenants in the store as with 22 (bench/tenant_creation.py times it)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -71,17 +71,18 @@ async def create(client: TestClient, tally: Tally) -> Tally:
     return Tally(tally.statements - before.statements, tally.rows - before.rows)
 
 
-async def test_creating_a_tenant_touches_as_many_rows_at_23_tenants_as_at_3(
+async def test_creating_a_tenant_touches_as_many_rows_at_22_tenants_as_at_2(
     app_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = await app_client()
     tally = count_store_work(client, monkeypatch)
     await create(client, tally)
-    at_three = await create(client, tally)
-    for _ in range(20):
+    # The least of three: background work (webhook delivery) may read through the same store meanwhile.
+    at_three = min([await create(client, tally) for _ in range(3)], key=lambda t: (t.rows, t.statements))
+    for _ in range(17):
         await create(client, tally)
-    at_many = await create(client, tally)
-    assert len(await client.app[LEDGER].tenants()) == 24
+    at_many = min([await create(client, tally) for _ in range(3)], key=lambda t: (t.rows, t.statements))
+    assert len(await client.app[LEDGER].tenants()) == 25
     assert at_many == at_three
 
 
