@@ -175,7 +175,7 @@ LINE = "<invoice_line><product_id>54</product_id><retail_price>100</retail_price
     [
         (INVOICE.format(ref="R", lines="<invoice_line><quantity>1</quantity></invoice_line>"), 422, "Product can't be blank"),
         (INVOICE.format(ref="R", lines=""), 422, "Invoice lines can't be blank"),
-        (INVOICE.format(ref="R", lines=LINE.replace("100", "abc")), 422, "Retail price is not a number"),
+        (INVOICE.format(ref="R", lines=LINE.replace("100", "abc")), 422, "Retail price must be a decimal number"),
         (INVOICE.format(ref="R", lines=LINE.replace("100", "-1")), 422, "Retail price must not be negative"),
         (INVOICE.format(ref="R", lines=LINE + "<invoice_line><product_id>1</product_id><quantity>0</quantity></invoice_line>"),
          422, "Quantity must be greater than 0"),

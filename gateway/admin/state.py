@@ -22,6 +22,7 @@ from ..ledger import (
     Tenant,
     UnknownTenant,
 )
+from ..dialects.common import whole_number
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
 
@@ -134,9 +135,9 @@ def _words(m: Member) -> str:
 def member_ref(text: str) -> By:
     """A member named the way any dialect names it: 1534, usr-…, crd-…, an e-mail, or id:17 (internal)."""
     text = text.strip()
-    if text.startswith("id:") and text[3:].isdigit():
+    if text.startswith("id:") and whole_number(text[3:]) is not None:
         return By(Identity.ID, int(text[3:]))
-    if text.isdigit():
+    if whole_number(text) is not None:
         return By(Identity.CUSTOMER_NO, int(text))
     if text.startswith("usr-"):
         return By(Identity.USER_REF, text)

@@ -53,7 +53,7 @@ from .models import (
     Status,
     Tenant,
 )
-from .money import from_cents, parse_amount, round_down, round_half_up, to_cents
+from .money import from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
 from .store import SCHEMES, Store, StoreOpenError, open_store
