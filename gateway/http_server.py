@@ -44,6 +44,7 @@ class GuardedHandler(RequestHandler):
         self._header_bytes = 0  # bytes of a request header received since the header deadline was armed
         self._body: Any = None  # the payload being received, while its deadline runs
         self._body_timer: asyncio.TimerHandle | None = None
+        self._answered_at: float | None = None  # when the last response went out (loop time)
         self._quiet = False
 
     # -- deadlines -----------------------------------------------------------------------------------
@@ -73,10 +74,11 @@ class GuardedHandler(RequestHandler):
         elif data:
             self._header_bytes += len(data)
 
-    def _arm_header(self) -> None:
+    def _arm_header(self, delay: float | None = None) -> None:
         if self._header_timer is None and self._timeouts.header_seconds > 0:
             self._header_bytes = 0
-            self._header_timer = self._loop.call_later(self._timeouts.header_seconds, self._header_expired)
+            wait = self._timeouts.header_seconds if delay is None else delay
+            self._header_timer = self._loop.call_later(wait, self._header_expired)
 
     def _cancel_header(self) -> None:
         if self._header_timer is not None:
@@ -107,6 +109,11 @@ class GuardedHandler(RequestHandler):
             # client is not the one being slow. Look again a full period later.
             self._arm_header()
             return
+        idle_until = (self._answered_at or 0) + self._timeouts.header_seconds
+        if not self._header_bytes and idle_until > self._loop.time():
+            # A kept-alive connection gets a whole period after its last response to send the next request.
+            self._arm_header(idle_until - self._loop.time())
+            return
         if self._header_bytes:
             log.info("closed a connection from %s: its request header was not complete after %g s",
                      self._peer(), self._timeouts.header_seconds)
@@ -128,6 +135,12 @@ class GuardedHandler(RequestHandler):
     def _peer(self) -> str:
         peer = self.transport.get_extra_info("peername") if self.transport is not None else None
         return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else "an unknown peer"
+
+    async def _handle_request(self, request: BaseRequest, start_time: float | None, request_handler: Any) -> Any:
+        try:
+            return await super()._handle_request(request, start_time, request_handler)
+        finally:
+            self._answered_at = self._loop.time()
 
     # -- malformed requests ------------------------------------------------------------------------
 

@@ -135,3 +135,20 @@ def test_malformed_http_is_answered_400_and_logged_as_one_info_line(tmp_path: Pa
     refused = [line for line in started.output.splitlines() if "malformed request" in line]
     assert len(refused) == 2 and all(" INFO gateway.http: refused a malformed request from " in r for r in refused)
     assert "Traceback" not in started.output and " ERROR " not in started.output
+
+
+def test_a_kept_alive_connection_gets_a_whole_period_after_each_response_then_is_closed(server: process.Server) -> None:
+    request = f"GET /webapps/api/memberpointsbalances HTTP/1.1\r\nHost: 127.0.0.1\r\n{MEMBERPOINTS}\r\n".encode()
+    slow = json.dumps({"dialect": "memberpoints", "effect": "latency", "latency_ms": int(HEADER_TIMEOUT * 800), "times": 1})
+    with connect(server) as admin:
+        admin.sendall(f"POST /__admin/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(slow)}\r\n\r\n{slow}".encode())
+        assert read_response(admin)[0] == 201
+    with connect(server) as sock:
+        sock.sendall(request)  # answered 0.8 periods later (the injected latency)
+        assert read_response(sock)[0] == 200
+        time.sleep(HEADER_TIMEOUT * 0.6)  # past a period since the request, within one since the response
+        sock.sendall(request)
+        assert read_response(sock)[0] == 200
+        answered = time.monotonic()
+        assert read_until_closed(sock) == b""  # then idle: closed without a word
+        assert HEADER_TIMEOUT * 0.9 <= time.monotonic() - answered < HEADER_TIMEOUT * 4
