@@ -8,16 +8,16 @@ from typing import Any
 
 from aiohttp import web
 
+from ..dialects.common import whole_number
 from ..keys import LEDGER, SANDBOX
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
 from ..sandbox.ratelimit import VENDOR_STATUS
-from ..dialects.common import whole_number
 from .wire import body_of, iso, page_args, render_error
 
-CENTURY = 100 * 365 * 86400
-MAX_LIMIT = 10**9
+CENTURY = 100 * 365 * 86400  # the furthest the clock may be shifted, in seconds
+MAX_LIMIT = 10**9  # the largest rate limit or window: bounded so the limiter's float arithmetic cannot overflow
 
 # -- journal -----------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
 from ..dialects.pomelo.wire import dumps, timestamp
 from ..keys import LEDGER
-from .wire import page_args
 from ..ledger import (
     By,
     Delivery,
@@ -26,6 +25,7 @@ from ..ledger import (
     Tenant,
     parse_amount,
 )
+from .wire import page_args
 
 
 async def _tenant(request: web.Request) -> Tenant:

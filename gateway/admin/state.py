@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..dialects.common import whole_number
 from ..keys import LEDGER, SANDBOX, SETTINGS
 from ..ledger import (
     Asset,
@@ -22,7 +23,6 @@ from ..ledger import (
     Tenant,
     UnknownTenant,
 )
-from ..dialects.common import whole_number
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
 

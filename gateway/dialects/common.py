@@ -153,8 +153,9 @@ MAX_JSON_DEPTH = 64
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """JSON with fractions (and integers too long for int()) as Decimal (never float), no NaN/Infinity, at most MAX_JSON_DEPTH levels deep
-    (deeper documents are refused before any recursive code walks them). BodyError otherwise."""
+    """JSON with fractions (and integers too long for int()) as Decimal (never float), no NaN/Infinity, at
+    most MAX_JSON_DEPTH levels deep (deeper documents are refused before any recursive code walks them).
+    BodyError otherwise."""
     try:
         value = json.loads(raw, parse_float=Decimal, parse_int=_integer, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
