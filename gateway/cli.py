@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 
 from .app import access_logger, build_ledger, create_app
+from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
 from .ledger import LedgerError, StoreOpenError
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -95,8 +96,9 @@ def _configure_logging(settings: Settings) -> None:
 
 async def serve(settings: Settings) -> None:
     app = create_app(settings)
-    runner = web.AppRunner(
+    runner = GuardedRunner(
         app,
+        timeouts=ReadTimeouts(settings.header_timeout_seconds, settings.body_timeout_seconds),
         handle_signals=False,
         shutdown_timeout=float(settings.shutdown_timeout_seconds),
         access_log=access_logger() if settings.access_log else None,  # masks the Token API's password

@@ -198,7 +198,7 @@ LINE = "<invoice_line><product_id>54</product_id><retail_price>100</retail_price
         (INVOICE.format(ref="R", lines=LINE.replace(">54<", ">999<")), 422, "Product can't be blank"),
         (INVOICE.format(ref="R", lines=LINE.replace(">54<", ">coffee<")), 422, "Product can't be blank"),
         (INVOICE.format(ref="R", lines=LINE + LINE.replace(">54<", ">" + "9" * 30 + "<")), 422, "Product can't be blank"),
-        (INVOICE.format(ref="R", lines=LINE.replace("100", "abc")), 422, "Retail price is not a number"),
+        (INVOICE.format(ref="R", lines=LINE.replace("100", "abc")), 422, "Retail price must be a decimal number"),
         (INVOICE.format(ref="R", lines=LINE.replace("100", "-1")), 422, "Retail price must not be negative"),
         (INVOICE.format(ref="R", lines=LINE + "<invoice_line><product_id>1</product_id><quantity>0</quantity></invoice_line>"),
          422, "Quantity must be greater than 0"),

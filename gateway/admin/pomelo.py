@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..delivery import DELIVERY
-from ..dialects.common import read_json_object
+from ..dialects.common import read_json_object, whole_number
 from ..dialects.pomelo.openapi import document
 from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
@@ -25,6 +25,7 @@ from ..ledger import (
     Tenant,
     parse_amount,
 )
+from .wire import page_args
 
 
 async def _tenant(request: web.Request) -> Tenant:
@@ -143,20 +144,16 @@ def _delivery(d: Delivery) -> dict[str, Any]:
 async def deliveries(request: web.Request) -> web.Response:
     ledger = request.config_dict[LEDGER]
     tenant = await _tenant(request) if "tenant" in request.query else None
-    try:
-        offset, limit = int(request.query.get("offset", "0")), int(request.query.get("limit", "200"))
-    except ValueError:
-        raise InvalidArgument("offset and limit must be whole numbers") from None
+    offset, limit = page_args(request, default_limit=200)
     found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit)
     return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
 
 
 async def redeliver(request: web.Request) -> web.Response:
     """Send a delivery again (a failed one, or one the receiver lost)."""
-    try:
-        delivery = int(request.match_info["delivery_id"])
-    except ValueError:
-        raise InvalidArgument("a delivery id is a whole number") from None
+    delivery = whole_number(request.match_info["delivery_id"], low=1)
+    if delivery is None:
+        raise InvalidArgument("a delivery id is a whole number")
     found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
     _wake(request)
     return _json(_delivery(found))

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..dialects.common import read_json_object
+from ..dialects.common import read_json_object, whole_number
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
 from ..scenario import LOGIN
 
@@ -29,9 +29,10 @@ def _int_arg(request: web.Request, name: str, default: int, low: int, high: int)
     text = request.query.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    value = whole_number(text, low=low, high=high)
+    if value is None:
         raise InvalidArgument(f"{name} must be a whole number from {low} to {high}")
-    return int(text)
+    return value
 
 
 def render_error(request: web.Request, status: int, message: str, code: str | None) -> web.StreamResponse:

@@ -145,6 +145,20 @@ def error_middleware(
     return middleware
 
 
+# The largest whole number any id, offset or count may be: the stores' integers are signed 64-bit.
+MAX_WHOLE = 2**63 - 1
+
+
+def whole_number(text: str, *, low: int = 0, high: int = MAX_WHOLE) -> int | None:
+    """A whole number written in plain ASCII digits (leading zeros allowed) within [low, high], or None.
+    Bounded before int(): int() refuses more than 4300 digits and reads other scripts' digits ("²", "١")."""
+    text = text.strip()
+    if not text or not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > 19:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 class BodyError(ValueError):
     """A request body that could not be read as the dialect expects."""
 
@@ -153,10 +167,11 @@ MAX_JSON_DEPTH = 64
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """JSON with fractions as Decimal (never float), no NaN/Infinity, at most MAX_JSON_DEPTH levels deep
-    (deeper documents are refused before any recursive code walks them). BodyError otherwise."""
+    """JSON with fractions (and integers too long for int()) as Decimal (never float), no NaN/Infinity, at
+    most MAX_JSON_DEPTH levels deep (deeper documents are refused before any recursive code walks them).
+    BodyError otherwise."""
     try:
-        value = json.loads(raw, parse_float=Decimal, parse_constant=_refuse_constant)
+        value = json.loads(raw, parse_float=Decimal, parse_int=_integer, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise BodyError(f"request body is not valid JSON: {exc}") from None
     level, frontier = 0, [value]
@@ -187,6 +202,12 @@ async def read_json_object(request: web.Request, *, what: str = "the request bod
     if not isinstance(body, dict):
         raise InvalidArgument(f"{what} must be a JSON object")
     return body
+
+
+def _integer(text: str) -> int | Decimal:
+    """A JSON integer; one too long for int() (4300 digits) stays a Decimal, so it is refused as too large by
+    whoever reads it as a number, rather than the whole body as unreadable."""
+    return int(text) if len(text) <= 4000 else Decimal(text)
 
 
 def _refuse_constant(name: str) -> Any:

@@ -55,7 +55,7 @@ from .models import (
     Tenant,
 )
 from .passwords import GENERATED, check_password, hash_password, is_password_hash
-from .money import from_cents, parse_amount, round_down, round_half_up, to_cents
+from .money import from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
 from .store import SCHEMES, Store, StoreOpenError, open_store
@@ -70,7 +70,7 @@ __all__ = [
     "HistoryQuery", "Idempotency", "IdempotencyConflict", "IdempotencyInFlight", "Identity", "IdGenerator",
     "InsufficientFunds", "InvalidAmount", "InvalidArgument", "Kind", "Ledger", "LedgerError", "Member",
     "MemberRef", "Movement", "NewDelivery", "NotInProgramme", "NotReversible", "open_store", "Order",
-    "OrderResult", "OrderVoided", "Outcome", "Page", "parse_amount", "Period", "Programme", "round_down",
+    "OrderResult", "OrderVoided", "Outcome", "Page", "parse_amount", "parse_number", "Period", "Programme", "round_down",
     "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
     "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
     "GENERATED", "check_password", "hash_password", "is_password_hash",

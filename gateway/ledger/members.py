@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from .core import LedgerBase, MemberRef
-from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme
+from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme, UnknownTenant
 from .models import Asset, Balance, BalanceRow, Credential, Identity, Member, Page, Programme, Tenant
 from .money import from_cents, to_cents
 from .repo import entries as entry_sql
@@ -33,7 +34,7 @@ class MemberOps(LedgerBase):
     ) -> Tenant:
         creds = list(credentials)
 
-        async def work(tx: Tx) -> int:
+        async def work(tx: Tx) -> tuple[int, Tenant]:
             if await tx.fetchval("SELECT 1 FROM tenants WHERE name = ?", (name,)):
                 raise DuplicateIdentity(f"a tenant named {name!r} exists already")
             tenant_id = await tenant_sql.insert(tx, name, config or {}, self.clock.now())
@@ -41,29 +42,38 @@ class MemberOps(LedgerBase):
             for c in creds:
                 if not await tenant_sql.add_credential(tx, tenant_id, c):
                     raise DuplicateIdentity(f"the {c.scheme} credential {c.principal!r} belongs to another tenant")
-            return tenant_id
+            created = await tenant_sql.load_one(tx, tenant_id)
+            assert created is not None
+            return await tenant_sql.bump(tx), created
 
-        tenant_id = await self.store.write(work)
-        await self.reload_tenants()
-        return self._tenants[tenant_id]
+        epoch, created = await self.store.write(work)
+        await self._tenants_changed(epoch, changed=[created])
+        return created
 
     async def update_tenant_config(self, *, tenant: Tenant, section: str, values: Mapping[str, Any]) -> Tenant:
         """Replace one named section of a tenant's configuration (opaque to the ledger)."""
 
-        async def work(tx: Tx) -> None:
-            current = next(t for t in await tenant_sql.load_all(tx) if t.id == tenant.id)
+        async def work(tx: Tx) -> tuple[int, Tenant]:
+            current = await tenant_sql.load_one(tx, tenant.id)
+            if current is None:
+                raise UnknownTenant(f"no tenant named {tenant.name!r}")
             config = dict(current.config)
             config[section] = dict(values)
             await tenant_sql.set_config(tx, tenant.id, config)
+            return await tenant_sql.bump(tx), replace(current, config=config)
 
-        await self.store.write(work)
-        await self.reload_tenants()
-        return self._tenants[tenant.id]
+        epoch, updated = await self.store.write(work)
+        await self._tenants_changed(epoch, changed=[updated])
+        return updated
 
     async def delete_tenants(self, *, tenants: Iterable[Tenant]) -> None:
         ids = [t.id for t in tenants]
-        await self.store.write(lambda tx: tenant_sql.delete(tx, ids))
-        await self.reload_tenants()
+
+        async def work(tx: Tx) -> int:
+            await tenant_sql.delete(tx, ids)
+            return await tenant_sql.bump(tx)
+
+        await self._tenants_changed(await self.store.write(work), removed=ids)
 
     # -- programmes -----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ...ledger import InvalidArgument
+from ..common import whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
@@ -26,8 +27,10 @@ class Listing:
 
 
 def digits(text: str) -> bool:
-    """Plain ASCII digits only: str.isdigit() also accepts `²` and other digits int() refuses."""
-    return text.isascii() and text.isdigit()
+    """Plain ASCII digits only, and few enough for an id: str.isdigit() also accepts `²` and other digits
+    int() refuses, and int() refuses more than 4300 digits. Every integer parameter and field of the
+    dialect is read through here before int()."""
+    return whole_number(text) is not None
 
 
 def _whole(request: web.Request, name: str, default: int, label: str) -> int:

@@ -1,4 +1,5 @@
-"""SQL for tenants and their credentials."""
+"""SQL for tenants and their credentials, and the tenant epoch: one counter every tenant change moves, in
+the change's own transaction, so a cache of the tenants knows with one cheap read whether it is stale."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -43,9 +44,20 @@ async def add_credential(tx: Tx, tenant_id: int, credential: Credential) -> bool
     return True
 
 
-async def load_all(tx: Tx) -> list[Tenant]:
-    rows = await tx.fetchall("SELECT id, name, config, created_at FROM tenants ORDER BY id")
-    creds = await tx.fetchall("SELECT tenant_id, scheme, principal, secret FROM credentials ORDER BY scheme")
+async def epoch(tx: Tx) -> int:
+    """The tenant epoch; 0 before any tenant change (the table holds its one row from the first change on)."""
+    return int(await tx.fetchval("SELECT coalesce(max(epoch), 0) FROM tenant_epoch"))
+
+
+async def bump(tx: Tx) -> int:
+    """Move the epoch on; call in the transaction that changes a tenant. Returns the new epoch."""
+    return int(await tx.fetchval(
+        "INSERT INTO tenant_epoch (id, epoch) VALUES (1, 1)"
+        " ON CONFLICT (id) DO UPDATE SET epoch = tenant_epoch.epoch + 1 RETURNING epoch"
+    ))
+
+
+def _tenants(rows: Sequence[Any], creds: Sequence[Any]) -> list[Tenant]:
     by_tenant: dict[int, list[Credential]] = {}
     for c in creds:
         by_tenant.setdefault(c["tenant_id"], []).append(Credential(c["scheme"], c["principal"], c["secret"]))
@@ -59,6 +71,24 @@ async def load_all(tx: Tx) -> list[Tenant]:
         )
         for r in rows
     ]
+
+
+async def load_all(tx: Tx) -> tuple[int, list[Tenant]]:
+    """Every tenant, and the epoch they are as of (read in the same snapshot)."""
+    at = await epoch(tx)
+    rows = await tx.fetchall("SELECT id, name, config, created_at FROM tenants ORDER BY id")
+    creds = await tx.fetchall("SELECT tenant_id, scheme, principal, secret FROM credentials ORDER BY scheme")
+    return at, _tenants(rows, creds)
+
+
+async def load_one(tx: Tx, tenant_id: int) -> Tenant | None:
+    rows = await tx.fetchall("SELECT id, name, config, created_at FROM tenants WHERE id = ?", (tenant_id,))
+    creds = await tx.fetchall(
+        "SELECT tenant_id, scheme, principal, secret FROM credentials WHERE tenant_id = ? ORDER BY scheme",
+        (tenant_id,),
+    )
+    found = _tenants(rows, creds)
+    return found[0] if found else None
 
 
 async def set_config(tx: Tx, tenant_id: int, config: Mapping[str, Any]) -> None:

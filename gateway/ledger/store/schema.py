@@ -217,4 +217,14 @@ ALTER TABLE members ADD COLUMN external_ref TEXT;
 CREATE UNIQUE INDEX members_external_ref ON members(tenant_id, external_ref) WHERE external_ref IS NOT NULL;
 """,
     ),
+    (
+        7,
+        # One counter every tenant change moves, so a tenant cache knows with one read whether it is stale.
+        """
+CREATE TABLE tenant_epoch (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL
+);
+""",
+    ),
 ]
