@@ -14,11 +14,13 @@ from .dialects import imonggo, memberpoints, pomelo
 from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
 from .sandbox.middleware import fault_step_for, sandbox_middleware
+from .sandbox.redact import access_logger
 from .sandbox.state import Sandbox
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
 
 log = logging.getLogger("gateway")
+__all__ = ["access_logger", "build_ledger", "check_exposure", "create_app"]
 
 
 def build_ledger(settings: Settings) -> Ledger:

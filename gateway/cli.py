@@ -16,7 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
-from .app import build_ledger, create_app
+from .app import access_logger, build_ledger, create_app
+from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
 from .ledger import LedgerError, StoreOpenError
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -95,11 +96,12 @@ def _configure_logging(settings: Settings) -> None:
 
 async def serve(settings: Settings) -> None:
     app = create_app(settings)
-    runner = web.AppRunner(
+    runner = GuardedRunner(
         app,
+        timeouts=ReadTimeouts(settings.header_timeout_seconds, settings.body_timeout_seconds),
         handle_signals=False,
         shutdown_timeout=float(settings.shutdown_timeout_seconds),
-        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        access_log=access_logger() if settings.access_log else None,  # masks the Token API's password
     )
     # Handlers go in before readiness is announced: a SIGTERM sent the moment "listening" appears must
     # still shut down gracefully rather than kill the process.

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 
-def whole_number(value: Any) -> int | None:
+def json_whole(value: Any) -> int | None:
     """A JSON whole number as an int, or None. JSON Schema's "integer" counts 10.0 as one (and bodies read
     10.0 as Decimal), so it is one here too; booleans are not numbers, and an exponent past 4,000 digits
     is refused before int() would spend time on it."""

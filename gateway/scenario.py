@@ -12,9 +12,21 @@ from typing import Any
 
 import jsonschema
 
-from .ledger import Asset, Credential, Kind, Ledger, LedgerError, parse_amount
+from .ledger import (
+    GENERATED,
+    Asset,
+    Credential,
+    Kind,
+    Ledger,
+    LedgerError,
+    hash_password,
+    is_password_hash,
+    parse_amount,
+)
 
 SHIPPED = {"demo": "demo.json"}
+LOGIN = "imonggo-login"  # the credential an imonggo user's e-mail is: one tenant per e-mail, everywhere
+CATALOGUE = ("users", "branches", "products", "payment_types", "customer_groups")
 
 
 class ScenarioError(Exception):
@@ -88,8 +100,10 @@ def _validate(path: Path | str, data: Any) -> None:
         if tenant["name"] in names:
             raise ScenarioError(f"scenario {path}: field tenants[{t}].name: tenant {tenant['name']!r} appears twice")
         names.add(tenant["name"])
+        _check_catalogue(path, t, tenant.get("imonggo", {}))
         types = {ct["id"] for ct in tenant.get("customer_types", [])}
         seen: dict[str, set[Any]] = {"customer_id": set(), "mbr_id": set(), "email": set(), "user_id": set()}
+        codes: set[str | None] = set()
         for m, member in enumerate(tenant.get("members", [])):
             where = f"tenants[{t}].members[{m}]"
             if "customer_type_id" in member and member["customer_type_id"] not in types:
@@ -103,6 +117,10 @@ def _validate(path: Path | str, data: Any) -> None:
                 if value is not None and value in values:
                     raise ScenarioError(f"scenario {path}: field {where}.{key}: {member[key]!r} appears twice")
                 values.add(value)
+            code = _external_ref(member)
+            if code is not None and code in codes:
+                raise ScenarioError(f"scenario {path}: field {where}.profile.alternate_code: {code!r} appears twice")
+            codes.add(code)
             for asset, amount in member.get("balances", {}).items():
                 try:
                     parse_amount(str(amount), allow_zero=True)
@@ -116,6 +134,48 @@ def _validate(path: Path | str, data: Any) -> None:
                     _time(record.get(key))
                 except ValueError:
                     raise ScenarioError(f"scenario {path}: field {where}.{key}: {record[key]!r} is no real time") from None
+
+
+def _external_ref(member: dict[str, Any]) -> str | None:
+    """An Imonggo customer's alternate_code is the member's unique external_ref (absent or empty: none)."""
+    code = (member.get("profile") or {}).get("alternate_code")
+    return str(code) if code not in (None, "") else None
+
+
+def _check_catalogue(path: Path | str, t: int, section: dict[str, Any]) -> None:
+    """Ids are unique per kind of record, and e-mails (the login) per tenant."""
+    for kind in (*CATALOGUE, "tax_rates"):
+        records = section.get("tax_settings", {}).get(kind, []) if kind == "tax_rates" else section.get(kind, [])
+        seen: set[Any] = set()
+        for r, record in enumerate(records):
+            for key in ("id", "email") if kind == "users" else ("id",):
+                value = record.get(key)
+                value = value.lower() if isinstance(value, str) else value
+                if value in seen:
+                    raise ScenarioError(
+                        f"scenario {path}: field tenants[{t}].imonggo.{kind}[{r}].{key}: {record[key]!r} appears twice"
+                    )
+                seen.add(value)
+            if kind == "users" and "password" not in record and not is_password_hash(record.get("password_hash", "")):
+                raise ScenarioError(
+                    f"scenario {path}: field tenants[{t}].imonggo.users[{r}]: needs a password or a valid password_hash"
+                )
+
+
+def sealed(spec: dict[str, Any], *, cost: int | None = None) -> dict[str, Any]:
+    """A tenant spec whose imonggo users carry a password hash instead of a password, so the spec can be
+    stored (reset rebuilds from it) without a password in clear. `cost` is for generated passwords."""
+    users = spec.get("imonggo", {}).get("users")
+    if not users or all("password" not in u for u in users):
+        return spec
+    out = {**spec, "imonggo": {**spec["imonggo"], "users": []}}
+    for user in users:
+        user = dict(user)
+        if "password" in user:
+            password = user.pop("password")
+            user["password_hash"] = hash_password(password) if cost is None else hash_password(password, cost=cost)
+        out["imonggo"]["users"].append(user)
+    return out
 
 
 def _time(text: str | None) -> datetime | None:
@@ -160,8 +220,14 @@ def tenant_parts(spec: dict[str, Any]) -> tuple[list[Credential], dict[str, Any]
     """The credentials and configuration sections a scenario's tenant declares."""
     credentials, config = [], {}
     if "imonggo" in spec:
-        credentials.append(Credential("imonggo", spec["imonggo"]["api_token"]))
-        config["imonggo"] = {"account": spec["imonggo"].get("account", spec["name"])}
+        imonggo = _plain(sealed(spec)["imonggo"])
+        credentials.append(Credential("imonggo", imonggo["api_token"]))
+        credentials.extend(Credential(LOGIN, u["email"].lower()) for u in imonggo.get("users", []))
+        # The catalogue is read-only tenant data: it lives and dies with the tenant's configuration.
+        config["imonggo"] = {
+            "account": imonggo.get("account", spec["name"]),
+            **{k: imonggo[k] for k in (*CATALOGUE, "tax_settings") if k in imonggo},
+        }
     if "memberpoints" in spec:
         mp = spec["memberpoints"]
         credentials.append(Credential("memberpoints", mp["api_id"], mp["api_key"]))
@@ -187,7 +253,7 @@ async def apply_tenant(ledger: Ledger, spec: dict[str, Any]) -> None:
         member = await ledger.create_member(
             tenant=tenant, name=m.get("name", ""), email=m.get("email"), customer_no=m.get("customer_id"),
             member_no=m.get("mbr_id"), user_ref=m.get("user_id"), card_refs=m.get("card_ids", []),
-            programme_no=m.get("customer_type_id"), profile=m.get("profile", {}),
+            programme_no=m.get("customer_type_id"), profile=m.get("profile", {}), external_ref=_external_ref(m),
             created_at=_time(m.get("created_at")), updated_at=_time(m.get("updated_at")),
         )
         for asset, amount in m.get("balances", {}).items():

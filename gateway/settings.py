@@ -105,6 +105,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("max_body_bytes", 1_048_576, "Largest request body accepted; larger ones get 413.", _positive_int),
     Setting(
+        "header_timeout_seconds",
+        10.0,
+        "How long a client may take to send a request's header (and how long a connection may wait idle for"
+        " the next one); then the connection is closed, with a 408 if part of a header came. 0 turns it off.",
+        _seconds,
+    ),
+    Setting(
+        "body_timeout_seconds",
+        30.0,
+        "How long a client may take to send a request's body once its header is in; then the request is"
+        " answered 408 in the dialect's error shape and the connection closed. 0 turns it off.",
+        _seconds,
+    ),
+    Setting(
         "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),

@@ -53,10 +53,12 @@ async def _admin(statement: str) -> Any:
 @cache
 def unavailable() -> str | None:
     """None when the PostgreSQL tests can run, else the reason they are skipped. With the environment
-    variable set, an unreachable server is a failure, not a skip: CI asked for it."""
+    variable set, a missing driver or an unreachable server is a failure, not a skip: CI asked for it."""
     try:
         import asyncpg  # noqa: F401
-    except ImportError:
+    except ImportError as exc:
+        if os.environ.get(ENV):
+            raise RuntimeError(f"{ENV} is set but asyncpg is not installed (pip install -e '.[test]')") from exc
         return "asyncpg is not installed (pip install -e '.[test]')"
     try:
         run(lambda: _admin("SELECT 1"))

@@ -87,23 +87,96 @@ def test_the_ledger_speaks_no_vendor_words(name: str) -> None:
     assert not hits, f"{name} uses vendor or transport words: {hits}"
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
-def test_a_dialect_uses_only_the_ledger_api_and_never_another_dialect(dialect: str) -> None:
-    prefix = f"gateway.dialects.{dialect}"
-    for name, path in MODULES.items():
-        if not name.startswith(prefix):
-            continue
-        for imported in imports_of(path):
-            if imported.startswith("gateway.ledger."):
-                exported = imported.split(".")[2]
-                import gateway.ledger as public
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    """The absolute module a `from ... import` statement reads from."""
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
 
-                assert exported in public.__all__ and not hasattr(getattr(public, exported), "__path__"), (
-                    f"{name} reaches into {imported}; import it from gateway.ledger"
-                )
-                assert exported not in ("store", "repo", "core", "service"), f"{name} imports {imported}"
-            others = [d for d in DIALECTS if d != dialect]
-            assert not any(imported.startswith(f"gateway.dialects.{o}") for o in others), f"{name} imports {imported}"
+
+def reaches_past_the_ledger_api(source: str, module: str, *, is_package: bool = False) -> list[str]:
+    """Every import in a module outside gateway.ledger that takes more than gateway.ledger's public API:
+    a submodule by any spelling (`import gateway.ledger.x`, `from gateway.ledger.x import y`, `from
+    ...ledger.x import y`, `from gateway.ledger import x` where x is no exported name), a name the
+    package does not list in __all__, or a star import nobody can check."""
+    import gateway.ledger as public
+
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            bad += [f"import {a.name}" for a in node.names if a.name.startswith("gateway.ledger.")]
+        elif isinstance(node, ast.ImportFrom):
+            origin = _absolute(node, module, is_package)
+            if origin.startswith("gateway.ledger."):
+                bad.append(f"from {origin} import {', '.join(a.name for a in node.names)}")
+            elif origin == "gateway.ledger":
+                bad += [f"from gateway.ledger import {a.name}" for a in node.names if a.name not in public.__all__]
+    return bad
+
+
+OUTSIDE_THE_LEDGER = [m for m in MODULES if not m.startswith("gateway.ledger")]
+
+
+@pytest.mark.parametrize("name", OUTSIDE_THE_LEDGER)
+def test_code_outside_the_ledger_imports_only_its_public_names(name: str) -> None:
+    path = MODULES[name]
+    found = reaches_past_the_ledger_api(path.read_text(encoding="utf-8"), name, is_package=path.name == "__init__.py")
+    assert not found, f"{name} reaches past gateway.ledger's __all__: {found}"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from gateway.ledger import movements",
+        "from gateway.ledger import InvalidArgument, store",
+        "from ...ledger import repo",
+        "import gateway.ledger.movements",
+        "import gateway.ledger.store.sqlite as sqlite",
+        "from gateway.ledger.movements import Movement",
+        "from ...ledger.movements import Movement",
+        "from ...ledger.errors import InvalidArgument",
+        "from ...ledger.store import open_store",
+        "from gateway.ledger import *",
+        "from gateway.ledger import annotations",
+        "def later():\n    from ...ledger.service import Ledger\n",
+    ],
+)
+def test_the_import_rule_catches_every_way_past_the_public_api(source: str) -> None:
+    assert reaches_past_the_ledger_api(source, "gateway.dialects.pomelo.wire") != []
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["from ...ledger import InvalidArgument, Member", "from gateway.ledger import Ledger as Book",
+     "import gateway.ledger", "from gateway import ledger", "from ... import ledger"],
+)
+def test_the_import_rule_lets_the_public_api_through(source: str) -> None:
+    assert reaches_past_the_ledger_api(source, "gateway.dialects.pomelo.wire") == []
+
+
+def test_the_ledger_exports_exactly_what_its_init_imports_and_no_module() -> None:
+    import types
+
+    import gateway.ledger as public
+
+    init = ast.parse(MODULES["gateway.ledger"].read_text(encoding="utf-8"))
+    imported = {a.asname or a.name for node in init.body if isinstance(node, ast.ImportFrom)
+                and node.module != "__future__" for a in node.names}
+    assert sorted(public.__all__) == sorted(imported) and len(set(public.__all__)) == len(public.__all__)
+    assert not [n for n in public.__all__ if isinstance(getattr(public, n), types.ModuleType)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_dialect_never_imports_another_dialect_the_store_or_the_app(dialect: str) -> None:
+    prefix = f"gateway.dialects.{dialect}"
+    modules = [name for name in MODULES if name.startswith(prefix)]
+    assert len(modules) > 3
+    others = tuple(f"gateway.dialects.{d}" for d in DIALECTS if d != dialect)
+    for name in modules:
+        for imported in imports_of(MODULES[name]):
+            assert not imported.startswith(others), f"{name} imports {imported}"
             assert not imported.startswith(("sqlite3", "asyncpg", "gateway.app", "gateway.cli")), f"{name} imports {imported}"
 
 

@@ -68,8 +68,8 @@ def check(body: bytes, schema: str) -> None:
 
 
 async def assert_error(response: ClientResponse, status: int, message: str | None = None) -> str:
-    """Every unhappy path: the status, Rails' `<errors><error>...</error></errors>` (or `{"error": ...}` for
-    a .json URL) checked against its schema, and the message when given. Returns the message."""
+    """Every unhappy path: the status, Rails' `<errors><error>...</error></errors>` (or `{"error": ..., "errors":
+    {"base": [...]}}` for a .json URL) checked against its schema, and the message when given. Returns the message."""
     body = await response.read()
     assert response.status == status, (response.status, body)
     if response.url.path.endswith(".json"):
@@ -77,6 +77,8 @@ async def assert_error(response: ClientResponse, status: int, message: str | Non
         value = json.loads(body)
         check_json(value, "error")
         said = value["error"]
+        # What ActiveResource clients read: the same messages, whole, under errors.base.
+        assert "; ".join(value["errors"]["base"]) == said, value
     else:
         assert response.content_type == "application/xml"
         assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n'), body

@@ -9,7 +9,6 @@ import json
 import re
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -168,13 +167,25 @@ async def check_documented_reply(client: Any, case: dict[str, Any], served: dict
         assert row["mbr_points_balance"] == balance
 
 
+CASE_KEYS = {"id", "doc", "request", "seed", "status", "schema", "volatile", "deviations", "added", "ambiguities",
+             "sample", "expected", "documented_reply", "balances_after"}
+
+
+def test_every_case_says_only_what_the_replay_reads() -> None:
+    """A misspelt key ("balance_after") would otherwise be skipped without a word."""
+    assert len(CASES) >= 4
+    for case in CASES:
+        assert set(case) <= CASE_KEYS, (case["id"], sorted(set(case) - CASE_KEYS))
+        assert len({"sample", "expected"} & set(case)) == 1, case["id"]
+        assert "balances_after" not in case or "documented_reply" in case, case["id"]  # read only there
+
+
 def test_every_sample_is_stored_verbatim_from_the_vendor_page() -> None:
-    # The vendor documents live in shared/, beside the repository (as in CI's checkout).
-    seed = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "memberpoints.txt"
-    if not seed.exists():
-        pytest.skip(f"the vendor seed is not beside the repository ({seed})")
-    text = seed.read_text(encoding="utf-8")
-    for path in sorted((HERE / "samples").glob("*.json")):
+    # Against the vendor's page as saved in the repository, so the comparison runs in every checkout.
+    text = (HERE / "vendor-page.txt").read_text(encoding="utf-8")
+    samples = sorted((HERE / "samples").glob("*.json"))
+    assert len(samples) >= 5, samples  # a moved folder must not turn the loop below into nothing
+    for path in samples:
         assert path.read_text(encoding="utf-8").strip() in text, f"{path.name} differs from the vendor page"
 
 

@@ -65,6 +65,18 @@ async def test_documented_case(app_client: ClientFactory, case: dict[str, Any]) 
         assert (await points(client, await bearer(client), CARD))["points"] == case["balance_after"]
 
 
+REQUEST_KEYS = {"id", "method", "path", "status", "token", "idempotency_key", "content_type", "json", "form", "raw"}
+CHECK_KEYS = {"error_code", "schema", "expect", "sdk", "balance_after"}
+
+
+def test_every_case_says_only_what_the_replay_reads_and_checks_the_body() -> None:
+    """A misspelt expectation ("eror_code") would otherwise be skipped without a word."""
+    assert len(CASES) >= 37
+    for case in CASES:
+        assert set(case) <= REQUEST_KEYS | CHECK_KEYS, (case["id"], sorted(set(case) - REQUEST_KEYS - CHECK_KEYS))
+        assert len({"json", "form", "raw"} & set(case)) <= 1 and set(case) & CHECK_KEYS, case["id"]
+
+
 async def test_the_same_token_comes_back_until_it_is_revoked(app_client: ClientFactory) -> None:
     client = await app_client("demo")
     first = await (await client.post("/oauth/token", json=CLIENT)).json()

@@ -8,13 +8,17 @@ from typing import Any
 
 from aiohttp import web
 
+from ..dialects.common import whole_number
+from ..json_numbers import json_whole
 from ..keys import LEDGER, SANDBOX
-from ..json_numbers import whole_number
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
 from ..sandbox.ratelimit import VENDOR_STATUS
-from .wire import WHOLE, body_of, iso, page_args, render_error
+from .wire import body_of, iso, page_args, render_error
+
+CENTURY = 100 * 365 * 86400  # the furthest the clock may be shifted, in seconds
+MAX_LIMIT = 10**9  # the largest rate limit or window: bounded so the limiter's float arithmetic cannot overflow
 
 # -- journal -----------------------------------------------------------------------------------
 
@@ -24,9 +28,8 @@ def _filter(request: web.Request) -> Filter:
     since = q.get("since") or None
     since_id = since_time = None
     if since is not None:
-        if WHOLE.fullmatch(since):
-            since_id = int(since)
-        else:
+        since_id = whole_number(since)
+        if since_id is None:
             since_time = _instant(since, "since")
     status = q.get("status") or None
     if status is not None and not (len(status) == 3 and (status.isdigit() or (status[0].isdigit() and status[1:].lower() == "xx"))):
@@ -76,8 +79,8 @@ async def configure_journal(request: web.Request) -> web.Response:
         raise InvalidArgument("enabled must be true or false")
     sizes = {}
     for name in ("max_entries", "max_bytes"):
-        value = None if body.get(name) is None else whole_number(body[name])
-        if body.get(name) is not None and (value is None or value < 1):
+        value = None if body.get(name) is None else json_whole(body[name])
+        if body.get(name) is not None and (value is None or not 1 <= value <= 2**63 - 1):
             raise InvalidArgument(f"{name} must be a whole number of at least 1")
         sizes[name] = value
     journal = request.config_dict[SANDBOX].journal
@@ -139,9 +142,10 @@ async def set_clock(request: web.Request) -> web.Response:
         clock.freeze(_instant(body["frozen_at"], "frozen_at"))
     else:
         offset = body["offset_seconds"]
-        if isinstance(offset, bool) or not isinstance(offset, (int, Decimal)):
+        if isinstance(offset, bool) or not isinstance(offset, (int, Decimal)):  # JSON gives no NaN or Infinity
             raise InvalidArgument("offset_seconds must be a number")
-        if abs(float(offset)) > 100 * 365 * 86400:
+        # Compared before any conversion: float() of a huge integer overflows, abs() of a huge Decimal traps.
+        if not -CENTURY <= offset <= CENTURY:
             raise InvalidArgument("offset_seconds must be within a hundred years")
         clock.shift(timedelta(seconds=float(offset)))
     return web.json_response(_clock_json(request))
@@ -172,11 +176,11 @@ async def set_rate_limits(request: web.Request) -> web.Response:
             continue
         if not isinstance(value, dict) or set(value) - {"limit", "window_seconds"}:
             raise InvalidArgument(f"{dialect} must be null or an object with limit and window_seconds")
-        limit = whole_number(value.get("limit"))
-        window = whole_number(value.get("window_seconds", 10 if dialect == "imonggo" else 60))
+        limit = json_whole(value.get("limit"))
+        window = json_whole(value.get("window_seconds", 10 if dialect == "imonggo" else 60))
         for name, number in (("limit", limit), ("window_seconds", window)):
-            if number is None or number < 1:
-                raise InvalidArgument(f"{dialect}.{name} must be a whole number of at least 1")
+            if number is None or not 1 <= number <= MAX_LIMIT:
+                raise InvalidArgument(f"{dialect}.{name} must be a whole number from 1 to {MAX_LIMIT}")
         changes[dialect] = (limit, window)  # type: ignore[assignment]
     for dialect, (limit, window) in changes.items():
         limits.set(dialect, limit, window)

@@ -38,7 +38,8 @@ POSITIVE_AMOUNT = {"oneOf": [
 URL = {"type": "string", "pattern": WEBHOOK_URL.pattern, "description": "an absolute http(s) URL"}
 
 _LIMIT = {"type": "object", "required": ["limit"], "additionalProperties": False, "properties": {
-    "limit": {"type": "integer", "minimum": 1}, "window_seconds": {"type": "integer", "minimum": 1}}}
+    "limit": {"type": "integer", "minimum": 1, "maximum": 10**9},
+    "window_seconds": {"type": "integer", "minimum": 1, "maximum": 10**9}}}
 _BODY = _obj("text size truncated", text=STR, size=INT, truncated=BOOL)
 _REWARD = _obj("loyalty_event_id account_type amount status balance pending", loyalty_event_id=MAYBE_STR,
                account_type=ASSET, amount=NUMBER, status={"enum": ["PENDING", "CONFIRMED", "CANCELLED"]},
@@ -102,8 +103,9 @@ SCHEMAS: dict[str, Any] = {
                   checked={"type": "object", "additionalProperties": INT}),
     "JournalStats": _obj("enabled entries bytes dropped max_entries max_bytes body_bytes", enabled=BOOL, entries=INT,
                          bytes=INT, dropped=INT, max_entries=INT, max_bytes=INT, body_bytes=INT),
-    "Journal": {**_obj(enabled={"type": ["boolean", "null"]}, max_entries={"type": ["integer", "null"], "minimum": 1},
-                       max_bytes={"type": ["integer", "null"], "minimum": 1}),
+    "Journal": {**_obj(enabled={"type": ["boolean", "null"]},
+                       max_entries={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1},
+                       max_bytes={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1}),
                 "description": "fields left out (or null) keep their value"},
     "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
         "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body",
@@ -301,7 +303,7 @@ DOCUMENT: dict[str, Any] = {
         "/webhooks/deliveries/{delivery_id}/redeliver": {"post": {**_op(
             "Send a delivery again, keeping its idempotency key", "Delivery", errors=(400, 404)),
             "parameters": [_p("delivery_id", "delivery id", {"type": "integer", "minimum": 1,
-                                                             "maximum": 10**18 - 1})]}},
+                                                             "maximum": 2**63 - 1})]}},
         "/openapi/pomelo.json": {"get": _op("The OpenAPI document of the pomelo dialect", "OpenApiDocument",
                                             store=False)},
         "/rate-limits": {

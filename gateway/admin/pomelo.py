@@ -10,13 +10,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..delivery import DELIVERY
-from ..dialects.common import read_json_object
+from ..dialects.common import read_json_object, whole_number
 from ..dialects.pomelo.openapi import document
 from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
 from ..dialects.pomelo.wire import dumps, timestamp
 from ..keys import LEDGER
-from .wire import WHOLE, page_args
 from ..ledger import (
     By,
     Delivery,
@@ -27,6 +26,7 @@ from ..ledger import (
     Tenant,
     parse_amount,
 )
+from .wire import page_args
 
 
 # the OpenAPI document's pattern too: scheme, a host (and port), then anything without white space
@@ -160,10 +160,10 @@ async def deliveries(request: web.Request) -> web.Response:
 
 async def redeliver(request: web.Request) -> web.Response:
     """Send a delivery again (a failed one, or one the receiver lost)."""
-    text = request.match_info["delivery_id"]
-    if not WHOLE.fullmatch(text):
+    delivery = whole_number(request.match_info["delivery_id"], low=1)
+    if delivery is None:
         raise InvalidArgument("a delivery id is a whole number")
-    found = await request.config_dict[LEDGER].redeliver(delivery=int(text))
+    found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
     _wake(request)
     return _json(_delivery(found))
 

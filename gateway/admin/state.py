@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..dialects.common import whole_number
 from ..keys import LEDGER, SANDBOX, SETTINGS
 from ..ledger import (
     Asset,
@@ -20,6 +21,7 @@ from ..ledger import (
     Member,
     Status,
     Tenant,
+    UnknownTenant,
 )
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
@@ -55,10 +57,17 @@ async def load_scenario(request: web.Request) -> web.Response:
 
 
 async def _refuse_existing(ledger: Ledger, names: list[str]) -> None:
-    existing = {t.name for t in await ledger.tenants()}
-    taken = [n for n in names if n in existing]
-    if taken:
-        raise DuplicateIdentity(f"a tenant named {taken[0]!r} exists already")
+    """Look each name up rather than listing every tenant: creating one must not cost more as they pile up.
+    A name found is checked again after a reload (one epoch read when nothing changed): another instance
+    may have deleted it a moment ago."""
+    for name in names:
+        try:
+            await ledger.tenant(name)
+            await ledger.reload_tenants()
+            await ledger.tenant(name)
+        except UnknownTenant:
+            continue
+        raise DuplicateIdentity(f"a tenant named {name!r} exists already")
 
 
 async def list_tenants(request: web.Request) -> web.Response:
@@ -78,7 +87,7 @@ async def create_tenant(request: web.Request) -> web.Response:
     name = name or f"{spec['name']}-{secrets.token_hex(4)}"
     await _refuse_existing(ledger, [name])
     fresh = made.checked({"tenants": [made.fresh_credentials(spec, name)]}, "request body")["tenants"][0]
-    tenant = await made.build(ledger, fresh)
+    tenant = await made.build(ledger, fresh, generated=True)
     return web.json_response(
         {"name": tenant.name, "members": await ledger.count_members(tenant=tenant), **made.credentials_of(fresh)},
         status=201,
@@ -134,9 +143,9 @@ def _words(m: Member) -> str:
 def member_ref(text: str) -> By:
     """A member named the way any dialect names it: 1534, usr-…, crd-…, an e-mail, or id:17 (internal)."""
     text = text.strip()
-    if text.startswith("id:") and text[3:].isdigit():
+    if text.startswith("id:") and whole_number(text[3:]) is not None:
         return By(Identity.ID, int(text[3:]))
-    if text.isdigit():
+    if whole_number(text) is not None:
         return By(Identity.CUSTOMER_NO, int(text))
     if text.startswith("usr-"):
         return By(Identity.USER_REF, text)

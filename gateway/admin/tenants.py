@@ -8,13 +8,14 @@ import copy
 import secrets
 from typing import Any
 
-from ..ledger import InvalidArgument, Ledger, LedgerError, Tenant, UnknownTenant
+from ..ledger import GENERATED, InvalidArgument, Ledger, LedgerError, Tenant, UnknownTenant
 from ..scenario import (
     ScenarioError,
     apply_tenant,
     check_scenario,
     read_scenario,
     resolve_scenario,
+    sealed,
 )
 from ..settings import Settings
 
@@ -26,7 +27,16 @@ def fresh_credentials(spec: dict[str, Any], name: str) -> dict[str, Any]:
     stay: they are per tenant, so they cannot collide with another tenant's."""
     fresh = copy.deepcopy(spec)
     fresh["name"] = name
-    fresh["imonggo"] = {"account": name, "api_token": secrets.token_hex(20)}
+    imonggo = dict(fresh.get("imonggo", {}))
+    imonggo.update(account=name, api_token=secrets.token_hex(20))
+    # A login is an e-mail, one tenant's everywhere: the copy's users get the tenant's name as a
+    # sub-address (demo@example.com -> demo+NAME@example.com) and a fresh password each.
+    imonggo["users"] = [
+        {**{k: v for k, v in user.items() if k != "password_hash"}, "email": _sub_address(user["email"], name),
+         "password": secrets.token_urlsafe(16)}
+        for user in imonggo.get("users", [])
+    ]
+    fresh["imonggo"] = imonggo
     fresh["memberpoints"] = {
         "api_id": str(secrets.randbelow(9 * 10**8) + 10**8),
         "api_key": secrets.token_hex(16),
@@ -43,11 +53,20 @@ def fresh_credentials(spec: dict[str, Any], name: str) -> dict[str, Any]:
     return fresh
 
 
+def _sub_address(email: str, name: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local.partition('+')[0]}+{name}@{domain}"
+
+
 def credentials_of(spec: dict[str, Any]) -> dict[str, Any]:
-    """What a test job needs to talk to its tenant in each dialect."""
+    """What a test job needs to talk to its tenant in each dialect (a fresh copy's only: its logins'
+    passwords were just generated, so this is the one reply that shows them)."""
     out: dict[str, Any] = {}
     if "imonggo" in spec:
-        out["imonggo"] = {"account": spec["imonggo"].get("account", spec["name"]), "api_token": spec["imonggo"]["api_token"]}
+        imonggo = spec["imonggo"]
+        out["imonggo"] = {"account": imonggo.get("account", spec["name"]), "api_token": imonggo["api_token"]}
+        if imonggo.get("users"):
+            out["imonggo"]["users"] = [{"email": u["email"], "password": u["password"]} for u in imonggo["users"]]
     if "memberpoints" in spec:
         mp = spec["memberpoints"]
         out["memberpoints"] = {"api_id": mp["api_id"], "api_key": mp["api_key"], "cid": mp["cid"]}
@@ -90,8 +109,10 @@ def pick_tenant(scenario: dict[str, Any], wanted: Any) -> dict[str, Any]:
     raise InvalidArgument(f"the scenario has no tenant named {wanted!r}")
 
 
-async def build(ledger: Ledger, spec: dict[str, Any]) -> Tenant:
-    """Create a tenant from its scenario spec and remember the spec, so reset can rebuild it."""
+async def build(ledger: Ledger, spec: dict[str, Any], *, generated: bool = False) -> Tenant:
+    """Create a tenant from its scenario spec and remember the spec, so reset can rebuild it. Passwords
+    are hashed first (cheaply when `generated`): the remembered spec never holds one in clear."""
+    spec = sealed(spec, cost=GENERATED if generated else None)
     await apply_tenant(ledger, spec)
     tenant = await ledger.tenant(spec["name"])
     return await ledger.update_tenant_config(tenant=tenant, section=SECTION, values={"spec": spec})

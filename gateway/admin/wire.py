@@ -2,17 +2,15 @@
 (never asdict), decimals as strings, times as ISO 8601 UTC."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
-from ..dialects.common import read_json_object
+from ..dialects.common import read_json_object, whole_number
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
-
-WHOLE = re.compile(r"[0-9]{1,18}")  # a whole number as a query or path segment may spell it
+from ..scenario import LOGIN
 
 
 async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
@@ -32,11 +30,10 @@ def _int_arg(request: web.Request, name: str, default: int, low: int, high: int)
     text = request.query.get(name)
     if text is None or text == "":
         return default
-    # ASCII digits only and few of them: "²".isdigit() is true but int("²") fails, and int() of thousands
-    # of digits is refused by Python itself
-    if not WHOLE.fullmatch(text) or not low <= int(text) <= high:
+    value = whole_number(text, low=low, high=high)
+    if value is None:
         raise InvalidArgument(f"{name} must be a whole number from {low} to {high}")
-    return int(text)
+    return value
 
 
 def render_error(request: web.Request, status: int, message: str, code: str | None) -> web.StreamResponse:
@@ -58,7 +55,7 @@ def tenant_json(t: Tenant, members: int) -> dict[str, Any]:
         "name": t.name,
         "created_at": iso(t.created_at),
         "members": members,
-        "dialects": sorted(c.scheme for c in t.credentials),
+        "dialects": sorted({c.scheme for c in t.credentials} - {LOGIN}),  # a user's login is no dialect
         "resettable_from": "its scenario" if spec else "the startup scenario, if it declares this tenant",
     }
 

@@ -28,6 +28,7 @@ from .errors import (
 from .models import (
     MANUAL_KINDS,
     ORDER_KINDS,
+    AccessGrant,
     AccountBalance,
     Asset,
     Attempt,
@@ -53,9 +54,24 @@ from .models import (
     Status,
     Tenant,
 )
-from .money import from_cents, parse_amount, round_down, round_half_up, to_cents
+from .passwords import GENERATED, check_password, hash_password, is_password_hash
+from .money import from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
 from .store import SCHEMES, Store, StoreOpenError, open_store
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# Explicit, so a submodule (movements, store ...) is never part of the public API by accident: the
+# architecture test lets code outside the ledger import exactly these names and nothing else.
+__all__ = [
+    "MANUAL_KINDS", "ORDER_KINDS", "PERIOD_OPERATORS", "SCHEMES", "AccessGrant", "AccountBalance",
+    "all_error_classes",
+    "AlreadyResolved", "Asset", "Attempt", "AuditReport", "Balance", "BalanceRow", "By", "Clock",
+    "Credential", "Delivery", "DuplicateIdentity", "DuplicateReference", "Entry", "Event", "from_cents",
+    "HistoryQuery", "Idempotency", "IdempotencyConflict", "IdempotencyInFlight", "Identity", "IdGenerator",
+    "InsufficientFunds", "InvalidAmount", "InvalidArgument", "Kind", "Ledger", "LedgerError", "Member",
+    "MemberRef", "Movement", "NewDelivery", "NotInProgramme", "NotReversible", "open_store", "Order",
+    "OrderResult", "OrderVoided", "Outcome", "Page", "parse_amount", "parse_number", "Period", "Programme", "round_down",
+    "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
+    "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
+    "GENERATED", "check_password", "hash_password", "is_password_hash",
+]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from .clock import Clock, IdGenerator, to_text
 from .errors import IdempotencyConflict, IdempotencyInFlight, UnknownMember, UnknownTenant
-from .models import AccountBalance, Asset, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
+from .models import AccountBalance, Asset, Credential, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
 from .money import to_cents
 from .paging import Continuations
 from .repo import entries as entry_sql
@@ -41,12 +41,21 @@ class By:
 MemberRef = By | Member | int
 
 
+def _raw(text: str) -> bytes:
+    """Text as bytes for a constant-time comparison; a lone surrogate (JSON "\\ud800", or a header byte
+    that is not UTF-8) compares unequal instead of raising."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 class LedgerBase:
     def __init__(self, store: Store, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> None:
         self.store = store
         self.clock = clock or Clock()
         self.ids = ids or IdGenerator(self.clock)
         self._tenants: dict[int, Tenant] = {}
+        self._tenant_names: dict[str, Tenant] = {}
+        self._tenant_principals: dict[tuple[str, str], tuple[Tenant, Credential]] = {}
+        self._tenant_epoch = -1  # the store's tenant epoch the cache reflects; -1: never loaded
         self._tenants_loaded_at = 0.0
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
@@ -66,9 +75,55 @@ class LedgerBase:
     # -- tenants (cached: every request authenticates against them) -------------------------------
 
     async def reload_tenants(self) -> None:
-        loaded = await self.store.read(tenant_sql.load_all)
-        self._tenants = {t.id: t for t in loaded}
+        """Bring the cache up to date. One read of the tenant epoch when nothing changed, so the cost does
+        not grow with the number of tenants; all of them are read again only when another instance (or a
+        write this cache has not seen) moved the epoch."""
+        if await self.store.read(tenant_sql.epoch) != self._tenant_epoch:
+            at, loaded = await self.store.read(tenant_sql.load_all)
+            gone = self._tenants.keys() - {t.id for t in loaded}
+            self._index({t.id: t for t in loaded}, at)
+            for tenant_id in gone:  # deleted here or elsewhere: what was remembered for it goes too
+                self._continuations.forget(tenant_id)
         self._tenants_loaded_at = time.monotonic()
+
+    def _index(self, tenants: dict[int, Tenant], epoch: int) -> None:
+        self._tenants, self._tenant_names, self._tenant_principals = {}, {}, {}
+        for tenant in tenants.values():
+            self._remember(tenant)
+        self._tenant_epoch = epoch
+
+    def _remember(self, tenant: Tenant) -> None:
+        self._forget(tenant.id)
+        self._tenants[tenant.id] = tenant
+        self._tenant_names[tenant.name] = tenant
+        # Keyed by principal: a dict lookup (hashed with a per-process random key) reveals nothing usable
+        # about other principals, and the secret is still compared in constant time.
+        for c in tenant.credentials:
+            self._tenant_principals[(c.scheme, c.principal)] = (tenant, c)
+
+    def _forget(self, tenant_id: int) -> None:
+        old = self._tenants.pop(tenant_id, None)
+        if old is not None:
+            self._tenant_names.pop(old.name, None)
+            for c in old.credentials:
+                self._tenant_principals.pop((c.scheme, c.principal), None)
+
+    async def _tenants_changed(self, epoch: int, changed: Iterable[Tenant] = (), removed: Iterable[int] = ()) -> None:
+        """After this instance's own tenant write, which moved the store's epoch to `epoch`: apply just that
+        change when the cache was current right before it (no other write came between), otherwise read
+        everything again. A cache already past `epoch` holds the change. Either way the cost of one
+        change does not grow with the number of tenants unless another instance changed them meanwhile."""
+        if epoch <= self._tenant_epoch:
+            return
+        if epoch != self._tenant_epoch + 1:
+            await self.reload_tenants()
+            return
+        for tenant_id in removed:
+            self._forget(tenant_id)
+            self._continuations.forget(tenant_id)
+        for tenant in changed:
+            self._remember(tenant)
+        self._tenant_epoch = epoch
 
     async def _maybe_reload(self, older_than: float = 1.0) -> None:
         """Read the tenants again if the cache is older than `older_than` seconds: another instance may
@@ -80,35 +135,45 @@ class LedgerBase:
                     await self.reload_tenants()
 
     async def tenants(self) -> list[Tenant]:
+        await self._maybe_reload()  # another instance may have added or deleted one
         return sorted(self._tenants.values(), key=lambda t: t.id)
 
     async def tenant(self, name: str) -> Tenant:
         await self._maybe_reload()  # another instance may have deleted or changed it
-        for attempt in range(2):
-            for t in self._tenants.values():
-                if t.name == name:
-                    return t
-            if attempt == 0:
-                await self._maybe_reload(older_than=0.05)
-        raise UnknownTenant(f"no tenant named {name!r}")
+        found = self._tenant_names.get(name)
+        if found is None:
+            await self._maybe_reload(older_than=0.05)
+            found = self._tenant_names.get(name)
+        if found is None:
+            raise UnknownTenant(f"no tenant named {name!r}")
+        return found
+
+    async def _tenant_by_id(self, tenant_id: int) -> Tenant | None:
+        """The tenant with an id a row just read from the store carries: a miss means this copy of the
+        tenants is older than that tenant (made through another instance), so it is read again at once."""
+        await self._maybe_reload()
+        if tenant_id not in self._tenants:
+            async with self._tenant_lock:  # requests that miss together read the tenants once
+                if tenant_id not in self._tenants:
+                    await self.reload_tenants()
+        return self._tenants.get(tenant_id)
 
     async def authenticate(self, *, scheme: str, principal: str, secret: str | None = None) -> Tenant | None:
         """The tenant whose `scheme` credential has this principal (and secret, when it has one). The cache is
         read again once it is a second old, so a tenant deleted through another instance stops
         authenticating here within a second."""
         await self._maybe_reload()
-        for attempt in range(2):
-            for t in self._tenants.values():
-                for c in t.credentials:
-                    if c.scheme != scheme or not hmac.compare_digest(c.principal.encode(), principal.encode()):
-                        continue
-                    if c.secret is None or (
-                        secret is not None and hmac.compare_digest(c.secret.encode(), secret.encode())
-                    ):
-                        return t
-                    return None
-            if attempt == 0:
-                await self._maybe_reload(older_than=0.05)
+        found = self._tenant_principals.get((scheme, principal))
+        if found is None:
+            await self._maybe_reload(older_than=0.05)
+            found = self._tenant_principals.get((scheme, principal))
+        if found is None:
+            return None
+        tenant, credential = found
+        if credential.secret is None or (
+            secret is not None and hmac.compare_digest(_raw(credential.secret), _raw(secret))
+        ):
+            return tenant
         return None
 
     # -- transactions ------------------------------------------------------------------------------
@@ -185,10 +250,11 @@ class LedgerBase:
     ) -> tuple[Entry, AccountBalance]:
         """Write one entry, move the account, publish the entry's event. The caller checked the rules."""
         cents = to_cents(amount)
+        touch = kind is not Kind.OPENING  # an opening balance belongs to the record as it was loaded
         if status is Status.CONFIRMED:
-            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now)
+            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch)
         else:
-            row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now)
+            row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now, touch=touch)
         entry = await entry_sql.insert(
             tx,
             {

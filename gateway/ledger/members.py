@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from .core import LedgerBase, MemberRef
-from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme
+from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme, UnknownTenant
 from .models import Asset, Balance, BalanceRow, Credential, Identity, Member, Page, Programme, Tenant
 from .money import from_cents, to_cents
 from .repo import entries as entry_sql
@@ -33,7 +34,7 @@ class MemberOps(LedgerBase):
     ) -> Tenant:
         creds = list(credentials)
 
-        async def work(tx: Tx) -> int:
+        async def work(tx: Tx) -> tuple[int, Tenant]:
             if await tx.fetchval("SELECT 1 FROM tenants WHERE name = ?", (name,)):
                 raise DuplicateIdentity(f"a tenant named {name!r} exists already")
             tenant_id = await tenant_sql.insert(tx, name, config or {}, self.clock.now())
@@ -41,29 +42,38 @@ class MemberOps(LedgerBase):
             for c in creds:
                 if not await tenant_sql.add_credential(tx, tenant_id, c):
                     raise DuplicateIdentity(f"the {c.scheme} credential {c.principal!r} belongs to another tenant")
-            return tenant_id
+            created = await tenant_sql.load_one(tx, tenant_id)
+            assert created is not None
+            return await tenant_sql.bump(tx), created
 
-        tenant_id = await self.store.write(work)
-        await self.reload_tenants()
-        return self._tenants[tenant_id]
+        epoch, created = await self.store.write(work)
+        await self._tenants_changed(epoch, changed=[created])
+        return created
 
     async def update_tenant_config(self, *, tenant: Tenant, section: str, values: Mapping[str, Any]) -> Tenant:
         """Replace one named section of a tenant's configuration (opaque to the ledger)."""
 
-        async def work(tx: Tx) -> None:
-            current = next(t for t in await tenant_sql.load_all(tx) if t.id == tenant.id)
+        async def work(tx: Tx) -> tuple[int, Tenant]:
+            current = await tenant_sql.load_one(tx, tenant.id)
+            if current is None:
+                raise UnknownTenant(f"no tenant named {tenant.name!r}")
             config = dict(current.config)
             config[section] = dict(values)
             await tenant_sql.set_config(tx, tenant.id, config)
+            return await tenant_sql.bump(tx), replace(current, config=config)
 
-        await self.store.write(work)
-        await self.reload_tenants()
-        return self._tenants[tenant.id]
+        epoch, updated = await self.store.write(work)
+        await self._tenants_changed(epoch, changed=[updated])
+        return updated
 
     async def delete_tenants(self, *, tenants: Iterable[Tenant]) -> None:
         ids = [t.id for t in tenants]
-        await self.store.write(lambda tx: tenant_sql.delete(tx, ids))
-        await self.reload_tenants()
+
+        async def work(tx: Tx) -> int:
+            await tenant_sql.delete(tx, ids)
+            return await tenant_sql.bump(tx)
+
+        await self._tenants_changed(await self.store.write(work), removed=ids)
 
     # -- programmes -----------------------------------------------------------------------------
 
@@ -129,6 +139,7 @@ class MemberOps(LedgerBase):
         card_refs: Iterable[str] = (),
         programme_no: int | None = None,
         profile: Mapping[str, Any] | None = None,
+        external_ref: str | None = None,
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
     ) -> Member:
@@ -143,6 +154,7 @@ class MemberOps(LedgerBase):
                 "customer_no": c_no, "member_no": m_no, "email": email or None,
                 "user_ref": user_ref or self.ids.ksuid("usr-"), "name": name, "programme_no": programme_no,
                 "profile": dict(profile or {}), "created_at": created_at, "updated_at": updated_at,
+                "external_ref": external_ref or None,
             }
             await self._check_unique(tx, tenant, fields, cards, exclude=None)
             if programme_no is not None and await member_sql.get_programme(tx, tenant.id, programme_no) is None:
@@ -162,6 +174,7 @@ class MemberOps(LedgerBase):
             (Identity.MEMBER_NO, fields.get("member_no")),
             (Identity.EMAIL, fields.get("email")),
             (Identity.USER_REF, fields.get("user_ref")),
+            (Identity.EXTERNAL_REF, fields.get("external_ref")),
             *((Identity.CARD_REF, card) for card in cards),
         ]
         for identity, value in checks:
@@ -178,18 +191,22 @@ class MemberOps(LedgerBase):
         member: MemberRef,
         changes: Mapping[str, Any] | Callable[[Member], Mapping[str, Any]],
     ) -> Member:
-        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted.
+        """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted,
+        external_ref (empty clears it).
         `changes` may be a function of the member as it stands inside the transaction, for changes that
         depend on its current values (so two concurrent partial updates never undo each other)."""
 
         async def work(tx: Tx) -> Member:
             current = await self._member(tx, tenant, member, include_deleted=True)
             fields = dict(changes(current) if callable(changes) else changes)
-            unknown = set(fields) - {"name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted"}
+            unknown = set(fields) - {
+                "name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted", "external_ref",
+            }
             if unknown:
                 raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}")
-            if "email" in fields:
-                fields["email"] = fields["email"] or None
+            for key in ("email", "external_ref"):
+                if key in fields:
+                    fields[key] = fields[key] or None
             if "profile" in fields:
                 fields["profile"] = {**current.profile, **fields["profile"]}
             await self._check_unique(tx, tenant, fields, [], exclude=current.id)
@@ -262,13 +279,13 @@ class MemberOps(LedgerBase):
         check_page(offset, limit)
 
         async def work(tx: Tx) -> list[tuple[Member, int]]:
-            scope = (tenant.id, asset, member_no, await member_sql.roster_version(tx, tenant.id))
-            start, after = self._continuations.nearest(scope, offset)
+            scope = ("balances", asset, member_no, await member_sql.roster_version(tx, tenant.id))
+            start, after = self._continuations.nearest(tenant.id, scope, offset)
             found = await member_sql.balance_page(
                 tx, tenant.id, asset, member_no=member_no, after_no=after, offset=offset - start, limit=limit
             )
             if found:
-                self._continuations.remember(scope, offset + len(found), found[-1][0].member_no)
+                self._continuations.remember(tenant.id, scope, offset + len(found), found[-1][0].member_no)
             return found
 
         found = await self._read(work)

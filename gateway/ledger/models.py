@@ -47,6 +47,8 @@ class Identity(str, Enum):
     EMAIL = "email"
     USER_REF = "user_ref"
     CARD_REF = "card_ref"
+    # A code the client assigns to a member, unique in its tenant when set (absent or empty is no code).
+    EXTERNAL_REF = "external_ref"
     ID = "id"
 
 
@@ -71,6 +73,20 @@ class Tenant:
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.config.get(name, {})
         return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """A bearer token issued to one of a tenant's clients: which client, what it may do (scopes are the
+    caller's words, opaque here), until when. The store keeps a hash of the token, never the token:
+    `token` is set only on the grant `grant_access` hands back, for the caller to give its client."""
+
+    tenant_id: int
+    client: str
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    created_at: datetime
+    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,7 @@ class Member:
     deleted: bool
     created_at: datetime
     updated_at: datetime
+    external_ref: str | None = None  # Identity.EXTERNAL_REF: unique in the tenant when set
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,16 @@ _WIDE = Context(prec=100, Emax=MAX_EMAX, Emin=MIN_EMIN)  # prec above the 64-cha
 MAX_UNITS = Decimal(10) ** 12
 
 
-def parse_amount(
-    value: object, *, field: str = "amount", allow_negative: bool = False, allow_zero: bool = False
+def parse_number(
+    value: object, *, field: str = "amount", places: int = 2, allow_negative: bool = False
 ) -> Decimal:
-    """Turn a string, int or Decimal into a Decimal with exactly two places, or raise InvalidAmount.
+    """Read a number a client sent (a string, int or Decimal) into a Decimal, or raise InvalidAmount: the
+    one bounded way into arithmetic, so no input can overflow, trap or exhaust anything later.
 
-    Accepted: plain or exponent notation that is exact to two places ("10", "10.5", "1.230", "1E+3").
-    Refused: float, bool, NaN, Infinity, more than two significant places, magnitude of MAX_UNITS or
-    more, and (unless allowed) zero or negative values. Negative zero is zero."""
+    Refused: float, bool, anything else; text longer than 64 characters or not ASCII; NaN, Infinity;
+    a magnitude of MAX_UNITS or more (whatever its exponent: "1e1000000", a 5000-digit integer); more
+    than `places` decimal places ("1e-1000000" too); a negative value unless allowed. Negative zero is
+    zero. The value keeps the digits it was written with ("2" stays 2, not 2.00)."""
     if isinstance(value, (bool, float)) or not isinstance(value, (int, str, Decimal)):
         raise InvalidAmount(f"{field} must be a decimal number", field=field)
     if isinstance(value, str):
@@ -34,16 +36,32 @@ def parse_amount(
         except InvalidOperation:
             raise InvalidAmount(f"{field} must be a decimal number", field=field) from None
     else:
-        number = Decimal(value)
+        number = _WIDE.create_decimal(value)  # an int of any length rounds to 100 digits: no int() limit
     if not number.is_finite():
         raise InvalidAmount(f"{field} must be a finite number", field=field)
     with localcontext(_WIDE):
         if abs(number) >= MAX_UNITS:
             raise InvalidAmount(f"{field} is too large", field=field)
-        quantized = number.quantize(CENT)
-        if quantized != number:
-            raise InvalidAmount(f"{field} has more than two decimal places", field=field)
-        quantized = quantized + Decimal("0.00")  # folds -0.00 into 0.00
+        if number.quantize(Decimal(1).scaleb(-places)) != number:
+            words = "two" if places == 2 else str(places)
+            raise InvalidAmount(f"{field} has more than {words} decimal places", field=field)
+        if number == 0:
+            number = abs(number)  # folds -0 into 0
+    if number < 0 and not allow_negative:
+        raise InvalidAmount(f"{field} must not be negative", field=field)
+    return number
+
+
+def parse_amount(
+    value: object, *, field: str = "amount", allow_negative: bool = False, allow_zero: bool = False
+) -> Decimal:
+    """Turn a string, int or Decimal into a Decimal with exactly two places, or raise InvalidAmount.
+
+    Accepted: plain or exponent notation that is exact to two places ("10", "10.5", "1.230", "1E+3").
+    Refused: whatever parse_number refuses, and (unless allowed) zero or negative values."""
+    number = parse_number(value, field=field, places=2, allow_negative=True)
+    with localcontext(_WIDE):
+        quantized = number.quantize(CENT) + Decimal("0.00")  # folds -0.00 into 0.00
     if quantized == 0 and not allow_zero:
         raise InvalidAmount(f"{field} must not be zero", field=field)
     if quantized < 0 and not allow_negative:

@@ -333,11 +333,11 @@ class MovementOps(LedgerBase):
 
         async def work(tx: Tx) -> list[Entry]:
             versions = (await entry_sql.history_version(tx, tenant.id), await member_sql.roster_version(tx, tenant.id))
-            scope = ("history", tenant.id, repr(query), versions)  # a renumbered member changes filters too
-            start, after = self._continuations.nearest(scope, offset)
+            scope = ("history", repr(query), versions)  # a renumbered member changes filters too
+            start, after = self._continuations.nearest(tenant.id, scope, offset)
             found = await entry_sql.history(tx, tenant.id, query, offset=offset - start, limit=limit, after=after)
             if found:
-                self._continuations.remember(scope, offset + len(found), (found[-1].record_id, found[-1].id))
+                self._continuations.remember(tenant.id, scope, offset + len(found), (found[-1].record_id, found[-1].id))
             return found
 
         items = await self._read(work)

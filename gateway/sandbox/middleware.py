@@ -16,9 +16,10 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from .redact import redact_query
 from ..dialects.common import ERROR_RENDERERS, Handler
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX
-from ..ledger import Ledger
+from ..ledger import Ledger, Tenant
 from .faults import FaultRule
 from .journal import Body, JournalEntry
 from .state import Sandbox
@@ -60,9 +61,11 @@ def caller_key(dialect: str, request: web.Request) -> str:
     return "addr:" + (request.remote or "")
 
 
-async def _remember_caller(request: web.Request, dialect: str, ledger: Ledger) -> None:
-    """A rate-limited request never reaches the dialect's auth; find its tenant from the credentials the
-    vendor counts (imonggo's API token, memberpoints' apiID/apiKey) so the journal can name it."""
+async def _counted(request: web.Request, dialect: str, ledger: Ledger) -> tuple[str, Tenant | None]:
+    """Whom the vendor counts this request against, and the tenant the counted credentials name (imonggo's
+    API token, memberpoints' apiID/apiKey; a pomelo token belongs to one tenant already). The count is
+    kept per tenant id, which is never given twice: a tenant reset, deleted or replaced (here or through
+    another instance) starts from zero, even under the same credentials."""
     key = caller_key(dialect, request)
     tenant = None
     if key.startswith("token:"):
@@ -71,8 +74,7 @@ async def _remember_caller(request: web.Request, dialect: str, ledger: Ledger) -
         tenant = await ledger.authenticate(
             scheme="memberpoints", principal=key[3:], secret=request.headers.get("apiKey", "")
         )
-    if tenant is not None:
-        request[REQUEST_TENANT] = tenant
+    return (key if tenant is None else f"tenant:{tenant.id}:{key}"), tenant
 
 
 @web.middleware
@@ -88,11 +90,16 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         handler = _with_faults(sandbox, handler)
     response: web.StreamResponse | None = None
     outcome = "answered"
-    retry = sandbox.limits.check(dialect, caller_key(dialect, request)) if sandbox.limits.get(dialect) else None
+    retry: int | None = None
+    tenant: Tenant | None = None
+    if sandbox.limits.get(dialect):
+        key, tenant = await _counted(request, dialect, config[LEDGER])
+        retry = sandbox.limits.check(dialect, key)
     try:
         if retry is not None:
             outcome = "rate_limited"
-            await _remember_caller(request, dialect, config[LEDGER])
+            if tenant is not None:  # the request never reaches the dialect's auth: name its tenant here
+                request[REQUEST_TENANT] = tenant
             response = render(request, dialect, sandbox.limits.get(dialect).status, sandbox.limits.message(dialect), None)  # type: ignore[union-attr]
             response.headers["Retry-After"] = str(retry)
         else:
@@ -127,7 +134,7 @@ async def _record(
         dialect=dialect,
         method=request.method,
         path=request.path,
-        query=request.query_string,
+        query=redact_query(request.query_string),
         tenant=getattr(tenant, "name", None),
         status=_status(outcome, response),
         duration_ms=(time.perf_counter() - started) * 1000,

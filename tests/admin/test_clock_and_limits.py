@@ -42,7 +42,8 @@ async def test_a_bad_clock_setting_is_refused_and_changes_nothing(sandbox_client
     client = await sandbox_client()
     response = await client.put("/__admin/clock", json=body)
     assert response.status == 400
-    assert (await (await client.get("/__admin/clock")).json())["frozen_at"] is None
+    clock = await (await client.get("/__admin/clock")).json()
+    assert (clock["frozen_at"], clock["offset_seconds"]) == (None, 0)
 
 
 async def test_rate_limits_are_off_by_default(sandbox_client) -> None:
@@ -101,7 +102,7 @@ async def test_a_bad_rate_limit_is_refused_and_changes_nothing(sandbox_client, b
     client = await sandbox_client()
     response = await client.put("/__admin/rate-limits", json=body)
     assert response.status == 400
-    assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] is None
+    assert await (await client.get("/__admin/rate-limits")).json() == {"imonggo": None, "memberpoints": None, "pomelo": None}
 
 
 async def test_the_imonggo_limit_can_be_switched_on_by_setting(sandbox_client) -> None:
@@ -111,3 +112,23 @@ async def test_the_imonggo_limit_can_be_switched_on_by_setting(sandbox_client) -
     assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
     response = await client.get("/api/echo/1534", headers=imonggo_auth())
     assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 5
+
+
+async def test_a_tenant_reset_alone_starts_its_count_afresh_under_the_same_credentials(sandbox_client) -> None:
+    client = await sandbox_client(memberpoints_rate_limit=2)
+    statuses = [(await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert (await client.post("/__admin/reset", json={"tenant": "demo"})).status == 200
+    assert (await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status == 200
+
+
+async def test_a_tenant_replaced_through_another_instance_starts_its_count_afresh_here(sandbox_client) -> None:
+    import asyncio
+
+    limited = await sandbox_client(imonggo_rate_limit=2, imonggo_rate_window_seconds=60)
+    other = await sandbox_client()  # a second instance over the same database
+    statuses = [(await limited.get("/api/echo/1534", headers=imonggo_auth())).status for _ in range(3)]
+    assert statuses == [200, 200, 503]
+    assert (await other.post("/__admin/reset")).status == 200  # the demo tenant again, same API token
+    await asyncio.sleep(1.1)  # this instance reads the tenants again once its copy is a second old
+    assert (await limited.get("/api/echo/1534", headers=imonggo_auth())).status == 200

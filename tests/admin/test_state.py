@@ -10,7 +10,7 @@ from gateway.admin.openapi import DOCUMENT
 from gateway.admin.routes import ERRORS
 from gateway.dialects.common import missing_from
 from gateway.keys import LEDGER, SANDBOX
-from tests.admin.conftest import imonggo_auth, memberpoints_auth
+from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth, memberpoints_auth
 from tests.support import FIXTURES
 
 DEMO = json.loads((FIXTURES / "scenarios" / "demo.json").read_text(encoding="utf-8"))
@@ -135,9 +135,10 @@ async def test_audit_reports_the_invariants_and_names_a_violation(sandbox_client
 
 async def test_reset_of_one_tenant_brings_back_its_scenario_state_only(sandbox_client) -> None:
     client = await sandbox_client()
-    await client.post("/__admin/scenarios", json=scenario())
-    await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth())
-    await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth("shop-token"))
+    assert (await client.post("/__admin/scenarios", json=scenario())).status == 201
+    for token in (DEMO_IMONGGO, "shop-token"):  # both moved, so a reset that did nothing cannot pass
+        moved = await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth(token))
+        assert (await moved.json())["points"] == "30521.00"
 
     response = await client.post("/__admin/reset", json={"tenant": "shop"})
     assert await response.json() == {"reset": ["shop"]}
@@ -155,16 +156,18 @@ async def test_reset_of_one_tenant_brings_back_its_scenario_state_only(sandbox_c
 
 async def test_reset_of_everything_returns_to_the_startup_scenario_and_clears_the_sandbox(sandbox_client) -> None:
     client = await sandbox_client()
-    await client.post("/__admin/scenarios", json=scenario())
-    await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth())
-    await client.post("/__admin/faults", json={"effect": "latency", "latency_ms": 1})
-    await client.put("/__admin/clock", json={"offset_seconds": 3600})
+    # Each change is checked as made, so a reset that cleared nothing cannot pass below.
+    assert (await client.post("/__admin/scenarios", json=scenario())).status == 201
+    assert (await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth())).status == 200
+    assert (await client.post("/__admin/faults", json={"effect": "latency", "latency_ms": 1})).status == 201
+    assert (await client.put("/__admin/clock", json={"offset_seconds": 3600})).status == 200
+    sandbox = client.app[SANDBOX]
+    assert len(sandbox.faults.rules()) == 1 and client.app[LEDGER].clock.state["offset_seconds"] == 3600
 
     response = await client.post("/__admin/reset")
     assert (await response.json())["reset"] == ["demo"]
     assert [t["name"] for t in (await (await client.get("/__admin/tenants")).json())["tenants"]] == ["demo"]
     assert (await (await client.get("/api/echo/1534", headers=imonggo_auth())).json())["points"] == "30511.00"
-    sandbox = client.app[SANDBOX]
     assert sandbox.faults.rules() == [] and len(sandbox.journal) == 1  # only the request just made
     assert client.app[LEDGER].clock.state["offset_seconds"] == 0
 

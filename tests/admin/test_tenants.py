@@ -1,9 +1,8 @@
 """Fresh tenants for parallel CI: POST /__admin/tenants copies a scenario's tenant with newly generated
 credentials for every dialect, and jobs sharing one server never see each other's state.
 
-INTEGRATOR: test_parallel_jobs_never_see_each_other is the isolation test to extend over the real
-dialect routes once they are merged (it drives the ledger through each dialect's credential scheme
-and, today, through the TEST-ONLY fake routes of tests/admin/fakes.py)."""
+These drive the ledger through each dialect's credential scheme over the TEST-ONLY fake routes of
+tests/admin/fakes.py; tests/app/test_sandbox_in_every_dialect.py does the same through the real ones."""
 from __future__ import annotations
 
 import asyncio
@@ -97,3 +96,14 @@ async def test_parallel_jobs_never_see_each_other(sandbox_client) -> None:
         assert [e["amount"] for e in entries["entries"][1:]] == [f"{i * 10 + n}.00" for n in (1, 2, 3)]
         journal = await (await client.get("/__admin/requests", params={"tenant": job["name"]})).json()
         assert journal["total"] == 6 and {e["dialect"] for e in journal["requests"]} == set(DIALECTS)
+
+
+async def test_a_name_deleted_through_another_instance_can_be_taken_again_at_once(app_client) -> None:
+    here, there = await app_client(), await app_client()  # two instances over one database
+    assert (await here.post("/__admin/tenants", json={"name": "job-7"})).status == 201
+    assert (await here.get("/__admin/tenants")).status == 200  # this instance has its copy of the tenants
+    assert (await there.delete("/__admin/tenants/job-7")).status == 200
+    again = await here.post("/__admin/tenants", json={"name": "job-7"})
+    assert again.status == 201, await again.text()
+    refused = await here.post("/__admin/tenants", json={"name": "job-7"})
+    assert refused.status == 409  # while it exists, the name stays taken

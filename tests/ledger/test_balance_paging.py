@@ -70,18 +70,28 @@ async def test_deleted_members_leave_the_listing_and_balances_stay_exact(
 
 def test_continuations_find_the_nearest_mark_at_or_before_an_offset() -> None:
     marks = Continuations(max_scopes=2, max_marks=3)
-    assert marks.nearest("a", 10) == (0, None)
-    marks.remember("a", 5, 50)
-    marks.remember("a", 10, 100)
-    assert marks.nearest("a", 4) == (0, None)
-    assert marks.nearest("a", 7) == (5, 50)
-    assert marks.nearest("a", 10) == (10, 100)
-    marks.remember("a", 15, 150)
-    marks.remember("a", 20, 200)  # the lowest mark is forgotten first
-    assert marks.nearest("a", 7) == (0, None) and len(marks) == 3
-    marks.remember("b", 1, 1)
-    marks.remember("c", 1, 1)  # the least recently used scope goes
-    assert marks.nearest("a", 20) == (0, None)
+    assert marks.nearest(1, "a", 10) == (0, None)
+    marks.remember(1, "a", 5, 50)
+    marks.remember(1, "a", 10, 100)
+    assert marks.nearest(1, "a", 4) == (0, None)
+    assert marks.nearest(1, "a", 7) == (5, 50)
+    assert marks.nearest(1, "a", 10) == (10, 100)
+    assert marks.nearest(2, "a", 10) == (0, None)  # another owner's listing of the same name
+    marks.remember(1, "a", 15, 150)
+    marks.remember(1, "a", 20, 200)  # the lowest mark is forgotten first
+    assert marks.nearest(1, "a", 7) == (0, None) and len(marks) == 3
+    marks.remember(1, "b", 1, 1)
+    marks.remember(1, "c", 1, 1)  # the least recently used scope goes
+    assert marks.nearest(1, "a", 20) == (0, None)
+
+
+def test_an_owners_continuations_are_forgotten_with_it() -> None:
+    marks = Continuations()
+    marks.remember(1, "a", 5, 50)
+    marks.remember(2, "a", 5, 50)
+    marks.forget(1)
+    assert marks.nearest(1, "a", 5) == (0, None) and marks.nearest(2, "a", 5) == (5, 50)
+    assert marks.owners() == {2}
 
 
 async def test_another_process_changing_the_roster_is_seen_at_once(

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.ledger import InvalidAmount, from_cents, parse_amount, round_down, round_half_up, to_cents
+from gateway.ledger import InvalidAmount, from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,34 @@ def test_times_before_the_year_1000_round_trip_in_storage() -> None:
                    datetime(2021, 12, 20, 16, 0, 30, 834896, tzinfo=timezone.utc)):
         assert from_text(to_text(moment)) == moment
     assert to_text(datetime(999, 1, 2, tzinfo=timezone.utc)) < to_text(datetime(1000, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("1e1000000", "too large"),
+        ("-1e1000000", "too large"),
+        (Decimal("1E+1000000"), "too large"),
+        pytest.param(10**5000, "too large", id="an-int-of-5000-digits"),
+        ("1e-1000000", "more than 4 decimal places"),
+        (Decimal("1E-1000000"), "more than 4 decimal places"),
+        ("0.00001", "more than 4 decimal places"),
+        ("NaN", "finite"),
+        (Decimal("sNaN"), "finite"),
+        (Decimal("-Infinity"), "finite"),
+        (True, "decimal number"),
+        (1.5, "decimal number"),
+        ("9" * 5000, "decimal number"),
+        ("-2", "must not be negative"),
+    ],
+)
+def test_parse_number_refuses_what_arithmetic_cannot_take(given: object, reason: str) -> None:
+    with pytest.raises(InvalidAmount, match=reason):
+        parse_number(given, field="quantity", places=4)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("2", "2"), ("-0", "0"), ("-0.0000", "0.0000"), ("0.0001", "0.0001"), ("1E+3", "1E+3"), (7, "7")]
+)
+def test_parse_number_keeps_the_digits_it_was_given_and_folds_negative_zero(given: object, expected: str) -> None:
+    assert str(parse_number(given, field="quantity", places=4)) == expected

@@ -29,3 +29,24 @@ async def test_a_deleted_tenants_token_does_not_reach_its_successor(app_client: 
                              headers={"Authorization": f"Bearer {token}"})
     assert stale.status == 401
     assert (await stale.json())["error"]["error_code"]
+
+
+async def test_after_a_full_reset_the_token_endpoint_hands_out_a_token_that_works(app_client: ClientFactory) -> None:
+    client = await app_client()
+    demo = {"client_id": "demo-client-id", "client_secret": "demo-client-secret"}
+    before = await token_for(client, demo)
+    assert (await client.post("/__admin/reset")).status == 200
+    after = await token_for(client, demo)
+    balance = await client.get("/loyalty/v1/accounts/balance", params={"card_id": CARD},
+                               headers={"Authorization": f"Bearer {after}"})
+    assert balance.status == 200, await balance.text()
+    assert after != before  # the old token died with the tenant it was issued to
+
+
+async def test_a_client_id_that_is_not_text_is_an_unknown_client_not_a_crash(app_client: ClientFactory) -> None:
+    client = await app_client()
+    body = b'{"client_id": "\\ud800", "client_secret": "\\udfff", "audience": "a", "grant_type": "client_credentials"}'
+    for path in ("/oauth/token", "/oauth/token/revoke"):
+        response = await client.post(path, data=body, headers={"Content-Type": "application/json"})
+        assert response.status == 401, await response.text()
+        assert (await response.json())["error"]["error_code"] == "UNAUTHORIZED"

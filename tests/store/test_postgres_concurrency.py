@@ -1,7 +1,8 @@
 """What two gateway processes writing to one PostgreSQL database see (two stores with writers of their
 own stand in for them): a conflict or a deadlock between their transactions is re-run, never shown,
 unless it goes on past retry_seconds; inside one store, writes never conflict at all (one writer
-groups them); two ledgers sharing an idempotency key apply it once and return the same bytes."""
+groups them); two ledgers sharing an idempotency key apply it once and return the same bytes; two
+ledgers creating members with one external code make exactly one."""
 from __future__ import annotations
 
 import asyncio
@@ -14,6 +15,7 @@ import pytest
 from gateway.ledger import (
     Asset,
     Credential,
+    DuplicateIdentity,
     Idempotency,
     IdempotencyInFlight,
     InsufficientFunds,
@@ -224,3 +226,22 @@ async def test_one_idempotency_key_on_two_instances_applies_once(two_ledgers: tu
     assert await second.count_history(tenant=tenant) == 1
     again = await second.credit(tenant=tenant, member=member.id, amount=Decimal("2.50"), idempotency=key)
     assert again.replayed and again.response == outcomes[0].response
+
+
+async def test_two_instances_creating_members_with_one_external_ref_make_exactly_one(
+    two_ledgers: tuple[Ledger, Ledger]
+) -> None:
+    first, second = two_ledgers
+    tenant = await first.create_tenant(name="t", credentials=[Credential("imonggo", "tok")])
+    await second.reload_tenants()
+    calls = [
+        book.create_member(tenant=tenant, name=f"M{n}", external_ref="CODE-1")
+        for n in range(8)
+        for book in (first, second)
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    made = [r for r in results if not isinstance(r, BaseException)]
+    assert len(made) == 1 and made[0].external_ref == "CODE-1"
+    assert all(isinstance(r, DuplicateIdentity) and r.details["identity"] == "external_ref"
+               for r in results if isinstance(r, BaseException)), results
+    assert await second.count_members(tenant=tenant) == 1

@@ -156,3 +156,29 @@ async def test_a_full_disk_fails_the_group_and_the_writer_lives_on(store: SQLite
     await store.write(lambda tx: tx.execute("PRAGMA max_page_count = 1073741823"))
     await store.write(lambda tx: tx.execute("INSERT INTO t VALUES (x'02')"))
     assert await store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 1
+
+
+async def test_a_database_from_before_access_grants_keeps_its_tenants_and_never_reuses_their_ids(
+    tmp_path: Path,
+) -> None:
+    from gateway.ledger import Ledger
+
+    path = tmp_path / "v4.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in SQLITE_MIGRATIONS:
+            if version <= 4:
+                conn.executescript(script)
+                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        for name in ("one", "two", "three"):
+            conn.execute("INSERT INTO tenants (name, created_at) VALUES (?, '2026-01-01 00:00:00.000000')", (name,))
+        conn.execute("DELETE FROM tenants WHERE name = 'two'")
+    ledger = Ledger(open_store(f"sqlite:///{path}"))
+    await ledger.start()
+    try:
+        assert [t.name for t in await ledger.tenants()] == ["one", "three"]
+        await ledger.delete_tenants(tenants=[await ledger.tenant("three")])
+        assert (await ledger.create_tenant(name="four")).id == 4  # not 2 (a gap) nor 3 (gone since migrating)
+        assert await ledger.store.read(lambda tx: tx.fetchval("SELECT count(*) FROM access_grants")) == 0
+    finally:
+        await ledger.close()

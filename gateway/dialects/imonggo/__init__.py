@@ -1,5 +1,5 @@
 """The imonggo dialect: Imonggo-style XML and JSON REST under /api (customers, customer types, the
-Reward API, invoices) over the shared ledger."""
+Reward API, invoices, the Token API and the read-only catalogue) over the shared ledger."""
 from __future__ import annotations
 
 from aiohttp import web

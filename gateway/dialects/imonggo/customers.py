@@ -7,7 +7,7 @@ from aiohttp import web
 from ...keys import LEDGER
 from ...ledger import By, Identity
 from ..common import tenant_of
-from . import customers_in, params, present, views, wire
+from . import catalogue_views, customers_in, params, present, views, wire
 from .body import read_fields
 
 
@@ -16,9 +16,16 @@ def _customer_ref(request: web.Request) -> By:
 
 
 async def index(request: web.Request) -> web.Response:
-    """GET /api/customers.xml?page&per_page&active_only&after&before&q=count (deleted ones included)."""
+    """GET /api/customers.xml?page&per_page&active_only&after&before&q=count|last_updated_at (deleted ones
+    included)."""
     ledger, tenant = request.config_dict[LEDGER], tenant_of(request)
-    q = params.listing(request, per_page=100)
+    q = params.listing(request, per_page=100, latest=True)
+    if q.last_updated:
+        latest = await ledger.members(
+            tenant=tenant, limit=1, active_only=q.active_only, updated_after=q.after, updated_before=q.before,
+            order_by="-updated_at",
+        )
+        return wire.one(request, "hash", catalogue_views.last_updated(latest.items[0].updated_at if latest.items else None))
     if q.count:
         number = await ledger.count_members(
             tenant=tenant, active_only=q.active_only, updated_after=q.after, updated_before=q.before
@@ -42,7 +49,7 @@ async def create(request: web.Request) -> web.Response:
     command = customers_in.parse(await read_fields(request, "customer"))
     member = await ledger.create_member(
         tenant=tenant, name=command.new_name(), email=command.email, programme_no=command.programme_no,
-        profile=command.profile,
+        profile=command.profile, external_ref=command.alternate_code,
     )
     return wire.one(request, "customer", await present.customer(ledger, tenant, member), status=201)
 

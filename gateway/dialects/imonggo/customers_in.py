@@ -17,7 +17,7 @@ WIDTHS = {
     "street": 50, "city": 50, "state": 50, "zipcode": 50, "country": 2, "telephone": 50, "fax": 50,
     "mobile": 50, "email": 50, "remark": 2000, "code": 30,
 }
-PROFILE = ("alternate_code", "first_name", "last_name", "company_name", "tin", "street", "city", "state",
+PROFILE = ("first_name", "last_name", "company_name", "tin", "street", "city", "state",
            "zipcode", "country", "telephone", "fax", "mobile", "remark", "code")
 TRUE = ("1", "true", "t", "yes")
 
@@ -31,6 +31,9 @@ class CustomerCommand:
     has_email: bool = False
     programme_no: int | None = None
     has_programme: bool = False
+    # alternate_code is the member's external_ref, which the ledger keeps unique in the tenant.
+    alternate_code: str | None = None
+    has_alternate_code: bool = False
     profile: dict[str, Any] = field(default_factory=dict)
 
     def changes(self, current: Member) -> dict[str, Any]:
@@ -46,8 +49,13 @@ class CustomerCommand:
             out["email"] = self.email
         if self.has_programme:
             out["programme_no"] = self.programme_no
-        if self.profile:
-            out["profile"] = dict(self.profile)
+        profile = dict(self.profile)
+        if self.has_alternate_code:
+            out["external_ref"] = self.alternate_code
+            if current.profile.get("alternate_code") is not None:
+                profile["alternate_code"] = None  # kept in the profile before it had its own column
+        if profile:
+            out["profile"] = profile
         return out
 
     def new_name(self) -> str:
@@ -95,6 +103,10 @@ def parse(fields: Mapping[str, Any]) -> CustomerCommand:
             command.profile[key] = _scalar(fields, key) or ""
         elif key == "name":
             command.name = _scalar(fields, key) or ""
+        elif key == "alternate_code":
+            command.has_alternate_code = True
+            code = _scalar(fields, key) or ""
+            command.alternate_code = code if code.strip() else None  # no code is never a duplicate
         elif key == "email":
             command.has_email, command.email = True, (_scalar(fields, key) or "").strip() or None
         elif key == "tax_exempt":

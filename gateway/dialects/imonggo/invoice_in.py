@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from ...ledger import InvalidArgument
+from ...ledger import InvalidArgument, parse_number
 from . import params
 
 CENT = Decimal("0.01")
@@ -17,6 +17,7 @@ LIMIT = Decimal(10) ** 12
 PLACES = 4  # quantities may be fractional (kilograms); money is rounded to cents after computing
 MAX_ID = 2**63 - 1
 TRUE = ("1", "true", "t", "yes")
+Products = Mapping[int, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -48,19 +49,9 @@ def _number(fields: Mapping[str, Any], key: str, default: Decimal | None = None)
     raw = fields.get(key)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
-    if not isinstance(raw, str):
-        raise InvalidArgument(f"{_label(key)} is not a number")
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise InvalidArgument(f"{_label(key)} is not a number") from None
-    if not value.is_finite() or abs(value) >= LIMIT:
-        raise InvalidArgument(f"{_label(key)} is not a number")
-    if value.normalize().as_tuple().exponent < -PLACES:  # type: ignore[operator]
-        raise InvalidArgument(f"{_label(key)} has more than {PLACES} decimal places")
-    if value < 0:
-        raise InvalidArgument(f"{_label(key)} must not be negative")
-    return value
+    # The ledger's bounded reader: below 10^12 and at most PLACES places, so no price x quantity or tax
+    # below can overflow or trap, however the number was written ("1e1000000", 5000 digits, NaN).
+    return parse_number(raw, field=_label(key), places=PLACES)
 
 
 def _text(fields: Mapping[str, Any], key: str) -> str:
@@ -89,16 +80,32 @@ def _items(fields: Mapping[str, Any], key: str, item: str) -> list[Mapping[str, 
     return out
 
 
-def _line(fields: Mapping[str, Any], number: int) -> dict[str, Any]:
-    """Net price: subtotal / quantity if a subtotal came, else the retail price less the discount."""
+def _product(fields: Mapping[str, Any], products: Products | None) -> tuple[int | str, Mapping[str, Any]]:
+    """The line's product id and catalogue record. An id the catalogue does not hold is refused as Rails'
+    presence validation of the line's product refuses it: the association finds nothing, so the message
+    is the same as for a missing id. A tenant without a catalogue (`products` None) takes any id."""
     product = _text(fields, "product_id")
     if not product:
         raise InvalidArgument("Product can't be blank")
+    number = int(product) if params.digits(product) and int(product) <= MAX_ID else None
+    if products is None:
+        return (number if number is not None else product), {}
+    if number is None or number not in products:
+        raise InvalidArgument("Product can't be blank")
+    return number, products[number]
+
+
+def _line(fields: Mapping[str, Any], number: int, products: Products | None) -> dict[str, Any]:
+    """Net price: subtotal / quantity if a subtotal came, else the retail price (the product's when none
+    came) less the discount."""
+    product_id, product = _product(fields, products)
     quantity = _number(fields, "quantity", Decimal(1))
     assert quantity is not None
     if quantity == 0:
         raise InvalidArgument("Quantity must be greater than 0")
     retail = _number(fields, "retail_price")
+    if retail is None and product.get("retail_price") is not None:
+        retail = Decimal(str(product["retail_price"]))
     discount = _text(fields, "discount_text")
     subtotal = _number(fields, "subtotal")
     if subtotal is not None:
@@ -109,7 +116,8 @@ def _line(fields: Mapping[str, Any], number: int) -> dict[str, Any]:
         price = _discounted(retail or Decimal(0), discount)
         subtotal = _money(price * quantity)
     return {
-        "product_id": int(product) if params.digits(product) else product, "line_no": number,
+        "product_id": product_id, "product_name": str(product.get("name") or ""),
+        "product_stock_no": str(product.get("stock_no") or ""), "line_no": number,
         "retail_price": str(retail if retail is not None else price), "discount_text": discount,
         "price": str(price), "quantity": str(quantity), "subtotal": str(_money(subtotal)),
         "remark": _text(fields, "remark"),
@@ -127,8 +135,9 @@ def _discounted(retail: Decimal, discount: str) -> Decimal:
     return _money(max(retail - off, Decimal(0)))
 
 
-def parse(fields: Mapping[str, Any]) -> InvoiceCommand:
-    lines = [_line(x, i) for i, x in enumerate(_items(fields, "invoice_lines", "invoice_line"), start=1)]
+def parse(fields: Mapping[str, Any], products: Products | None = None) -> InvoiceCommand:
+    """The invoice a document describes, its lines priced from `products` (the catalogue by id)."""
+    lines = [_line(x, i, products) for i, x in enumerate(_items(fields, "invoice_lines", "invoice_line"), start=1)]
     if not lines:
         raise InvalidArgument("Invoice lines can't be blank")
     inclusive = _text(fields, "tax_inclusive").lower() in TRUE

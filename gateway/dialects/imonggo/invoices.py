@@ -7,7 +7,7 @@ from aiohttp import web
 from ...keys import LEDGER
 from ...ledger import By, Identity
 from ..common import tenant_of
-from . import invoice_in, params, present, views, wire
+from . import catalogue, invoice_in, params, present, views, wire
 from .body import read_fields
 
 ORIGIN = "imonggo"
@@ -35,7 +35,8 @@ async def show(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     """POST /api/invoices.xml with an <invoice>: 201 and the invoice; a taken reference is a 422."""
     ledger, tenant = request.config_dict[LEDGER], tenant_of(request)
-    command = invoice_in.parse(await read_fields(request, "invoice"))
+    # The catalogue came with the tenant (no ledger call): lines are priced and named from it.
+    command = invoice_in.parse(await read_fields(request, "invoice"), catalogue.products_of(tenant))
     result = await ledger.record_order(
         tenant=tenant, value=command.value, reference=command.reference, occurred_at=command.occurred_at,
         member=By(Identity.CUSTOMER_NO, command.customer_no) if command.customer_no is not None else None,

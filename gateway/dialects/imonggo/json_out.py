@@ -41,5 +41,8 @@ def listing(records: Sequence[Record]) -> bytes:
 
 
 def errors(messages: Sequence[str]) -> bytes:
-    """`{"error": "Reference has already been taken"}`: the SDK checks has("error")."""
-    return json_bytes({"error": "; ".join(messages)})
+    """`{"error": "Name can't be blank", "errors": {"base": ["Name can't be blank"]}}`. Imonggo's SDK
+    checks has("error"); ActiveResource clients (Ruby's, every version, and pyactiveresource) read
+    `errors` as attribute -> messages, where `base` holds full messages. The `errors` array form would
+    crash Ruby ActiveResource 5/6, whose from_json only reads the object form (fixtures/imonggo/README.md)."""
+    return json_bytes({"error": "; ".join(messages), "errors": {"base": list(messages)}})

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ...ledger import InvalidArgument
+from ..common import whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
@@ -22,11 +23,14 @@ class Listing:
     after: datetime | None
     before: datetime | None
     count: bool
+    last_updated: bool = False
 
 
 def digits(text: str) -> bool:
-    """Plain ASCII digits only: str.isdigit() also accepts `²` and other digits int() refuses."""
-    return text.isascii() and text.isdigit()
+    """Plain ASCII digits only, and few enough for an id: str.isdigit() also accepts `²` and other digits
+    int() refuses, and int() refuses more than 4300 digits. Every integer parameter and field of the
+    dialect is read through here before int()."""
+    return whole_number(text) is not None
 
 
 def _whole(request: web.Request, name: str, default: int, label: str) -> int:
@@ -55,19 +59,27 @@ def _time(request: web.Request, name: str) -> datetime | None:
     return moment(text, name.capitalize()) if text else None
 
 
-def listing(request: web.Request, *, per_page: int, counts: bool = True) -> Listing:
-    """page (1-based), per_page, active_only, after/before (on the update time) and q=count."""
+def listing(
+    request: web.Request, *, per_page: int, counts: bool = True, latest: bool = False,
+    max_per_page: int = MAX_PER_PAGE,
+) -> Listing:
+    """page (1-based), per_page (up to the resource's maximum), active_only, after/before (on the update
+    time), q=count (with `counts`) and q=last_updated_at (with `latest`)."""
     query = request.query.get("q")
-    if query is not None and not (counts and query == "count"):
+    allowed = {"count"} if counts else set()
+    if latest:
+        allowed.add("last_updated_at")
+    if query is not None and query not in allowed:
         raise InvalidArgument(f"Invalid query: q={query} is not supported here")
     page = _whole(request, "page", 1, "Page")
     limit = _whole(request, "per_page", per_page, "Per page")
-    if limit > MAX_PER_PAGE:
-        raise InvalidArgument(f"Per page must be at most {MAX_PER_PAGE}")
+    if limit > max_per_page:
+        raise InvalidArgument(f"Per page must be at most {max_per_page}")
     return Listing(
         offset=(page - 1) * limit, limit=limit,
         active_only=request.query.get("active_only", "").strip().lower() in TRUE,
         after=_time(request, "after"), before=_time(request, "before"), count=query == "count",
+        last_updated=query == "last_updated_at",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..common import error_middleware, sandbox_hook
-from . import customers, invoices, rewards
+from . import catalogue, customers, invoices, rewards, tokens
 from .auth import basic_auth
 from .errors import ERRORS, body_errors, render_error
 
@@ -30,4 +30,11 @@ def create_imonggo_app() -> web.Application:
     add("POST", f"/invoices{EXT}", invoices.create)
     add("GET", f"/invoices/{ID}{EXT}", invoices.show)
     add("DELETE", f"/invoices/{ID}{EXT}", invoices.void)
+    add("GET", f"/tokens{EXT}", tokens.show, name=tokens.ROUTE)
+    # The catalogue is read-only here: other verbs on these paths are 405 with Allow: GET (as Rails
+    # answers a verb its routes do not map for a path they know).
+    for resource in catalogue.RESOURCES:
+        add("GET", f"/{resource.key}{EXT}", catalogue.index(resource))
+        add("GET", f"/{resource.key}/{ID}{EXT}", catalogue.show(resource))
+    add("GET", f"/tax_settings{EXT}", catalogue.tax_settings)
     return app

@@ -13,7 +13,7 @@ Record = list[tuple[str, Any]]
 
 # The profile fields a customer shows as text ("" when never set), in no particular order.
 PROFILE_TEXT = (
-    "alternate_code", "city", "company_name", "country", "fax", "first_name", "last_name", "mobile",
+    "city", "company_name", "country", "fax", "first_name", "last_name", "mobile",
     "remark", "state", "street", "telephone", "tin", "zipcode",
 )
 PAYMENT_TYPES = {1: "Cash", 2: "Credit Card", 3: "Debit Card", 4: "Gift Certificate", 5: "Check", 6: "Others"}
@@ -56,7 +56,8 @@ def customer(member: Member, points: Decimal, programme: Programme | None) -> Re
         return "" if value is None else str(value)
 
     return [
-        ("alternate_code", text("alternate_code")),
+        # Customers saved before the code had its own column kept it in the profile.
+        ("alternate_code", member.external_ref or text("alternate_code")),
         ("available_points", points),
         ("birthday", p.get("birthday")),
         ("city", text("city")),

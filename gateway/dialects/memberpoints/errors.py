@@ -46,7 +46,9 @@ ERRORS: ErrorTable = {
     IdempotencyConflict: ErrorSpec(422),
     IdempotencyInFlight: ErrorSpec(409),
     StoreUnavailable: ErrorSpec(503, "Service temporarily unavailable, please retry"),
-    LedgerError: ErrorSpec(500),
+    # The catch-all, for the unexpected only: a ledger error raised without a row of its own (a new class
+    # the completeness test would have named) is a 500 that says nothing of its internals.
+    LedgerError: ErrorSpec(500, "Internal Server Error"),
 }
 
 MESSAGES = {404: "Not Found", 405: "Method Not Allowed", 413: "Request body is too large"}

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .auth import TOKENS, TokenBook
 from .routes import loyalty_app, oauth_app
 
 
 def mount(app: web.Application) -> None:
     """Attach this dialect's sub-apps to the root application."""
-    app[TOKENS] = TokenBook()
     app.add_subapp("/oauth", oauth_app())
     app.add_subapp("/loyalty/v1", loyalty_app())

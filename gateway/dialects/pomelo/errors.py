@@ -47,7 +47,9 @@ ERRORS: ErrorTable = {
     IdempotencyConflict: ErrorSpec(422, code="IDEMPOTENCY_CONFLICT"),
     IdempotencyInFlight: ErrorSpec(409, code="IDEMPOTENCY_IN_FLIGHT"),
     StoreUnavailable: ErrorSpec(503, code="SERVICE_UNAVAILABLE"),
-    LedgerError: ErrorSpec(500, code="INTERNAL_ERROR"),
+    # The catch-all, for the unexpected only: a ledger error raised without a row of its own (a new class
+    # the completeness test would have named) is a 500 that says nothing of its internals.
+    LedgerError: ErrorSpec(500, "Internal Server Error", code="INTERNAL_ERROR"),
 }
 
 # error_code for statuses that do not come from the table (auth, routing, body size, crashes)

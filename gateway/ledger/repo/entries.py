@@ -75,11 +75,19 @@ def to_balance(asset: Asset, row: Any) -> AccountBalance:
     )
 
 
-async def move(tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime) -> Any:
+async def move(
+    tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime, touch: bool = True
+) -> Any:
+    """Move one account. Unless told not to (an opening balance is part of the record as loaded), the
+    member's own updated_at moves too, never backwards: a client syncing members changed `after` a
+    time sees one whose points moved."""
+    text = to_text(now)
     await tx.execute(
         "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ? AND asset = ?",
-        (posted, pending, to_text(now), member_id, asset.value),
+        (posted, pending, text, member_id, asset.value),
     )
+    if touch:
+        await tx.execute("UPDATE members SET updated_at = ? WHERE id = ? AND updated_at < ?", (text, member_id, text))
     return await account(tx, member_id, asset)
 
 

@@ -16,6 +16,7 @@ _COLUMNS = {
     Identity.CUSTOMER_NO: "customer_no",
     Identity.MEMBER_NO: "member_no",
     Identity.USER_REF: "user_ref",
+    Identity.EXTERNAL_REF: "external_ref",
 }
 
 
@@ -70,7 +71,7 @@ async def next_number(tx: Tx, tenant_id: int) -> int:
 async def insert(tx: Tx, tenant_id: int, fields: Mapping[str, Any], now: datetime) -> int:
     member_id = await tx.fetchval(
         "INSERT INTO members (tenant_id, customer_no, member_no, email, user_ref, name, programme_no, profile,"
-        " deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id",
+        " deleted, created_at, updated_at, external_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
         (
             tenant_id,
             fields["customer_no"],
@@ -82,6 +83,7 @@ async def insert(tx: Tx, tenant_id: int, fields: Mapping[str, Any], now: datetim
             rows.dumps(fields.get("profile", {})),
             to_text(fields.get("created_at") or now),
             to_text(fields.get("updated_at") or now),
+            fields.get("external_ref"),
         ),
     )
     for asset in Asset:
@@ -116,7 +118,7 @@ async def add_card(tx: Tx, tenant_id: int, member_id: int, card_ref: str) -> Non
 
 
 async def update(tx: Tx, member_id: int, fields: Mapping[str, Any], now: datetime) -> None:
-    allowed = ("customer_no", "member_no", "email", "name", "programme_no", "profile", "deleted")
+    allowed = ("customer_no", "member_no", "email", "name", "programme_no", "profile", "deleted", "external_ref")
     sets, params = [], []
     for key in allowed:
         if key in fields:
@@ -159,7 +161,10 @@ async def list_page(
     where, params = _member_filter(
         tenant_id, active_only=active_only, updated_after=updated_after, updated_before=updated_before
     )
-    column = {"customer_no": "customer_no", "member_no": "member_no", "id": "id"}[order_by]
+    column = {
+        "customer_no": "customer_no", "member_no": "member_no", "id": "id",
+        "-updated_at": "updated_at DESC, id DESC",  # the latest change first
+    }[order_by]
     found = await tx.fetchall(
         f"SELECT * FROM members WHERE {where} ORDER BY {column} LIMIT ? OFFSET ?", (*params, limit, offset)
     )

@@ -51,6 +51,7 @@ def member(row: Any, cards: tuple[str, ...]) -> Member:
         deleted=bool(row["deleted"]),
         created_at=from_text(row["created_at"]),
         updated_at=from_text(row["updated_at"]),
+        external_ref=row["external_ref"],
     )
 
 

@@ -189,4 +189,42 @@ CREATE INDEX entries_listing ON entries(tenant_id, coalesce(record_id, id), id);
 ALTER TABLE deliveries ADD COLUMN claim TEXT;
 """,
     ),
+    (
+        5,
+        # Tenant ids are never handed out twice (SQLite would reuse the highest after a delete), so
+        # nothing remembered under a tenant's id can reach a tenant created later. Access grants keep
+        # a hash of the token only; they go with their tenant.
+        """
+INSERT INTO cursors (name, position) SELECT 'tenants.id', coalesce(max(id), 0) FROM tenants;
+CREATE TABLE access_grants (
+    token_hash TEXT PRIMARY KEY,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    client TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX access_grants_grant ON access_grants(tenant_id, client, scopes);
+""",
+    ),
+    (
+        6,
+        # A client-assigned member code (Identity.EXTERNAL_REF), unique per tenant when set: the index is
+        # the last word, the ledger's check inside the same transaction gives the readable error.
+        """
+ALTER TABLE members ADD COLUMN external_ref TEXT;
+CREATE UNIQUE INDEX members_external_ref ON members(tenant_id, external_ref) WHERE external_ref IS NOT NULL;
+""",
+    ),
+    (
+        7,
+        # One counter every tenant change moves, so a tenant cache knows with one read whether it is stale.
+        """
+CREATE TABLE tenant_epoch (
+    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL
+);
+""",
+    ),
 ]

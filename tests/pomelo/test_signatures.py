@@ -1,14 +1,12 @@
-"""Webhook signatures exactly as Pomelo's official example code computes them, and the token book."""
+"""Webhook signatures exactly as Pomelo's official example code computes them."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from gateway.dialects.pomelo.auth import ALL_SCOPES, TokenBook
 from gateway.dialects.pomelo.webhooks import endpoint_of, headers, signature, verify
-from gateway.ledger import Tenant
 
 SECRET = base64.b64encode(b"an api secret of 32 bytes length").decode()
 BODY = b'{"event_id":"loyalty-pending","idempotency_key":"ctx-1-pending","event_detail":{}}'
@@ -39,28 +37,3 @@ def test_sent_headers_verify_and_any_change_breaks_them() -> None:
 def test_the_endpoint_is_the_path_with_its_query() -> None:
     assert endpoint_of("https://example.com") == "/"
     assert endpoint_of("https://example.com/a/b?c=d&e=f") == "/a/b?c=d&e=f"
-
-
-def _tenant(n: int) -> Tenant:
-    return Tenant(id=n, name=f"t{n}", config={}, credentials=(), created_at=NOW)
-
-
-def test_a_grant_gets_the_same_token_until_it_expires() -> None:
-    book = TokenBook()
-    first = book.issue(_tenant(1), "c", ALL_SCOPES, NOW)
-    assert book.issue(_tenant(1), "c", ALL_SCOPES, NOW + timedelta(hours=23)) is first
-    assert book.find(first.value, NOW + timedelta(seconds=86399)) is first
-    assert book.find(first.value, NOW + timedelta(seconds=86400)) is None
-    renewed = book.issue(_tenant(1), "c", ALL_SCOPES, NOW + timedelta(seconds=86400))
-    assert renewed.value != first.value and book.find(first.value, NOW) is None
-
-
-def test_narrower_grants_and_other_tenants_get_their_own_tokens_and_revoke_drops_a_clients_tokens() -> None:
-    book = TokenBook()
-    full = book.issue(_tenant(1), "c", ALL_SCOPES, NOW)
-    narrow = book.issue(_tenant(1), "c", ALL_SCOPES[:1], NOW)
-    other = book.issue(_tenant(2), "c", ALL_SCOPES, NOW)
-    assert len({full.value, narrow.value, other.value}) == 3
-    assert book.revoke(_tenant(1), "c") == 2
-    assert book.find(full.value, NOW) is None and book.find(narrow.value, NOW) is None
-    assert book.find(other.value, NOW) is other
