@@ -80,7 +80,8 @@ SCHEMAS: dict[str, Any] = {
               "description": "the new tenant's name (empty or left out: <scenario tenant>-<8 hex>)"}),
     "TenantCreated": _obj(
         "name members", name=TENANT_NAME, members=INT,
-        imonggo=_obj("account api_token", account=STR, api_token=STR),
+        imonggo=_obj("account api_token", account=STR, api_token=STR,
+                     users=_list(_obj("email password", email=STR, password=STR))),
         memberpoints=_obj("api_id api_key cid", api_id=STR, api_key=STR, cid=INT),
         pomelo=_obj("client_id client_secret", client_id=STR, client_secret=STR, webhook_api_key=STR,
                     webhook_api_secret=STR)),
