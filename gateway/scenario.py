@@ -38,6 +38,11 @@ def _data_file(name: str) -> Path:
     return Path(__file__).resolve().parent / "data" / name
 
 
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema every scenario is validated with (the admin API's OpenAPI document shows it too)."""
+    return json.loads(_data_file("scenario.schema.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
 def resolve_scenario(value: str | None) -> Path | None:
     """`demo` names the shipped demo (found in an installed wheel too), `none` or empty means none."""
     if not value or value.lower() == "none":
@@ -87,8 +92,7 @@ def _field(parts: Any) -> str:
 
 
 def _validate(path: Path | str, data: Any) -> None:
-    schema = json.loads(_data_file("scenario.schema.json").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(scenario_schema()).iter_errors(data))
     if error is not None:
         raise ScenarioError(f"scenario {path}: field {_field(error.absolute_path)}: {error.message}")
     names: set[str] = set()
@@ -122,6 +126,14 @@ def _validate(path: Path | str, data: Any) -> None:
                     parse_amount(str(amount), allow_zero=True)
                 except LedgerError as exc:
                     raise ScenarioError(f"scenario {path}: field {where}.balances.{asset}: {exc.message}") from None
+        dated = [(f"tenants[{t}].customer_types[{c}]", ct) for c, ct in enumerate(tenant.get("customer_types", []))]
+        dated += [(f"tenants[{t}].members[{m}]", member) for m, member in enumerate(tenant.get("members", []))]
+        for where, record in dated:
+            for key in ("created_at", "updated_at"):
+                try:  # the schema checks the shape only: 2024-02-30 has it too
+                    _time(record.get(key))
+                except ValueError:
+                    raise ScenarioError(f"scenario {path}: field {where}.{key}: {record[key]!r} is no real time") from None
 
 
 def _external_ref(member: dict[str, Any]) -> str | None:

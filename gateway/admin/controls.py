@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..dialects.common import whole_number
+from ..json_numbers import json_whole
 from ..keys import LEDGER, SANDBOX
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
@@ -78,8 +79,8 @@ async def configure_journal(request: web.Request) -> web.Response:
         raise InvalidArgument("enabled must be true or false")
     sizes = {}
     for name in ("max_entries", "max_bytes"):
-        value = body.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 2**63 - 1):
+        value = None if body.get(name) is None else json_whole(body[name])
+        if body.get(name) is not None and (value is None or not 1 <= value <= 2**63 - 1):
             raise InvalidArgument(f"{name} must be a whole number of at least 1")
         sizes[name] = value
     journal = request.config_dict[SANDBOX].journal
@@ -175,10 +176,10 @@ async def set_rate_limits(request: web.Request) -> web.Response:
             continue
         if not isinstance(value, dict) or set(value) - {"limit", "window_seconds"}:
             raise InvalidArgument(f"{dialect} must be null or an object with limit and window_seconds")
-        limit = value.get("limit")
-        window = value.get("window_seconds", 10 if dialect == "imonggo" else 60)
+        limit = json_whole(value.get("limit"))
+        window = json_whole(value.get("window_seconds", 10 if dialect == "imonggo" else 60))
         for name, number in (("limit", limit), ("window_seconds", window)):
-            if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_LIMIT:
+            if number is None or not 1 <= number <= MAX_LIMIT:
                 raise InvalidArgument(f"{dialect}.{name} must be a whole number from 1 to {MAX_LIMIT}")
         changes[dialect] = (limit, window)  # type: ignore[assignment]
     for dialect, (limit, window) in changes.items():

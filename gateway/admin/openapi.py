@@ -1,171 +1,316 @@
 """The OpenAPI 3.1 document of /__admin, served at /__admin/openapi/admin.json. A test checks that every
-admin route appears here and nothing else does."""
+admin route appears here and nothing else does; another fuzzes the running server against it, so every
+status a handler can answer is listed with the body it really has."""
 from __future__ import annotations
 
 from typing import Any
 
-
-def _q(name: str, description: str, *, required: bool = False, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": description, "schema": {"type": kind}}
-
-
-def _p(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+from ..scenario import scenario_schema
+from .pomelo import WEBHOOK_URL
 
 
-def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str | None = None,
-        ok: str = "200", errors: tuple[str, ...] = ("400",)) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "responses": {ok: {"description": "OK", "content": _json()}}}
-    for status in errors + ("401",):
-        op["responses"][status] = {"$ref": f"#/components/responses/E{status}"}
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: str = "", **properties: Any) -> dict[str, Any]:
+    """A closed object; `required` names its always-present fields, space-separated."""
+    return {"type": "object", "required": required.split(), "additionalProperties": False, "properties": properties}
+
+
+def _list(items: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+STR, INT, BOOL, NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
+TEXT = {"type": "string", "minLength": 1}
+TIME = {"type": "string", "format": "date-time"}
+MAYBE_TIME, MAYBE_STR, MAYBE_INT = {"type": ["string", "null"]}, {"type": ["string", "null"]}, {"type": ["integer", "null"]}
+AMOUNT = {"type": ["string", "null"], "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "exact decimal, two places"}
+NUMBER = {"type": "number", "description": "exact decimal (two places at most)"}
+DIALECT = {"enum": ["imonggo", "memberpoints", "pomelo"]}
+ASSET = {"enum": ["points", "cashback", "miles"]}
+TENANT_NAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
+# a positive amount below 10^12 with at most two places, as a string or a whole number (money.parse_amount)
+POSITIVE_AMOUNT = {"oneOf": [
+    {"type": "string", "pattern": "^([1-9][0-9]{0,11}(\\.[0-9]{1,2})?|0\\.([1-9][0-9]?|0[1-9]))$"},
+    {"type": "integer", "minimum": 1, "maximum": 999_999_999_999}]}
+URL = {"type": "string", "pattern": WEBHOOK_URL.pattern, "description": "an absolute http(s) URL"}
+
+_LIMIT = {"type": "object", "required": ["limit"], "additionalProperties": False, "properties": {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 10**9},
+    "window_seconds": {"type": "integer", "minimum": 1, "maximum": 10**9}}}
+_BODY = _obj("text size truncated", text=STR, size=INT, truncated=BOOL)
+_REWARD = _obj("loyalty_event_id account_type amount status balance pending", loyalty_event_id=MAYBE_STR,
+               account_type=ASSET, amount=NUMBER, status={"enum": ["PENDING", "CONFIRMED", "CANCELLED"]},
+               balance=NUMBER, pending=NUMBER)
+_FAULT_FIELDS = {
+    "effect": {"enum": ["latency", "status", "empty", "drop"],
+               "description": "latency: wait, then answer normally; status: answer with this status in the dialect's "
+                              "error shape; empty: close the connection without a byte; drop: reset it"},
+    "when": {"enum": ["before", "after"], "default": "before",
+             "description": "before the handler (nothing is written) or after it (the write is committed)"},
+    "tenant": TEXT, "dialect": DIALECT, "method": TEXT,
+    "path": {"type": "string", "pattern": "^[/*]", "default": "*", "description": "glob, e.g. /api/customers/*"},
+    "probability": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 1},
+    "times": {"type": "integer", "minimum": 1, "maximum": 10**9, "description": "stop after this many hits"},
+    "latency_ms": {"type": "integer", "minimum": 0, "maximum": 120_000},
+    "status": {"type": "integer", "minimum": 400, "maximum": 599, "default": 503},
+    "message": TEXT, "code": TEXT,
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj("error", error=_obj("status message", status={"type": "integer", "minimum": 400, "maximum": 599},
+                                      message=STR)),
+    "Health": _obj("status store", status={"const": "ok"}, store={"enum": ["sqlite", "postgresql"]}),
+    "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"],
+                        "properties": {"openapi": {"const": "3.1.0"}}},
+    "Reset": {**_obj(tenant={"type": ["string", "null"]}), "description": 'no tenant (null or "") resets everything'},
+    "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
+                      clock={"const": "real"}),
+    "TenantsAdded": _obj("tenants", tenants=_list(TENANT_NAME)),
+    "Tenants": _obj("tenants", tenants=_list(_obj(
+        "name created_at members dialects resettable_from", name=STR, created_at=MAYBE_TIME, members=INT,
+        dialects=_list(DIALECT), resettable_from=STR))),
+    "TenantRequest": _obj(
+        scenario={"description": 'a scenario document, or "demo" (the default)',
+                  "oneOf": [{"const": "demo"}, _ref("Scenario")]},
+        tenant={"type": ["string", "null"], "description": "which tenant of the scenario to copy (default: the first)"},
+        name={"type": "string", "pattern": "^[A-Za-z0-9_.-]{0,64}$",
+              "description": "the new tenant's name (empty or left out: <scenario tenant>-<8 hex>)"}),
+    "TenantCreated": _obj(
+        "name members", name=TENANT_NAME, members=INT,
+        imonggo=_obj("account api_token", account=STR, api_token=STR,
+                     users=_list(_obj("email password", email=STR, password=STR))),
+        memberpoints=_obj("api_id api_key cid", api_id=STR, api_key=STR, cid=INT),
+        pomelo=_obj("client_id client_secret", client_id=STR, client_secret=STR, webhook_api_key=STR,
+                    webhook_api_secret=STR)),
+    "TenantDeleted": _obj("deleted", deleted=STR),
+    "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
+        "tenant id name deleted imonggo memberpoints pomelo balances updated_at", tenant=STR, id=INT, name=STR,
+        deleted=BOOL, imonggo=_obj("customer_id customer_type_id", customer_id=INT, customer_type_id=MAYBE_INT),
+        memberpoints=_obj("mbr_id mbr_email", mbr_id=INT, mbr_email=MAYBE_STR),
+        pomelo=_obj("user_id card_ids", user_id=STR, card_ids=_list(STR)),
+        balances={"type": "object", "propertyNames": ASSET,
+                  "additionalProperties": _obj("posted pending", posted=AMOUNT, pending=AMOUNT)},
+        updated_at=MAYBE_TIME))),
+    "Entries": _obj("tenant entries total offset limit", tenant=STR, total=INT, offset=INT, limit=INT, entries=_list(_obj(
+        "id public_ref member_id customer_id asset amount kind status record_id record_amount reference note origin "
+        "value order_id reverses_id occurred_at created_at", id=INT, public_ref=MAYBE_STR, member_id=INT,
+        customer_id=MAYBE_INT, asset=ASSET, amount=AMOUNT, kind=STR, status=STR, record_id=MAYBE_INT,
+        record_amount=AMOUNT, reference=MAYBE_STR, note=MAYBE_STR, origin=MAYBE_STR, value=AMOUNT, order_id=MAYBE_INT,
+        reverses_id=MAYBE_INT, occurred_at=MAYBE_TIME, created_at=MAYBE_TIME))),
+    "Audit": _obj("ok violations checked", ok=BOOL, violations=_list(STR),
+                  checked={"type": "object", "additionalProperties": INT}),
+    "JournalStats": _obj("enabled entries bytes dropped max_entries max_bytes body_bytes", enabled=BOOL, entries=INT,
+                         bytes=INT, dropped=INT, max_entries=INT, max_bytes=INT, body_bytes=INT),
+    "Journal": {**_obj(enabled={"type": ["boolean", "null"]},
+                       max_entries={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1},
+                       max_bytes={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1}),
+                "description": "fields left out (or null) keep their value"},
+    "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
+        "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body",
+        id=INT, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
+        status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
+        response_body=_BODY))),
+    "Cleared": _obj("cleared", cleared=INT),
+    "Removed": _obj("removed", removed=INT),
+    "FaultRule": {**_obj("effect", **_FAULT_FIELDS,
+                         latency_max_ms={"type": "integer", "minimum": 0, "maximum": 120_000,
+                                         "description": "random latency from latency_ms up to this (not below it)"}),
+                  "if": {"properties": {"effect": {"const": "latency"}}}, "then": {"required": ["latency_ms"]}},
+    "Fault": {"type": "object", "additionalProperties": False,
+              "required": ["id", "effect", "when", "tenant", "dialect", "method", "path", "probability", "times",
+                           "matched", "hits", "exhausted"],
+              "properties": {**_FAULT_FIELDS, "id": {"type": "string", "pattern": "^flt-[0-9]+$"},
+                             "tenant": MAYBE_STR, "dialect": {"enum": [*DIALECT["enum"], None]}, "method": MAYBE_STR,
+                             "times": MAYBE_INT, "matched": INT, "hits": INT, "exhausted": BOOL,
+                             "latency_max_ms": MAYBE_INT, "message": MAYBE_STR, "code": MAYBE_STR}},
+    "Faults": _obj("faults", faults=_list(_ref("Fault"))),
+    "Clock": {"oneOf": [_obj("frozen_at", frozen_at=TIME),
+                        _obj("offset_seconds", offset_seconds={"type": "number", "minimum": -3_153_600_000,
+                                                               "maximum": 3_153_600_000})],
+              "description": "exactly one of frozen_at (a time with its timezone) or offset_seconds (a hundred "
+                             "years either way at most)"},
+    "ClockState": _obj("now frozen_at offset_seconds", now=TIME, frozen_at=MAYBE_TIME, offset_seconds=NUM),
+    "RateLimits": {**_obj(**{d: {"oneOf": [{"type": "null"}, _LIMIT]} for d in DIALECT["enum"]}),
+                   "description": '{"imonggo": {"limit": 500, "window_seconds": 10}}; null turns one off'},
+    "RateLimitState": _obj("imonggo memberpoints pomelo", **{d: {"oneOf": [{"type": "null"}, _obj(
+        "limit window_seconds status", limit=INT, window_seconds=INT, status=INT)]} for d in DIALECT["enum"]}),
+    "CardTransaction": _obj("card_id amount", card_id={**TEXT, "description": "crd-..."}, amount=POSITIVE_AMOUNT,
+                            currency={**TEXT, "default": "ARS"}),
+    "Authorized": _obj("id card_id user_id amount currency status rewards", id={"type": "string", "pattern": "^ctx-"},
+                       card_id=STR, user_id=STR, amount=NUMBER, currency=STR, status={"const": "AUTHORIZED"},
+                       rewards=_list(_REWARD)),
+    "Resolved": _obj("id status rewards", id=STR, status={"enum": ["PRESENTED", "REVERSED"]}, rewards=_list(_REWARD)),
+    "WebhookUrls": {**_obj(**{name: URL for name in ("url", "pending", "confirm", "cancel")}), "minProperties": 1,
+                    "description": '{"url": U} for all three events, or any of pending, confirm, cancel'},
+    "Webhooks": _obj("tenant webhooks", tenant=STR, webhooks=_obj(**{n: STR for n in ("url", "pending", "confirm",
+                                                                                      "cancel")})),
+    "Delivery": _obj(
+        "id tenant_id event idempotency_key url state attempts last_status last_error next_attempt_at created_at "
+        "history body", id=INT, tenant_id=INT, event=STR, idempotency_key=STR, url=STR,
+        state={"enum": ["pending", "delivered", "failed"]}, attempts=INT, last_status=MAYBE_INT, last_error=MAYBE_STR,
+        next_attempt_at=MAYBE_TIME, created_at=TIME, body=STR,
+        history=_list(_obj("attempt at status error", attempt=INT, at=TIME, status=MAYBE_INT, error=MAYBE_STR))),
+    "Deliveries": _obj("deliveries offset limit", deliveries=_list(_ref("Delivery")), offset=INT, limit=INT),
+}
+
+_RESPONSES = {
+    "BadRequest": (400, "bad input; the message names the field"),
+    "Unauthorized": (401, "admin_token is set and the Bearer token is missing or wrong"),
+    "Forbidden": (403, "no admin_token is set and the caller is not local (Host or Origin names a non-loopback host)"),
+    "NotFound": (404, "no such tenant, member, transaction, delivery or rule"),
+    "Conflict": (409, "a tenant name or credential is taken, or the transaction is already resolved"),
+    "TooLarge": (413, "the body is larger than max_body_bytes"),
+    "Unavailable": (503, "the store cannot be reached"),
+}
+_BY_STATUS = {status: name for name, (status, _) in _RESPONSES.items()}
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or STR}
+
+
+def _p(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema or STR}
+
+
+def _op(summary: str, answer: str, *, ok: int = 200, errors: tuple[int, ...] = (), body: str | None = None,
+        optional_body: bool = False, params: list[dict[str, Any]] | None = None, store: bool = True) -> dict[str, Any]:
+    """An operation answering `answer` (a schema name) on success; every admin operation may also be refused by
+    the admin guard (401/403), one with a body may be too large (413), one that reads the ledger may find the
+    store down (503)."""
+    statuses = set(errors) | {401, 403} | ({400, 413} if body else set()) | ({503} if store else set())
+    op: dict[str, Any] = {"summary": summary, "responses": {
+        str(ok): {"description": "done", "content": {"application/json": {"schema": _ref(answer)}}},
+        **{str(s): {"$ref": f"#/components/responses/{_BY_STATUS[s]}"} for s in sorted(statuses)}}}
     if params:
         op["parameters"] = params
     if body:
-        op["requestBody"] = {"required": True, "content": _json(body)}
+        op["requestBody"] = {"required": not optional_body, "content": {"application/json": {"schema": _ref(body)}}}
     return op
 
 
-def _json(ref: str | None = None) -> dict[str, Any]:
-    schema = {"$ref": f"#/components/schemas/{ref}"} if ref else {"type": "object"}
-    return {"application/json": {"schema": schema}}
+_TENANT = _q("tenant", 'tenant name; left out or "": demo')
+PAGING = [_q("offset", "rows to skip", {"type": "integer", "minimum": 0, "maximum": 10**9}),
+          _q("limit", "rows to return; 0 counts without listing", {"type": "integer", "minimum": 0, "maximum": 10_000})]
+_CTX = _p("transaction_id", "ctx-...")
 
 
-_TENANT = _q("tenant", "tenant name (default: demo)")
-PAGING = [_q("offset", "rows to skip", kind="integer"), _q("limit", "rows to return (1-10000)", kind="integer")]
+def _scenario_components() -> dict[str, Any]:
+    """The scenario JSON Schema the server validates with, its $defs lifted into components so that each
+    reference resolves inside this document."""
+    schema = scenario_schema()
+    defs = schema.pop("$defs", {})
+    schema.pop("$schema", None)
 
-_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "properties": {
-    "status": {"type": "integer"}, "message": {"type": "string"}}}}}
+    def lift(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (f"#/components/schemas/Scenario.{v[len('#/$defs/'):]}" if k == "$ref" else lift(v))
+                    for k, v in node.items()}
+        return [lift(n) for n in node] if isinstance(node, list) else node
 
-_FAULT = {
-    "type": "object",
-    "required": ["effect"],
-    "additionalProperties": False,
-    "properties": {
-        "effect": {"enum": ["latency", "status", "empty", "drop"],
-                   "description": "latency: wait, then answer normally; status: answer with this status in the "
-                                  "dialect's error shape; empty: close the connection without a byte; drop: reset it"},
-        "when": {"enum": ["before", "after"], "default": "before",
-                 "description": "before the handler (nothing is written) or after it (the write is committed)"},
-        "tenant": {"type": "string"}, "dialect": {"enum": ["imonggo", "memberpoints", "pomelo"]},
-        "method": {"type": "string"}, "path": {"type": "string", "default": "*", "description": "glob, e.g. /api/customers/*"},
-        "probability": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 1},
-        "times": {"type": "integer", "minimum": 1, "description": "stop after this many hits"},
-        "latency_ms": {"type": "integer", "minimum": 0}, "latency_max_ms": {"type": "integer",
-                                                                             "description": "random latency up to this"},
-        "status": {"type": "integer", "minimum": 400, "maximum": 599, "default": 503},
-        "message": {"type": "string"}, "code": {"type": "string"},
-    },
-}
+    return {"Scenario": lift(schema), **{f"Scenario.{name}": lift(d) for name, d in defs.items()}}
 
-_TENANT_REQUEST = {
-    "type": "object",
-    "properties": {
-        "scenario": {"description": 'a scenario document, or "demo" (default)', "oneOf": [{"type": "string"}, {"type": "object"}]},
-        "tenant": {"type": "string", "description": "which tenant of the scenario to copy (default: the first)"},
-        "name": {"type": "string", "description": "the new tenant's name (default: <scenario tenant>-<8 hex>)"},
-    },
-}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "loyalty-gateway admin API", "version": "1",
-             "description": "State, request journal, faults, clock, rate limits and tenants of the sandbox. When "
-                            "admin_token is set every path but /__admin/health needs `Authorization: Bearer TOKEN`."},
+             "description": "State, request journal, faults, clock, rate limits and tenants of the sandbox. Without an "
+                            "admin_token (the default) it answers local callers with no credentials at all; with one, "
+                            "every path but /health needs `Authorization: Bearer TOKEN`."},
     "servers": [{"url": "/__admin"}],
     "components": {
-        "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
-        "schemas": {"Error": _ERROR, "FaultRule": _FAULT, "TenantRequest": _TENANT_REQUEST,
-                    "Scenario": {"type": "object", "description": "see gateway/data/scenario.schema.json"},
-                    "Clock": {"type": "object", "properties": {"frozen_at": {"type": "string", "format": "date-time"},
-                                                               "offset_seconds": {"type": "number"}}},
-                    "Journal": {"type": "object", "properties": {"enabled": {"type": "boolean"},
-                                                                 "max_entries": {"type": "integer"},
-                                                                 "max_bytes": {"type": "integer"}}},
-                    "RateLimits": {"type": "object", "description": '{"imonggo": {"limit": 500, "window_seconds": 10}, '
-                                                                    '"memberpoints": {"limit": 100}}; null turns one off'},
-                    "Reset": {"type": "object", "properties": {"tenant": {"type": "string"}}},
-                    "CardTransaction": {
-                        "type": "object", "required": ["card_id", "amount"],
-                        "properties": {"card_id": {"type": "string", "description": "crd-..."},
-                                       "amount": {"oneOf": [{"type": "string"}, {"type": "number"}]},
-                                       "currency": {"type": "string", "default": "ARS"}}},
-                    "WebhookUrls": {
-                        "type": "object", "description": '{"url": U} for all three events, or any of pending, confirm, cancel',
-                        "properties": {name: {"type": "string", "format": "uri"}
-                                       for name in ("url", "pending", "confirm", "cancel")}}},
-        "responses": {status: {"description": text, "content": _json("Error")} for status, text in (
-            ("400", "bad input, named"), ("401", "admin token missing or wrong"), ("404", "no such tenant, member or rule"),
-            ("409", "a tenant name or credential is taken"))},
+        "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
+                                           "description": "only when the server is started with an admin_token"}},
+        "schemas": {**SCHEMAS, **_scenario_components()},
+        "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+                      for name, (_, text) in _RESPONSES.items()},
     },
-    "security": [{"adminToken": []}],
+    "security": [{}, {"adminToken": []}],  # {}: no credentials, the loopback default
     "paths": {
-        "/health": {"get": {**_op("Liveness and the store kind", errors=()), "security": []}},
-        "/openapi/admin.json": {"get": _op("This document", errors=())},
-        "/reset": {"post": _op("Reset one tenant to its scenario (body {\"tenant\": NAME}), or, with no tenant, every "
-                               "tenant to the startup scenario and the journal, faults, rate counters and clock too",
-                               body="Reset", errors=("400", "404"))},
-        "/scenarios": {"post": _op("Add every tenant of a scenario document", body="Scenario", ok="201",
-                                   errors=("400", "409"))},
+        "/health": {"get": {**_op("Liveness and the store kind", "Health", store=False), "security": [],
+                            "responses": {"200": {"description": "up", "content": {
+                                "application/json": {"schema": _ref("Health")}}}}}},
+        "/openapi/admin.json": {"get": _op("This document", "OpenApiDocument", store=False)},
+        "/reset": {"post": _op("Reset one tenant to its scenario (body {\"tenant\": NAME} or ?tenant=NAME), or, with "
+                               "no tenant, every tenant to the startup scenario and the journal, faults, rate counters "
+                               "and clock too", "ResetDone", body="Reset", optional_body=True, errors=(404,),
+                               params=[_q("tenant", "the tenant to reset, when the body names none")])},
+        "/scenarios": {"post": _op("Add every tenant of a scenario document. Beyond its schema: a member's "
+                                   "customer_type_id names a customer type of its tenant, names and member ids appear "
+                                   "once, times are real (else 400); names and credentials are free (else 409)",
+                                   "TenantsAdded", body="Scenario", ok=201, errors=(409,))},
         "/tenants": {
-            "get": _op("Tenants, their member counts and dialects", errors=()),
-            "post": _op("A fresh tenant copied from a scenario with new credentials for every dialect; returns them",
-                        body="TenantRequest", ok="201", errors=("400", "409")),
+            "get": _op("Tenants, their member counts and dialects", "Tenants"),
+            "post": _op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
+                        "credentials for every dialect; returns them",
+                        "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
         },
-        "/tenants/{name}": {"delete": {**_op("Delete a tenant and all it owns", errors=("404",)),
+        "/tenants/{name}": {"delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
                                        "parameters": [_p("name", "tenant name")]}},
-        "/members": {"get": _op("Members with their identities in every dialect and their balances", params=[
-            _q("tenant", "tenant name (default: every tenant)"), _q("q", "text a member's name, e-mail or ids contain"),
-            *PAGING], errors=("400", "404"))},
-        "/entries": {"get": _op("Ledger entries, oldest first, every status and revision", params=[
+        "/members": {"get": _op("Members with their identities in every dialect and their balances", "Members", params=[
+            _q("tenant", 'tenant name; left out or "": every tenant'),
+            _q("q", "text a member's name, e-mail or ids contain"), *PAGING], errors=(400, 404))},
+        "/entries": {"get": _op("Ledger entries, oldest first, every status and revision", "Entries", params=[
             _q("tenant", "tenant name (may be left out when there is one tenant)"),
-            _q("member", "1534, usr-..., crd-..., an e-mail, or id:N"), _q("asset", "points, cashback or miles"),
-            *PAGING], errors=("400", "404"))},
-        "/audit": {"get": _op("Every ledger invariant checked; each violation named", errors=())},
+            _q("member", '1534, usr-..., crd-..., an e-mail, or id:N; "" for every member'),
+            _q("asset", "points, cashback or miles", ASSET), *PAGING], errors=(400, 404))},
+        "/audit": {"get": _op("Every ledger invariant checked; each violation named", "Audit")},
         "/requests": {
-            "get": _op("Journal entries, newest first", params=[
+            "get": _op("Journal entries, newest first", "Requests", store=False, errors=(400,), params=[
                 _q("tenant", "tenant name"), _q("dialect", "imonggo, memberpoints or pomelo"),
-                _q("path", "prefix, or glob with * ?"), _q("method", "HTTP method"), _q("status", "404 or 4xx"),
-                _q("since", "entry id (entries after it) or ISO time (entries at or after it)"), *PAGING]),
-            "delete": _op("Empty the journal", errors=()),
+                _q("path", "prefix, or glob with * ?"), _q("method", "HTTP method"),
+                _q("status", "a status (404) or a class (4xx)", {"type": "string", "pattern": "^([0-9]{3}|[0-9][xX]{2})?$"}),
+                _q("since", "entry id (entries after it) or ISO time with its timezone (entries at or after it)",
+                   {"anyOf": [{"type": "string", "pattern": "^[0-9]{0,18}$"}, TIME]}), *PAGING]),
+            "delete": _op("Empty the journal", "Cleared", store=False),
         },
         "/journal": {
-            "get": _op("Journal settings and usage", errors=()),
-            "put": _op("Switch the journal on or off, or change its caps", body="Journal"),
+            "get": _op("Journal settings and usage", "JournalStats", store=False),
+            "put": _op("Switch the journal on or off, or change its caps", "JournalStats", body="Journal", store=False),
         },
         "/faults": {
-            "post": _op("Add a fault rule; returns it with its id", body="FaultRule", ok="201"),
-            "get": _op("Fault rules with their match and hit counts", errors=()),
-            "delete": _op("Remove every fault rule", errors=()),
+            "post": _op("Add a fault rule; returns it with its id", "Fault", body="FaultRule", ok=201, store=False),
+            "get": _op("Fault rules with their match and hit counts", "Faults", store=False),
+            "delete": _op("Remove every fault rule", "Removed", store=False),
         },
-        "/faults/{id}": {"delete": {**_op("Remove one fault rule", errors=("404",)), "parameters": [_p("id", "rule id")]}},
+        "/faults/{id}": {"delete": {**_op("Remove one fault rule", "Removed", errors=(404,), store=False),
+                                    "parameters": [_p("id", "rule id (flt-N)")]}},
         "/clock": {
-            "get": _op("The ledger's time", errors=()),
-            "put": _op("Freeze ({\"frozen_at\": ISO}) or shift ({\"offset_seconds\": N}) the ledger's time", body="Clock"),
-            "delete": _op("Back to real time", errors=()),
+            "get": _op("The ledger's time", "ClockState", store=False),
+            "put": _op("Freeze ({\"frozen_at\": ISO}) or shift ({\"offset_seconds\": N}) the ledger's time", "ClockState",
+                       body="Clock", store=False),
+            "delete": _op("Back to real time", "ClockState", store=False),
         },
         "/pomelo/transactions": {"post": {**_op(
             "Authorize a card purchase: the tenant's campaign rule holds pending rewards (loyalty-pending); returns "
-            "its ctx- id", body="CardTransaction", ok="201", errors=("400", "404")), "parameters": [_TENANT]}},
+            "its ctx- id", "Authorized", body="CardTransaction", ok=201, errors=(404,)), "parameters": [_TENANT]}},
         "/pomelo/transactions/{transaction_id}/presentment": {"post": {**_op(
-            "Present the purchase: its pending rewards are credited (loyalty-confirm)", errors=("404", "409")),
-            "parameters": [_p("transaction_id", "ctx-..."), _TENANT]}},
+            "Present the purchase: its pending rewards are credited (loyalty-confirm)", "Resolved", errors=(404, 409)),
+            "parameters": [_CTX, _TENANT]}},
         "/pomelo/transactions/{transaction_id}/reversal": {"post": {**_op(
-            "Reverse the purchase: its rewards are cancelled, debited back if confirmed (loyalty-cancel)",
-            errors=("404", "409")), "parameters": [_p("transaction_id", "ctx-..."), _TENANT]}},
+            "Reverse the purchase: its rewards are cancelled, debited back if confirmed (loyalty-cancel)", "Resolved",
+            errors=(404, 409)), "parameters": [_CTX, _TENANT]}},
         "/pomelo/webhooks": {
-            "get": {**_op("The tenant's webhook URLs", errors=("404",)), "parameters": [_TENANT]},
-            "put": {**_op("Set the tenant's webhook URLs", body="WebhookUrls", errors=("400", "404")),
+            "get": {**_op("The tenant's webhook URLs", "Webhooks", errors=(404,)), "parameters": [_TENANT]},
+            "put": {**_op("Set the tenant's webhook URLs", "Webhooks", body="WebhookUrls", errors=(404,)),
                     "parameters": [_TENANT]},
         },
-        "/webhooks/deliveries": {"get": _op("Webhook deliveries with their attempts, statuses and next try", params=[
-            _q("tenant", "tenant name (default: every tenant)"), *PAGING], errors=("400", "404"))},
+        "/webhooks/deliveries": {"get": _op("Webhook deliveries with their attempts, statuses and next try",
+                                            "Deliveries", errors=(400, 404), params=[
+            _q("tenant", 'tenant name; left out or "": every tenant'), *PAGING])},
         "/webhooks/deliveries/{delivery_id}/redeliver": {"post": {**_op(
-            "Send a delivery again, keeping its idempotency key", errors=("400", "404")),
-            "parameters": [_p("delivery_id", "delivery id")]}},
-        "/openapi/pomelo.json": {"get": _op("The OpenAPI document of the pomelo dialect", errors=())},
+            "Send a delivery again, keeping its idempotency key", "Delivery", errors=(400, 404)),
+            "parameters": [_p("delivery_id", "delivery id", {"type": "integer", "minimum": 1,
+                                                             "maximum": 2**63 - 1})]}},
+        "/openapi/pomelo.json": {"get": _op("The OpenAPI document of the pomelo dialect", "OpenApiDocument",
+                                            store=False)},
         "/rate-limits": {
-            "get": _op("The rate-limit emulation per dialect", errors=()),
-            "put": _op("Switch a dialect's rate-limit emulation on, change it, or (null) off", body="RateLimits"),
+            "get": _op("The rate-limit emulation per dialect", "RateLimitState", store=False),
+            "put": _op("Switch a dialect's rate-limit emulation on, change it, or (null) off", "RateLimitState",
+                       body="RateLimits", store=False),
         },
     },
 }

@@ -3,6 +3,7 @@
 the dialect's OpenAPI document. Admin JSON errors; the rules live in the ledger and the pomelo dialect."""
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,9 +29,13 @@ from ..ledger import (
 from .wire import page_args
 
 
+# the OpenAPI document's pattern too: scheme, a host (and port), then anything without white space
+WEBHOOK_URL = re.compile(r"^https?://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*$")
+
+
 async def _tenant(request: web.Request) -> Tenant:
-    """?tenant=NAME, or the demo tenant."""
-    tenant: Tenant = await request.config_dict[LEDGER].tenant(request.query.get("tenant", "demo"))
+    """?tenant=NAME, or (left out or empty, as a form leaves it) the demo tenant."""
+    tenant: Tenant = await request.config_dict[LEDGER].tenant(request.query.get("tenant") or "demo")
     return tenant
 
 
@@ -104,8 +109,12 @@ async def reversal(request: web.Request) -> web.Response:
 
 
 def _url(name: str, value: Any) -> str:
-    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+    if not isinstance(value, str) or not WEBHOOK_URL.fullmatch(value):
         raise InvalidArgument(f"{name} must be an absolute http(s) URL")
+    try:
+        urlsplit(value)
+    except ValueError:  # "http://[::1" and other unparseable hosts
+        raise InvalidArgument(f"{name} must be an absolute http(s) URL") from None
     return value
 
 
@@ -143,9 +152,9 @@ def _delivery(d: Delivery) -> dict[str, Any]:
 
 async def deliveries(request: web.Request) -> web.Response:
     ledger = request.config_dict[LEDGER]
-    tenant = await _tenant(request) if "tenant" in request.query else None
+    tenant = await _tenant(request) if request.query.get("tenant") else None
     offset, limit = page_args(request, default_limit=200)
-    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit)
+    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit) if limit else []  # a page has a row
     return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
 
 

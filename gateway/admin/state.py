@@ -31,9 +31,12 @@ async def reset(request: web.Request) -> web.Response:
     """One tenant back to its scenario, or (no tenant named) everything back to the startup scenario."""
     ledger, settings = request.config_dict[LEDGER], request.config_dict[SETTINGS]
     body = await body_of(request, optional=True)
-    name = body.get("tenant") or request.query.get("tenant")
+    name = body.get("tenant")
+    if name is not None and not isinstance(name, str):
+        raise InvalidArgument("tenant must be a tenant name")  # checked before `or`: {} must not reset everything
+    name = name or request.query.get("tenant")
     if name:
-        await made.reset_tenant(ledger, settings, str(name))
+        await made.reset_tenant(ledger, settings, name)
         return web.json_response({"reset": [name]})
     ledger.clock.reset()  # first, so the rebuilt tenants are dated in real time
     sandbox = request.config_dict[SANDBOX]
@@ -78,9 +81,10 @@ async def create_tenant(request: web.Request) -> web.Response:
     ledger = request.config_dict[LEDGER]
     body = await body_of(request, optional=True)
     spec = made.pick_tenant(made.pick_scenario(body), body.get("tenant"))
-    name = body.get("name") or f"{spec['name']}-{secrets.token_hex(4)}"
-    if not isinstance(name, str):
-        raise InvalidArgument("name must be a string")
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidArgument("name must be a string")  # checked before `or`: {} must not pick a name
+    name = name or f"{spec['name']}-{secrets.token_hex(4)}"
     await _refuse_existing(ledger, [name])
     fresh = made.checked({"tenants": [made.fresh_credentials(spec, name)]}, "request body")["tenants"][0]
     tenant = await made.build(ledger, fresh, generated=True)
@@ -169,9 +173,10 @@ async def entries(request: web.Request) -> web.Response:
     query = HistoryQuery(
         member_id=member_id, asset=Asset(asset) if asset else None, statuses=ALL_STATUSES, records_only=False
     )
-    page = await ledger.history(tenant=tenant, query=query, offset=offset, limit=limit)
+    # limit=0 asks for the total alone; the ledger's pages hold at least one row
+    rows: list[Entry] = list((await ledger.history(tenant=tenant, query=query, offset=offset, limit=limit)).items
+                             if limit else [])
     total = await ledger.count_history(tenant=tenant, query=query)
-    rows: list[Entry] = list(page.items)
     return web.json_response(
         {"tenant": tenant.name, "entries": [entry_json(e) for e in rows], "total": total, "offset": offset, "limit": limit}
     )

@@ -22,7 +22,8 @@ async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, 
 
 
 def page_args(request: web.Request, *, default_limit: int) -> tuple[int, int]:
-    return _int_arg(request, "offset", 0, 0, 10**9), _int_arg(request, "limit", default_limit, 1, 10_000)
+    """?offset= and ?limit=; limit=0 lists nothing but still counts (the listing's total)."""
+    return _int_arg(request, "offset", 0, 0, 10**9), _int_arg(request, "limit", default_limit, 0, 10_000)
 
 
 def _int_arg(request: web.Request, name: str, default: int, low: int, high: int) -> int:

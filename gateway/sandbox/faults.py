@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..json_numbers import json_whole
+
 DIALECTS = ("imonggo", "memberpoints", "pomelo")
 EFFECTS = ("latency", "status", "empty", "drop")
 WHEN = ("before", "after")
@@ -92,10 +94,10 @@ def _text(body: Mapping[str, Any], name: str) -> str | None:
 
 
 def _int(body: Mapping[str, Any], name: str, low: int, high: int) -> int | None:
-    value = body.get(name)
-    if value is None:
+    if body.get(name) is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    value = json_whole(body[name])
+    if value is None or not low <= value <= high:
         raise RuleError(f"{name} must be a whole number from {low} to {high}")
     return value
 
@@ -130,6 +132,12 @@ def parse_rule(rule_id: str, body: Any) -> FaultRule:
         method=None if method in (None, "*") else method.upper(), path=path, probability=float(probability),
         times=_int(body, "times", 1, 10**9),
     )
+    # fields another effect would use are still checked: a rule is refused, not silently half-read
+    for name in ("latency_ms", "latency_max_ms"):
+        _int(body, name, 0, MAX_LATENCY_MS)
+    _int(body, "status", 400, 599)
+    for name in ("message", "code"):
+        _text(body, name)
     if effect == "latency":
         low = _int(body, "latency_ms", 0, MAX_LATENCY_MS)
         if low is None:

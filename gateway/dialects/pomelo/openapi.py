@@ -9,6 +9,16 @@ from .auth import ALL_SCOPES
 NUMBER = {"type": "number", "description": "exact decimal (two places at most); whole values are integers"}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_ID = {"type": ["string", "null"]}
+ID = {"type": "string", "minLength": 1}
+DEMO_CARD, DEMO_USER = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4", "usr-2ay34WhGUtCeoewakpeJTRuVWlx"  # the demo scenario's first member
+# a positive amount below 10^12 with at most two places, as a string or a whole number (money.parse_amount)
+POSITIVE_AMOUNT = {"oneOf": [
+    {"type": "string", "pattern": "^([1-9][0-9]{0,11}(\\.[0-9]{1,2})?|0\\.([1-9][0-9]?|0[1-9]))$"},
+    {"type": "integer", "minimum": 1, "maximum": 999_999_999_999}],
+    "description": "positive, at most two decimal places"}
+# space-separated loyalty scopes, each known (auth._scopes)
+SCOPES = {"type": "string", "pattern": f"^ *(({'|'.join(ALL_SCOPES)})( +|$))*$",
+          "description": "sandbox extension: narrow the grant to these scopes"}
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -21,6 +31,9 @@ ERRORS = {
     "401": _error_response("missing, unknown or expired Bearer token (UNAUTHORIZED)"),
     "403": _error_response("the token's scope lacks the operation (FORBIDDEN)"),
     "404": _error_response("no member with that card_id or user_id (NOT_FOUND)"),
+    "413": _error_response("the body is larger than max_body_bytes (PAYLOAD_TOO_LARGE)"),
+    "429": _error_response("the sandbox's rate-limit emulation, when switched on (TOO_MANY_REQUESTS)"),
+    "503": _error_response("the store cannot be reached (SERVICE_UNAVAILABLE)"),
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -38,11 +51,20 @@ SCHEMAS: dict[str, Any] = {
     "TokenRequest": {
         "type": "object", "required": ["client_id", "client_secret", "audience", "grant_type"],
         "properties": {
-            "client_id": {"type": "string"}, "client_secret": {"type": "string"},
-            "audience": {"type": "string", "examples": ["https://api.pomelo.la"]},
-            "grant_type": {"const": "client_credentials"},
-            "scope": {"type": "string", "description": "sandbox extension: narrow the grant to these scopes"},
+            "client_id": ID, "client_secret": ID,
+            "audience": {"type": "string", "minLength": 1, "examples": ["https://api.pomelo.la"]},
+            "grant_type": {"const": "client_credentials"}, "scope": SCOPES,
         },
+        "examples": [{"client_id": "demo-client-id", "client_secret": "demo-client-secret",  # the demo tenant's
+                      "audience": "https://api.pomelo.la", "grant_type": "client_credentials"}],
+    },
+    "RevokeRequest": {
+        "type": "object", "required": ["client_id", "client_secret"],
+        "properties": {"client_id": ID, "client_secret": ID},
+    },
+    "Revoked": {
+        "type": "object", "required": ["revoked"], "additionalProperties": False,
+        "properties": {"revoked": {"type": "integer", "minimum": 0, "description": "how many tokens were dropped"}},
     },
     "Token": {
         "type": "object", "required": ["access_token", "scope", "expires_in", "token_type"],
@@ -64,11 +86,13 @@ SCHEMAS: dict[str, Any] = {
     "Adjustment": {
         "type": "object", "required": ["amount", "reason"],
         "properties": {
-            "amount": {"type": ["string", "number"], "description": "positive, at most two decimal places"},
-            "reason": {"type": "string", "minLength": 1},
-            "card_id": {"type": "string"}, "user_id": {"type": "string"},
+            "amount": POSITIVE_AMOUNT,
+            "reason": {"type": "string", "pattern": "\\S", "description": "not blank"},
+            "card_id": ID, "user_id": ID,
         },
         "oneOf": [{"required": ["card_id"]}, {"required": ["user_id"]}],
+        "examples": [{"amount": "10.50", "reason": "goodwill credit", "card_id": DEMO_CARD},
+                     {"amount": 5, "reason": "correction", "user_id": DEMO_USER}],
     },
     "AdjustmentResult": {
         "type": "object", "additionalProperties": False,
@@ -113,6 +137,11 @@ def _json_body(ref: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
+def _form_or_json_body(ref: str) -> dict[str, Any]:
+    schema = {"schema": {"$ref": f"#/components/schemas/{ref}"}}
+    return {"required": True, "content": {"application/json": schema, "application/x-www-form-urlencoded": schema}}
+
+
 def _ok(ref: str, description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
@@ -124,8 +153,10 @@ def _adjust(operation: str, scope: str, what: str) -> dict[str, Any]:
         "parameters": [
             {"name": "account_type", "in": "path", "required": True,
              "schema": {"enum": ["points", "cashback", "miles"]}},
-            {"name": "x-idempotency-key", "in": "header", "required": True, "schema": {"type": "string"},
-             "description": "same key and body: the first reply replayed; different body: 422; in flight: 409"},
+            {"name": "x-idempotency-key", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"},
+             "description": "1 to 255 printable characters; same key and body: the first reply replayed; different "
+                            "body: 422; in flight: 409"},
         ],
         "requestBody": _json_body("Adjustment"),
         "responses": {"200": _ok("AdjustmentResult", "applied (or replayed)"), **ERRORS,
@@ -135,31 +166,34 @@ def _adjust(operation: str, scope: str, what: str) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
+    refusals = {status: ERRORS[status] for status in ("400", "401", "413", "429", "503")}
     token_op = {
         "summary": "Client-credentials token (JSON or form body); the same token until it expires",
-        "security": [],
-        "requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/TokenRequest"}},
-            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/TokenRequest"}}}},
-        "responses": {"200": _ok("Token", "a Bearer token"), "400": ERRORS["400"], "401": ERRORS["401"]},
+        "security": [], "requestBody": _form_or_json_body("TokenRequest"),
+        "responses": {"200": _ok("Token", "a Bearer token"), **refusals},
+    }
+    revoke_op = {
+        "summary": "Drop the client's cached tokens (JSON or form body; audience and grant_type may be sent too)",
+        "security": [], "requestBody": _form_or_json_body("RevokeRequest"),
+        "responses": {"200": _ok("Revoked", "revoked"), **refusals},
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "loyalty-gateway: pomelo dialect", "version": "1",
                  "description": "Pomelo-style /loyalty/v1 over the shared ledger (see shared/specs/pomelo.md)."},
+        "servers": [{"url": "/", "description": "the dialect answers at the server's root"}],
         "paths": {
             "/oauth/token": {"post": {**token_op, "operationId": "issueToken"}},
             "/oauth/v1/token": {"post": {**token_op, "operationId": "issueTokenV1"}},
-            "/oauth/token/revoke": {"post": {
-                "summary": "Drop the client's cached tokens", "operationId": "revokeToken", "security": [],
-                "requestBody": _json_body("TokenRequest"),
-                "responses": {"200": {"description": "revoked"}, "401": ERRORS["401"]}}},
+            "/oauth/token/revoke": {"post": {**revoke_op, "operationId": "revokeToken"}},
+            "/oauth/v1/token/revoke": {"post": {**revoke_op, "operationId": "revokeTokenV1"}},
             "/loyalty/v1/accounts/balance": {"get": {
-                "summary": "Balance of a member, by exactly one of card_id or user_id",
+                "summary": "Balance of a member, by exactly one of card_id or user_id (both or neither: 400)",
                 "operationId": "getBalance", "security": [{"oauth": ["arg:loyalty:get-balance"]}],
-                "parameters": [{"name": "card_id", "in": "query", "schema": {"type": "string"}},
-                               {"name": "user_id", "in": "query", "schema": {"type": "string"}}],
-                "responses": {"200": _ok("Balance", "the balance"), **ERRORS}}},
+                "parameters": [{"name": "card_id", "in": "query", "schema": ID, "example": DEMO_CARD},
+                               {"name": "user_id", "in": "query", "schema": ID, "example": DEMO_USER}],
+                "responses": {"200": _ok("Balance", "the balance"),
+                              **{k: v for k, v in ERRORS.items() if k != "413"}}}},
             "/loyalty/v1/accounts/{account_type}/mint": {"post": _adjust("mint", "arg:loyalty:mint", "Credit an account")},
             "/loyalty/v1/accounts/{account_type}/burn": {"post": _adjust("burn", "arg:loyalty:burn", "Debit an account")},
         },
