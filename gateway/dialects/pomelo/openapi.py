@@ -173,7 +173,7 @@ def document() -> dict[str, Any]:
         "responses": {"200": _ok("Token", "a Bearer token"), **refusals},
     }
     revoke_op = {
-        "summary": "Drop the client's cached tokens (JSON or form body; audience and grant_type may be sent too)",
+        "summary": "Revoke every token the client holds, on every instance (JSON or form body; audience and grant_type may be sent too)",
         "security": [], "requestBody": _form_or_json_body("RevokeRequest"),
         "responses": {"200": _ok("Revoked", "revoked"), **refusals},
     }
