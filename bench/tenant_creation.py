@@ -34,7 +34,7 @@ async def _seed(client: TestClient, count: int) -> None:
     spec = made.pick_tenant(made.pick_scenario({}), None)
     started = time.perf_counter()
     for i in range(count):
-        await made.build(ledger, made.fresh_credentials(spec, f"seed-{i}"))
+        await made.build(ledger, made.fresh_credentials(spec, f"seed-{i}"), generated=True)
         if (i + 1) % 1000 == 0:
             print(f"  seeded {i + 1} tenants ({time.perf_counter() - started:.0f} s)", flush=True)
 

@@ -3,6 +3,7 @@ generated credentials for every dialect, the scenario each tenant came from (kep
 configuration section), and reset = drop the tenant and rebuild it from that scenario."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import secrets
@@ -111,8 +112,9 @@ def pick_tenant(scenario: dict[str, Any], wanted: Any) -> dict[str, Any]:
 
 async def build(ledger: Ledger, spec: dict[str, Any], *, generated: bool = False) -> Tenant:
     """Create a tenant from its scenario spec and remember the spec, so reset can rebuild it. Passwords
-    are hashed first (cheaply when `generated`): the remembered spec never holds one in clear."""
-    spec = sealed(spec, cost=GENERATED if generated else None)
+    are hashed first (cheaply when `generated`), in a thread since scrypt would stop every other request:
+    the remembered spec never holds one in clear."""
+    spec = await asyncio.to_thread(sealed, spec, cost=GENERATED if generated else None)
     await apply_tenant(ledger, spec)
     tenant = await ledger.tenant(spec["name"])
     return await ledger.update_tenant_config(tenant=tenant, section=SECTION, values={"spec": spec})
