@@ -112,6 +112,7 @@ async def test_a_secret_across_the_journals_cut_is_not_half_kept(app_client: Cli
         ("application/xml", b"<user><password><![CDATA[s<3cret]]></password></user>",
          b"<user><password>[FILTERED]</password></user>"),
         ("", b"client_secret=s3cret&client_id=abc", b"client_secret=[FILTERED]&client_id=abc"),
+        ("application/x-www-form-urlencoded", b"CLIENT%5Fsecret=s3cret", b"CLIENT%5Fsecret=[FILTERED]"),
         ("application/json", b'{"amount": "10.00"}', b'{"amount": "10.00"}'),
     ],
 )
