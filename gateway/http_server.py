@@ -13,6 +13,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from .sandbox.redact import redact_line
+
 log = logging.getLogger("gateway.http")
 
 # What a client gets when its request header is not complete in time (it has no path yet, so no dialect
@@ -163,7 +165,9 @@ class GuardedHandler(RequestHandler):
 
 
 def _one_line(exc: HttpProcessingError) -> str:
-    text = " ".join(str(exc.message or exc).split())
+    """aiohttp's parser message, which quotes the request line: its secrets masked before it is cut, so no
+    cut can leave part of one (a Token API password) in the log."""
+    text = redact_line(" ".join(str(exc.message or exc).split()))
     return text[:300] or type(exc).__name__
 
 

@@ -1,6 +1,6 @@
 """The request journal: a bounded, in-memory record of dialect requests (who, what, how it ended, and a
-capped copy of the bodies). Capped in entries and in bytes, so memory stays flat under load. Knows
-nothing of aiohttp or of any dialect."""
+capped copy of the bodies, secrets masked). Capped in entries and in bytes, so memory stays flat under
+load. Knows nothing of aiohttp or of any dialect."""
 from __future__ import annotations
 
 import fnmatch
@@ -10,26 +10,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .redact import redact_body
+
 # What one entry costs besides its bodies and path (the record, its dict, small strings): an estimate,
 # kept deliberately high so max_bytes is a ceiling on what the journal really holds.
 ENTRY_OVERHEAD = 512
+# How far past a body's cut its secrets are looked for (a secret's key starts before the cut).
+_MASK_MARGIN = 1024
 
 
 @dataclass
 class Body:
-    """A copy of at most `limit` bytes of a body, with the full size and whether it was cut."""
+    """A copy of at most `limit` bytes of a body, secrets masked, with the full size (as sent) and
+    whether it was cut."""
 
     data: bytes
     size: int
+    truncated: bool = False
 
     @classmethod
-    def copy(cls, raw: bytes | None, limit: int) -> Body:
+    def copy(cls, raw: bytes | None, limit: int, content_type: str = "") -> Body:
         raw = raw or b""
-        return cls(bytes(raw[:limit]), len(raw))
-
-    @property
-    def truncated(self) -> bool:
-        return len(self.data) < self.size
+        if limit <= 0:
+            return cls(b"", len(raw), bool(raw))
+        # Masking looks a little past the cut, so a secret that straddles it is masked, not half kept,
+        # while a large body costs no more than its copy.
+        seen = raw[: limit + _MASK_MARGIN]
+        masked = redact_body(seen, content_type)
+        return cls(bytes(masked[:limit]), len(raw), len(masked) > limit or len(seen) < len(raw))
 
     def as_json(self) -> dict[str, Any]:
         return {"text": self.data.decode("utf-8", errors="replace"), "size": self.size, "truncated": self.truncated}

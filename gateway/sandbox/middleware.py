@@ -138,8 +138,11 @@ async def _record(
         tenant=getattr(tenant, "name", None),
         status=_status(outcome, response),
         duration_ms=(time.perf_counter() - started) * 1000,
-        request_body=Body.copy(raw_body, journal.body_bytes),
-        response_body=Body.copy(sent if isinstance(sent, bytes) else None, journal.body_bytes),
+        request_body=Body.copy(raw_body, journal.body_bytes, request.headers.get("Content-Type", "")),
+        response_body=Body.copy(
+            sent if isinstance(sent, bytes) else None, journal.body_bytes,
+            response.headers.get("Content-Type", "") if response is not None else "",
+        ),
         outcome=outcome,
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
     )
