@@ -14,7 +14,11 @@ STRONG = 2**14  # for passwords people chose (scenario files): costly to guess o
 # are hashed cheaply and creating a tenant stays fast.
 GENERATED = 2**10
 _R, _P, _LENGTH = 8, 1, 32
-_MAX_COST = 2**20  # a stored hash may not make a check cost more memory than this
+# A stored hash (a scenario may bring its own) must be checkable: OpenSSL refuses a scrypt whose memory,
+# 128*r*(N+2) + 128*r*p bytes, exceeds maxmem or whose N reaches 2**(16*r) (the login would be a 500);
+# N*r*p is the time a check takes.
+_MAX_MEMORY = 256 * 1024 * 1024
+_MAX_WORK = 16 * STRONG * _R * _P  # sixteen strong checks, about a second
 
 
 def _b64(raw: bytes) -> str:
@@ -37,7 +41,9 @@ def _parts(stored: str) -> tuple[int, int, int, bytes, bytes] | None:
     if len(fields) != 6 or fields[0] != SCHEME or not all(f.isascii() and f.isdigit() for f in fields[1:4]):
         return None
     cost, r, p = (int(f) for f in fields[1:4])
-    if cost < 2 or cost & (cost - 1) or cost > _MAX_COST or not 1 <= r <= 32 or not 1 <= p <= 16:
+    if cost < 2 or cost & (cost - 1) or not 1 <= r <= 32 or not 1 <= p <= 16:
+        return None
+    if 128 * r * (cost + 2 + p) > _MAX_MEMORY or cost * r * p > _MAX_WORK or cost >= 2 ** (16 * r):
         return None
     try:
         salt, digest = base64.b64decode(fields[4], validate=True), base64.b64decode(fields[5], validate=True)
@@ -52,5 +58,5 @@ def check_password(password: str, stored: str | None) -> bool:
     parts = _parts(stored) if stored else None
     cost, r, p, salt, digest = parts or (STRONG, _R, _P, b"\0" * 16, b"\0" * _LENGTH)
     got = hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=salt, n=cost, r=r, p=p,
-                         dklen=len(digest), maxmem=256 * 1024 * 1024)
+                         dklen=len(digest), maxmem=_MAX_MEMORY)
     return parts is not None and hmac.compare_digest(got, digest)
