@@ -74,3 +74,23 @@ async def test_the_hash_is_checked_off_the_event_loop(ledger: Ledger, monkeypatc
     await _login(ledger, "owner@shop.test", "chosen by a person")
     assert calls and all(thread != threading.main_thread().name for *_, thread in calls)
 
+
+async def test_every_miss_does_a_strong_checks_work_whatever_kind_of_user_it_missed(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generated user's hash is cheap; if a wrong password for it were checked against that alone, it
+    would answer many times faster than an unknown e-mail, and so tell which e-mails exist."""
+    await _shop(ledger, [{"email": "owner@shop.test", "password_hash": STRONG_HASH},
+                         {"email": "clerk@shop.test", "password_hash": GENERATED_HASH}])
+    strong = int(STRONG_HASH.split("$")[1]) * 8
+    generated = int(GENERATED_HASH.split("$")[1]) * 8
+    calls = _spy(monkeypatch)
+    work = {}
+    for email in ("nobody@shop.test", "owner@shop.test", "clerk@shop.test"):
+        calls.clear()
+        assert await _login(ledger, email, "wrong") is None
+        work[email] = sorted(n * r * p for n, r, p, _ in calls)
+    # each does one check at the strong cost; a generated user's own hash adds a sixteenth at most
+    assert work == {"nobody@shop.test": [strong], "owner@shop.test": [strong],
+                    "clerk@shop.test": [generated, strong]}
+    assert generated * 16 <= strong
