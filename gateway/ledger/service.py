@@ -5,6 +5,7 @@ from __future__ import annotations
 from .audit import AuditOps
 from .deliveries import DeliveryOps
 from .grants import GrantOps
+from .logins import LoginOps
 from .members import MemberOps
 from .models import Event
 from .movements import MovementOps
@@ -13,7 +14,7 @@ from .rewards import RewardOps
 from .repo import events as event_sql
 
 
-class Ledger(MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps):
+class Ledger(MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps, LoginOps):
     async def events(self, *, after: int = 0, limit: int = 100, tenant_id: int | None = None) -> list[Event]:
         """Outbox events in commit order, after the given event id."""
         return await self._read(lambda tx: event_sql.events_after(tx, after, limit, tenant_id))

@@ -133,3 +133,40 @@ def test_a_bad_catalogue_is_refused_naming_the_field(tmp_path: Path, imonggo: di
     with pytest.raises(ScenarioError) as caught:
         read_scenario(path)
     assert words in str(caught.value) and str(path) in str(caught.value)
+
+
+def _stored_hash(n: int, r: int, p: int) -> str:
+    """A hash in the stored form with the given scrypt parameters (its salt and digest are dummies)."""
+    return f"scrypt${n}${r}${p}$c2FsdHNhbHRzYWx0c2FsdA==${'A' * 43}="
+
+
+@pytest.mark.parametrize(
+    "n,r,p",
+    [
+        (2**20, 32, 16),  # 4 GiB of memory: OpenSSL refuses it, so every login would be a 500
+        (2**20, 8, 1),  # 1 GiB
+        (2**17, 32, 1),  # 512 MiB, each parameter within its own bound
+        (2**18, 8, 16),  # fits in memory but costs 512 strong checks' time per login
+        (2**16, 1, 1),  # little memory, but scrypt takes N below 2**(16*r) only
+    ],
+)
+async def test_a_stored_hash_too_dear_to_check_is_refused_when_the_scenario_is_loaded(
+    app_client: ClientFactory, n: int, r: int, p: int
+) -> None:
+    client = await app_client("demo")
+    scenario = {"tenants": [{"name": "dear", "imonggo": {"api_token": "d" * 40, "users": [
+        {"id": 1, "name": "A", "email": "a@dear.test", "password_hash": _stored_hash(n, r, p)}]}}]}
+    refused = await client.post("/__admin/scenarios", json=scenario)
+    assert refused.status == 400
+    assert "users[0]: needs a password or a valid password_hash" in (await refused.json())["error"]["message"]
+    assert [t["name"] for t in (await (await client.get("/__admin/tenants")).json())["tenants"]] == ["demo"]
+
+
+async def test_a_stored_hash_at_the_strong_cost_is_accepted_and_checked(app_client: ClientFactory) -> None:
+    from gateway.ledger import hash_password
+    scenario = {"tenants": [{"name": "shop", "imonggo": {"api_token": "s" * 40, "users": [
+        {"id": 1, "name": "A", "email": "a@shop.test", "password_hash": hash_password("right")}]}}]}
+    client = await app_client(scenario)
+    ok = await client.get("/api/tokens.json?email=a@shop.test&password=right")
+    assert await ok.json() == {"api_token": "s" * 40}
+    await assert_error(await client.get("/api/tokens.json?email=a@shop.test&password=wrong"), 404, "Not Found")
