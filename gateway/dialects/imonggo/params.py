@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ...ledger import InvalidArgument
-from ..common import whole_number
+from ...whole_numbers import whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
@@ -37,9 +37,10 @@ def _whole(request: web.Request, name: str, default: int, label: str) -> int:
     text = request.query.get(name, "").strip()
     if not text:
         return default
-    if not digits(text) or not 1 <= int(text) <= 1_000_000_000:
+    number = whole_number(text, low=1, high=1_000_000_000)
+    if number is None:
         raise InvalidArgument(f"{label} must be a whole number from 1 to 1000000000")
-    return int(text)
+    return number
 
 
 def moment(text: str, label: str) -> datetime:
