@@ -8,8 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..dialects.common import whole_number
-from ..json_numbers import json_whole
+from ..whole_numbers import json_whole, whole_number
 from ..keys import LEDGER, SANDBOX
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
@@ -79,8 +78,8 @@ async def configure_journal(request: web.Request) -> web.Response:
         raise InvalidArgument("enabled must be true or false")
     sizes = {}
     for name in ("max_entries", "max_bytes"):
-        value = None if body.get(name) is None else json_whole(body[name])
-        if body.get(name) is not None and (value is None or not 1 <= value <= 2**63 - 1):
+        value = None if body.get(name) is None else json_whole(body[name], low=1)
+        if body.get(name) is not None and value is None:
             raise InvalidArgument(f"{name} must be a whole number of at least 1")
         sizes[name] = value
     journal = request.config_dict[SANDBOX].journal
@@ -176,10 +175,10 @@ async def set_rate_limits(request: web.Request) -> web.Response:
             continue
         if not isinstance(value, dict) or set(value) - {"limit", "window_seconds"}:
             raise InvalidArgument(f"{dialect} must be null or an object with limit and window_seconds")
-        limit = json_whole(value.get("limit"))
-        window = json_whole(value.get("window_seconds", 10 if dialect == "imonggo" else 60))
+        limit = json_whole(value.get("limit"), low=1, high=MAX_LIMIT)
+        window = json_whole(value.get("window_seconds", 10 if dialect == "imonggo" else 60), low=1, high=MAX_LIMIT)
         for name, number in (("limit", limit), ("window_seconds", window)):
-            if number is None or not 1 <= number <= MAX_LIMIT:
+            if number is None:
                 raise InvalidArgument(f"{dialect}.{name} must be a whole number from 1 to {MAX_LIMIT}")
         changes[dialect] = (limit, window)  # type: ignore[assignment]
     for dialect, (limit, window) in changes.items():

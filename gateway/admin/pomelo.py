@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..delivery import DELIVERY
-from ..dialects.common import read_json_object, whole_number
+from ..dialects.common import read_json_object
+from ..whole_numbers import whole_number
 from ..dialects.pomelo.openapi import document
 from ..dialects.pomelo.rewards import reward_amounts
 from ..dialects.pomelo.webhooks import EVENTS, ORIGIN

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..dialects.common import whole_number
+from ..whole_numbers import whole_number
 from ..keys import LEDGER, SANDBOX, SETTINGS
 from ..ledger import (
     Asset,

@@ -8,7 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..dialects.common import read_json_object, whole_number
+from ..dialects.common import read_json_object
+from ..whole_numbers import whole_number
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
 from ..scenario import LOGIN
 

@@ -145,20 +145,6 @@ def error_middleware(
     return middleware
 
 
-# The largest whole number any id, offset or count may be: the stores' integers are signed 64-bit.
-MAX_WHOLE = 2**63 - 1
-
-
-def whole_number(text: str, *, low: int = 0, high: int = MAX_WHOLE) -> int | None:
-    """A whole number written in plain ASCII digits (leading zeros allowed) within [low, high], or None.
-    Bounded before int(): int() refuses more than 4300 digits and reads other scripts' digits ("²", "١")."""
-    text = text.strip()
-    if not text or not text.isascii() or not text.isdigit() or len(text.lstrip("0")) > 19:
-        return None
-    value = int(text)
-    return value if low <= value <= high else None
-
-
 class BodyError(ValueError):
     """A request body that could not be read as the dialect expects."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..json_numbers import json_whole
+from ..whole_numbers import json_whole
 
 DIALECTS = ("imonggo", "memberpoints", "pomelo")
 EFFECTS = ("latency", "status", "empty", "drop")
@@ -96,8 +96,8 @@ def _text(body: Mapping[str, Any], name: str) -> str | None:
 def _int(body: Mapping[str, Any], name: str, low: int, high: int) -> int | None:
     if body.get(name) is None:
         return None
-    value = json_whole(body[name])
-    if value is None or not low <= value <= high:
+    value = json_whole(body[name], low=low, high=high)
+    if value is None:
         raise RuleError(f"{name} must be a whole number from {low} to {high}")
     return value
 

@@ -23,13 +23,15 @@ async def refused(response, words: str) -> None:  # type: ignore[no-untyped-def]
                                   "/__admin/webhooks/deliveries"])
 async def test_limit_0_lists_nothing_and_is_not_refused(sandbox_client, path: str) -> None:
     client = await sandbox_client()
+    await client.get("/api/customers.json")  # a vendor call, so the journal holds a request to count
     response = await client.get(path, params={"limit": "0"})
     assert response.status == 200, await response.text()
     body = await response.json()
     rows = next(value for key, value in body.items() if isinstance(value, list))
     assert rows == []
-    if "total" in body:
-        assert body["total"] == (3 if path == "/__admin/members" else body["total"])
+    if "total" in body:  # limit=0 still counts: the same total as the request that lists the rows
+        everything = await (await client.get(path)).json()
+        assert body["total"] == everything["total"] > 0
 
 
 async def test_limit_0_still_counts_the_entries(sandbox_client) -> None:

@@ -42,6 +42,24 @@ async def test_paging_and_the_update_time_filters(app_client: ClientFactory) -> 
     assert (await empty.text()).endswith("<customers/>\n")
 
 
+async def test_a_json_client_syncs_by_sending_back_the_last_utc_updated_at(app_client: ClientFactory) -> None:
+    client = await app_client("demo")
+    ledger = client.app[LEDGER]
+    ledger.clock.freeze(datetime(2090, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    await client.put("/api/customers/445123.xml", headers=basic(), data=b"<customer><city>Cebu</city></customer>")
+    ledger.clock.freeze(datetime(2090, 1, 3, 0, 0, 0, tzinfo=timezone.utc))
+    await client.put("/api/customers/1534.xml", headers=basic(), data=b"<customer><city>Iloilo</city></customer>")
+    every = await (await client.get("/api/customers.json", headers=basic())).json()
+    seen = next(c["utc_updated_at"] for c in every if c["id"] == 445123)
+    assert seen == "2090/01/02 03:04:05 +0000"  # the form JSON replies write times in
+    synced = await client.get("/api/customers.json", params={"after": seen}, headers=basic())
+    assert synced.status == 200, await synced.text()
+    assert 1534 in [c["id"] for c in await synced.json()]
+    assert 442531 not in [c["id"] for c in await synced.json()]
+    east = await client.get("/api/customers.json", params={"after": "2090/01/02 11:04:06 +0800"}, headers=basic())
+    assert [c["id"] for c in await east.json()] == [1534]  # 03:04:06 UTC: after the first change
+
+
 async def test_creating_from_flat_or_wrapped_json_and_from_xml_sent_to_a_json_url(app_client: ClientFactory) -> None:
     client = await app_client("demo")
     bodies = [

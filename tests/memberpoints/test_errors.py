@@ -90,6 +90,13 @@ BAD_POSTS: list[tuple[str, Any, int, str]] = [
     ("unknown email", '{"mbr_email": "nobody@example.com", "adjustpoints": 1}', 400, "Member not found"),
     ("bad email", '{"mbr_email": 12, "adjustpoints": 1}', 400, "mbr_email"),
     ("mbr_id text", '{"mbr_id": "abc", "adjustpoints": 1}', 400, "mbr_id"),
+    # ids are read as every dialect reads them: up to the stores' largest integer, 999.0 as 999, digit strings too
+    ("largest id", '{"mbr_id": 9223372036854775807, "adjustpoints": 1}', 400, "Member not found"),
+    ("largest id as text", '{"mbr_id": "9223372036854775807", "adjustpoints": 1}', 400, "Member not found"),
+    ("whole id written 999.0", '{"mbr_id": 999.0, "adjustpoints": 1}', 400, "Member not found"),
+    ("id past the largest", '{"mbr_id": 9223372036854775808, "adjustpoints": 1}', 400, "mbr_id"),
+    ("id with a fraction", '{"mbr_id": 442531.5, "adjustpoints": 1}', 400, "mbr_id"),
+    ("id in other digits", '{"mbr_id": "\u0664\u0664", "adjustpoints": 1}', 400, "mbr_id"),
     ("bad date", '{"mbr_id": 442531, "adjustpoints": 1, "adjustdate": "12/31/2021"}', 400, "adjustdate"),
     ("note not text", '{"mbr_id": 442531, "adjustpoints": 1, "adjustmentnote": 5}', 400, "adjustmentnote"),
     ("below zero", '{"mbr_id": 442531, "adjustpoints": -120.01}', 400, "below zero"),

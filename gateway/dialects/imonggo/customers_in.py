@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ...ledger import InvalidArgument, Member
-from . import params
+from ...whole_numbers import whole_number
 
 # Customer Fields: the longest text each keeps.
 WIDTHS = {
@@ -121,6 +121,7 @@ def parse(fields: Mapping[str, Any]) -> CustomerCommand:
 def _programme(text: str | None) -> int | None:
     if text is None or not text.strip():
         return None
-    if not params.digits(text.strip()) or int(text.strip()) > 2**63 - 1:
+    number = whole_number(text)
+    if number is None:
         raise InvalidArgument("Customer type is invalid")
-    return int(text.strip())
+    return number

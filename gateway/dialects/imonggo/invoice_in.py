@@ -10,12 +10,12 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from ...ledger import InvalidArgument, parse_number
+from ...whole_numbers import whole_number
 from . import params
 
 CENT = Decimal("0.01")
 LIMIT = Decimal(10) ** 12
 PLACES = 4  # quantities may be fractional (kilograms); money is rounded to cents after computing
-MAX_ID = 2**63 - 1
 TRUE = ("1", "true", "t", "yes")
 Products = Mapping[int, Mapping[str, Any]]
 
@@ -87,7 +87,7 @@ def _product(fields: Mapping[str, Any], products: Products | None) -> tuple[int 
     product = _text(fields, "product_id")
     if not product:
         raise InvalidArgument("Product can't be blank")
-    number = int(product) if params.digits(product) and int(product) <= MAX_ID else None
+    number = whole_number(product)
     if products is None:
         return (number if number is not None else product), {}
     if number is None or number not in products:
@@ -165,7 +165,7 @@ def parse(fields: Mapping[str, Any], products: Products | None = None) -> Invoic
     date = _text(fields, "invoice_date")
     data = {
         # An id that cannot name a customer is an unknown customer: the invoice stands without one.
-        "customer_id": int(customer) if params.digits(customer) and int(customer) <= MAX_ID else None,
+        "customer_id": whole_number(customer),
         "customer_name": _text(fields, "customer_name"),
         "remark": _text(fields, "remark"), "tax_inclusive": inclusive, "amount": str(_money(amount)),
         "tax": str(tax), "quantity": str(sum((Decimal(x["quantity"]) for x in lines), Decimal(0))),

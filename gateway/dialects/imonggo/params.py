@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from ...ledger import InvalidArgument
-from ..common import whole_number
+from ...whole_numbers import whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
@@ -37,21 +37,38 @@ def _whole(request: web.Request, name: str, default: int, label: str) -> int:
     text = request.query.get(name, "").strip()
     if not text:
         return default
-    if not digits(text) or not 1 <= int(text) <= 1_000_000_000:
+    number = whole_number(text, low=1, high=1_000_000_000)
+    if number is None:
         raise InvalidArgument(f"{label} must be a whole number from 1 to 1000000000")
-    return int(text)
+    return number
 
 
 def moment(text: str, label: str) -> datetime:
-    """A time as clients send it (`2013-07-13 00:52:24`, `2013-07-13T00:52:24Z`, `2013-07-13`); UTC unless
-    it says otherwise."""
+    """A time as clients send it (`2013-07-13 00:52:24`, `2013-07-13T00:52:24Z`, `2013-07-13`, and the
+    way the JSON replies write times, `2013/07/13 00:52:24 +0000`); UTC unless it says otherwise."""
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = _slashed(text.strip()) or datetime.fromisoformat(text.strip())
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     except ValueError:
         raise InvalidArgument(f"{label} is not a valid time") from None
     except OverflowError:  # an offset that moves the time past year 1 or 9999
         raise InvalidArgument(f"{label} is out of range") from None
+
+
+# JSON replies write times as Rails 2 did (scalars.utc_json), and a client syncing with after= sends back
+# the last utc_updated_at it saw; Rails' Time.parse reads that form, so it is read here too.
+_SLASHED = ("%Y/%m/%d %H:%M:%S %z", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
+
+
+def _slashed(text: str) -> datetime | None:
+    if text[4:5] != "/" or not text.isascii():  # strptime would read other scripts' digits too
+        return None
+    for layout in _SLASHED:
+        try:
+            return datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    raise ValueError(text)
 
 
 def _time(request: web.Request, name: str) -> datetime | None:

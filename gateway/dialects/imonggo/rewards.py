@@ -9,11 +9,11 @@ from aiohttp import web
 
 from ...keys import LEDGER
 from ...ledger import By, Identity, InvalidArgument, UnknownMember, parse_amount
+from ...whole_numbers import whole_number
 from ..common import tenant_of
 from . import params, views, wire
 
 ORIGIN = "imonggo"
-MAX_ID = 2**63 - 1  # larger ids name nobody (and do not fit the store's integers)
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,13 @@ def parse_spend(request: web.Request) -> Spend:
     customer = query.get("customer_id", "").strip()
     if not customer:
         raise InvalidArgument("Customer can't be blank")
-    if not params.digits(customer) or int(customer) > MAX_ID:
+    number = whole_number(customer)  # larger ids name nobody (and do not fit the store's integers)
+    if number is None:
         raise UnknownMember(f"no customer {customer}")
     text = query.get("amount", "").strip()
     if not text:
         raise InvalidArgument("Amount can't be blank")
-    return Spend(int(customer), parse_amount(text, field="Amount"), params.text(request, "reference"))
+    return Spend(number, parse_amount(text, field="Amount"), params.text(request, "reference"))
 
 
 async def spend(request: web.Request) -> web.Response:

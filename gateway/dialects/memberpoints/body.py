@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ...ledger import By, Identity, parse_amount
+from ...whole_numbers import json_whole, whole_number
 from ..common import BodyError, parse_json
 from .errors import RequestError
 from .filters import parse_when
@@ -58,11 +59,11 @@ def _number(doc: dict[str, Any], name: str) -> int | None:
     value = doc.get(name)
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 18:
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 10**18:
+    # clients send ids as JSON numbers or as the digit strings the replies carry; both read the same way
+    number = whole_number(value, low=1) if isinstance(value, str) else json_whole(value, low=1)
+    if number is None:
         raise RequestError(400, f"{name} must be a positive whole number")
-    return value
+    return number
 
 
 def adjust_command(doc: Any) -> AdjustCommand:

@@ -2,6 +2,30 @@
 transaction. SQL kept portable where the engines allow."""
 from __future__ import annotations
 
+# Migration 8. Before migration 6, a member's client-assigned code lived only in its profile, under the key
+# the profile's writer used (`alternate_code`); migration 6 added the column without copying it, so a
+# database from before the upgrade let a second member take a code the first held. This copies it: a
+# non-blank text code goes to the column of the lowest member id holding it in the tenant, unless a member
+# already holds it in the column (written since migration 6). Members whose code another holds keep it in
+# their profile as it was, outside the column: the index cannot hold two, and which of them is the real
+# one is the client's to say (an update that sets the code moves it into the column). The profile's copy
+# stays: readers prefer the column and fall back to the profile, and an update that sets the code clears
+# it. A separate migration (not a change to 6) so databases already past 6 are backfilled too.
+BACKFILL_EXTERNAL_REF = """
+UPDATE members SET external_ref = json_extract(profile, '$.alternate_code')
+WHERE external_ref IS NULL
+  AND json_type(profile, '$.alternate_code') = 'text'
+  AND trim(json_extract(profile, '$.alternate_code')) <> ''
+  AND NOT EXISTS (
+    SELECT 1 FROM members AS other
+    WHERE other.tenant_id = members.tenant_id
+      AND (other.external_ref = json_extract(members.profile, '$.alternate_code')
+           OR (other.id < members.id AND other.external_ref IS NULL
+               AND json_type(other.profile, '$.alternate_code') = 'text'
+               AND json_extract(other.profile, '$.alternate_code') = json_extract(members.profile, '$.alternate_code')))
+  )
+"""
+
 SQLITE_MIGRATIONS: list[tuple[int, str]] = [
     (
         1,
@@ -226,5 +250,9 @@ CREATE TABLE tenant_epoch (
     epoch INTEGER NOT NULL
 );
 """,
+    ),
+    (
+        8,
+        BACKFILL_EXTERNAL_REF,
     ),
 ]

@@ -27,7 +27,23 @@ CREATE TABLE write_lane ();
 PG_ONLY_TABLES = ("write_lane",)
 
 # version -> PostgreSQL script, for a SQLite migration the rules above cannot translate faithfully.
-OVERRIDES: dict[int, str] = {}
+# 8: PostgreSQL has no json_extract/json_type; profile is JSON text, read through jsonb. Same rule as SQLite's.
+OVERRIDES: dict[int, str] = {
+    8: """
+UPDATE members SET external_ref = profile::jsonb ->> 'alternate_code'
+WHERE external_ref IS NULL
+  AND jsonb_typeof(profile::jsonb -> 'alternate_code') = 'string'
+  AND trim(profile::jsonb ->> 'alternate_code') <> ''
+  AND NOT EXISTS (
+    SELECT 1 FROM members AS other
+    WHERE other.tenant_id = members.tenant_id
+      AND (other.external_ref = members.profile::jsonb ->> 'alternate_code'
+           OR (other.id < members.id AND other.external_ref IS NULL
+               AND jsonb_typeof(other.profile::jsonb -> 'alternate_code') = 'string'
+               AND other.profile::jsonb ->> 'alternate_code' = members.profile::jsonb ->> 'alternate_code'))
+  )
+""",
+}
 
 
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
