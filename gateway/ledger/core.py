@@ -80,6 +80,8 @@ class LedgerBase:
         write this cache has not seen) moved the epoch."""
         if await self.store.read(tenant_sql.epoch) != self._tenant_epoch:
             at, loaded = await self.store.read(tenant_sql.load_all)
+            if at < self._tenant_epoch:  # a write of ours (or a later reload) got in while this one read
+                return
             gone = self._tenants.keys() - {t.id for t in loaded}
             self._index({t.id: t for t in loaded}, at)
             for tenant_id in gone:  # deleted here or elsewhere: what was remembered for it goes too
