@@ -3,6 +3,7 @@ ledger, and a client for the whole application seeded from a scenario. Each is a
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from gateway.app import create_app
 from gateway.keys import LEDGER
 from gateway.ledger import Ledger, open_store
 from gateway.ledger.clock import Clock, IdGenerator
+from gateway.ledger.store.schema import SQLITE_MIGRATIONS
 from gateway.settings import Settings
 from tests import pg
 
@@ -77,3 +79,15 @@ async def app_client(
         if LEDGER in app:
             report = await app[LEDGER].audit()
             assert report.ok, report.violations
+
+
+def sqlite_at_version(path: Path, version: int) -> sqlite3.Connection:
+    """A SQLite database migrated only up to `version`, as an older release left it, open for the caller
+    to add rows (use it as a context manager: it commits on leaving)."""
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for number, script in SQLITE_MIGRATIONS:
+        if number <= version:
+            conn.executescript(script)
+            conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
+    return conn

@@ -4,7 +4,6 @@ stay taken, so a second customer with one is refused with a 422, as on a databas
 from __future__ import annotations
 
 import base64
-import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from gateway.ledger import Asset
-from gateway.ledger.store.schema import SQLITE_MIGRATIONS
 from gateway.ledger.store.schema_pg import postgres_migrations
 from tests import pg, process
+from tests.support import sqlite_at_version
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 STAMP = "2026-01-01 00:00:00.000000"
@@ -39,12 +38,7 @@ ROWS = [
 
 def _sqlite_at_version_5(tmp_path: Path) -> str:
     path = tmp_path / "v5.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for version, script in SQLITE_MIGRATIONS:
-            if version <= 5:
-                conn.executescript(script)
-                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    with sqlite_at_version(path, 5) as conn:
         for statement in ROWS:
             conn.execute(statement)
     return f"sqlite:///{path}"

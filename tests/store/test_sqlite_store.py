@@ -11,6 +11,7 @@ import pytest
 from gateway.ledger import StoreOpenError, StoreUnavailable, open_store
 from gateway.ledger.store.schema import SQLITE_MIGRATIONS
 from gateway.ledger.store.sqlite import SQLiteStore
+from tests.support import sqlite_at_version
 
 
 @pytest.fixture
@@ -164,12 +165,7 @@ async def test_a_database_from_before_access_grants_keeps_its_tenants_and_never_
     from gateway.ledger import Ledger
 
     path = tmp_path / "v4.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for version, script in SQLITE_MIGRATIONS:
-            if version <= 4:
-                conn.executescript(script)
-                conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    with sqlite_at_version(path, 4) as conn:
         for name in ("one", "two", "three"):
             conn.execute("INSERT INTO tenants (name, created_at) VALUES (?, '2026-01-01 00:00:00.000000')", (name,))
         conn.execute("DELETE FROM tenants WHERE name = 'two'")
