@@ -127,7 +127,11 @@ def error_middleware(
                 log.error("ledger error %s has no row of its own: %s", type(exc).__name__, exc.message)
             if spec is None:
                 return render(request, 500, words[500], None)
-            return render(request, spec.status, spec.message_for(exc), spec.code)
+            response = render(request, spec.status, spec.message_for(exc), spec.code)
+            wait = exc.details.get("retry_after")
+            if isinstance(wait, int) and not isinstance(wait, bool):  # an upstream's rate limit, passed on
+                response.headers["Retry-After"] = str(wait)
+            return response
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise

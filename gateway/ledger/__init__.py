@@ -58,6 +58,21 @@ from .passwords import GENERATED, check_password, hash_password, is_password_has
 from .money import from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
 from .service import Ledger
+from .upstream import (
+    Applied,
+    Cause,
+    Direction,
+    Forward,
+    RemoteMember,
+    Upstream,
+    UpstreamCannotExpress,
+    UpstreamCredentialsRefused,
+    UpstreamError,
+    UpstreamFailed,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from .store import SCHEMES, Store, StoreOpenError, open_store
 
 # Explicit, so a submodule (movements, store ...) is never part of the public API by accident: the
@@ -74,4 +89,7 @@ __all__ = [
     "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
     "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
     "GENERATED", "check_password", "hash_password", "is_password_hash",
+    "Applied", "Cause", "Direction", "Forward", "RemoteMember", "Upstream", "UpstreamCannotExpress",
+    "UpstreamCredentialsRefused", "UpstreamError", "UpstreamFailed", "UpstreamRateLimited", "UpstreamTimeout",
+    "UpstreamUnavailable",
 ]
