@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Protocol
 
 from .errors import LedgerError
-from .models import Asset
+from .models import Asset, Member
 
 
 class Direction(str, Enum):
@@ -42,6 +42,7 @@ class Forward:
     value: Decimal | None = None  # the currency amount behind it, for SPEND and ORDER_EARN
     note: str | None = None
     reference: str | None = None
+    reverses: str | None = None  # the upstream's ref of the movement this one takes back (ORDER_VOID)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Upstream(Protocol):
     name: str  # what messages call it, e.g. "the pomelo upstream at https://api.example"
     settles: bool  # True when an unclear write can be settled by asking (a replayed key, a history lookup)
     lists_members: bool
+
+    def member_ref(self, member: Member) -> str:
+        """The member's identity at the upstream: its declared one (member.upstream_ref), else the identity
+        the upstream's own kind of API names people by (a customer number, a member number, a user id)."""
+        ...
 
     async def balance(self, member: str, asset: Asset) -> Decimal: ...
 
