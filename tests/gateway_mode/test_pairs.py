@@ -1,0 +1,292 @@
+"""Serving a client through another vendor, for every directed pair of dialects and each dialect to itself
+(a recording proxy): a till speaks its own dialect to the gateway with the gateway tenant's credentials;
+the points live at a vendor tenant speaking the upstream dialect, checked through the vendor's own API,
+its ledger and its journal. Two real processes over real HTTP, the gateway on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.gateway_mode.conftest import PairFactory, gateway_workdir
+from tests.gateway_mode.dialects import Answer, call
+from tests.gateway_mode.harness import JOHNSON, JUAN, NOBODY, START, JOHNSON_AT_VENDOR, Pair, secrets_of
+
+pytestmark = pytest.mark.slow
+
+DIALECTS = ("imonggo", "memberpoints", "pomelo")
+PAIRS = [pytest.param(c, u, id=f"{c}->{u}") for c in DIALECTS for u in DIALECTS]
+SETTLING = [p for p in PAIRS if p.values[1] != "imonggo"]  # upstreams that can tell whether a write applied
+TO_IMONGGO = [p for p in PAIRS if p.values[1] == "imonggo"]
+
+# The vendor's own operation each kind of write becomes, as its journal shows it.
+DEBIT_CALL = {"imonggo": ("POST", "/api/rewards.xml"), "memberpoints": ("POST", "/webapps/api/memberpoints"),
+              "pomelo": ("POST", "/loyalty/v1/accounts/points/burn")}
+CREDIT_CALL = {"imonggo": ("POST", "/api/invoices.xml"), "memberpoints": ("POST", "/webapps/api/memberpoints"),
+               "pomelo": ("POST", "/loyalty/v1/accounts/points/mint")}
+TAKE, GIVE = Decimal("400"), Decimal("50")  # a spend of 2.00 at Gold's 200 points; five coffee bags' earning
+
+
+def writes(requests: list[dict], call_: tuple[str, str]) -> list[dict]:
+    method, path = call_
+    return [r for r in requests if r["method"] == method and r["path"].startswith(path.rsplit(".", 1)[0])]
+
+
+def moved(entries: list[dict]) -> list[Decimal]:
+    """The points movements the vendor applied (not the opening balance the scenario loaded)."""
+    return [Decimal(e["amount"]) for e in entries if e["asset"] == "points" and e["kind"] != "opening"]
+
+
+async def assert_once(pair: Pair, call_: tuple[str, str], delta: Decimal, before: list[Decimal]) -> None:
+    """The vendor moved Juan's points by `delta`, in one movement, and his balance shows it."""
+    after = moved(await pair.vendor_entries(JUAN))
+    assert after[len(before):] == [delta], f"the vendor's movements after the write: {after[len(before):]}"
+    assert await pair.vendor_points(JUAN) == START[JUAN] + delta
+
+
+# -- reads ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_a_balance_read_shows_the_vendors_balance(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    # The gateway tenant holds no points of its own: 30511 and 120 can only come from the vendor.
+    assert p.till.points(await p.till.balance(JUAN)) == START[JUAN]
+    assert p.till.points(await p.till.balance(JOHNSON)) == START[JOHNSON_AT_VENDOR]  # found by his upstream_id
+    # Points moved at the vendor by someone else show at once.
+    assert (await p.vendor.debit(JUAN, Decimal("200"))).status == 200
+    assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - 200
+
+
+# -- writes --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_a_debit_becomes_the_vendors_own_operation_once(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    before = moved(await p.vendor_entries(JUAN))
+
+    answer = await p.till.debit(JUAN, TAKE)
+
+    assert answer.status == 200, answer
+    assert len(writes(await p.vendor_requests(), DEBIT_CALL[upstream])) == 1
+    await assert_once(p, DEBIT_CALL[upstream], -TAKE, before)
+    assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - TAKE
+
+
+@pytest.mark.parametrize("client, upstream", [p for p in PAIRS if p.values[1] != "imonggo" or p.values[0] == "imonggo"])
+async def test_a_credit_becomes_the_vendors_own_operation_once(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    before = moved(await p.vendor_entries(JUAN))
+
+    answer = await p.till.credit(JUAN, GIVE)
+
+    assert answer.status in (200, 201), answer
+    assert len(writes(await p.vendor_requests(), CREDIT_CALL[upstream])) == 1
+    await assert_once(p, CREDIT_CALL[upstream], GIVE, before)
+
+
+@pytest.mark.parametrize("client", ["memberpoints", "pomelo"])
+async def test_crediting_points_to_an_imonggo_upstream_is_refused_naming_its_limit(pair: PairFactory, client: str) -> None:
+    p = await pair(client, "imonggo")
+
+    answer = await p.till.credit(JUAN, GIVE)
+
+    assert answer.status == p.till.cannot_express, answer
+    message = p.till.error(answer)
+    assert "imonggo" in message.lower() and "invoice" in message.lower(), message
+    assert writes(await p.vendor_requests(), CREDIT_CALL["imonggo"]) == []
+    assert await p.vendor_points(JUAN) == START[JUAN]
+
+
+# -- refusals ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_the_vendors_insufficient_points_is_the_clients_own_error(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+
+    answer = await p.till.debit(JUAN, Decimal("40000"))  # more than his 30511
+
+    status, words = p.till.insufficient
+    assert answer.status == status and words.lower() in p.till.error(answer).lower(), answer
+    assert await p.vendor_points(JUAN) == START[JUAN]
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_a_member_the_vendor_does_not_know_is_the_clients_not_found(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+
+    read = await p.till.balance(NOBODY)
+    write = await p.till.debit(NOBODY, TAKE)
+
+    assert read.status == p.till.unknown, read
+    assert write.status == p.till.unknown, write
+    if client == "memberpoints":
+        assert p.till.error(write) == "Member not found"
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_the_vendor_refusing_the_gateways_credentials_is_a_502_naming_it(pair: PairFactory, client: str, upstream: str) -> None:
+    wrong = {"imonggo": {"api_token": "0" * 40}, "memberpoints": {"api_id": "1", "api_key": "wrong"},
+             "pomelo": {"client_id": "wrong", "client_secret": "wrong", "audience": "https://api.pomelo.la"}}[upstream]
+    p = await pair(client, upstream, credentials=wrong)
+
+    for answer in (await p.till.balance(JUAN), await p.till.debit(JUAN, TAKE)):
+        # never a 401: the till's own credentials were fine
+        assert answer.status == 502, answer
+        message = p.till.error(answer).lower()
+        assert upstream in message and "credentials" in message, message
+
+
+# -- transport trouble ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_a_vendor_slower_than_the_timeout_is_a_504(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    await p.fault(effect="latency", latency_ms=1500, method="GET")
+
+    answer = await p.till.balance(JUAN)
+
+    assert answer.status == 504, answer
+    assert upstream in p.till.error(answer).lower()
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_a_vendor_5xx_is_a_502_with_its_status_and_request_id(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    await p.fault(effect="status", status=500, method="GET")
+
+    answer = await p.till.balance(JUAN)
+
+    assert answer.status == 502, answer
+    message = p.till.error(answer)
+    assert "500" in message and upstream in message.lower(), message
+    faulted = [r for r in await p.vendor_requests(method="GET") if r["status"] == 500]
+    assert faulted and any(str(r["id"]) in message for r in faulted), (message, faulted)
+
+
+@pytest.mark.parametrize("client, upstream", SETTLING)
+async def test_an_answer_dropped_after_the_vendor_applied_still_gives_the_real_result_once(
+    pair: PairFactory, client: str, upstream: str
+) -> None:
+    p = await pair(client, upstream)
+    before = moved(await p.vendor_entries(JUAN))
+    method, path = DEBIT_CALL[upstream]
+    await p.fault(effect="drop", when="after", method=method, path=path + "*", times=1)
+
+    answer = await p.till.debit(JUAN, TAKE)
+
+    assert answer.status == 200, answer  # settled before the till was answered
+    await assert_once(p, DEBIT_CALL[upstream], -TAKE, before)
+    assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - TAKE
+
+
+@pytest.mark.parametrize("client, upstream", SETTLING)
+async def test_a_write_slower_than_the_timeout_is_settled_and_applied_once(
+    pair: PairFactory, client: str, upstream: str
+) -> None:
+    p = await pair(client, upstream)
+    before = moved(await p.vendor_entries(JUAN))
+    method, path = DEBIT_CALL[upstream]
+    await p.fault(effect="latency", latency_ms=1500, method=method, path=path + "*", times=1)
+
+    answer = await p.till.debit(JUAN, TAKE)
+    await asyncio.sleep(1.0)  # the slow first attempt has reached the vendor's handler by now
+
+    # Either the real result, or "unavailable" while the gateway could not tell yet; never twice.
+    assert answer.status in (200, 503), answer
+    await assert_once(p, DEBIT_CALL[upstream], -TAKE, before)
+    assert await unsettled(p) == []
+
+
+@pytest.mark.parametrize("client, upstream", TO_IMONGGO)
+async def test_an_unclear_imonggo_spend_is_never_resent_and_listed_for_a_person(
+    pair: PairFactory, client: str, upstream: str
+) -> None:
+    p = await pair(client, upstream)
+    before = moved(await p.vendor_entries(JUAN))
+    await p.fault(effect="drop", when="after", method="POST", path="/api/rewards*", times=1)
+
+    answer = await p.till.debit(JUAN, TAKE)
+
+    assert answer.status == 503, answer  # unavailable in the till's dialect: nobody knows yet
+    assert len(writes(await p.vendor_requests(), DEBIT_CALL["imonggo"])) == 1  # sent once, never again
+    await assert_once(p, DEBIT_CALL["imonggo"], -TAKE, before)  # it did apply
+    listed = await unsettled(p)
+    assert len(listed) == 1, listed
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_the_vendors_rate_limit_is_the_clients_rate_limit_with_retry_after(
+    pair: PairFactory, client: str, upstream: str
+) -> None:
+    p = await pair(client, upstream)
+    assert (await p.till.balance(JUAN)).status == 200  # a pomelo upstream's token is fetched before the limit
+    limited = await call(p.session, "PUT", f"{p.vendor_url}/__admin/rate-limits",
+                         json={upstream: {"limit": 1, "window_seconds": 60}})
+    assert limited.status == 200, limited
+
+    answers = [await p.till.balance(JUAN) for _ in range(3)]
+
+    refused = [a for a in answers if a.status != 200]
+    assert refused, answers
+    assert all(a.status == p.till.rate_limited for a in refused), refused
+    assert all(int(a.header("Retry-After") or "0") >= 1 for a in refused), [a.headers for a in refused]
+
+
+# -- seeing it -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_the_journal_lists_the_upstream_exchanges_without_secrets(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    assert (await p.till.debit(JUAN, TAKE)).status == 200
+
+    requests = await p.gateway_requests()
+    method, path = DEBIT_CALL[upstream]
+    write = requests[-1]
+    exchanges = write["upstream"]
+    assert any(x["method"] == method and path.rsplit(".", 1)[0] in x["url"] and x["status"] in (200, 201)
+               for x in exchanges), exchanges
+    for exchange in exchanges:
+        assert exchange["url"].startswith(p.vendor_url) and exchange["duration_ms"] >= 0, exchange
+    text = json.dumps(requests)
+    for secret in secrets_of(p):
+        assert secret not in text
+    listing = await call(p.session, "GET", f"{p.gateway_url}/__admin/tenants")
+    for secret in secrets_of(p):
+        assert secret not in listing.text
+
+
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_record_mode_writes_each_exchange_as_a_contract_case(
+    pair: PairFactory, gateway, client: str, upstream: str  # type: ignore[no-untyped-def]
+) -> None:
+    p = await pair(client, upstream, record=True)
+    assert (await p.till.balance(JUAN)).status == 200
+    assert (await p.till.debit(JUAN, TAKE)).status == 200
+
+    recorded = gateway_workdir(gateway) / "recorded" / p.gateway_tenant / upstream / "cases.json"
+    text = recorded.read_text(encoding="utf-8")
+    cases = json.loads(text)["cases"]
+    method, path = DEBIT_CALL[upstream]
+    assert any(c.get("method", c.get("request", {}).get("method")) == method for c in cases), cases
+    for secret in secrets_of(p):
+        assert secret not in text
+
+
+async def unsettled(p: Pair) -> list[dict]:
+    answer: Answer = await call(p.session, "GET", f"{p.gateway_url}/__admin/upstream/unsettled",
+                                params={"tenant": p.gateway_tenant})
+    assert answer.status == 200, answer
+    body = answer.json()
+    rows = body["unsettled"] if isinstance(body, dict) else body
+    return [r for r in rows if r.get("tenant") in (None, p.gateway_tenant)]
+
+
+_ = Path  # kept for readers: recordings are files under the gateway's working directory
