@@ -147,6 +147,8 @@ async def _record(
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
     )
     journal.add(entry)
+    if response is not None and not response.prepared:  # as vendors do, so an error can be traced back here
+        response.headers["X-Request-Id"] = f"req-{entry.id}"
 
 
 def _status(outcome: str, response: web.StreamResponse | None) -> int | None:
