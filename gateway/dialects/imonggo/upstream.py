@@ -12,6 +12,7 @@ from ...ledger import (
     Asset,
     Cause,
     Direction,
+    DuplicateReference,
     Forward,
     InsufficientFunds,
     InvalidArgument,
@@ -54,6 +55,7 @@ REFUSALS = (
     Refusal("spend", 404, None, UnknownMember, lambda name, ref, _: f"{name} has no customer {ref}"),
     Refusal("spend", 422, "insufficient", InsufficientFunds, _said),
     Refusal("spend", 422, "membership", NotInProgramme, _said),
+    Refusal("invoice", 422, "reference has already been taken", DuplicateReference, _said),
     Refusal("void", 404, None, UnknownOrder, lambda name, ref, _: f"{name} has no invoice {ref}"),
     Refusal("void", 422, "already voided", OrderVoided, _said),
 )
