@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gateway.dialects.imonggo.client import ImonggoClient
 from gateway.dialects.imonggo.upstream import CREDENTIAL_NAMES, connect
 from gateway.dialects.upstream_transport import Exchange, Transport
 from gateway.ledger import (
@@ -198,6 +199,13 @@ async def test_customers_are_listed_for_linking(imonggo: Upstream, vendor: proce
         RemoteMember(ref="445123", email="Jason@exmapleemail.com", name="Jason"),
     ]
     assert [r["query"] for r in journal(vendor, "/api/customers.xml")] == ["page=1&per_page=100&active_only=1"]
+
+
+async def test_the_customer_api_pages_with_page_and_per_page(vendor: process.Server, session: aiohttp.ClientSession) -> None:
+    client = ImonggoClient(Transport(session, vendor.url), TOKEN)
+    assert [c.id async for c in client.all_customers(per_page=2)] == ["1534", "442531", "445123"]
+    assert [r["query"] for r in journal(vendor, "/api/customers.xml")] == [
+        "page=2&per_page=2&active_only=1", "page=1&per_page=2&active_only=1"]  # the journal lists newest first
 
 
 # -- refusals, in the ledger's words ---------------------------------------------------------------------

@@ -7,8 +7,10 @@ import asyncio
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -23,6 +25,8 @@ from gateway.ledger import (
     Cause,
     Direction,
     Forward,
+    InvalidArgument,
+    Member,
     UpstreamCredentialsRefused,
     UpstreamFailed,
     UpstreamRateLimited,
@@ -362,3 +366,20 @@ async def test_a_read_that_fails_before_a_write_leaves_nothing_unclear(vendor: V
             await port.apply(Forward(key="k-3", member="1534", direction=Direction.DEBIT, asset=Asset.POINTS,
                                      points=Decimal(2000), cause=Cause.SPEND, value=Decimal(10)))
     assert not failed.value.sent and "502" in failed.value.message
+
+
+async def test_the_port_wants_the_api_token_by_its_imonggo_name() -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(InvalidArgument, match=r"needs credentials.api_token"):
+            connect(Transport(session, "http://127.0.0.1:9"), {"token": TOKEN})
+
+
+async def test_a_member_is_its_declared_upstream_id_else_its_customer_number() -> None:
+    moment = datetime(2013, 5, 25, tzinfo=timezone.utc)
+    juan = Member(id=1, tenant_id=1, customer_no=1534, member_no=1534, email=None, user_ref="usr-1", card_refs=(),
+                  name="Juan Cruz", programme_no=8, profile={}, deleted=False, created_at=moment, updated_at=moment)
+    async with aiohttp.ClientSession() as session:
+        port = connect(Transport(session, "http://127.0.0.1:9"), {"api_token": TOKEN})
+    assert port.member_ref(juan) == "1534"
+    declared = SimpleNamespace(upstream_ref="77", customer_no=1534)
+    assert port.member_ref(declared) == "77"  # type: ignore[arg-type]  # Member.upstream_ref comes with the core's change

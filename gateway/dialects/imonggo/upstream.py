@@ -154,7 +154,7 @@ class ImonggoUpstream:
         ratio = await self._ratio(customer)
         amount = self._amount(forward, ratio)
         try:
-            spent = await self.client.spend(customer.id, amount, forward.reference or forward.key)
+            spent = await self.client.spend(forward.member, amount, forward.reference or forward.key)
         except ImonggoRefusal as exc:
             raise translated(self.name, "spend", forward.member, exc) from None
         return Applied(balance=spent.points_available, points=spent.points_spent)
@@ -162,7 +162,7 @@ class ImonggoUpstream:
     async def _ratio(self, customer: Customer) -> Decimal:
         """Points per currency unit: the customer record shows it; else its customer type may."""
         ratio = customer.point_to_amount_ratio
-        if ratio is None and customer.customer_type_id is not None:
+        if ratio is None and customer.customer_type_id is not None and _is_id(customer.customer_type_id):
             try:
                 ratio = (await self.client.customer_type(customer.customer_type_id)).point_to_amount_ratio
             except ImonggoRefusal:
@@ -170,7 +170,7 @@ class ImonggoUpstream:
             except UpstreamError as exc:
                 raise unsent(exc) from None
         if ratio is None or ratio <= 0:
-            raise NotInProgramme(f"{self.name}: customer {customer.id} has no membership that pays with points")
+            raise NotInProgramme(f"{self.name}: customer {customer.id or '?'} has no membership that pays with points")
         return ratio
 
     def _amount(self, forward: Forward, ratio: Decimal) -> Decimal:
@@ -196,7 +196,7 @@ class ImonggoUpstream:
             )
         before = await self._before_writing(forward.member)
         invoice = NewInvoice(
-            customer_id=before.id, product_id=await self._product_id(), amount=value,
+            customer_id=forward.member, product_id=await self._product_id(), amount=value,
             reference=forward.reference or forward.key, remark=forward.note,
         )
         try:
