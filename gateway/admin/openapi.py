@@ -69,9 +69,14 @@ SCHEMAS: dict[str, Any] = {
     "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
                       clock={"const": "real"}),
     "TenantsAdded": _obj("tenants", tenants=_list(TENANT_NAME)),
-    "Tenants": _obj("tenants", tenants=_list(_obj(
-        "name created_at members dialects resettable_from", name=STR, created_at=MAYBE_TIME, members=INT,
-        dialects=_list(DIALECT), resettable_from=STR))),
+    "UpstreamDeclared": {**_obj("dialect base_url credentials record", dialect=DIALECT, base_url=STR, record=BOOL,
+                                credentials={"type": "object", "additionalProperties": STR,
+                                             "description": 'each credential\'s name; a secret one\'s value is "[FILTERED]"'}),
+                         "description": "the tenant's upstream vendor, never with a secret"},
+    "Tenant": _obj("name created_at members dialects resettable_from upstream", name=STR, created_at=MAYBE_TIME,
+                   members=INT, dialects=_list(DIALECT), resettable_from=STR,
+                   upstream={"oneOf": [{"type": "null"}, _ref("UpstreamDeclared")]}),
+    "Tenants": _obj("tenants", tenants=_list(_ref("Tenant"))),
     "TenantRequest": _obj(
         scenario={"description": 'a scenario document, or "demo" (the default)',
                   "oneOf": [{"const": "demo"}, _ref("Scenario")]},
@@ -84,7 +89,7 @@ SCHEMAS: dict[str, Any] = {
                      users=_list(_obj("email password", email=STR, password=STR))),
         memberpoints=_obj("api_id api_key cid", api_id=STR, api_key=STR, cid=INT),
         pomelo=_obj("client_id client_secret", client_id=STR, client_secret=STR, webhook_api_key=STR,
-                    webhook_api_secret=STR)),
+                    webhook_api_secret=STR), upstream=_ref("UpstreamDeclared")),
     "TenantDeleted": _obj("deleted", deleted=STR),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
         "tenant id name deleted imonggo memberpoints pomelo balances updated_at", tenant=STR, id=INT, name=STR,
@@ -109,10 +114,16 @@ SCHEMAS: dict[str, Any] = {
                        max_bytes={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1}),
                 "description": "fields left out (or null) keep their value"},
     "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
-        "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body",
+        "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body "
+        "upstream",
         id=INT, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
         status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
-        response_body=_BODY))),
+        response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
+                                       "description": "what the request exchanged with the tenant's upstream"}))),
+    "UpstreamExchange": {**_obj(
+        "method url status duration_ms request_body response_body error", method=STR, url=STR, status=MAYBE_INT,
+        duration_ms=NUM, request_body=_BODY, response_body=_BODY, error=MAYBE_STR),
+        "description": "one request to the upstream (status null: no answer; error says why); secrets masked"},
     "Cleared": _obj("cleared", cleared=INT),
     "Removed": _obj("removed", removed=INT),
     "FaultRule": {**_obj("effect", **_FAULT_FIELDS,
@@ -248,7 +259,9 @@ DOCUMENT: dict[str, Any] = {
                         "credentials for every dialect; returns them",
                         "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
         },
-        "/tenants/{name}": {"delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
+        "/tenants/{name}": {"get": {**_op("One tenant: its member count, dialects and upstream (no secret)", "Tenant",
+                                          errors=(404,)), "parameters": [_p("name", "tenant name")]},
+                            "delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
                                        "parameters": [_p("name", "tenant name")]}},
         "/members": {"get": _op("Members with their identities in every dialect and their balances", "Members", params=[
             _q("tenant", 'tenant name; left out or "": every tenant'),

@@ -87,6 +87,7 @@ def create_admin_app() -> web.Application:
     r.add_post("/scenarios", state.load_scenario)
     r.add_get("/tenants", state.list_tenants)
     r.add_post("/tenants", state.create_tenant)
+    r.add_get("/tenants/{name}", state.show_tenant)
     r.add_delete("/tenants/{name}", state.delete_tenant)
     r.add_get("/members", state.members)
     r.add_get("/entries", state.entries)

@@ -76,6 +76,12 @@ async def list_tenants(request: web.Request) -> web.Response:
     return web.json_response({"tenants": out})
 
 
+async def show_tenant(request: web.Request) -> web.Response:
+    ledger = request.config_dict[LEDGER]
+    tenant = await ledger.tenant(request.match_info["name"])
+    return web.json_response(tenant_json(tenant, await ledger.count_members(tenant=tenant)))
+
+
 async def create_tenant(request: web.Request) -> web.Response:
     """A fresh tenant copied from a scenario's tenant, with new credentials for every dialect."""
     ledger = request.config_dict[LEDGER]
