@@ -60,6 +60,7 @@ class JournalEntry:
     outcome: str = "answered"
     fault: dict[str, Any] | None = None
     upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
+    idempotency_key: str | None = None  # the request's x-idempotency-key: which write a retry repeats
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
@@ -80,6 +81,7 @@ class JournalEntry:
             "request_body": self.request_body.as_json(),
             "response_body": self.response_body.as_json(),
             "upstream": self.upstream,
+            "idempotency_key": self.idempotency_key,
         }
 
 

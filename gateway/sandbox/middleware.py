@@ -149,6 +149,7 @@ async def _record(
         outcome=outcome,
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
         upstream=exchanges.journal_json(forwarded, journal.body_bytes),
+        idempotency_key=request.headers.get("x-idempotency-key"),
     )
     journal.add(entry)
     if response is not None and not response.prepared:  # as vendors do, so an error can be traced back here
