@@ -1,0 +1,410 @@
+"""Forwarding a write to a tenant's upstream exactly once: the intent written before the call (tx1), the
+port called outside any transaction, the outcome written after (tx2); unclear outcomes settled by asking
+the port, or listed for a person. The port carries the call; nothing here knows a transport or vendor."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .core import LedgerBase
+from .errors import AlreadyResolved, IdempotencyConflict, IdempotencyInFlight, LedgerError, UnknownEntry
+from .models import Asset, Idempotency, Intent, Member, Outcome, Tenant
+from .money import to_cents
+from .recording import Recorder
+from .repo import events as event_sql
+from .repo import intents as intent_sql
+from .store.base import Tx
+from .upstream import (
+    Applied,
+    Cause,
+    Direction,
+    Forward,
+    Upstream,
+    UpstreamCannotExpress,
+    UpstreamCredentialsRefused,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
+
+READY_WAIT = 3.0  # seconds a write waits for its tenant's open intents to be settled after a start
+BACKOFF = (0.05, 0.2, 0.5, 1.0)  # between attempts to learn an unclear outcome
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What tx1 decided: the write to send, and how to record it here once the upstream applied it
+    (`local`: plain data, kept in the intent, so a settlement after a restart records it the same way)."""
+
+    member: Member
+    member_ref: str
+    direction: Direction
+    asset: Asset
+    points: Decimal
+    cause: Cause
+    local: dict[str, Any]
+    value: Decimal | None = None
+    note: str | None = None
+    reference: str | None = None
+    reverses: str | None = None
+
+
+class _Here:
+    """What `prepare` returns when there is nothing to send (no points move): the caller runs the local
+    operation instead, which checks everything again in its own transaction."""
+
+
+HERE = _Here()
+
+
+@dataclass
+class _Begun:
+    kind: str  # replay | local (HERE) | settle | intent
+    value: Any = None
+    intent_id: int = 0
+    forward: Forward | None = None
+    plan: Plan | None = field(default=None)
+
+
+def _error(exc: LedgerError) -> dict[str, Any]:
+    return {"code": exc.code, "message": exc.message}
+
+
+class ForwardOps(Recorder):
+    # -- binding and readiness ----------------------------------------------------------------------
+
+    def bind_upstreams(self, resolve: Callable[[Tenant], Upstream | None], *, settle_budget: float = 10.0) -> None:
+        """Hand the ledger the function giving a tenant's upstream port (None: the tenant's points are
+        kept here). `settle_budget`: seconds a request may spend learning an unclear outcome before the
+        client is answered "unavailable" (about twice the upstream timeout)."""
+        self._resolve = resolve
+        self._settle_budget = settle_budget
+
+    def _port(self, tenant: Tenant) -> Upstream | None:
+        resolve = self._resolve
+        return None if resolve is None else resolve(tenant)
+
+    def upstream_ready(self, tenant: Tenant) -> bool:
+        """Whether the tenant's open intents were settled once since this ledger started."""
+        return tenant.id in self._ready
+
+    def mark_ready(self, tenant: Tenant) -> None:
+        self._ready.add(tenant.id)
+
+    async def _await_ready(self, tenant: Tenant, port: Upstream) -> None:
+        """A tenant takes new forwarded writes only once its open intents were settled after a start: the
+        first write starts that settling (shared by every write waiting) and waits a few seconds for it."""
+        if tenant.id in self._ready:
+            return
+        task = self._readying.get(tenant.id)
+        if task is None or task.done():
+            task = asyncio.ensure_future(self.settle_open(tenant=tenant))
+            self._readying[tenant.id] = task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), READY_WAIT)
+        except (TimeoutError, UpstreamError):
+            raise UpstreamUnavailable(
+                f"{port.name} has writes from before a restart still being settled; try again shortly", sent=False
+            ) from None
+        if tenant.id not in self._ready:  # the settling failed (the store, say): its error was logged by the task
+            raise UpstreamUnavailable(f"{port.name} is not ready for writes yet; try again shortly", sent=False)
+
+    # -- the flow of one forwarded write ----------------------------------------------------------------
+
+    async def _forward(
+        self,
+        tenant: Tenant,
+        port: Upstream,
+        prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None = None,
+    ) -> Any:
+        """Run one forwarded write: tx1 (`prepare` resolves and checks, the intent is written), the call,
+        tx2 (the outcome). With `idempotency`, the client's key is honoured as for local writes. Returns
+        HERE when `prepare` found nothing to send: the caller then runs the write locally."""
+        await self._await_ready(tenant, port)
+        slot = None if idempotency is None else (tenant.id, idempotency.scope, idempotency.key)
+        if slot is not None:
+            if slot in self._inflight:
+                raise IdempotencyInFlight("a request with this idempotency key is still in flight")
+            self._inflight.add(slot)
+        try:
+            for _ in range(3):
+                begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency))
+                if begun.kind in ("replay", "local"):
+                    return begun.value
+                if begun.kind == "settle":  # an earlier attempt under the client's key: its outcome first
+                    state = await self._settle(tenant, port, begun.intent_id, resend=True)
+                    if state not in ("applied", "not_applied", "refused"):
+                        raise self._unclear(port)
+                    continue  # applied: replayed by _begin; not applied or refused: sent anew
+                assert begun.forward is not None and begun.plan is not None
+                return await self._call(tenant, port, begun.intent_id, begun.forward, begun.plan.local, idempotency)
+            raise IdempotencyInFlight("a request with this idempotency key is still being settled")
+        finally:
+            if slot is not None:
+                self._inflight.discard(slot)
+
+    async def _begin(
+        self, tx: Tx, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None,
+    ) -> _Begun:
+        if idempotency is not None:
+            earlier = await self._earlier(tx, tenant, port, idempotency)
+            if earlier is not None:
+                return earlier
+        plan = await prepare(tx)
+        now = self.clock.now()
+        if isinstance(plan, _Here):
+            return _Begun("local", HERE)
+        values = {
+            "tenant_id": tenant.id, "member_id": plan.member.id, "member_ref": plan.member_ref,
+            "key": "lg-" + secrets.token_hex(16),  # replaced below once the id is known
+            "direction": plan.direction.value, "asset": plan.asset.value, "points_cents": to_cents(plan.points),
+            "cause": plan.cause.value, "value_cents": None if plan.value is None else to_cents(plan.value),
+            "note": plan.note, "reference": plan.reference, "reverses": plan.reverses, "local": plan.local,
+            "client_scope": idempotency.scope if idempotency else None,
+            "client_key": idempotency.key if idempotency else None,
+            "client_fingerprint": idempotency.fingerprint if idempotency else None,
+        }
+        intent_id = await intent_sql.insert(tx, values, now)
+        key = f"lg-{tenant.id}-{intent_id}-{secrets.token_hex(4)}"
+        await intent_sql.set_key(tx, intent_id, key)
+        forward = Forward(
+            key=key, member=plan.member_ref, direction=plan.direction, asset=plan.asset, points=plan.points,
+            cause=plan.cause, value=plan.value, note=plan.note, reference=plan.reference, reverses=plan.reverses,
+        )
+        self._busy.add(intent_id)  # from here on, no settler of this process touches it while it is sent
+        return _Begun("intent", intent_id=intent_id, forward=forward, plan=plan)
+
+    async def _earlier(self, tx: Tx, tenant: Tenant, port: Upstream, idem: Idempotency) -> _Begun | None:
+        """What the client's key says already: a stored response (replayed), an intent applied since it was
+        answered (its response rendered now from the entry), one still open (settled first)."""
+        stored = await event_sql.idempotency_get(tx, tenant.id, idem.scope, idem.key)
+        if stored is not None:
+            if not hmac.compare_digest(stored["fingerprint"], idem.fingerprint):
+                raise IdempotencyConflict("this idempotency key was used with a different request")
+            return _Begun("replay", Outcome(response=bytes(stored["response"]), replayed=True))
+        for intent, fingerprint in await intent_sql.by_client_key(tx, tenant.id, idem.scope, idem.key):
+            if intent.state in ("refused", "not_applied"):
+                continue  # nothing was kept: the key may be used again, as for a refused local write
+            if not hmac.compare_digest(fingerprint or "", idem.fingerprint):
+                raise IdempotencyConflict("this idempotency key was used with a different request")
+            if intent.state == "applied":
+                result = await self._movement_of(tx, tenant, intent)
+                response = idem.render(result)
+                await event_sql.idempotency_put(
+                    tx, tenant.id, idem.scope, idem.key, idem.fingerprint, response, self.clock.now()
+                )
+                return _Begun("replay", Outcome(response=response, replayed=True))
+            if intent.state == "unsettled":
+                raise UpstreamUnavailable(
+                    f"{port.name} never confirmed this write; it is listed for a person to settle", sent=True
+                )
+            if intent.id in self._busy:
+                raise IdempotencyInFlight("a request with this idempotency key is still in flight")
+            return _Begun("settle", intent_id=intent.id)
+        return None
+
+    async def _call(
+        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, local: dict[str, Any],
+        idempotency: Idempotency | None,
+    ) -> Any:
+        try:
+            try:
+                applied = await port.apply(forward)
+            except UpstreamError as exc:
+                if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                    await self._close(intent_id, "not_applied", exc)
+                    raise
+                applied = await self._clarify(tenant, port, intent_id, forward, exc)
+            except LedgerError as exc:
+                await self._close(intent_id, "refused", exc)
+                raise
+            return await self._applied(tenant, port, intent_id, forward, local, applied, idempotency=idempotency)
+        finally:
+            self._busy.discard(intent_id)
+
+    async def _close(self, intent_id: int, state: str, exc: LedgerError, *, answered: str | None = None) -> None:
+        now = self.clock.now()
+        outcome = _error(exc)
+        await self.store.write(
+            lambda tx: intent_sql.finish(
+                tx, intent_id, state=state, answered=answered or ("refused" if state == "refused" else exc.code),
+                outcome=outcome, now=now,
+            )
+        )
+
+    def _unclear(self, port: Upstream) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            f"{port.name} did not say whether the write was applied; the outcome will be settled when the upstream"
+            " answers; retry with the same idempotency key to learn it",
+            sent=True,
+        )
+
+    async def _clarify(
+        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, first: UpstreamError
+    ) -> Applied:
+        """The answer to a sent write never came: ask the port whether it was applied (an upstream that can
+        tell), resending once under the same key if it surely was not; else the client hears "unavailable"."""
+        if not port.settles:
+            return await self._unsettled(port, intent_id, first)
+        deadline = time.monotonic() + self._settle_budget
+        resent, last = False, first
+        for delay in BACKOFF:
+            try:
+                applied = await port.settle(forward)
+            except UpstreamCannotExpress as exc:
+                return await self._unsettled(port, intent_id, exc)
+            except UpstreamError as exc:
+                last = exc
+                applied = None
+                if time.monotonic() + delay >= deadline:
+                    break
+                await asyncio.sleep(delay)
+                continue
+            if applied is not None:
+                return applied
+            if resent:  # surely not applied, and the resend's outcome is known to be nothing
+                await self._close(intent_id, "not_applied", last)
+                raise last
+            resent = True
+            try:
+                return await port.apply(forward)
+            except UpstreamError as exc:
+                if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                    await self._close(intent_id, "not_applied", exc)
+                    raise
+                last = exc
+            except LedgerError as exc:
+                await self._close(intent_id, "refused", exc)
+                raise
+            if time.monotonic() >= deadline:
+                break
+        now = self.clock.now()
+        await self.store.write(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
+        raise self._unclear(port) from last
+
+    async def _unsettled(self, port: Upstream, intent_id: int, exc: LedgerError) -> Applied:
+        await self._close(intent_id, "unsettled", exc, answered="unavailable")
+        raise UpstreamUnavailable(
+            f"{port.name} did not confirm the write ({exc.message}); it cannot be asked again safely, so it is not"
+            " resent and is listed for a person to settle",
+            sent=True,
+        )
+
+    # -- settling ---------------------------------------------------------------------------------
+
+    async def _settle(self, tenant: Tenant, port: Upstream, intent_id: int, *, resend: bool = False) -> str:
+        """Learn the outcome of one open intent from the port and record it; returns the intent's state.
+        With `resend`, a write that surely was not applied is sent once more under its key (a client
+        retrying it); without, it is closed as not applied."""
+        if intent_id in self._busy:
+            return "open"
+        found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
+        if found is None:
+            raise UnknownEntry(f"no intent {intent_id}")
+        intent, local, _ = found
+        if intent.state != "open":
+            return intent.state
+        forward = _forward_of(intent)
+        self._busy.add(intent_id)
+        try:
+            if not port.settles:
+                await self._close(intent_id, "unsettled", UpstreamCannotExpress(f"{port.name} cannot settle"),
+                                  answered="unavailable")
+                return "unsettled"
+            try:
+                applied = await port.settle(forward)
+            except UpstreamCannotExpress as exc:
+                await self._close(intent_id, "unsettled", exc, answered="unavailable")
+                return "unsettled"
+            except LedgerError:
+                return "open"
+            if applied is None and resend:
+                try:
+                    applied = await port.apply(forward)
+                except UpstreamError as exc:
+                    if exc.sent and not isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                        return "open"
+                    await self._close(intent_id, "not_applied", exc)
+                    return "not_applied"
+                except LedgerError as exc:
+                    await self._close(intent_id, "refused", exc)
+                    return "refused"
+            if applied is None:
+                await self._close(intent_id, "not_applied", UpstreamUnavailable("the upstream never applied it"),
+                                  answered=intent.answered or "unavailable")
+                return "not_applied"
+            await self._applied(tenant, port, intent_id, forward, local, applied, answered=intent.answered)
+            return "applied"
+        finally:
+            self._busy.discard(intent_id)
+
+    async def settle_open(self, *, tenant: Tenant) -> dict[str, int]:
+        """Settle every open intent of the tenant through its port (those this process is sending right now
+        excepted); counts by resulting state. Afterwards the tenant takes new forwarded writes."""
+        port = self._port(tenant)
+        counts: Counter[str] = Counter()
+        if port is not None:
+            found = await self._read(lambda tx: intent_sql.listing(tx, tenant.id, ("open",), 100_000))
+            for intent in found:
+                counts[await self._settle(tenant, port, intent.id)] += 1
+        self._ready.add(tenant.id)
+        return dict(counts)
+
+    async def settle_intent(self, *, intent_id: int, applied: bool, by: str) -> Intent:
+        """A person settles an unsettled intent: applied → recorded here as if the upstream had acknowledged
+        it; not applied → closed. Any other intent is AlreadyResolved."""
+        found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
+        if found is None:
+            raise UnknownEntry(f"no intent {intent_id}")
+        intent, local, _ = found
+        if intent.state != "unsettled":
+            raise AlreadyResolved(f"intent {intent_id} is {intent.state}, not unsettled", status=intent.state)
+        tenant = await self._tenant_by_id(intent.tenant_id)
+        if tenant is None:
+            raise UnknownEntry(f"no intent {intent_id}")
+        if applied:
+            port = self._port(tenant)
+            await self._applied(
+                tenant, port, intent_id, _forward_of(intent), local, Applied(), answered=intent.answered,
+                settled_by=by, expect=("unsettled",),
+            )
+        else:
+            now = self.clock.now()
+            done = await self.store.write(
+                lambda tx: intent_sql.finish(
+                    tx, intent_id, state="not_applied", answered=None, outcome={**intent.outcome, "settled": "not_applied"},
+                    now=now, settled_by=by, expect=("unsettled",),
+                )
+            )
+            if not done:
+                raise AlreadyResolved(f"intent {intent_id} was settled meanwhile")
+        return await self.intent(intent_id=intent_id)
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    async def intents(
+        self, *, tenant: Tenant | None = None, states: Sequence[str] = ("open", "unsettled"), limit: int = 200
+    ) -> list[Intent]:
+        return await self._read(lambda tx: intent_sql.listing(tx, None if tenant is None else tenant.id, states, limit))
+
+    async def intent(self, *, intent_id: int) -> Intent:
+        found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
+        if found is None:
+            raise UnknownEntry(f"no intent {intent_id}")
+        return found[0]
+
+
+def _forward_of(intent: Intent) -> Forward:
+    return Forward(
+        key=intent.key, member=intent.member_ref, direction=intent.direction, asset=intent.asset, points=intent.points,
+        cause=intent.cause, value=intent.value, note=intent.note, reference=intent.reference, reverses=intent.reverses,
+    )
