@@ -44,9 +44,10 @@ class Reply:
     url: str
 
     def request_id(self) -> str | None:
+        named = {k.lower(): v for k, v in self.headers.items()}  # servers spell it X-Request-Id, x-request-id ...
         for name in ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"):
-            if name in self.headers:
-                return self.headers[name]
+            if name in named:
+                return named[name]
         return None
 
 
@@ -113,10 +114,12 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
         secrets: Sequence[str] = (),
+        reveals: Callable[[bytes], Sequence[str]] | None = None,
     ) -> Reply:
         """One request; any answer (4xx and 5xx included) is a Reply. A timeout is UpstreamTimeout, a
         connection that failed or dropped is UpstreamFailed; both say in `sent` whether the request may
-        have reached the upstream (and so whether a write's outcome is unclear)."""
+        have reached the upstream (and so whether a write's outcome is unclear). `reveals` names secrets
+        the reply itself hands out (an OAuth access token), so the observer never sees them either."""
         url = self.url(path, params)
         shown_url = _masked(url, secrets)
         sent_headers = dict(headers or {})
@@ -153,6 +156,8 @@ class Transport:
             ) from None
         finally:
             if self.observe is not None:
+                if reveals is not None and reply_body:
+                    secrets = [*secrets, *reveals(reply_body)]
                 self.observe(Exchange(
                     method=method, url=shown_url, status=status if error is None else (status if connected else None),
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
