@@ -43,20 +43,29 @@ class Reply:
     body: bytes
     url: str
 
+    def header(self, name: str) -> str | None:
+        """A header of the answer, whatever case the upstream wrote its name in."""
+        return header(self.headers, name)
+
     def request_id(self) -> str | None:
-        named = {k.lower(): v for k, v in self.headers.items()}  # servers spell it X-Request-Id, x-request-id ...
         for name in ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id"):
-            if name in named:
-                return named[name]
+            found = self.header(name)
+            if found is not None:
+                return found
         return None
 
 
 Observer = Callable[[Exchange], None]
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
 def retry_after(headers: Mapping[str, str], default: int = 1) -> int:
     """Whole seconds from a Retry-After header (seconds or an HTTP date); `default` when absent or unreadable."""
-    raw = headers.get("Retry-After") or headers.get("retry-after")
+    raw = header(headers, "Retry-After")
     if not raw:
         return default
     raw = raw.strip()
