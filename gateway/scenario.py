@@ -116,6 +116,11 @@ def _validate(path: Path | str, data: Any) -> None:
                 raise ScenarioError(
                     f"scenario {path}: field {where}.upstream_id: the tenant declares no upstream for it to name a member of"
                 )
+            if member.get("balances") and "upstream" in tenant:
+                raise ScenarioError(
+                    f"scenario {path}: field {where}.balances: the tenant's points live at its upstream, so its"
+                    " members have no opening balance here"
+                )
             if "customer_type_id" in member and member["customer_type_id"] not in types:
                 raise ScenarioError(
                     f"scenario {path}: field {where}.customer_type_id: no customer type {member['customer_type_id']}"
@@ -287,6 +292,7 @@ async def apply_tenant(ledger: Ledger, spec: dict[str, Any]) -> None:
             tenant=tenant, name=m.get("name", ""), email=m.get("email"), customer_no=m.get("customer_id"),
             member_no=m.get("mbr_id"), user_ref=m.get("user_id"), card_refs=m.get("card_ids", []),
             programme_no=m.get("customer_type_id"), profile=m.get("profile", {}), external_ref=_external_ref(m),
+            upstream_ref=m.get("upstream_id"),
             created_at=_time(m.get("created_at")), updated_at=_time(m.get("updated_at")),
         )
         for asset, amount in m.get("balances", {}).items():

@@ -92,7 +92,8 @@ SCHEMAS: dict[str, Any] = {
                     webhook_api_secret=STR), upstream=_ref("UpstreamDeclared")),
     "TenantDeleted": _obj("deleted", deleted=STR),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
-        "tenant id name deleted imonggo memberpoints pomelo balances updated_at", tenant=STR, id=INT, name=STR,
+        "tenant id name deleted imonggo memberpoints pomelo upstream_id balances updated_at", tenant=STR, id=INT, name=STR,
+        upstream_id={"type": ["string", "null"], "description": "who the member is at the tenant's upstream, when linked"},
         deleted=BOOL, imonggo=_obj("customer_id customer_type_id", customer_id=INT, customer_type_id=MAYBE_INT),
         memberpoints=_obj("mbr_id mbr_email", mbr_id=INT, mbr_email=MAYBE_STR),
         pomelo=_obj("user_id card_ids", user_id=STR, card_ids=_list(STR)),

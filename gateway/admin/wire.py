@@ -82,6 +82,7 @@ def member_json(t: Tenant, b: Balance) -> dict[str, Any]:
         "imonggo": {"customer_id": m.customer_no, "customer_type_id": m.programme_no},
         "memberpoints": {"mbr_id": m.member_no, "mbr_email": m.email},
         "pomelo": {"user_id": m.user_ref, "card_ids": list(m.card_refs)},
+        "upstream_id": m.upstream_ref,
         "balances": {
             a.asset.value: {"posted": amount(a.posted), "pending": amount(a.pending)}
             for a in sorted(b.accounts.values(), key=lambda a: a.asset.value)

@@ -84,3 +84,9 @@ def test_a_members_upstream_id_needs_an_upstream_and_appears_once() -> None:
         scenario(tenant(up=upstream("imonggo"), members=twice)))
     assert "field tenants[0].members[0].upstream_id" in refused(
         scenario(tenant(up=upstream("imonggo"), members=[{"customer_id": 1, "upstream_id": ""}])))
+
+
+def test_a_member_of_an_upstream_tenant_has_no_opening_balance_here() -> None:
+    member = {"customer_id": 1, "balances": {"points": "100"}}
+    assert "field tenants[0].members[0].balances: the tenant's points live at its upstream" in refused(
+        scenario(tenant(up=upstream("pomelo"), members=[member])))
