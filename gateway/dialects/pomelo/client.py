@@ -161,12 +161,15 @@ class PomeloClient:
             "POST", TOKEN_PATH, headers=self._headers(json_body=True), body=body,
             secrets=(self._client_secret,), reveals=_issued_token,
         )
-        if 400 <= reply.status < 500 and reply.status != 429:
+        if reply.status in (400, 401, 403):  # the declared client_id, client_secret or audience is not taken
             raise UpstreamCredentialsRefused(
                 f"{self.name} refused the gateway's client credentials (client_id {self._client_id}): "
                 f"{reply.status} {_said(reply)}{_naming(reply.request_id())}",
                 status=reply.status, request_id=reply.request_id(),
             )
+        if 400 <= reply.status < 500 and reply.status != 429:
+            raise UpstreamFailed(f"{self.name} answered the token request {reply.status} {_said(reply)}"
+                                 f"{_naming(reply.request_id())}", sent=False, status=reply.status)
         answer = self._read(reply, sent=False)
         token, lifetime = answer.get("access_token"), answer.get("expires_in", 86400)
         if not isinstance(token, str) or not token:
