@@ -83,7 +83,7 @@ async def exchanges() -> list[Exchange]:
 @pytest.fixture
 async def transport(vendor: process.Server, exchanges: list[Exchange]) -> AsyncIterator[Transport]:
     async with aiohttp.ClientSession() as session:
-        yield Transport(session, vendor.url, timeout=2, observe=exchanges.append, label="the pomelo upstream")
+        yield Transport(session, vendor.url, timeout=5, observe=exchanges.append, label="the pomelo upstream")
 
 
 @pytest.fixture
@@ -198,9 +198,11 @@ async def test_a_5xx_is_upstream_failed_with_the_status_and_pomelos_words(pomelo
 
 
 async def test_an_answer_slower_than_the_timeout_is_upstream_timeout_and_may_have_applied(
-    pomelo: Vendor, client: PomeloClient,
+    pomelo: Vendor, client: PomeloClient, transport: Transport,
 ) -> None:
-    await pomelo.fault(effect="latency", when="after", latency_ms=3000, path="/loyalty/v1/accounts/points/burn")
+    await client.token()
+    transport.timeout = 1
+    await pomelo.fault(effect="latency", when="after", latency_ms=2000, path="/loyalty/v1/accounts/points/burn")
     with pytest.raises(UpstreamTimeout) as slow:
         await client.burn("points", JUAN, Decimal("5"), "spend", key="slow")
     assert slow.value.sent and await pomelo.points(JUAN) == Decimal("30506")
@@ -214,11 +216,15 @@ async def test_a_dropped_answer_is_upstream_failed_and_may_have_applied(pomelo: 
     assert dropped.value.sent and await pomelo.points(JUAN) == Decimal("30516")
 
 
-async def test_a_token_request_that_times_out_leaves_no_write_unclear(pomelo: Vendor, client: PomeloClient) -> None:
-    await pomelo.fault(effect="latency", latency_ms=3000, path="/oauth/token")
+async def test_a_token_request_that_times_out_leaves_no_write_unclear(
+    pomelo: Vendor, client: PomeloClient, transport: Transport,
+) -> None:
+    transport.timeout = 1
+    await pomelo.fault(effect="latency", latency_ms=2000, path="/oauth/token")
     with pytest.raises(UpstreamTimeout) as slow:
         await client.burn("points", JUAN, Decimal("5"), "spend", key="never-sent")
     assert not slow.value.sent
+    await pomelo.finished("/oauth/token")
     assert await pomelo.requests("/loyalty/") == []
 
 

@@ -146,6 +146,12 @@ async def test_mint_and_burn_send_the_amount_as_a_decimal_string_under_the_idemp
     assert burn.body == b'{"amount":"5","reason":"spend INV-7","user_id":"usr-2ay34WhGUtCeoewakpeJTRuVWlx"}'
 
 
+async def test_a_write_answered_without_a_balance_is_still_a_write_done(pomelo: FakePomelo, client: PomeloClient) -> None:
+    pomelo.script = [TOKEN_ANSWER, answer(200, {"result": "APPLIED"})]
+    done = await client.mint("miles", USER, Decimal("3"), "r", key="k")
+    assert (done.amount, done.operation, done.account_type, done.updated_balance) == (Decimal("3"), "MINT", "miles", None)
+
+
 async def test_a_5xx_names_the_status_and_the_request_id_pomelo_gave(pomelo: FakePomelo, client: PomeloClient) -> None:
     pomelo.script = [TOKEN_ANSWER, answer(503, {"error": {"error_code": "SERVICE_UNAVAILABLE", "details": [
         {"code": "SERVICE_UNAVAILABLE", "detail": "try later"}]}}, X_Request_Id="req-8c1e")]

@@ -57,7 +57,7 @@ class Adjustment:
     account_type: str
     operation: str  # MINT | BURN
     amount: Decimal
-    updated_balance: Decimal
+    updated_balance: Decimal | None  # None when the answer does not say (the write still applied)
 
 
 def holder(member: str) -> tuple[str, str]:
@@ -134,7 +134,7 @@ class PomeloClient:
             id=_text(answer.get("id")), account_type=_text(answer.get("account_type")) or account_type,
             operation=_text(answer.get("operation")) or operation.upper(),
             amount=self._amount(answer, "amount", default=amount),
-            updated_balance=self._amount({"updated_balance": updated}, "updated_balance"),
+            updated_balance=None if updated is None else self._amount({"updated_balance": updated}, "updated_balance"),
         )
 
     # -- the token ---------------------------------------------------------------------------------
