@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from tests.gateway_mode.conftest import PairFactory, gateway_workdir
 from tests.gateway_mode.dialects import Answer, call
-from tests.gateway_mode.harness import JOHNSON, JUAN, NOBODY, START, JOHNSON_AT_VENDOR, Pair, secrets_of
+from tests.gateway_mode.harness import JOHNSON, JOHNSON_AT_VENDOR, JUAN, NOBODY, START, Pair, secrets_of
 
 pytestmark = pytest.mark.slow
 
@@ -123,10 +123,14 @@ async def test_a_member_the_vendor_does_not_know_is_the_clients_not_found(pair: 
     read = await p.till.balance(NOBODY)
     write = await p.till.debit(NOBODY, TAKE)
 
-    assert read.status == p.till.unknown, read
     assert write.status == p.till.unknown, write
     if client == "memberpoints":
         assert p.till.error(write) == "Member not found"
+        # memberpointsbalances is a listing: one member the upstream does not know reads as 0.00 in it
+        # rather than failing the page for everyone
+        assert read.status == 200 and p.till.points(read) == 0, read
+    else:
+        assert read.status == p.till.unknown, read
 
 
 @pytest.mark.parametrize("client, upstream", PAIRS)
@@ -139,7 +143,7 @@ async def test_the_vendor_refusing_the_gateways_credentials_is_a_502_naming_it(p
         # never a 401: the till's own credentials were fine
         assert answer.status == 502, answer
         message = p.till.error(answer).lower()
-        assert upstream in message and "credentials" in message, message
+        assert upstream in message and "refused the gateway" in message, message
 
 
 # -- transport trouble ---------------------------------------------------------------------------------
@@ -255,7 +259,7 @@ async def test_the_journal_lists_the_upstream_exchanges_without_secrets(pair: Pa
                for x in exchanges), exchanges
     for exchange in exchanges:
         assert exchange["url"].startswith(p.vendor_url) and exchange["duration_ms"] >= 0, exchange
-    text = json.dumps(requests)
+    text = json.dumps(requests, default=str)
     for secret in secrets_of(p):
         assert secret not in text
     listing = await call(p.session, "GET", f"{p.gateway_url}/__admin/tenants")
@@ -273,11 +277,24 @@ async def test_record_mode_writes_each_exchange_as_a_contract_case(
 
     recorded = gateway_workdir(gateway) / "recorded" / p.gateway_tenant / upstream / "cases.json"
     text = recorded.read_text(encoding="utf-8")
-    cases = json.loads(text)["cases"]
     method, path = DEBIT_CALL[upstream]
-    assert any(c.get("method", c.get("request", {}).get("method")) == method for c in cases), cases
+    requests = list(requests_in(json.loads(text)["cases"]))  # each dialect's own case format
+    assert any(m == "GET" for m, _ in requests), requests  # the balance read
+    assert any(m == method and p_.startswith(path.rsplit(".", 1)[0]) for m, p_ in requests), requests
     for secret in secrets_of(p):
         assert secret not in text
+
+
+def requests_in(document: object) -> Iterator[tuple[str, str]]:
+    """Every (method, path) a recorded case holds, however its dialect's cases.json nests them."""
+    if isinstance(document, dict):
+        if isinstance(document.get("method"), str) and isinstance(document.get("path"), str):
+            yield document["method"], document["path"]
+        for value in document.values():
+            yield from requests_in(value)
+    elif isinstance(document, list):
+        for value in document:
+            yield from requests_in(value)
 
 
 async def unsettled(p: Pair) -> list[dict]:
@@ -288,5 +305,3 @@ async def unsettled(p: Pair) -> list[dict]:
     rows = body["unsettled"] if isinstance(body, dict) else body
     return [r for r in rows if r.get("tenant") in (None, p.gateway_tenant)]
 
-
-_ = Path  # kept for readers: recordings are files under the gateway's working directory
