@@ -123,10 +123,12 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
         secrets: Sequence[str] = (),
+        reveals: Callable[[bytes], Sequence[str]] | None = None,
     ) -> Reply:
         """One request; any answer (4xx and 5xx included) is a Reply. A timeout is UpstreamTimeout, a
         connection that failed or dropped is UpstreamFailed; both say in `sent` whether the request may
-        have reached the upstream (and so whether a write's outcome is unclear)."""
+        have reached the upstream (and so whether a write's outcome is unclear). `reveals` names secrets
+        the reply itself hands out (an OAuth access token), so the observer never sees them either."""
         url = self.url(path, params)
         shown_url = _masked(url, secrets)
         sent_headers = dict(headers or {})
@@ -163,6 +165,8 @@ class Transport:
             ) from None
         finally:
             if self.observe is not None:
+                if reveals is not None and reply_body:
+                    secrets = [*secrets, *reveals(reply_body)]
                 self.observe(Exchange(
                     method=method, url=shown_url, status=status if error is None else (status if connected else None),
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
