@@ -301,6 +301,7 @@ async def test_an_answer_slower_than_the_timeout_is_upstream_timeout_with_the_re
     with pytest.raises(UpstreamTimeout) as timed_out:
         await slow.adjust(mbr_id=JOHNSON, points=Decimal("1"), note="slow")
     assert timed_out.value.sent
+    assert (await vendor_api.finished_post())["fault"]["effect"] == "latency"
 
 
 async def test_a_connection_dropped_after_the_write_is_upstream_failed_and_the_write_did_land(
