@@ -134,6 +134,13 @@ class Pair:
         assert answer.status in (200, 201), answer
         return answer.json()  # type: ignore[no-any-return]
 
+    async def hits(self, rule: dict[str, Any]) -> int:
+        """How often a fault rule made with `fault` has fired so far."""
+        answer = await call(self.session, "GET", f"{self.vendor_url}/__admin/faults")
+        assert answer.status == 200, answer
+        (found,) = [r for r in answer.json()["faults"] if r["id"] == rule["id"]]
+        return int(found["hits"])
+
     async def vendor_requests(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """The vendor's journal for this pair's tenant, oldest first."""
         params = {"tenant": self.vendor_tenant, "limit": "1000"}

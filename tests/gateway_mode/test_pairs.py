@@ -102,6 +102,21 @@ async def test_crediting_points_to_an_imonggo_upstream_is_refused_naming_its_lim
     assert await p.vendor_points(JUAN) == START[JUAN]
 
 
+@pytest.mark.parametrize("upstream", DIALECTS)
+async def test_a_pomelo_clients_retry_under_its_key_gets_the_first_outcome_and_moves_nothing(
+    pair: PairFactory, upstream: str
+) -> None:
+    p = await pair("pomelo", upstream)
+    first = await p.till.move(JUAN, "burn", TAKE, key="till-retry-1")
+
+    again = await p.till.move(JUAN, "burn", TAKE, key="till-retry-1")
+
+    assert first.status == again.status == 200, (first, again)
+    assert again.json() == first.json()
+    assert len(writes(await p.vendor_requests(), DEBIT_CALL[upstream])) == 1
+    assert await p.vendor_points(JUAN) == START[JUAN] - TAKE
+
+
 # -- refusals ------------------------------------------------------------------------------------------
 
 
@@ -152,20 +167,22 @@ async def test_the_vendor_refusing_the_gateways_credentials_is_a_502_naming_it(p
 @pytest.mark.parametrize("client, upstream", PAIRS)
 async def test_a_vendor_slower_than_the_timeout_is_a_504(pair: PairFactory, client: str, upstream: str) -> None:
     p = await pair(client, upstream)
-    await p.fault(effect="latency", latency_ms=1500, method="GET")
+    slow = await p.fault(effect="latency", latency_ms=1500, method="GET")
 
     answer = await p.till.balance(JUAN)
 
     assert answer.status == 504, answer
+    assert await p.hits(slow) >= 1
     assert upstream in p.till.error(answer).lower()
 
 
 @pytest.mark.parametrize("client, upstream", PAIRS)
 async def test_a_vendor_5xx_is_a_502_with_its_status_and_request_id(pair: PairFactory, client: str, upstream: str) -> None:
     p = await pair(client, upstream)
-    await p.fault(effect="status", status=500, method="GET")
+    failing = await p.fault(effect="status", status=500, method="GET")
 
     answer = await p.till.balance(JUAN)
+    assert await p.hits(failing) >= 1
 
     assert answer.status == 502, answer
     message = p.till.error(answer)
@@ -181,10 +198,11 @@ async def test_an_answer_dropped_after_the_vendor_applied_still_gives_the_real_r
     p = await pair(client, upstream)
     before = moved(await p.vendor_entries(JUAN))
     method, path = DEBIT_CALL[upstream]
-    await p.fault(effect="drop", when="after", method=method, path=path + "*", times=1)
+    dropped = await p.fault(effect="drop", when="after", method=method, path=path + "*", times=1)
 
     answer = await p.till.debit(JUAN, TAKE)
 
+    assert await p.hits(dropped) == 1  # the vendor applied the write and dropped its answer
     assert answer.status == 200, answer  # settled before the till was answered
     await assert_once(p, DEBIT_CALL[upstream], -TAKE, before)
     assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - TAKE
@@ -197,10 +215,12 @@ async def test_a_write_slower_than_the_timeout_is_settled_and_applied_once(
     p = await pair(client, upstream)
     before = moved(await p.vendor_entries(JUAN))
     method, path = DEBIT_CALL[upstream]
-    await p.fault(effect="latency", latency_ms=1500, method=method, path=path + "*", times=1)
+    slow = await p.fault(effect="latency", latency_ms=1500, method=method, path=path + "*", times=1)
 
     answer = await p.till.debit(JUAN, TAKE)
     await asyncio.sleep(1.0)  # the slow first attempt has reached the vendor's handler by now
+
+    assert await p.hits(slow) == 1
 
     # Either the real result, or "unavailable" while the gateway could not tell yet; never twice.
     assert answer.status in (200, 503), answer
@@ -214,15 +234,25 @@ async def test_an_unclear_imonggo_spend_is_never_resent_and_listed_for_a_person(
 ) -> None:
     p = await pair(client, upstream)
     before = moved(await p.vendor_entries(JUAN))
-    await p.fault(effect="drop", when="after", method="POST", path="/api/rewards*", times=1)
+    dropped = await p.fault(effect="drop", when="after", method="POST", path="/api/rewards*", times=1)
 
     answer = await p.till.debit(JUAN, TAKE)
+
+    assert await p.hits(dropped) == 1
 
     assert answer.status == 503, answer  # unavailable in the till's dialect: nobody knows yet
     assert len(writes(await p.vendor_requests(), DEBIT_CALL["imonggo"])) == 1  # sent once, never again
     await assert_once(p, DEBIT_CALL["imonggo"], -TAKE, before)  # it did apply
-    listed = await unsettled(p)
-    assert len(listed) == 1, listed
+    (listed,) = await unsettled(p)
+    assert Decimal(listed["points"]) == TAKE and listed["direction"] == "debit", listed
+
+    # A person looks at the Imonggo account, sees the spend, and says so: nothing is sent again.
+    settled = await call(p.session, "POST", f"{p.gateway_url}/__admin/upstream/unsettled/{listed['id']}/settle",
+                         json={"applied": True, "by": "the e2e test"})
+    assert settled.status == 200 and settled.json()["state"] == "applied", settled
+    assert await unsettled(p) == []
+    assert len(writes(await p.vendor_requests(), DEBIT_CALL["imonggo"])) == 1
+    assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - TAKE
 
 
 @pytest.mark.parametrize("client, upstream", PAIRS)
