@@ -214,7 +214,10 @@ async def soak(upstream: str, session: aiohttp.ClientSession, vendor_url: str, g
     start = await pair.vendor_points(JUAN)
     rules = [
         {"effect": "drop", "when": "after", "probability": args.drop},
-        {"effect": "latency", "when": "before", "probability": args.slow, "latency_ms": int(args.timeout * 1000) + 500},
+        # applied, but answered later than the gateway waits: the outcome is unclear until settled
+        # (the first rule that fires wins: of the 1 - drop answers left, this share makes `slow` of all)
+        {"effect": "latency", "when": "after", "probability": min(1.0, args.slow / (1 - args.drop)),
+         "latency_ms": int(args.timeout * 1000) + 500},
     ]
     for rule in rules:
         await pair.fault(method="POST", path=WRITE_PATHS[upstream], **rule)

@@ -154,10 +154,16 @@ class Pair:
 
     async def vendor_entries(self, person: Person) -> list[dict[str, Any]]:
         """The vendor's ledger entries for one member, oldest first (what it applied, whoever asked)."""
-        params = {"tenant": self.vendor_tenant, "member": str(self.at_vendor(person).customer_id), "limit": "1000"}
-        answer = await call(self.session, "GET", f"{self.vendor_url}/__admin/entries", params=params)
-        assert answer.status == 200, answer
-        return answer.json()["entries"]  # type: ignore[no-any-return]
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"tenant": self.vendor_tenant, "member": str(self.at_vendor(person).customer_id),
+                      "limit": "1000", "offset": str(len(found))}
+            answer = await call(self.session, "GET", f"{self.vendor_url}/__admin/entries", params=params)
+            assert answer.status == 200, answer
+            page = answer.json()["entries"]
+            found.extend(page)
+            if len(page) < 1000:
+                return found
 
     async def gateway_requests(self, path: str | None = None) -> list[dict[str, Any]]:
         """The gateway's journal for this pair's tenant, oldest first."""
