@@ -188,6 +188,8 @@ async def test_what_memberpoints_cannot_hold_is_refused_naming_its_limit_before_
         await upstream.apply(forward("k-fine", JOHNSON, Direction.CREDIT, "1.005"))
     with pytest.raises(UpstreamCannotExpress, match="at most 99999999.99 points in one adjustment"):
         await upstream.apply(forward("k-huge", JOHNSON, Direction.CREDIT, "100000000"))
+    with pytest.raises(InvalidArgument, match="must move more than 0 points, not 0"):
+        await upstream.apply(forward("k-zero", JOHNSON, Direction.CREDIT, "0"))
     assert seen.exchanges == []
 
 
@@ -279,8 +281,8 @@ async def test_a_connection_dropped_before_the_vendor_wrote_settles_as_not_appli
 async def test_a_write_whose_answer_came_too_late_is_found_by_settle(
     vendor: process.Server, vendor_api: Vendor, transport_to: TransportFor,
 ) -> None:
-    slow = connect(transport_to(vendor.url, timeout=0.3), CREDENTIALS)
-    await vendor_api.fault(effect="latency", when="after", latency_ms=1000, method="POST", times=1)
+    slow = connect(transport_to(vendor.url, timeout=0.5), CREDENTIALS)
+    await vendor_api.fault(effect="latency", when="after", latency_ms=1500, method="POST", times=1)
     write = forward("k-slow", JOHNSON, Direction.CREDIT, "6")
     with pytest.raises(UpstreamTimeout) as timed_out:
         await slow.apply(write)
@@ -295,8 +297,8 @@ async def test_settling_right_after_a_timeout_waits_for_a_dawdling_vendor_and_ag
 ) -> None:
     # After a `before` latency the vendor may still read the abandoned request and write it, or fail to
     # read it. Settling at once, a miss is only believed once the grace has passed, by when the vendor is done.
-    slow = MemberpointsUpstream(MemberpointsClient(transport_to(vendor.url, timeout=0.3), API_ID, API_KEY), settle_grace=2.0)
-    await vendor_api.fault(effect="latency", when="before", latency_ms=800, method="POST", times=1)
+    slow = MemberpointsUpstream(MemberpointsClient(transport_to(vendor.url, timeout=0.5), API_ID, API_KEY), settle_grace=3.0)
+    await vendor_api.fault(effect="latency", when="before", latency_ms=1200, method="POST", times=1)
     write = forward("k-slow-before", JOHNSON, Direction.CREDIT, "6")
     with pytest.raises(UpstreamTimeout):
         await slow.apply(write)

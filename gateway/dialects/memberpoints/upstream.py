@@ -32,8 +32,8 @@ from .client import PAGE_SIZE, Adjustment, MemberpointsClient, Refused
 CREDENTIAL_NAMES = ("api_id", "api_key")
 MBR_ID = re.compile(r"^[1-9][0-9]{0,17}$")
 MAX_NOTE = 2000  # characters of adjustmentnote the gateway sends (the marker always fits at the end)
-LARGEST = Decimal("99999999.99")
-MAX_REMEMBERED = 10_000  # unclear attempts whose settling waits out the grace  # adjustpoints is decimal(10,2) at the vendor
+LARGEST = Decimal("99999999.99")  # adjustpoints is decimal(10,2) at the vendor
+MAX_REMEMBERED = 10_000  # unclear attempts whose settling waits out the grace
 CAUSE_NOTES = {
     Cause.ADJUSTMENT: "Points adjustment",
     Cause.SPEND: "Points redeemed",
@@ -147,8 +147,9 @@ class MemberpointsUpstream:
     # -- helpers -------------------------------------------------------------------------------------
 
     def _remember(self, key: str) -> None:
+        self._unclear.pop(key, None)  # re-inserted last: the dict stays in the order attempts ended
         if len(self._unclear) >= MAX_REMEMBERED:  # forget the oldest: a port must not grow without bound
-            del self._unclear[min(self._unclear, key=self._unclear.__getitem__)]
+            del self._unclear[next(iter(self._unclear))]
         self._unclear[key] = time.monotonic()
 
     def _grace_left(self, key: str) -> float:
@@ -173,12 +174,14 @@ class MemberpointsUpstream:
                 f"{self.name} keeps points only: it cannot hold {forward.asset.value}", asset=forward.asset.value,
             )
         points = forward.points
+        if not points > 0:
+            raise InvalidArgument(f"a write forwarded to {self.name} must move more than 0 points, not {points}")
+        if points > LARGEST:
+            raise UpstreamCannotExpress(f"{self.name} takes at most {LARGEST} points in one adjustment")
         if points != points.quantize(Decimal("0.01")):
             raise UpstreamCannotExpress(
                 f"{self.name} keeps points to two decimal places: {points} points cannot be sent as they are",
             )
-        if points > LARGEST:
-            raise UpstreamCannotExpress(f"{self.name} takes at most {LARGEST} points in one adjustment")
         return points if forward.direction is Direction.CREDIT else -points
 
     async def _find(self, mbr_id: int, tail: str) -> Adjustment | None:
