@@ -307,3 +307,22 @@ async def test_the_returned_movement_is_what_a_client_renders(
 ) -> None:
     moved = await ledger.credit(tenant=up, member=juan, amount=Decimal("1"), public_ref="lye-x")
     assert isinstance(moved, Movement) and moved.entry.public_ref == "lye-x" and moved.member.id == juan.id
+
+
+async def test_cancelling_a_confirmed_reward_takes_it_back_at_the_upstream_and_a_pending_one_stays_local(
+    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
+) -> None:
+    await ledger.hold_many(tenant=up, member=juan, amounts={P: Decimal("3")}, reference="tx-2", public_refs={P: "lye-3"})
+    await ledger.confirm(tenant=up, entry="lye-3")
+    assert fake.figure("usr-9") == Decimal("103.00")
+    [moved] = await ledger.cancel_reference(tenant=up, reference="tx-2", note="purchase reversed")
+    back = list(fake.forwards.values())[-1]
+    assert (back.direction, back.cause, back.points, back.reverses) == (
+        Direction.DEBIT, Cause.ORDER_VOID, Decimal("3.00"), "up-1")
+    assert moved.entry.kind is Kind.REVERSAL and moved.entry.amount == Decimal("-3.00")
+    assert fake.figure("usr-9") == Decimal("100.00") == moved.balance.posted
+    with pytest.raises(AlreadyResolved):
+        await ledger.cancel_reference(tenant=up, reference="tx-2")
+    await ledger.hold_many(tenant=up, member=juan, amounts={P: Decimal("2")}, reference="tx-3", public_refs={P: "lye-4"})
+    [dropped] = await ledger.cancel_reference(tenant=up, reference="tx-3")
+    assert dropped.entry.status is Status.CANCELLED and len(fake.writes) == 2
