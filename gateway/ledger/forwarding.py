@@ -127,13 +127,16 @@ class ForwardOps(Settling):
             self._inflight.add(slot)
         try:
             for _ in range(3):
-                begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency))
+                begun = await self._begin_once(tenant, port, prepare, idempotency)
                 if begun.kind in ("replay", "local"):
                     return begun.value
                 if begun.kind == "settle":  # an earlier attempt under the client's key: its outcome first
                     state = await self._settle(tenant, port, begun.intent_id, resend=True)
                     if state not in ("applied", "not_applied", "refused"):
-                        raise self._unclear(port)
+                        raise IdempotencyInFlight(
+                            f"the first request with this idempotency key is not settled yet: {port.name} has not said"
+                            " whether it was applied; retry with the same key later to learn its outcome"
+                        )
                     continue  # applied: replayed by _begin; not applied or refused: sent anew
                 assert begun.forward is not None and begun.plan is not None
                 return await self._call(tenant, port, begun.intent_id, begun.forward, begun.plan.local, idempotency)
@@ -142,9 +145,24 @@ class ForwardOps(Settling):
             if slot is not None:
                 self._inflight.discard(slot)
 
+    async def _begin_once(
+        self, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None,
+    ) -> _Begun:
+        """tx1. The intent is marked busy inside it, before it commits, so no settler of this process can
+        take it for abandoned; a store that runs tx1 again (after a conflict) leaves only the committed one."""
+        tried: list[int] = []
+        committed = None
+        try:
+            begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency, tried))
+            committed = begun.intent_id if begun.kind == "intent" else None
+            return begun
+        finally:
+            self._busy.difference_update(i for i in tried if i != committed)
+
     async def _begin(
         self, tx: Tx, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
-        idempotency: Idempotency | None,
+        idempotency: Idempotency | None, tried: list[int],
     ) -> _Begun:
         if idempotency is not None:
             earlier = await self._earlier(tx, tenant, port, idempotency)
@@ -171,6 +189,7 @@ class ForwardOps(Settling):
             key=key, member=plan.member_ref, direction=plan.direction, asset=plan.asset, points=plan.points,
             cause=plan.cause, value=plan.value, note=plan.note, reference=plan.reference, reverses=plan.reverses,
         )
+        tried.append(intent_id)
         self._busy.add(intent_id)  # from here on, no settler of this process touches it while it is sent
         return _Begun("intent", intent_id=intent_id, forward=forward, plan=plan)
 

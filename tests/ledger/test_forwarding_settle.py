@@ -143,8 +143,9 @@ async def test_a_client_retry_with_its_key_gets_the_settled_outcome(
     fake.settle = gone  # type: ignore[method-assign]
     with pytest.raises(UpstreamUnavailable, match="retry with the same idempotency key"):
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"), idempotency=keyed("k1"))
-    with pytest.raises(UpstreamUnavailable):  # still gone: the retry is not sent again, only asked about
+    with pytest.raises(IdempotencyInFlight, match="not settled yet"):  # still gone: asked about, never resent
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"), idempotency=keyed("k1"))
+    assert len(fake.apply_calls) == 1
     with pytest.raises(IdempotencyConflict):
         await ledger.credit(tenant=up, member=juan, amount=Decimal("6"), idempotency=keyed("k1", "other"))
     fake.settle, fake.down = original, False  # type: ignore[method-assign]
