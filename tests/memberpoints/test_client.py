@@ -225,6 +225,16 @@ async def test_a_wrong_apikey_is_the_upstream_refusing_the_gateways_credentials(
         "mbr_points_balance"] == "120.00"
 
 
+async def test_a_base_url_that_misses_the_api_is_upstream_failed_saying_so(
+    vendor: process.Server, vendor_api: Vendor, transport_to: TransportFor,
+) -> None:
+    astray = MemberpointsClient(transport_to(f"{vendor.url}/shop"), API_ID, API_KEY)
+    with pytest.raises(UpstreamFailed, match=r"has no http://127\.0\.0\.1:\d+/shop/webapps/api/memberpoints \(404: .*\): "
+                                             r"is its base URL right\?") as missed:
+        await astray.adjust(mbr_id=JOHNSON, points=Decimal("1"), note="astray")
+    assert not missed.value.sent and missed.value.details["status"] == 404
+
+
 async def test_an_unknown_member_and_a_balance_below_zero_are_the_vendors_own_refusals(client: MemberpointsClient) -> None:
     with pytest.raises(Refused) as unknown:
         await client.adjust(mbr_id=999999, points=Decimal("1"), note="nobody")
@@ -301,6 +311,7 @@ async def test_an_answer_slower_than_the_timeout_is_upstream_timeout_with_the_re
     with pytest.raises(UpstreamTimeout) as timed_out:
         await slow.adjust(mbr_id=JOHNSON, points=Decimal("1"), note="slow")
     assert timed_out.value.sent
+    assert (await vendor_api.finished_post())["fault"]["effect"] == "latency"
 
 
 async def test_a_connection_dropped_after_the_write_is_upstream_failed_and_the_write_did_land(

@@ -3,7 +3,9 @@ the memberpoints website (apiID demo-api-id), driven through its admin API (rese
 journal), and a tiny capture server that records the exact requests a client sends."""
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +51,16 @@ class Vendor:
     async def requests(self) -> list[dict[str, Any]]:
         """What the vendor's journal saw, oldest first."""
         return list(reversed((await self.admin("GET", "/requests?dialect=memberpoints"))["requests"]))
+
+    async def finished_post(self) -> dict[str, Any]:
+        """The journal entry of the test's one POST, once the vendor is done with it (however the client
+        fared): a test must not end while its slow write could still land in the next test's state."""
+        deadline = time.monotonic() + 10
+        while not (posts := [r for r in await self.requests() if r["method"] == "POST"]):
+            assert time.monotonic() < deadline, "the vendor never finished the POST"
+            await asyncio.sleep(0.05)
+        [post] = posts
+        return post
 
     async def direct(self, method: str, path: str, **kwargs: Any) -> Any:
         """A request to the vendor's own API with the website's credentials (to look, not through the client)."""

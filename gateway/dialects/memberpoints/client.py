@@ -135,12 +135,9 @@ class MemberpointsClient:
 
     async def adjustment(self, adjustment_id: int) -> Adjustment | None:
         """GET memberpoints?id=: one adjustment (the vendor answers a single object), None when there is none."""
-        try:
-            body = await self._get("memberpoints", [("id", adjustment_id)])
-        except Refused as refused:
-            if refused.status == 404:
-                return None
-            raise
+        body = await self._get("memberpoints", [("id", adjustment_id)], missing=True)
+        if body is None:
+            return None
         data = body.get("data")
         if isinstance(data, list):  # a vendor that lists even a single id
             data = data[0] if data else None
@@ -168,16 +165,24 @@ class MemberpointsClient:
             headers["Content-Type"] = "application/json"
         return headers
 
-    async def _get(self, endpoint: str, params: list[tuple[str, object]]) -> dict[str, Any]:
+    async def _get(self, endpoint: str, params: list[tuple[str, object]], *, missing: bool = False) -> Any:
+        """The envelope; with `missing`, None for the vendor's 404 (an `id` that matches nothing)."""
         reply = await self.transport.send(
             "GET", f"{PREFIX}/{endpoint}", params=params or None, headers=self._headers(), secrets=self._secrets,
         )
+        if missing and reply.status == 404 and isinstance(_json(reply.body), dict):
+            return None
         return self._read(reply)
 
     def _read(self, reply: Reply) -> dict[str, Any]:
         """The envelope of a successful answer; every other answer raised as what it means."""
         body = _json(reply.body)
         message = _message(body, reply)
+        if reply.status == 404:  # the vendor's endpoints always exist: the upstream's base URL is wrong
+            raise UpstreamFailed(
+                f"{self.name} has no {reply.url.split('?')[0]} ({reply.status}: {message}): is its base URL right?",
+                status=404, sent=False,
+            )
         if reply.status in (401, 403):
             raise UpstreamCredentialsRefused(
                 f"{self.name} refused the gateway's apiID/apiKey ({reply.status}: {message})", status=reply.status,
