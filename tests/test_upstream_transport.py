@@ -75,3 +75,15 @@ def test_retry_after_reads_seconds_dates_and_falls_back() -> None:
     assert 28 <= retry_after({"retry-after": later}) <= 31
     assert retry_after({"Retry-After": "soon"}, default=3) == 3 and retry_after({}) == 1
     assert Reply(200, {"request-id": "r1"}, b"", "u").request_id() == "r1"
+
+
+async def test_a_secret_the_reply_hands_out_is_masked_too(aiohttp_server) -> None:  # type: ignore[no-untyped-def]
+    server = await vendor(aiohttp_server)
+    seen: list[Exchange] = []
+    async with aiohttp.ClientSession() as session:
+        transport = Transport(session, str(server.make_url("/")), timeout=5, observe=seen.append)
+        reply = await transport.send("POST", "/oauth/token", body=b"issued-token-9",
+                                     reveals=lambda body: [body.decode().removeprefix("echo ")])
+    assert reply.body == b"echo issued-token-9"  # the caller gets the token; only the record is masked
+    (exchange,) = seen
+    assert exchange.response_body == f"echo {MASK}" and "issued-token-9" not in repr(exchange)

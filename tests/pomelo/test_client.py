@@ -1,7 +1,6 @@
-"""The Pomelo client against a real `loyalty-gateway serve` playing Pomelo (the demo scenario's tenant): a
-token once, then balance, mint and burn as the vendor documents them, the token fetched again when the vendor
-stops accepting it, and every vendor refusal read into what it means. The vendor's own journal shows what
-arrived; its fault rules, rate limit and clock make the failures real."""
+"""The Pomelo client against a real `loyalty-gateway serve` playing Pomelo (the demo tenant): one token, then
+balance, mint and burn as documented, a new token when the vendor stops taking the old one, every refusal read
+into what it means. The vendor's journal shows what arrived; its faults, rate limit and clock make failures real."""
 from __future__ import annotations
 
 import asyncio

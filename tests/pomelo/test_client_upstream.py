@@ -1,7 +1,6 @@
-"""A tenant whose points live at Pomelo: the ledger's Upstream port, `connect(transport, credentials)`, against
-a real `loyalty-gateway serve` playing Pomelo. Credits are mints and debits burns under the forward's key;
-an unclear write (its answer dropped, or slower than the timeout) is settled by replaying it under that key,
-and Pomelo answers what it applied the first time; Pomelo's refusals are the ledger's own errors."""
+"""The ledger's Upstream port at Pomelo, `connect(transport, credentials)`, against a real `loyalty-gateway serve`
+playing Pomelo: credits mint and debits burn under the forward's key, an unclear write is settled by replaying
+that key (Pomelo answers what it applied the first time), and Pomelo's refusals are the ledger's own errors."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator

@@ -1,7 +1,6 @@
-"""What the Pomelo client puts on the wire, byte for byte, read off a bare socket that plays Pomelo: the token
-request, the balance read, mint and burn, as Pomelo's documentation and its SDK send them. And what it makes of
-answers the sandbox vendor never gives: a request id on a 5xx, a body that is not JSON, a 401 that a new
-token cures, a 401 that it does not."""
+"""What the Pomelo client puts on the wire, byte for byte, read off a bare socket playing Pomelo (token, balance,
+mint, burn, as Pomelo's docs and SDK send them), and what it makes of answers the sandbox vendor never gives:
+a request id on a 5xx, a body that is not JSON, a 401 a new token cures and one it does not."""
 from __future__ import annotations
 
 import asyncio
