@@ -13,6 +13,7 @@ from .delivery import delivery_context
 from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
 from .dialects.imonggo import upstream as imonggo_upstream
+from .dialects.memberpoints import upstream as memberpoints_upstream
 from .dialects.pomelo import upstream as pomelo_upstream
 from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
@@ -31,6 +32,8 @@ __all__ = ["UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure
 # the contract cases record mode writes for it (that of fixtures/<dialect>/cases.json).
 UPSTREAM_DIALECTS = (
     declaration.UpstreamDialect("imonggo", imonggo_upstream.connect, imonggo_upstream.CREDENTIAL_NAMES, "steps"),
+    declaration.UpstreamDialect("memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES,
+                                "request"),
     declaration.UpstreamDialect("pomelo", pomelo_upstream.connect, pomelo_upstream.CREDENTIAL_NAMES, "flat"),
 )
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.

@@ -125,7 +125,8 @@ async def test_a_refused_declaration_names_the_field_and_never_the_secret(
     status, body, text = await call("POST", f"{gateway.url}/__admin/tenants", json={"scenario": {"tenants": [bad]}})
     assert status == 400 and "field tenants[0].upstream.base_url: must not carry a user or password" in text
     assert not no_secret_in(text)
-    bad = shop("square", vendor.url, name="bad")
+    bad = shop("pomelo", vendor.url, name="bad")
+    bad["upstream"]["dialect"] = "square"
     status, body, _ = await call("POST", f"{gateway.url}/__admin/scenarios", json={"tenants": [bad]})
     assert status == 400 and "field tenants[0].upstream.dialect: 'square' is no upstream dialect" in body["error"]["message"]
 
