@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import queue
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,9 +62,43 @@ def start_gateway(folder: Path, tenants: list[dict[str, Any]] | None, *extra: st
     scenario = folder / "scenario.json"
     if tenants is not None:
         scenario.write_text(json.dumps({"tenants": tenants}), encoding="utf-8")
-    return process.start(["--port", "0", "--database", f"sqlite:///{folder / 'gateway.db'}", "--scenario", str(scenario),
-                          "--upstream-timeout-seconds", "2", "--upstream-record-dir", str(folder / "recorded"),
-                          "--log-level", "debug", *extra], folder)
+    return process.start(gateway_args(folder, *extra), folder)
+
+
+def gateway_args(folder: Path, *extra: str) -> list[str]:
+    return ["--port", "0", "--database", f"sqlite:///{folder / 'gateway.db'}", "--scenario", str(folder / "scenario.json"),
+            "--upstream-timeout-seconds", "2", "--upstream-record-dir", str(folder / "recorded"), "--log-level", "debug",
+            *extra]
+
+
+def start_logged(args: list[str], folder: Path) -> tuple[process.Server, list[str]]:
+    """Like process.start, also returning what the server printed before it listened (startup's log)."""
+    proc = subprocess.Popen(process.command("serve", *args), cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    early: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        if line is None:
+            break
+        early.append(line)
+        found = process.LISTENING.search(line)
+        if found:
+            server = process.Server(proc, found.group(1), int(found.group(2)))
+            server.lines = lines
+            return server, early
+    proc.kill()
+    raise AssertionError("server did not start:\n" + "".join(early))
 
 
 @contextmanager
