@@ -55,18 +55,20 @@ def start_vendor(folder: Path, *extra: str) -> process.Server:
                           *extra], folder)
 
 
-def start_gateway(folder: Path, tenants: list[dict[str, Any]] | None, *extra: str) -> process.Server:
+def start_gateway(folder: Path, tenants: list[dict[str, Any]] | None, *extra: str, database: str | None = None,
+                  ) -> process.Server:
     """The gateway over its own database (a restart over the same folder keeps it), with a short upstream
     timeout and its recordings under folder/recorded."""
     folder.mkdir(parents=True, exist_ok=True)
     scenario = folder / "scenario.json"
     if tenants is not None:
         scenario.write_text(json.dumps({"tenants": tenants}), encoding="utf-8")
-    return process.start(gateway_args(folder, *extra), folder)
+    return process.start(gateway_args(folder, *extra, database=database), folder)
 
 
-def gateway_args(folder: Path, *extra: str) -> list[str]:
-    return ["--port", "0", "--database", f"sqlite:///{folder / 'gateway.db'}", "--scenario", str(folder / "scenario.json"),
+def gateway_args(folder: Path, *extra: str, database: str | None = None) -> list[str]:
+    database = database or f"sqlite:///{folder / 'gateway.db'}"
+    return ["--port", "0", "--database", database, "--scenario", str(folder / "scenario.json"),
             "--upstream-timeout-seconds", "2", "--upstream-record-dir", str(folder / "recorded"), "--log-level", "debug",
             *extra]
 

@@ -1,7 +1,8 @@
 """After a crash between the upstream call and its outcome, the restart settles the open intent before the
 server listens: a gateway process is SIGKILLed while its pomelo upstream (a real sandbox process) sits on
 an answer to a burn it has already applied; the restarted gateway replays the burn's key at startup,
-learns it was applied, and records it, so the points moved once and nothing stays open."""
+learns it was applied, and records it, so the points moved once and nothing stays open. On SQLite and
+PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
@@ -32,11 +33,14 @@ async def vendor_points(url: str) -> str:
     return text.split("<available_points>")[1].split("<")[0]
 
 
-async def test_an_intent_left_open_by_a_crash_is_settled_at_startup_before_the_server_listens(tmp_path: Path) -> None:
+async def test_an_intent_left_open_by_a_crash_is_settled_at_startup_before_the_server_listens(
+    tmp_path: Path, store_url: str,
+) -> None:
     vendor = start_vendor(tmp_path / "vendor")
     try:
         folder = tmp_path / "gateway"
-        gateway = start_gateway(folder, [shop("pomelo", vendor.url)], "--upstream-timeout-seconds", "20")
+        gateway = start_gateway(folder, [shop("pomelo", vendor.url)], "--upstream-timeout-seconds", "20",
+                                database=store_url)
         # The burn is applied at once; its answer is held back for longer than the crash takes.
         rule = {"effect": "latency", "when": "after", "dialect": "pomelo", "path": BURN, "latency_ms": 5_000, "times": 1}
         status, fault, _ = await call("POST", f"{vendor.url}/__admin/faults", json=rule)
@@ -54,7 +58,7 @@ async def test_an_intent_left_open_by_a_crash_is_settled_at_startup_before_the_s
             await spending  # the client lost its connection with the gateway
         assert await vendor_points(vendor.url) == "28511.0"  # applied upstream, unknown to the gateway
 
-        restarted, startup_log = start_logged(gateway_args(folder), folder)
+        restarted, startup_log = start_logged(gateway_args(folder, database=store_url), folder)
         try:
             assert any("tenant shop: settled open upstream writes: applied 1" in line for line in startup_log), \
                 "".join(startup_log)
