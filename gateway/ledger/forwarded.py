@@ -28,6 +28,7 @@ from .repo import entries as entry_sql
 from .repo import members as member_sql
 from .repo import intents as intent_sql
 from .repo import orders as order_sql
+from .movements import MovementOps
 from .store.base import Tx
 from .upstream import Cause, Direction, Upstream, UpstreamCannotExpress
 
@@ -277,7 +278,7 @@ class ForwardedOps(ForwardOps):
             if await intent_sql.open_like(tx, tenant.id, Cause.ORDER_VOID, reference=f"order-{found.id}"):
                 raise OrderVoided(f"order {order} is being voided")
             owner = await self._member(tx, tenant, earn.member_id, include_deleted=True)
-            local = _local("void", owner, Kind.REVERSAL, order_id=found.id, earn_id=earn.id, note=reason,
+            local = _local("reverse", owner, Kind.REVERSAL, order_id=found.id, reverses_id=earn.id, note=reason,
                            origin=earn.origin)
             return Plan(owner, port.member_ref(owner), Direction.DEBIT, Asset.POINTS, earn.amount, Cause.ORDER_VOID,
                         local, value=found.value, note=reason, reference=f"order-{found.id}", reverses=ref)
@@ -299,6 +300,56 @@ class ForwardedOps(ForwardOps):
         for entry_id in (e.id for e in waiting):
             moved.append(await self._forward(tenant, port, self._confirming(tenant, port, entry_id, reference)))
         return moved
+
+    async def confirm(self, *, tenant: Tenant, entry: int | str) -> Movement:
+        port = self._port(tenant)
+        if port is None:
+            return await super().confirm(tenant=tenant, entry=entry)
+        held = await self._read(lambda tx: self._pending(tx, tenant, entry))
+        if held.status is not Status.PENDING:
+            raise AlreadyResolved(f"entry {held.public_ref or held.id} is already {held.status.value}",
+                                  status=held.status.value)
+        return await self._forward(tenant, port, self._confirming(tenant, port, held.id, held.reference or "entry"))
+
+    async def cancel_reference(
+        self, *, tenant: Tenant, reference: str, kind: Kind = Kind.REWARD, note: str | None = None
+    ) -> list[Movement]:
+        """Pending holds are dropped here; a confirmed (so forwarded) one is taken back at the upstream,
+        each in turn. Refused whole if any was already cancelled, as for a local tenant."""
+        port = self._port(tenant)
+        if port is None:
+            return await super().cancel_reference(tenant=tenant, reference=reference, kind=kind, note=note)
+
+        async def check(tx: Tx) -> list[Any]:
+            held = await self._held(tx, tenant, reference, kind)
+            for e in held:
+                if e.status is Status.CANCELLED or await entry_sql.reversal_of(tx, e.id) is not None:
+                    raise AlreadyResolved(f"entry {e.public_ref or e.id} is already cancelled", status="cancelled")
+            return held
+
+        moved = []
+        for held in await self._read(check):
+            if held.status is Status.PENDING:
+                moved.append(await MovementOps.cancel(self, tenant=tenant, entry=held.id, note=note))
+                continue
+            moved.append(await self._forward(tenant, port, self._reversing(tenant, port, held.id, reference, note)))
+        return moved
+
+    def _reversing(self, tenant: Tenant, port: Upstream, entry_id: int, reference: str, note: str | None) -> Any:
+        async def prepare(tx: Tx) -> Plan:
+            found = await entry_sql.get(tx, tenant.id, entry_id)
+            if found is None or await entry_sql.reversal_of(tx, entry_id) is not None:
+                raise AlreadyResolved(f"entry {entry_id} is already cancelled", status="cancelled")
+            tag = f"{reference}#{entry_id}"
+            if await intent_sql.open_like(tx, tenant.id, Cause.ORDER_VOID, reference=tag):
+                raise AlreadyResolved(f"entry {entry_id} is being cancelled", status="cancelled")
+            owner = await self._member(tx, tenant, found.member_id, include_deleted=True)
+            local = _local("reverse", owner, Kind.REVERSAL, reverses_id=found.id, note=note, origin=found.origin)
+            return Plan(owner, port.member_ref(owner), Direction.DEBIT, found.asset, found.amount, Cause.ORDER_VOID,
+                        local, value=found.value, note=note, reference=tag,
+                        reverses=await intent_sql.applied_ref(tx, tenant.id, Cause.REWARD, tag))
+
+        return prepare
 
     def _confirming(self, tenant: Tenant, port: Upstream, entry_id: int, reference: str) -> Any:
         async def prepare(tx: Tx) -> Plan:

@@ -7,17 +7,15 @@ import asyncio
 import hmac
 import secrets
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from .core import LedgerBase
-from .errors import AlreadyResolved, IdempotencyConflict, IdempotencyInFlight, LedgerError, UnknownEntry
-from .models import Asset, Idempotency, Intent, Member, Outcome, Tenant
+from .errors import IdempotencyConflict, IdempotencyInFlight, LedgerError
+from .models import Asset, Idempotency, Member, Outcome, Tenant
 from .money import to_cents
-from .recording import Recorder
+from .settling import Settling
 from .repo import events as event_sql
 from .repo import intents as intent_sql
 from .store.base import Tx
@@ -73,11 +71,7 @@ class _Begun:
     plan: Plan | None = field(default=None)
 
 
-def _error(exc: LedgerError) -> dict[str, Any]:
-    return {"code": exc.code, "message": exc.message}
-
-
-class ForwardOps(Recorder):
+class ForwardOps(Settling):
     # -- binding and readiness ----------------------------------------------------------------------
 
     def bind_upstreams(self, resolve: Callable[[Tenant], Upstream | None], *, settle_budget: float = 10.0) -> None:
@@ -86,10 +80,6 @@ class ForwardOps(Recorder):
         client is answered "unavailable" (about twice the upstream timeout)."""
         self._resolve = resolve
         self._settle_budget = settle_budget
-
-    def _port(self, tenant: Tenant) -> Upstream | None:
-        resolve = self._resolve
-        return None if resolve is None else resolve(tenant)
 
     def upstream_ready(self, tenant: Tenant) -> bool:
         """Whether the tenant's open intents were settled once since this ledger started."""
@@ -106,6 +96,7 @@ class ForwardOps(Recorder):
         task = self._readying.get(tenant.id)
         if task is None or task.done():
             task = asyncio.ensure_future(self.settle_open(tenant=tenant))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # a failure is the waiters' to see
             self._readying[tenant.id] = task
         try:
             await asyncio.wait_for(asyncio.shield(task), READY_WAIT)
@@ -136,13 +127,16 @@ class ForwardOps(Recorder):
             self._inflight.add(slot)
         try:
             for _ in range(3):
-                begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency))
+                begun = await self._begin_once(tenant, port, prepare, idempotency)
                 if begun.kind in ("replay", "local"):
                     return begun.value
                 if begun.kind == "settle":  # an earlier attempt under the client's key: its outcome first
                     state = await self._settle(tenant, port, begun.intent_id, resend=True)
                     if state not in ("applied", "not_applied", "refused"):
-                        raise self._unclear(port)
+                        raise IdempotencyInFlight(
+                            f"the first request with this idempotency key is not settled yet: {port.name} has not said"
+                            " whether it was applied; retry with the same key later to learn its outcome"
+                        )
                     continue  # applied: replayed by _begin; not applied or refused: sent anew
                 assert begun.forward is not None and begun.plan is not None
                 return await self._call(tenant, port, begun.intent_id, begun.forward, begun.plan.local, idempotency)
@@ -151,9 +145,24 @@ class ForwardOps(Recorder):
             if slot is not None:
                 self._inflight.discard(slot)
 
+    async def _begin_once(
+        self, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None,
+    ) -> _Begun:
+        """tx1. The intent is marked busy inside it, before it commits, so no settler of this process can
+        take it for abandoned; a store that runs tx1 again (after a conflict) leaves only the committed one."""
+        tried: list[int] = []
+        committed = None
+        try:
+            begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency, tried))
+            committed = begun.intent_id if begun.kind == "intent" else None
+            return begun
+        finally:
+            self._busy.difference_update(i for i in tried if i != committed)
+
     async def _begin(
         self, tx: Tx, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
-        idempotency: Idempotency | None,
+        idempotency: Idempotency | None, tried: list[int],
     ) -> _Begun:
         if idempotency is not None:
             earlier = await self._earlier(tx, tenant, port, idempotency)
@@ -180,6 +189,7 @@ class ForwardOps(Recorder):
             key=key, member=plan.member_ref, direction=plan.direction, asset=plan.asset, points=plan.points,
             cause=plan.cause, value=plan.value, note=plan.note, reference=plan.reference, reverses=plan.reverses,
         )
+        tried.append(intent_id)
         self._busy.add(intent_id)  # from here on, no settler of this process touches it while it is sent
         return _Begun("intent", intent_id=intent_id, forward=forward, plan=plan)
 
@@ -230,16 +240,6 @@ class ForwardOps(Recorder):
             return await self._applied(tenant, port, intent_id, forward, local, applied, idempotency=idempotency)
         finally:
             self._busy.discard(intent_id)
-
-    async def _close(self, intent_id: int, state: str, exc: LedgerError, *, answered: str | None = None) -> None:
-        now = self.clock.now()
-        outcome = _error(exc)
-        await self.store.write(
-            lambda tx: intent_sql.finish(
-                tx, intent_id, state=state, answered=answered or ("refused" if state == "refused" else exc.code),
-                outcome=outcome, now=now,
-            )
-        )
 
     def _unclear(self, port: Upstream) -> UpstreamUnavailable:
         return UpstreamUnavailable(
@@ -298,113 +298,3 @@ class ForwardOps(Recorder):
             " resent and is listed for a person to settle",
             sent=True,
         )
-
-    # -- settling ---------------------------------------------------------------------------------
-
-    async def _settle(self, tenant: Tenant, port: Upstream, intent_id: int, *, resend: bool = False) -> str:
-        """Learn the outcome of one open intent from the port and record it; returns the intent's state.
-        With `resend`, a write that surely was not applied is sent once more under its key (a client
-        retrying it); without, it is closed as not applied."""
-        if intent_id in self._busy:
-            return "open"
-        found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
-        if found is None:
-            raise UnknownEntry(f"no intent {intent_id}")
-        intent, local, _ = found
-        if intent.state != "open":
-            return intent.state
-        forward = _forward_of(intent)
-        self._busy.add(intent_id)
-        try:
-            if not port.settles:
-                await self._close(intent_id, "unsettled", UpstreamCannotExpress(f"{port.name} cannot settle"),
-                                  answered="unavailable")
-                return "unsettled"
-            try:
-                applied = await port.settle(forward)
-            except UpstreamCannotExpress as exc:
-                await self._close(intent_id, "unsettled", exc, answered="unavailable")
-                return "unsettled"
-            except LedgerError:
-                return "open"
-            if applied is None and resend:
-                try:
-                    applied = await port.apply(forward)
-                except UpstreamError as exc:
-                    if exc.sent and not isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
-                        return "open"
-                    await self._close(intent_id, "not_applied", exc)
-                    return "not_applied"
-                except LedgerError as exc:
-                    await self._close(intent_id, "refused", exc)
-                    return "refused"
-            if applied is None:
-                await self._close(intent_id, "not_applied", UpstreamUnavailable("the upstream never applied it"),
-                                  answered=intent.answered or "unavailable")
-                return "not_applied"
-            await self._applied(tenant, port, intent_id, forward, local, applied, answered=intent.answered)
-            return "applied"
-        finally:
-            self._busy.discard(intent_id)
-
-    async def settle_open(self, *, tenant: Tenant) -> dict[str, int]:
-        """Settle every open intent of the tenant through its port (those this process is sending right now
-        excepted); counts by resulting state. Afterwards the tenant takes new forwarded writes."""
-        port = self._port(tenant)
-        counts: Counter[str] = Counter()
-        if port is not None:
-            found = await self._read(lambda tx: intent_sql.listing(tx, tenant.id, ("open",), 100_000))
-            for intent in found:
-                counts[await self._settle(tenant, port, intent.id)] += 1
-        self._ready.add(tenant.id)
-        return dict(counts)
-
-    async def settle_intent(self, *, intent_id: int, applied: bool, by: str) -> Intent:
-        """A person settles an unsettled intent: applied → recorded here as if the upstream had acknowledged
-        it; not applied → closed. Any other intent is AlreadyResolved."""
-        found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
-        if found is None:
-            raise UnknownEntry(f"no intent {intent_id}")
-        intent, local, _ = found
-        if intent.state != "unsettled":
-            raise AlreadyResolved(f"intent {intent_id} is {intent.state}, not unsettled", status=intent.state)
-        tenant = await self._tenant_by_id(intent.tenant_id)
-        if tenant is None:
-            raise UnknownEntry(f"no intent {intent_id}")
-        if applied:
-            port = self._port(tenant)
-            await self._applied(
-                tenant, port, intent_id, _forward_of(intent), local, Applied(), answered=intent.answered,
-                settled_by=by, expect=("unsettled",),
-            )
-        else:
-            now = self.clock.now()
-            done = await self.store.write(
-                lambda tx: intent_sql.finish(
-                    tx, intent_id, state="not_applied", answered=None, outcome={**intent.outcome, "settled": "not_applied"},
-                    now=now, settled_by=by, expect=("unsettled",),
-                )
-            )
-            if not done:
-                raise AlreadyResolved(f"intent {intent_id} was settled meanwhile")
-        return await self.intent(intent_id=intent_id)
-
-    # -- reading ------------------------------------------------------------------------------------
-
-    async def intents(
-        self, *, tenant: Tenant | None = None, states: Sequence[str] = ("open", "unsettled"), limit: int = 200
-    ) -> list[Intent]:
-        return await self._read(lambda tx: intent_sql.listing(tx, None if tenant is None else tenant.id, states, limit))
-
-    async def intent(self, *, intent_id: int) -> Intent:
-        found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
-        if found is None:
-            raise UnknownEntry(f"no intent {intent_id}")
-        return found[0]
-
-
-def _forward_of(intent: Intent) -> Forward:
-    return Forward(
-        key=intent.key, member=intent.member_ref, direction=intent.direction, asset=intent.asset, points=intent.points,
-        cause=intent.cause, value=intent.value, note=intent.note, reference=intent.reference, reverses=intent.reverses,
-    )

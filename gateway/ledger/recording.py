@@ -109,17 +109,19 @@ class Recorder(MovementOps):
                  "data": local.get("order_data") or {}, "occurred_at": common["occurred_at"]},
                 now,
             )
-        elif op == "void":
-            earn = await entry_sql.get(tx, tenant.id, local["earn_id"])
-            if earn is None:
-                raise UnknownEntry(f"no entry {local['earn_id']}")
-            await order_sql.void(tx, local["order_id"], local.get("note"), now)
-            signed = -min(points, earn.amount)  # a reversal never takes back more than its original gave
-            common.update(order_id=earn.order_id, reverses_id=earn.id, reference=earn.reference, value=earn.value)
+        elif op == "reverse":  # taking back an earlier forwarded credit (a voided order's earning, a reward)
+            original = await entry_sql.get(tx, tenant.id, local["reverses_id"])
+            if original is None:
+                raise UnknownEntry(f"no entry {local['reverses_id']}")
+            if local.get("order_id") is not None:
+                await order_sql.void(tx, local["order_id"], local.get("note"), now)
+            signed = -min(points, original.amount)  # a reversal never takes back more than its original gave
+            common.update(order_id=original.order_id, reverses_id=original.id, reference=original.reference,
+                          value=original.value)
         offset = await _offset(tx, member.id, forward.asset, to_cents(signed), target)
         entry, balance = await self._post(tx, tenant, member, forward.asset, signed, offset=offset, **common)
         moved = Movement(entry, balance, member)
-        if op in ("order", "void"):
+        if op == "order" or local.get("order_id") is not None:
             if op == "order":
                 await order_sql.set_earned(tx, common["order_id"], to_cents(signed))
             order = await order_sql.get(tx, tenant.id, common["order_id"] if op == "order" else local["order_id"])

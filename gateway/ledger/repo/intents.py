@@ -112,3 +112,13 @@ async def open_like(tx: Tx, tenant_id: int, cause: Cause, *, reference: str | No
         (tenant_id, value, cause.value),
     )
     return bool(found)
+
+
+async def applied_ref(tx: Tx, tenant_id: int, cause: Cause, reference: str) -> str | None:
+    """The upstream's ref of the applied write of this cause and reference (the one a reversal takes back)."""
+    found = await tx.fetchval(
+        "SELECT outcome FROM upstream_intents WHERE tenant_id = ? AND state = 'applied' AND cause = ? AND reference = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (tenant_id, cause.value, reference),
+    )
+    return None if found is None else rows.loads(found).get("ref")
