@@ -307,7 +307,7 @@ async def test_an_answer_slower_than_the_timeout_is_upstream_timeout_with_the_re
     vendor: process.Server, vendor_api: Vendor, transport_to: TransportFor,
 ) -> None:
     await vendor_api.fault(effect="latency", latency_ms=1500, times=1)
-    slow = MemberpointsClient(transport_to(vendor.url, timeout=0.3), API_ID, API_KEY)
+    slow = MemberpointsClient(transport_to(vendor.url, timeout=0.5), API_ID, API_KEY)
     with pytest.raises(UpstreamTimeout) as timed_out:
         await slow.adjust(mbr_id=JOHNSON, points=Decimal("1"), note="slow")
     assert timed_out.value.sent

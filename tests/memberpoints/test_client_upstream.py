@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from decimal import Decimal
+import time
 from typing import Any
 
 import pytest
@@ -39,9 +40,11 @@ from tests.memberpoints.upstream_vendor import (  # noqa: F401  (fixtures)
     JASON,
     JOHNSON,
     JUAN,
+    CaptureServer,
     Seen,
     TransportFor,
     Vendor,
+    capture,
     seen,
     session,
     transport_to,
@@ -50,12 +53,13 @@ from tests.memberpoints.upstream_vendor import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.slow
+GRACE = 1.0  # the test upstream's timeout, and so how long "not in the history" waits after an unclear write
 
 
 @pytest.fixture
 def upstream(vendor: process.Server, vendor_api: Vendor, transport_to: TransportFor) -> MemberpointsUpstream:
-    made = connect(transport_to(vendor.url), CREDENTIALS)
-    assert isinstance(made, MemberpointsUpstream)
+    made = connect(transport_to(vendor.url, timeout=GRACE), CREDENTIALS)
+    assert isinstance(made, MemberpointsUpstream) and made.settle_grace == GRACE  # the transport's timeout
     return made
 
 
@@ -184,6 +188,8 @@ async def test_what_memberpoints_cannot_hold_is_refused_naming_its_limit_before_
         await upstream.apply(forward("k-fine", JOHNSON, Direction.CREDIT, "1.005"))
     with pytest.raises(UpstreamCannotExpress, match="at most 99999999.99 points in one adjustment"):
         await upstream.apply(forward("k-huge", JOHNSON, Direction.CREDIT, "100000000"))
+    with pytest.raises(InvalidArgument, match="must move more than 0 points, not 0"):
+        await upstream.apply(forward("k-zero", JOHNSON, Direction.CREDIT, "0"))
     assert seen.exchanges == []
 
 
@@ -266,15 +272,17 @@ async def test_a_connection_dropped_before_the_vendor_wrote_settles_as_not_appli
     with pytest.raises(UpstreamFailed) as dropped:
         await upstream.apply(write)
     assert dropped.value.sent  # the gateway cannot tell: the history can
+    started = time.monotonic()
     assert await upstream.settle(write) is None
+    assert time.monotonic() - started >= GRACE * 0.8  # a slow vendor got its grace before "not applied" was believed
     assert await upstream.apply(write) == Applied(balance=None, ref=(await upstream.settle(write)).ref, points=Decimal("9.00"))  # type: ignore[union-attr]
 
 
 async def test_a_write_whose_answer_came_too_late_is_found_by_settle(
     vendor: process.Server, vendor_api: Vendor, transport_to: TransportFor,
 ) -> None:
-    slow = connect(transport_to(vendor.url, timeout=0.3), CREDENTIALS)
-    await vendor_api.fault(effect="latency", when="after", latency_ms=1000, method="POST", times=1)
+    slow = connect(transport_to(vendor.url, timeout=0.5), CREDENTIALS)
+    await vendor_api.fault(effect="latency", when="after", latency_ms=1500, method="POST", times=1)
     write = forward("k-slow", JOHNSON, Direction.CREDIT, "6")
     with pytest.raises(UpstreamTimeout) as timed_out:
         await slow.apply(write)
@@ -284,22 +292,50 @@ async def test_a_write_whose_answer_came_too_late_is_found_by_settle(
     assert (await vendor_api.finished_post())["status"] == 200
 
 
-async def test_a_write_that_timed_out_while_the_vendor_dawdled_settles_as_whatever_the_vendor_did(
+async def test_settling_right_after_a_timeout_waits_for_a_dawdling_vendor_and_agrees_with_what_it_did(
     vendor: process.Server, vendor_api: Vendor, transport_to: TransportFor,
 ) -> None:
     # After a `before` latency the vendor may still read the abandoned request and write it, or fail to
-    # read it: either way, once the vendor is done, settle tells which, and the balance agrees.
-    slow = connect(transport_to(vendor.url, timeout=0.3), CREDENTIALS)
-    await vendor_api.fault(effect="latency", when="before", latency_ms=800, method="POST", times=1)
+    # read it. Settling at once, a miss is only believed once the grace has passed, by when the vendor is done.
+    slow = MemberpointsUpstream(MemberpointsClient(transport_to(vendor.url, timeout=0.5), API_ID, API_KEY), settle_grace=3.0)
+    await vendor_api.fault(effect="latency", when="before", latency_ms=1200, method="POST", times=1)
     write = forward("k-slow-before", JOHNSON, Direction.CREDIT, "6")
     with pytest.raises(UpstreamTimeout):
         await slow.apply(write)
-    post = await vendor_api.finished_post()
     settled = await slow.settle(write)
+    post = await vendor_api.finished_post()
     if post["status"] == 200:
         assert settled is not None and settled.balance == Decimal("126.00")
     else:
         assert settled is None and await balance_at_vendor(vendor_api, JOHNSON) == "120.00"
+
+
+async def test_a_write_that_lands_during_the_grace_is_found_by_the_second_look(
+    capture: tuple[CaptureServer, str], transport_to: TransportFor,
+) -> None:
+    recorder, url = capture
+    late = {"adjustmentnote": "Points adjustment [lg:k-late]", "pointsadjustid": 9003, "mbr_id": JOHNSON,
+            "adjustpoints": "5.00", "id": 9003, "adjustdate": "2022-03-01 08:00:00.000000", "cid": 1}
+    recorder.reply(503, {"endPoint": "memberpoints", "success": False, "message": "busy"})  # the POST: unclear
+    recorder.reply(200, {"endPoint": "memberpoints", "resultCount": 0, "offset": 0, "pageSize": 200, "data": [], "success": True})
+    recorder.reply(200, {"endPoint": "memberpoints", "resultCount": 1, "offset": 0, "pageSize": 200, "data": [late], "success": True})
+    recorder.reply(200, {"endPoint": "memberpointsbalances", "resultCount": 1, "offset": 0, "pageSize": 200, "success": True,
+                         "data": [{"mbr_email": "", "mbr_name": "Johnson", "mbr_id": JOHNSON, "mbr_points_balance": "125.00"}]})
+    upstream = MemberpointsUpstream(MemberpointsClient(transport_to(url), API_ID, API_KEY), settle_grace=0.3)
+    write = forward("k-late", JOHNSON, Direction.CREDIT, "5")
+    with pytest.raises(UpstreamFailed, match="answered 503: busy"):
+        await upstream.apply(write)
+    assert await upstream.settle(write) == Applied(balance=Decimal("125.00"), ref="9003", points=Decimal("5.00"))
+    assert [r.raw_path.split("?")[0] for r in recorder.requests] == [
+        "/webapps/api/memberpoints", "/webapps/api/memberpoints", "/webapps/api/memberpoints", "/webapps/api/memberpointsbalances"]
+
+
+async def test_without_an_unclear_attempt_here_a_miss_is_believed_at_once(
+    upstream: MemberpointsUpstream, seen: Seen,
+) -> None:
+    started = time.monotonic()
+    assert await upstream.settle(forward("k-from-before-a-restart", JOHNSON, Direction.CREDIT, "1")) is None
+    assert time.monotonic() - started < GRACE / 2 and len(seen.exchanges) == 1
 
 
 async def test_settle_pages_through_the_whole_history_oldest_first(

@@ -201,13 +201,13 @@ class ImonggoClient:
         if 200 <= status < 300:
             return
         message = error_message(reply)
-        request_id = _request_id(reply)
+        request_id = reply.request_id()
         said = f"{status} {message}" + (f" (request id {request_id})" if request_id else "")
         if status in (401, 403):
             raise UpstreamCredentialsRefused(f"{self.name} refused the gateway's API token: {said}", sent=False,
                                              status=status)
-        if status == 503 and _header(reply.headers, "Retry-After"):
-            wait = retry_after({"Retry-After": _header(reply.headers, "Retry-After") or ""})
+        if status == 503 and (reply.header("Retry-After") or "").strip():
+            wait = retry_after(reply.headers)
             raise UpstreamRateLimited(f"{self.name} is limiting the gateway's rate: {said}; retry after {wait} s",
                                       retry_after=wait, sent=False, status=status)
         if 400 <= status < 500:
@@ -219,7 +219,7 @@ class ImonggoClient:
 
     def _unreadable(self, method: str, path: str, reply: Reply, why: str) -> UpstreamFailed:
         return UpstreamFailed(f"{self.name} answered {method} {path} with {reply.status} but {why}", sent=True,
-                              status=reply.status, request_id=_request_id(reply))
+                              status=reply.status, request_id=reply.request_id())
 
     def _root(self, reply: Reply, method: str, path: str, root: str) -> etree._Element:
         try:
@@ -347,15 +347,6 @@ def error_message(reply: Reply) -> str:
         return HTTPStatus(reply.status).phrase
     except ValueError:
         return "error"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by name in any case (Reply.headers keeps the case the server wrote: `X-Request-Id`)."""
-    return next((value for key, value in headers.items() if key.lower() == name.lower() and value.strip()), None)
-
-
-def _request_id(reply: Reply) -> str | None:
-    return reply.request_id() or _header(reply.headers, "X-Request-Id") or _header(reply.headers, "Request-Id")
 
 
 def _id(value: str) -> str:

@@ -194,7 +194,7 @@ class MemberpointsClient:
             )
         if reply.status >= 500:
             raise UpstreamFailed(f"{self.name} answered {reply.status}{_naming(reply)}: {message}",
-                                 status=reply.status, request_id=_request_id(reply), sent=True)
+                                 status=reply.status, request_id=reply.request_id(), sent=True)
         if reply.status >= 300 or (isinstance(body, dict) and body.get("success") is False):
             raise Refused(reply.status, message)
         if not isinstance(body, dict):
@@ -237,7 +237,7 @@ class MemberpointsClient:
     def _unreadable(self, reply: Reply, what: str) -> UpstreamFailed:
         # a write's answer that cannot be read leaves its outcome unclear: sent=True, so it is settled
         return UpstreamFailed(f"{self.name} answered {reply.status}{_naming(reply)} with {what}",
-                              status=reply.status, request_id=_request_id(reply), sent=True)
+                              status=reply.status, request_id=reply.request_id(), sent=True)
 
 
 def _params(**values: object) -> list[tuple[str, object]]:
@@ -258,24 +258,8 @@ def _message(body: Any, reply: Reply) -> str:
     return text[:MESSAGE_CAP] if text else "no message"
 
 
-def _header(reply: Reply, name: str) -> str | None:
-    """A reply header by name in any case (HTTP names are case-insensitive; Reply.headers is a plain dict)."""
-    for key, value in reply.headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _request_id(reply: Reply) -> str | None:
-    for name in ("x-request-id", "request-id", "x-correlation-id"):
-        found = _header(reply, name)
-        if found:
-            return found
-    return None
-
-
 def _naming(reply: Reply) -> str:
-    found = _request_id(reply)
+    found = reply.request_id()
     return f" (request id {found})" if found else ""
 
 

@@ -3,7 +3,9 @@ adjustment whose note ends in ` [lg:KEY]`, so an unclear write is settled by fin
 member's history; balances and members come from memberpointsbalances. Only points exist there."""
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from decimal import Decimal
 from typing import TypeVar
@@ -21,6 +23,7 @@ from ...ledger import (
     Upstream,
     UnknownMember,
     UpstreamCannotExpress,
+    UpstreamError,
     UpstreamUnavailable,
 )
 from ..upstream_transport import Transport
@@ -30,6 +33,7 @@ CREDENTIAL_NAMES = ("api_id", "api_key")
 MBR_ID = re.compile(r"^[1-9][0-9]{0,17}$")
 MAX_NOTE = 2000  # characters of adjustmentnote the gateway sends (the marker always fits at the end)
 LARGEST = Decimal("99999999.99")  # adjustpoints is decimal(10,2) at the vendor
+MAX_REMEMBERED = 10_000  # unclear attempts whose settling waits out the grace
 CAUSE_NOTES = {
     Cause.ADJUSTMENT: "Points adjustment",
     Cause.SPEND: "Points redeemed",
@@ -75,10 +79,15 @@ class MemberpointsUpstream:
     settles = True
     lists_members = True
 
-    def __init__(self, client: MemberpointsClient, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, client: MemberpointsClient, *, page_size: int = PAGE_SIZE,
+                 settle_grace: float | None = None) -> None:
         self.client = client
         self.name = client.name
         self.page_size = page_size
+        # How long after an unclear attempt "not in the history" is believed: a request the gateway gave up
+        # on may still be written by a slow vendor, and a resend then would apply it twice.
+        self.settle_grace = client.transport.timeout if settle_grace is None else settle_grace
+        self._unclear: dict[str, float] = {}  # key -> when an attempt of it ended without a clear answer
         self._closed = False
 
     def member_ref(self, member: Member) -> str:
@@ -100,15 +109,26 @@ class MemberpointsUpstream:
         points = self._signed(forward)
         mbr_id = self._mbr_id(forward.member)
         self._open()
-        saved = await self._asking(self.client.adjust(mbr_id=mbr_id, points=points, note=note_for(forward)))
+        try:
+            saved = await self._asking(self.client.adjust(mbr_id=mbr_id, points=points, note=note_for(forward)))
+        except UpstreamError as unclear:
+            if unclear.sent:
+                self._remember(forward.key)
+            raise
+        self._unclear.pop(forward.key, None)
         return Applied(balance=None, ref=str(saved.id), points=abs(saved.points))
 
     async def settle(self, forward: Forward) -> Applied | None:
-        """Looks through the member's whole history (oldest first, the vendor's only order) for the marker."""
+        """Looks through the member's whole history (oldest first, the vendor's only order) for the marker;
+        right after an unclear attempt, a miss is looked again once settle_grace has passed since it."""
         if forward.asset is not Asset.POINTS or not MBR_ID.match(forward.member):
             return None  # apply refuses these before sending anything
         self._open()
         found = await self._find(int(forward.member), marker(forward.key))
+        if found is None and (wait := self._grace_left(forward.key)) > 0:
+            await asyncio.sleep(wait)
+            found = await self._find(int(forward.member), marker(forward.key))
+        self._unclear.pop(forward.key, None)
         if found is None:
             return None
         balance = await self.balance(forward.member, Asset.POINTS)
@@ -125,6 +145,16 @@ class MemberpointsUpstream:
         self._closed = True
 
     # -- helpers -------------------------------------------------------------------------------------
+
+    def _remember(self, key: str) -> None:
+        self._unclear.pop(key, None)  # re-inserted last: the dict stays in the order attempts ended
+        if len(self._unclear) >= MAX_REMEMBERED:  # forget the oldest: a port must not grow without bound
+            del self._unclear[next(iter(self._unclear))]
+        self._unclear[key] = time.monotonic()
+
+    def _grace_left(self, key: str) -> float:
+        ended = self._unclear.get(key)
+        return 0.0 if ended is None else max(0.0, ended + self.settle_grace - time.monotonic())
 
     def _open(self) -> None:
         if self._closed:
@@ -144,12 +174,14 @@ class MemberpointsUpstream:
                 f"{self.name} keeps points only: it cannot hold {forward.asset.value}", asset=forward.asset.value,
             )
         points = forward.points
+        if not points > 0:
+            raise InvalidArgument(f"a write forwarded to {self.name} must move more than 0 points, not {points}")
+        if points > LARGEST:
+            raise UpstreamCannotExpress(f"{self.name} takes at most {LARGEST} points in one adjustment")
         if points != points.quantize(Decimal("0.01")):
             raise UpstreamCannotExpress(
                 f"{self.name} keeps points to two decimal places: {points} points cannot be sent as they are",
             )
-        if points > LARGEST:
-            raise UpstreamCannotExpress(f"{self.name} takes at most {LARGEST} points in one adjustment")
         return points if forward.direction is Direction.CREDIT else -points
 
     async def _find(self, mbr_id: int, tail: str) -> Adjustment | None:
