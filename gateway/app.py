@@ -32,9 +32,10 @@ __all__ = ["UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure
 # the contract cases record mode writes for it (that of fixtures/<dialect>/cases.json).
 UPSTREAM_DIALECTS = (
     declaration.UpstreamDialect("imonggo", imonggo_upstream.connect, imonggo_upstream.CREDENTIAL_NAMES, "steps"),
-    declaration.UpstreamDialect("memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES,
-                                "request"),
     declaration.UpstreamDialect("pomelo", pomelo_upstream.connect, pomelo_upstream.CREDENTIAL_NAMES, "flat"),
+    declaration.UpstreamDialect(
+        "memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES, "request"
+    ),
 )
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
 declaration.register(*UPSTREAM_DIALECTS)
