@@ -11,6 +11,7 @@ from ..whole_numbers import whole_number
 from ..keys import LEDGER, SANDBOX, SETTINGS
 from ..ledger import (
     Asset,
+    Balance,
     By,
     DuplicateIdentity,
     Entry,
@@ -21,8 +22,11 @@ from ..ledger import (
     Member,
     Status,
     Tenant,
+    UnknownMember,
     UnknownTenant,
+    UpstreamError,
 )
+from ..upstream.declaration import SECTION as UPSTREAM
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
 
@@ -127,8 +131,19 @@ async def members(request: web.Request) -> web.Response:
         for member in await _all_members(ledger, tenant):
             if wanted and wanted not in _words(member):
                 continue
-            rows.append(member_json(tenant, await ledger.balance(tenant=tenant, member=member)))
+            rows.append(member_json(tenant, await _balance(ledger, tenant, member)))
     return web.json_response({"members": rows[offset:offset + limit], "total": len(rows), "offset": offset, "limit": limit})
+
+
+async def _balance(ledger: Ledger, tenant: Tenant, member: Member) -> Balance:
+    """The member's balances; for a tenant whose points live at an upstream, the upstream's, and none
+    when the upstream does not know the member or cannot answer (the listing still shows the member)."""
+    try:
+        return await ledger.balance(tenant=tenant, member=member)
+    except (UnknownMember, UpstreamError):
+        if not tenant.section(UPSTREAM):
+            raise
+        return Balance(member=member, accounts={})
 
 
 async def _all_members(ledger: Ledger, tenant: Tenant) -> list[Member]:

@@ -15,8 +15,18 @@ from typing import Any
 import aiohttp
 
 from ..dialects.upstream_transport import MASK, Exchange, Transport
-from ..ledger import Applied, Asset, Forward, Member, RemoteMember, Tenant, Upstream, UpstreamFailed, UpstreamTimeout
-from ..ledger import UpstreamUnavailable
+from ..ledger import (
+    Applied,
+    Asset,
+    Forward,
+    Member,
+    RemoteMember,
+    Tenant,
+    Upstream,
+    UpstreamFailed,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from . import exchanges
 from .declaration import SECTION, UpstreamDialect, secrets_of
 from .record import Recorder

@@ -133,6 +133,10 @@ class Recorder:
         return self.root / tenant / dialect
 
     def record(self, tenant: str, dialect: str, case_format: str, exchange: Exchange, secrets: Sequence[str]) -> None:
+        """Append the exchange as a case; one that got no answer (a timeout, a dropped connection) is no
+        contract and is not written (the journal and the statistics still show it)."""
+        if exchange.status is None:
+            return
         folder = self.folder(tenant, dialect)
         path = folder / "cases.json"
         if path in self._broken:

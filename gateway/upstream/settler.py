@@ -51,8 +51,7 @@ async def settle_forever(ledger: Ledger, ports: Ports, every: float = EVERY_SECO
         try:
             tenants = await ledger.tenants()
             ports.prune({t.id for t in tenants})
-            for tenant in upstream_tenants(tenants):
-                await settle(ledger, tenant)
+            await asyncio.gather(*(settle(ledger, t) for t in upstream_tenants(tenants)))  # one slow upstream holds no other
         except LedgerError as exc:
             log.warning("settling upstream writes paused: %s", exc.message)
         except Exception:
