@@ -237,9 +237,9 @@ async def soak(upstream: str, session: aiohttp.ClientSession, vendor_url: str, g
     run.moves = await vendor_moves(pair)
     balance = await pair.vendor_points(JUAN)
     run.row["vendor balance ok"] = balance == start + sum(run.moves, Decimal(0))
-    if upstream == "imonggo":
-        listed = await call(session, "GET", f"{gateway.url}/__admin/upstream/unsettled")
-        run.row["listing"] = listed.status
+    listed = await call(session, "GET", f"{gateway.url}/__admin/upstream/unsettled", params={"tenant": pair.gateway_tenant})
+    assert listed.status == 200, listed
+    run.row["listed"] = len(listed.json()["unsettled"])  # what a person sees
     return run
 
 
@@ -278,12 +278,13 @@ def judge(run: Run, intents: list[Any]) -> dict[str, Any]:
         row["applied unlisted"] = sum(m not in unsettled for m in beyond)  # must be 0
         row["intents = vendor"] = not (applied_intents - counts) and not row["applied unlisted"]
         bad = bad or row["applied unlisted"]
+    bad = bad or row["listed"] != row["unsettled"]
     row["ok"] = not bad and row["vendor balance ok"] and row["intents = vendor"]
     return row
 
 
 COLUMNS = ["upstream", "writes", "acknowledged", "no answer", "5xx", "4xx", "applied", "twice", "ack missing",
-           "strangers", "refused but applied", "intents", "open", "unsettled", "applied unlisted", "intents = vendor",
+           "strangers", "refused but applied", "intents", "open", "unsettled", "listed", "applied unlisted", "intents = vendor",
            "vendor balance ok", "writes_s", "restart_s", "settle_s", "ok"]
 
 
