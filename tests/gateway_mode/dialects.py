@@ -56,6 +56,7 @@ class Client(Protocol):
     async def debit(self, who: Person, points: Decimal) -> Answer: ...
     async def credit(self, who: Person, points: Decimal) -> Answer: ...
     def error(self, answer: Answer) -> str: ...
+    def balance_after(self, answer: Answer) -> Decimal | None: ...
 
 
 class Imonggo:
@@ -98,6 +99,11 @@ class Imonggo:
     def error(self, answer: Answer) -> str:
         return str(answer.xml().findtext("error"))
 
+    def balance_after(self, answer: Answer) -> Decimal | None:
+        """The balance a write's answer reports (a spend's points-available; an invoice reports none)."""
+        found = answer.xml().findtext("points-available")
+        return None if found is None else Decimal(found)
+
 
 class Memberpoints:
     """apiID/apiKey headers; a debit is a negative adjustment, a credit a positive one."""
@@ -139,6 +145,9 @@ class Memberpoints:
 
     def error(self, answer: Answer) -> str:
         return str(answer.json()["message"])
+
+    def balance_after(self, answer: Answer) -> Decimal | None:
+        return None  # an adjustment's answer is the saved row, without a balance
 
 
 class Pomelo:
@@ -189,6 +198,9 @@ class Pomelo:
 
     async def credit(self, who: Person, points: Decimal) -> Answer:
         return await self.move(who, "mint", points)
+
+    def balance_after(self, answer: Answer) -> Decimal | None:
+        return Decimal(str(answer.json()["updated_balance"]))
 
     def error(self, answer: Answer) -> str:
         error = answer.json()["error"]

@@ -72,6 +72,7 @@ async def test_a_debit_becomes_the_vendors_own_operation_once(pair: PairFactory,
     answer = await p.till.debit(JUAN, TAKE)
 
     assert answer.status == 200, answer
+    assert p.till.balance_after(answer) in (None, START[JUAN] - TAKE), answer  # the vendor's balance after it
     assert len(writes(await p.vendor_requests(), DEBIT_CALL[upstream])) == 1
     await assert_once(p, DEBIT_CALL[upstream], -TAKE, before)
     assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - TAKE
@@ -204,6 +205,7 @@ async def test_an_answer_dropped_after_the_vendor_applied_still_gives_the_real_r
 
     assert await p.hits(dropped) == 1  # the vendor applied the write and dropped its answer
     assert answer.status == 200, answer  # settled before the till was answered
+    assert p.till.balance_after(answer) in (None, START[JUAN] - TAKE), answer  # the real result
     await assert_once(p, DEBIT_CALL[upstream], -TAKE, before)
     assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - TAKE
 
