@@ -12,7 +12,7 @@ import pytest
 
 from tests import pg, process
 from tests.gateway_mode.dialects import call
-from tests.gateway_mode.harness import Pair, make_pair, start_gateway, start_vendor
+from tests.gateway_mode.harness import HANDED_OUT, Pair, make_pair, start_gateway, start_vendor
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +40,8 @@ def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     server.stop()
     if databases is not None:
         databases.drop(database)
+    leaked = [secret for secret in HANDED_OUT if secret in server.output]
+    assert server.output and not leaked, f"the gateway's log shows {len(leaked)} upstream secret(s)"
 
 
 @pytest.fixture

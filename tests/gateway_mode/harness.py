@@ -24,6 +24,8 @@ DIALECTS = ("imonggo", "memberpoints", "pomelo")
 AUDIENCE = "https://api.pomelo.la"
 TIMEOUT_SECONDS = 1.0  # the gateway's upstream timeout in these tests: a latency fault of 2 s is beyond it
 _names = itertools.count(1)
+SECRET_NAMES = ("api_token", "api_key", "client_secret")
+HANDED_OUT: list[str] = []  # every upstream secret a gateway was given: none may show in its log
 
 # Juan Cruz has the same identities on both sides: the gateway finds him upstream by his customer id,
 # member number or user id (the fallback). Johnson is known to the gateway under other numbers and
@@ -46,9 +48,10 @@ def start_vendor(workdir: Path, database: str, *extra: str) -> process.Server:
 
 
 def start_gateway(workdir: Path, database: str, *extra: str, timeout: float = TIMEOUT_SECONDS) -> process.Server:
-    """The gateway: the same program, with no tenant until one is declared with an upstream."""
+    """The gateway: the same program, with no tenant until one is declared with an upstream. Its access log
+    is on: what it writes is checked for secrets."""
     return process.start(
-        ["--port", "0", "--database", database, "--access-log", "false", "--scenario", "none",
+        ["--port", "0", "--database", database, "--scenario", "none",
          "--upstream-timeout-seconds", str(timeout), "--upstream-record-dir", str(workdir / "recorded"), *extra],
         workdir,
     )
@@ -198,6 +201,7 @@ async def make_pair(
     e.g. to have them refused)."""
     vendor_name, vendor_credentials = await new_vendor_tenant(session, vendor_url)
     given = dict(credentials) if credentials is not None else upstream_credentials(upstream, vendor_credentials)
+    HANDED_OUT.extend(v for k, v in given.items() if k in SECRET_NAMES)
     scenario = gateway_scenario(upstream, vendor_url, given, record=record)
     gateway_name, answer = await declare_gateway_tenant(session, gateway_url, scenario)
     assert answer.status == 201, answer
@@ -208,4 +212,4 @@ async def make_pair(
 def secrets_of(pair: Pair) -> Sequence[str]:
     """Every secret the gateway holds for the vendor tenant: none may show in a journal or a reply."""
     given = upstream_credentials(pair.upstream, pair.vendor_credentials)
-    return [v for k, v in given.items() if k in ("api_token", "api_key", "client_secret")]
+    return [v for k, v in given.items() if k in SECRET_NAMES]
