@@ -26,6 +26,7 @@ from .errors import (
     all_error_classes,
 )
 from .models import (
+    INTENT_STATES,
     MANUAL_KINDS,
     ORDER_KINDS,
     AccessGrant,
@@ -41,6 +42,7 @@ from .models import (
     Event,
     Identity,
     Idempotency,
+    Intent,
     Kind,
     Member,
     Movement,
@@ -91,5 +93,5 @@ __all__ = [
     "GENERATED", "check_password", "hash_password", "is_password_hash",
     "Applied", "Cause", "Direction", "Forward", "RemoteMember", "Upstream", "UpstreamCannotExpress",
     "UpstreamCredentialsRefused", "UpstreamError", "UpstreamFailed", "UpstreamRateLimited", "UpstreamTimeout",
-    "UpstreamUnavailable",
+    "UpstreamUnavailable", "Intent", "INTENT_STATES",
 ]

@@ -8,11 +8,13 @@ from .store.base import Tx
 # (name, SQL returning offending rows as (id, detail)); every check reads committed data only.
 _CHECKS: list[tuple[str, str]] = [
     (
+        # upstream_offset: what a tenant's upstream moved besides the writes forwarded from here (0 elsewhere)
         "posted balance differs from the sum of confirmed entries",
-        "SELECT a.member_id || ':' || a.asset, a.posted || ' != ' || coalesce(s.total, 0) FROM accounts a"
+        "SELECT a.member_id || ':' || a.asset, a.posted || ' != ' || (coalesce(s.total, 0) + a.upstream_offset)"
+        " FROM accounts a"
         " LEFT JOIN (SELECT member_id, asset, sum(amount) AS total FROM entries WHERE status = 'confirmed'"
         " GROUP BY member_id, asset) s ON s.member_id = a.member_id AND s.asset = a.asset"
-        " WHERE a.posted != coalesce(s.total, 0)",
+        " WHERE a.posted != coalesce(s.total, 0) + a.upstream_offset",
     ),
     (
         "pending balance differs from the sum of pending entries",

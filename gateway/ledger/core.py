@@ -60,6 +60,12 @@ class LedgerBase:
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
         self._continuations = Continuations()  # where listing pages ended (see paging.py)
+        # Forwarding (forwarding.py): who holds each tenant's points; None for every tenant until bound.
+        self._resolve: Callable[[Tenant], Any] | None = None
+        self._ready: set[int] = set()  # tenants whose open intents were settled once since start
+        self._readying: dict[int, asyncio.Task[Any]] = {}
+        self._busy: set[int] = set()  # intents being forwarded or settled by this process right now
+        self._settle_budget = 10.0
 
     @property
     def kind(self) -> str:
@@ -249,12 +255,14 @@ class LedgerBase:
         public_ref: str | None = None,
         occurred_at: datetime | None = None,
         data: Mapping[str, Any] | None = None,
+        offset: int = 0,
     ) -> tuple[Entry, AccountBalance]:
-        """Write one entry, move the account, publish the entry's event. The caller checked the rules."""
+        """Write one entry, move the account, publish the entry's event. The caller checked the rules.
+        `offset` (cents): what the upstream's balance moved by besides this entry (a mirrored account)."""
         cents = to_cents(amount)
         touch = kind is not Kind.OPENING  # an opening balance belongs to the record as it was loaded
         if status is Status.CONFIRMED:
-            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch)
+            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch, offset=offset)
         else:
             row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now, touch=touch)
         entry = await entry_sql.insert(

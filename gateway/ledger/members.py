@@ -1,7 +1,7 @@
 """Tenant, programme and member operations of the ledger: create, change, find, list, balances."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -140,9 +140,11 @@ class MemberOps(LedgerBase):
         programme_no: int | None = None,
         profile: Mapping[str, Any] | None = None,
         external_ref: str | None = None,
+        upstream_ref: str | None = None,
         created_at: datetime | None = None,
         updated_at: datetime | None = None,
     ) -> Member:
+        """A new member; `upstream_ref` is its identity at the tenant's upstream, when it has one."""
         cards = list(card_refs)
 
         async def work(tx: Tx) -> Member:
@@ -154,7 +156,7 @@ class MemberOps(LedgerBase):
                 "customer_no": c_no, "member_no": m_no, "email": email or None,
                 "user_ref": user_ref or self.ids.ksuid("usr-"), "name": name, "programme_no": programme_no,
                 "profile": dict(profile or {}), "created_at": created_at, "updated_at": updated_at,
-                "external_ref": external_ref or None,
+                "external_ref": external_ref or None, "upstream_ref": upstream_ref or None,
             }
             await self._check_unique(tx, tenant, fields, cards, exclude=None)
             if programme_no is not None and await member_sql.get_programme(tx, tenant.id, programme_no) is None:
@@ -175,6 +177,7 @@ class MemberOps(LedgerBase):
             (Identity.EMAIL, fields.get("email")),
             (Identity.USER_REF, fields.get("user_ref")),
             (Identity.EXTERNAL_REF, fields.get("external_ref")),
+            (Identity.UPSTREAM_REF, fields.get("upstream_ref")),
             *((Identity.CARD_REF, card) for card in cards),
         ]
         for identity, value in checks:
@@ -192,7 +195,7 @@ class MemberOps(LedgerBase):
         changes: Mapping[str, Any] | Callable[[Member], Mapping[str, Any]],
     ) -> Member:
         """Change any of: name, email, customer_no, member_no, programme_no, profile (merged), deleted,
-        external_ref (empty clears it).
+        external_ref, upstream_ref (empty clears either).
         `changes` may be a function of the member as it stands inside the transaction, for changes that
         depend on its current values (so two concurrent partial updates never undo each other)."""
 
@@ -201,10 +204,11 @@ class MemberOps(LedgerBase):
             fields = dict(changes(current) if callable(changes) else changes)
             unknown = set(fields) - {
                 "name", "email", "customer_no", "member_no", "programme_no", "profile", "deleted", "external_ref",
+                "upstream_ref",
             }
             if unknown:
                 raise InvalidArgument(f"cannot change {', '.join(sorted(unknown))}")
-            for key in ("email", "external_ref"):
+            for key in ("email", "external_ref", "upstream_ref"):
                 if key in fields:
                     fields[key] = fields[key] or None
             if "profile" in fields:
@@ -215,6 +219,35 @@ class MemberOps(LedgerBase):
                 raise UnknownProgramme(f"no programme {number}")
             await member_sql.update(tx, current.id, fields, self.clock.now())
             return await self._member(tx, tenant, current.id, include_deleted=True)
+
+        return await self.store.write(work)
+
+    async def link_members(self, *, tenant: Tenant, links: Sequence[tuple[int, str]]) -> int:
+        """Set the upstream identity of members (by member id), all in one transaction; returns how many
+        changed. A ref another member of the tenant holds (and keeps) is DuplicateIdentity, nothing linked."""
+        wanted = [(member_id, ref.strip()) for member_id, ref in links]
+        if any(not ref for _, ref in wanted):
+            raise InvalidArgument("an upstream identity must not be empty")
+        refs = [ref for _, ref in wanted]
+        if len(set(refs)) != len(refs) or len({m for m, _ in wanted}) != len(wanted):
+            raise DuplicateIdentity("a member or an upstream identity appears twice in the links", identity="upstream_ref")
+
+        async def work(tx: Tx) -> int:
+            changed = 0
+            members = {m: await self._member(tx, tenant, m, include_deleted=True) for m, _ in wanted}
+            # Clear first, so refs may move between the linked members in one call.
+            moving = [m for m, ref in wanted if members[m].upstream_ref not in (None, ref)]
+            for member_id in moving:
+                await member_sql.update(tx, member_id, {"upstream_ref": None}, self.clock.now())
+            for member_id, ref in wanted:
+                if members[member_id].upstream_ref == ref:
+                    continue
+                other = await member_sql.find(tx, tenant.id, Identity.UPSTREAM_REF, ref)
+                if other is not None and other.id != member_id:
+                    raise DuplicateIdentity(f"upstream_ref {ref} belongs to another member", identity="upstream_ref")
+                await member_sql.update(tx, member_id, {"upstream_ref": ref}, self.clock.now())
+                changed += 1
+            return changed
 
         return await self.store.write(work)
 

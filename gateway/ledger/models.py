@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .upstream import Cause, Direction
 
 T = TypeVar("T")
 
@@ -49,6 +52,8 @@ class Identity(str, Enum):
     CARD_REF = "card_ref"
     # A code the client assigns to a member, unique in its tenant when set (absent or empty is no code).
     EXTERNAL_REF = "external_ref"
+    # The member's identity at its tenant's upstream, when declared (unique in the tenant when set).
+    UPSTREAM_REF = "upstream_ref"
     ID = "id"
 
 
@@ -121,6 +126,7 @@ class Member:
     created_at: datetime
     updated_at: datetime
     external_ref: str | None = None  # Identity.EXTERNAL_REF: unique in the tenant when set
+    upstream_ref: str | None = None  # Identity.UPSTREAM_REF: who the member is at the tenant's upstream
 
 
 @dataclass(frozen=True)
@@ -307,3 +313,37 @@ class Delivery:
     updated_at: datetime
     history: tuple[Attempt, ...] = ()
     claim: str | None = None  # the token of the latest claim; only its holder may record the attempt
+
+
+INTENT_STATES = ("open", "applied", "refused", "not_applied", "unsettled")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One write forwarded to a tenant's upstream, recorded before the upstream is called. `state`: open
+    (outcome not known yet), applied, refused (the upstream said no), not_applied (surely never applied),
+    unsettled (unclear and never resent: a person settles it). `answered`: what the client was told
+    (applied, refused, unavailable, ...), None while the call is in flight. `outcome`: what is known of
+    the result (the upstream's ref and balance, an error's code and message, the local entry)."""
+
+    id: int
+    tenant_id: int
+    member_id: int
+    key: str
+    direction: Direction
+    asset: Asset
+    points: Decimal
+    cause: Cause
+    value: Decimal | None
+    note: str | None
+    reference: str | None
+    state: str
+    answered: str | None
+    outcome: Mapping[str, Any]
+    client_scope: str | None
+    client_key: str | None
+    created_at: datetime
+    updated_at: datetime
+    settled_by: str | None
+    reverses: str | None = None
+    member_ref: str = ""  # the member's identity at the upstream the write was sent under

@@ -210,13 +210,13 @@ class MovementOps(LedgerBase):
 
         return await self.store.write(work)
 
-    async def _confirm_entry(self, tx: Tx, tenant: Tenant, found: Entry, now: datetime) -> Movement:
+    async def _confirm_entry(self, tx: Tx, tenant: Tenant, found: Entry, now: datetime, offset: int = 0) -> Movement:
         if found.status is not Status.PENDING:
             raise AlreadyResolved(
                 f"entry {found.public_ref or found.id} is already {found.status.value}", status=found.status.value
             )
         cents = to_cents(found.amount)
-        row = await entry_sql.move(tx, found.member_id, found.asset, posted=cents, pending=-cents, now=now)
+        row = await entry_sql.move(tx, found.member_id, found.asset, posted=cents, pending=-cents, now=now, offset=offset)
         await entry_sql.set_status(tx, found.id, Status.CONFIRMED, "confirmed", now)
         confirmed = await entry_sql.get(tx, tenant.id, found.id)
         assert confirmed is not None

@@ -1,9 +1,11 @@
 """Ledger: the one object the dialects and the admin API talk to. Keyword-only domain operations,
-each one transaction on the store; composed from one module per concept."""
+each one transaction on the store; composed from one module per concept. ForwardedOps comes first: for
+a tenant bound to an upstream it forwards the operations, for any other it hands them on unchanged."""
 from __future__ import annotations
 
 from .audit import AuditOps
 from .deliveries import DeliveryOps
+from .forwarded import ForwardedOps
 from .grants import GrantOps
 from .logins import LoginOps
 from .members import MemberOps
@@ -14,7 +16,7 @@ from .rewards import RewardOps
 from .repo import events as event_sql
 
 
-class Ledger(MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps, LoginOps):
+class Ledger(ForwardedOps, MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps, LoginOps):
     async def events(self, *, after: int = 0, limit: int = 100, tenant_id: int | None = None) -> list[Event]:
         """Outbox events in commit order, after the given event id."""
         return await self._read(lambda tx: event_sql.events_after(tx, after, limit, tenant_id))

@@ -76,16 +76,26 @@ def to_balance(asset: Asset, row: Any) -> AccountBalance:
 
 
 async def move(
-    tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime, touch: bool = True
+    tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime, touch: bool = True,
+    offset: int = 0,
 ) -> Any:
     """Move one account. Unless told not to (an opening balance is part of the record as loaded), the
     member's own updated_at moves too, never backwards: a client syncing members changed `after` a
-    time sees one whose points moved."""
+    time sees one whose points moved. `offset` moves posted by what the tenant's upstream moved besides
+    this entry (kept apart, so posted = confirmed entries + upstream_offset); one statement, so the
+    CHECK sees only the final figure."""
     text = to_text(now)
-    await tx.execute(
-        "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ? AND asset = ?",
-        (posted, pending, text, member_id, asset.value),
-    )
+    if offset:
+        await tx.execute(
+            "UPDATE accounts SET posted = posted + ?, pending = pending + ?, upstream_offset = upstream_offset + ?,"
+            " updated_at = ? WHERE member_id = ? AND asset = ?",
+            (posted + offset, pending, offset, text, member_id, asset.value),
+        )
+    else:
+        await tx.execute(
+            "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ? AND asset = ?",
+            (posted, pending, text, member_id, asset.value),
+        )
     if touch:
         await tx.execute("UPDATE members SET updated_at = ? WHERE id = ? AND updated_at < ?", (text, member_id, text))
     return await account(tx, member_id, asset)

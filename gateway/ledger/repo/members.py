@@ -17,6 +17,7 @@ _COLUMNS = {
     Identity.MEMBER_NO: "member_no",
     Identity.USER_REF: "user_ref",
     Identity.EXTERNAL_REF: "external_ref",
+    Identity.UPSTREAM_REF: "upstream_ref",
 }
 
 
@@ -71,7 +72,8 @@ async def next_number(tx: Tx, tenant_id: int) -> int:
 async def insert(tx: Tx, tenant_id: int, fields: Mapping[str, Any], now: datetime) -> int:
     member_id = await tx.fetchval(
         "INSERT INTO members (tenant_id, customer_no, member_no, email, user_ref, name, programme_no, profile,"
-        " deleted, created_at, updated_at, external_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
+        " deleted, created_at, updated_at, external_ref, upstream_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
+        " RETURNING id",
         (
             tenant_id,
             fields["customer_no"],
@@ -84,6 +86,7 @@ async def insert(tx: Tx, tenant_id: int, fields: Mapping[str, Any], now: datetim
             to_text(fields.get("created_at") or now),
             to_text(fields.get("updated_at") or now),
             fields.get("external_ref"),
+            fields.get("upstream_ref"),
         ),
     )
     for asset in Asset:
@@ -118,7 +121,9 @@ async def add_card(tx: Tx, tenant_id: int, member_id: int, card_ref: str) -> Non
 
 
 async def update(tx: Tx, member_id: int, fields: Mapping[str, Any], now: datetime) -> None:
-    allowed = ("customer_no", "member_no", "email", "name", "programme_no", "profile", "deleted", "external_ref")
+    allowed = (
+        "customer_no", "member_no", "email", "name", "programme_no", "profile", "deleted", "external_ref", "upstream_ref",
+    )
     sets, params = [], []
     for key in allowed:
         if key in fields:

@@ -52,6 +52,7 @@ def member(row: Any, cards: tuple[str, ...]) -> Member:
         created_at=from_text(row["created_at"]),
         updated_at=from_text(row["updated_at"]),
         external_ref=row["external_ref"],
+        upstream_ref=row["upstream_ref"],
     )
 
 

@@ -255,4 +255,44 @@ CREATE TABLE tenant_epoch (
         8,
         BACKFILL_EXTERNAL_REF,
     ),
+    (
+        9,
+        # Forwarding to an upstream. A member's identity at its tenant's upstream (unique in the tenant when
+        # set). An account's upstream_offset: the part of its posted figure made at the upstream by others
+        # (the local account mirrors the upstream's balance; its entries are the movements forwarded from
+        # here), so posted = confirmed entries + offset. An intent: one forwarded write, recorded before the
+        # upstream is called and settled after, keyed the same on every attempt.
+        """
+ALTER TABLE members ADD COLUMN upstream_ref TEXT;
+CREATE UNIQUE INDEX members_upstream_ref ON members(tenant_id, upstream_ref) WHERE upstream_ref IS NOT NULL;
+ALTER TABLE accounts ADD COLUMN upstream_offset INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE upstream_intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    member_ref TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    direction TEXT NOT NULL,
+    asset TEXT NOT NULL,
+    points_cents INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    value_cents INTEGER,
+    note TEXT,
+    reference TEXT,
+    reverses TEXT,
+    state TEXT NOT NULL,
+    answered TEXT,
+    outcome TEXT NOT NULL DEFAULT '{}',
+    local TEXT NOT NULL DEFAULT '{}',
+    client_scope TEXT,
+    client_key TEXT,
+    client_fingerprint TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    settled_by TEXT
+);
+CREATE INDEX upstream_intents_state ON upstream_intents(tenant_id, state);
+CREATE INDEX upstream_intents_client ON upstream_intents(tenant_id, client_scope, client_key) WHERE client_key IS NOT NULL;
+""",
+    ),
 ]

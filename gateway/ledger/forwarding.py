@@ -1,0 +1,307 @@
+"""Forwarding a write to a tenant's upstream exactly once: the intent written before the call (tx1), the
+port called outside any transaction, the outcome written after (tx2); unclear outcomes settled by asking
+the port, or listed for a person. The port carries the call; nothing here knows a transport or vendor."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .errors import IdempotencyConflict, IdempotencyInFlight, LedgerError
+from .models import Asset, Idempotency, Member, Outcome, Tenant
+from .money import to_cents
+from .settling import Settling
+from .repo import events as event_sql
+from .repo import intents as intent_sql
+from .store.base import Tx
+from .upstream import (
+    Applied,
+    Cause,
+    Direction,
+    Forward,
+    Upstream,
+    UpstreamCannotExpress,
+    UpstreamCredentialsRefused,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+READY_WAIT = 3.0  # seconds a write waits for its tenant's open intents to be settled after a start
+BACKOFF = (0.05, 0.2, 0.5, 1.0)  # between attempts to learn an unclear outcome (then 1 s each)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What tx1 decided: the write to send, and how to record it here once the upstream applied it
+    (`local`: plain data, kept in the intent, so a settlement after a restart records it the same way)."""
+
+    member: Member
+    member_ref: str
+    direction: Direction
+    asset: Asset
+    points: Decimal
+    cause: Cause
+    local: dict[str, Any]
+    value: Decimal | None = None
+    note: str | None = None
+    reference: str | None = None
+    reverses: str | None = None
+
+
+class _Here:
+    """What `prepare` returns when there is nothing to send (no points move): the caller runs the local
+    operation instead, which checks everything again in its own transaction."""
+
+
+HERE = _Here()
+
+
+@dataclass
+class _Begun:
+    kind: str  # replay | local (HERE) | settle | intent
+    value: Any = None
+    intent_id: int = 0
+    forward: Forward | None = None
+    plan: Plan | None = field(default=None)
+
+
+class ForwardOps(Settling):
+    # -- binding and readiness ----------------------------------------------------------------------
+
+    def bind_upstreams(self, resolve: Callable[[Tenant], Upstream | None], *, settle_budget: float = 10.0) -> None:
+        """Hand the ledger the function giving a tenant's upstream port (None: the tenant's points are
+        kept here). `settle_budget`: seconds a request may spend learning an unclear outcome before the
+        client is answered "unavailable" (about twice the upstream timeout)."""
+        self._resolve = resolve
+        self._settle_budget = settle_budget
+
+    def upstream_ready(self, tenant: Tenant) -> bool:
+        """Whether the tenant's open intents were settled once since this ledger started."""
+        return tenant.id in self._ready
+
+    def mark_ready(self, tenant: Tenant) -> None:
+        self._ready.add(tenant.id)
+
+    async def _await_ready(self, tenant: Tenant, port: Upstream) -> None:
+        """A tenant takes new forwarded writes only once its open intents were settled after a start: the
+        first write starts that settling (shared by every write waiting) and waits a few seconds for it."""
+        if tenant.id in self._ready:
+            return
+        task = self._readying.get(tenant.id)
+        if task is None or task.done():
+            task = asyncio.ensure_future(self.settle_open(tenant=tenant))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # a failure is the waiters' to see
+            self._readying[tenant.id] = task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), READY_WAIT)
+        except (TimeoutError, UpstreamError):
+            raise UpstreamUnavailable(
+                f"{port.name} has writes from before a restart still being settled; try again shortly", sent=False
+            ) from None
+        if tenant.id not in self._ready:  # the settling failed (the store, say): its error was logged by the task
+            raise UpstreamUnavailable(f"{port.name} is not ready for writes yet; try again shortly", sent=False)
+
+    # -- the flow of one forwarded write ----------------------------------------------------------------
+
+    async def _forward(
+        self,
+        tenant: Tenant,
+        port: Upstream,
+        prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None = None,
+    ) -> Any:
+        """Run one forwarded write: tx1 (`prepare` resolves and checks, the intent is written), the call,
+        tx2 (the outcome). With `idempotency`, the client's key is honoured as for local writes. Returns
+        HERE when `prepare` found nothing to send: the caller then runs the write locally."""
+        await self._await_ready(tenant, port)
+        slot = None if idempotency is None else (tenant.id, idempotency.scope, idempotency.key)
+        if slot is not None:
+            if slot in self._inflight:
+                raise IdempotencyInFlight("a request with this idempotency key is still in flight")
+            self._inflight.add(slot)
+        try:
+            for _ in range(3):
+                begun = await self._begin_once(tenant, port, prepare, idempotency)
+                if begun.kind in ("replay", "local"):
+                    return begun.value
+                if begun.kind == "settle":  # an earlier attempt under the client's key: its outcome first
+                    state = await self._settle(tenant, port, begun.intent_id, resend=True)
+                    if state not in ("applied", "not_applied", "refused"):
+                        raise IdempotencyInFlight(
+                            f"the first request with this idempotency key is not settled yet: {port.name} has not said"
+                            " whether it was applied; retry with the same key later to learn its outcome"
+                        )
+                    continue  # applied: replayed by _begin; not applied or refused: sent anew
+                assert begun.forward is not None and begun.plan is not None
+                return await self._call(tenant, port, begun.intent_id, begun.forward, begun.plan.local, idempotency)
+            raise IdempotencyInFlight("a request with this idempotency key is still being settled")
+        finally:
+            if slot is not None:
+                self._inflight.discard(slot)
+
+    async def _begin_once(
+        self, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None,
+    ) -> _Begun:
+        """tx1. The intent is marked busy inside it, before it commits, so no settler of this process can
+        take it for abandoned; a store that runs tx1 again (after a conflict) leaves only the committed one."""
+        tried: list[int] = []
+        committed = None
+        try:
+            begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency, tried))
+            committed = begun.intent_id if begun.kind == "intent" else None
+            return begun
+        finally:
+            self._busy.difference_update(i for i in tried if i != committed)
+
+    async def _begin(
+        self, tx: Tx, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
+        idempotency: Idempotency | None, tried: list[int],
+    ) -> _Begun:
+        if idempotency is not None:
+            earlier = await self._earlier(tx, tenant, port, idempotency)
+            if earlier is not None:
+                return earlier
+        plan = await prepare(tx)
+        now = self.clock.now()
+        if isinstance(plan, _Here):
+            return _Begun("local", HERE)
+        values = {
+            "tenant_id": tenant.id, "member_id": plan.member.id, "member_ref": plan.member_ref,
+            "key": "lg-" + secrets.token_hex(16),  # replaced below once the id is known
+            "direction": plan.direction.value, "asset": plan.asset.value, "points_cents": to_cents(plan.points),
+            "cause": plan.cause.value, "value_cents": None if plan.value is None else to_cents(plan.value),
+            "note": plan.note, "reference": plan.reference, "reverses": plan.reverses, "local": plan.local,
+            "client_scope": idempotency.scope if idempotency else None,
+            "client_key": idempotency.key if idempotency else None,
+            "client_fingerprint": idempotency.fingerprint if idempotency else None,
+        }
+        intent_id = await intent_sql.insert(tx, values, now)
+        key = f"lg-{tenant.id}-{intent_id}-{secrets.token_hex(4)}"
+        await intent_sql.set_key(tx, intent_id, key)
+        forward = Forward(
+            key=key, member=plan.member_ref, direction=plan.direction, asset=plan.asset, points=plan.points,
+            cause=plan.cause, value=plan.value, note=plan.note, reference=plan.reference, reverses=plan.reverses,
+        )
+        tried.append(intent_id)
+        self._busy.add(intent_id)  # from here on, no settler of this process touches it while it is sent
+        return _Begun("intent", intent_id=intent_id, forward=forward, plan=plan)
+
+    async def _earlier(self, tx: Tx, tenant: Tenant, port: Upstream, idem: Idempotency) -> _Begun | None:
+        """What the client's key says already: a stored response (replayed), an intent applied since it was
+        answered (its response rendered now from the entry), one still open (settled first)."""
+        stored = await event_sql.idempotency_get(tx, tenant.id, idem.scope, idem.key)
+        if stored is not None:
+            if not hmac.compare_digest(stored["fingerprint"], idem.fingerprint):
+                raise IdempotencyConflict("this idempotency key was used with a different request")
+            return _Begun("replay", Outcome(response=bytes(stored["response"]), replayed=True))
+        for intent, fingerprint in await intent_sql.by_client_key(tx, tenant.id, idem.scope, idem.key):
+            if intent.state in ("refused", "not_applied"):
+                continue  # nothing was kept: the key may be used again, as for a refused local write
+            if not hmac.compare_digest(fingerprint or "", idem.fingerprint):
+                raise IdempotencyConflict("this idempotency key was used with a different request")
+            if intent.state == "applied":
+                result = await self._movement_of(tx, tenant, intent)
+                response = idem.render(result)
+                await event_sql.idempotency_put(
+                    tx, tenant.id, idem.scope, idem.key, idem.fingerprint, response, self.clock.now()
+                )
+                return _Begun("replay", Outcome(response=response, replayed=True))
+            if intent.state == "unsettled":
+                raise UpstreamUnavailable(
+                    f"{port.name} never confirmed this write; it is listed for a person to settle", sent=True
+                )
+            if intent.id in self._busy:
+                raise IdempotencyInFlight("a request with this idempotency key is still in flight")
+            return _Begun("settle", intent_id=intent.id)
+        return None
+
+    async def _call(
+        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, local: dict[str, Any],
+        idempotency: Idempotency | None,
+    ) -> Any:
+        try:
+            sent_at = time.monotonic()
+            try:
+                applied = await port.apply(forward)
+            except UpstreamError as exc:
+                if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                    await self._close(intent_id, "not_applied", exc)
+                    raise
+                applied = await self._clarify(tenant, port, intent_id, forward, exc, sent_at)
+            except LedgerError as exc:
+                await self._close(intent_id, "refused", exc)
+                raise
+            return await self._applied(tenant, port, intent_id, forward, local, applied, idempotency=idempotency)
+        finally:
+            self._busy.discard(intent_id)
+
+    def _unclear(self, port: Upstream) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            f"{port.name} did not say whether the write was applied; the outcome will be settled when the upstream"
+            " answers; retry with the same idempotency key to learn it",
+            sent=True,
+        )
+
+    async def _clarify(
+        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, first: UpstreamError, sent_at: float
+    ) -> Applied:
+        """The answer to a sent write never came: ask the port whether it was applied (an upstream that can
+        tell), resending once under the same key if it surely was not; else the client hears "unavailable".
+        After a timeout the first request may still be on its way, so "not applied" is believed only once
+        half the budget has passed since it was sent (a lookup too early would invite a double write)."""
+        if not port.settles:
+            return await self._unsettled(port, intent_id, first)
+        deadline = time.monotonic() + self._settle_budget
+        trust_after = sent_at + self._settle_budget / 2 if isinstance(first, UpstreamTimeout) else sent_at
+        resent, last, attempt = False, first, 0
+        while True:
+            try:
+                applied = await port.settle(forward)
+            except UpstreamCannotExpress as exc:
+                return await self._unsettled(port, intent_id, exc)
+            except UpstreamError as exc:
+                last, applied = exc, None
+            else:
+                if applied is not None:
+                    return applied
+                if time.monotonic() >= trust_after:
+                    if resent:  # surely not applied, and the resend's outcome is known to be nothing
+                        await self._close(intent_id, "not_applied", last)
+                        raise last
+                    resent = True
+                    try:
+                        return await port.apply(forward)
+                    except UpstreamError as exc:
+                        if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                            await self._close(intent_id, "not_applied", exc)
+                            raise
+                        last = exc
+                        if isinstance(exc, UpstreamTimeout):
+                            trust_after = time.monotonic() + self._settle_budget / 2
+                    except LedgerError as exc:
+                        await self._close(intent_id, "refused", exc)
+                        raise
+            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+            attempt += 1
+            if time.monotonic() + delay >= deadline:
+                break
+            await asyncio.sleep(delay)
+        now = self.clock.now()
+        await self.store.write(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
+        raise self._unclear(port) from last
+
+    async def _unsettled(self, port: Upstream, intent_id: int, exc: LedgerError) -> Applied:
+        await self._close(intent_id, "unsettled", exc, answered="unavailable")
+        raise UpstreamUnavailable(
+            f"{port.name} did not confirm the write ({exc.message}); it cannot be asked again safely, so it is not"
+            " resent and is listed for a person to settle",
+            sent=True,
+        )

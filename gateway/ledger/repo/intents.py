@@ -1,0 +1,124 @@
+"""SQL for intents: writes forwarded to a tenant's upstream, recorded before the call and settled after."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..clock import from_text, to_text
+from ..models import Asset, Intent
+from ..money import from_cents
+from ..store.base import Tx
+from ..upstream import Cause, Direction
+from . import rows
+
+
+async def insert(tx: Tx, values: Mapping[str, Any], now: datetime) -> int:
+    """A new open intent; its key is given by the caller once the id is known (see `set_key`)."""
+    columns = (
+        "tenant_id", "member_id", "member_ref", "key", "direction", "asset", "points_cents", "cause", "value_cents",
+        "note", "reference", "reverses", "local", "client_scope", "client_key", "client_fingerprint",
+    )
+    params = [rows.dumps(values[c]) if c == "local" else values.get(c) for c in columns]
+    marks = ", ".join("?" for _ in columns)
+    return await tx.fetchval(
+        f"INSERT INTO upstream_intents ({', '.join(columns)}, state, outcome, created_at, updated_at)"
+        f" VALUES ({marks}, 'open', '{{}}', ?, ?) RETURNING id",
+        (*params, to_text(now), to_text(now)),
+    )
+
+
+async def set_key(tx: Tx, intent_id: int, key: str) -> None:
+    await tx.execute("UPDATE upstream_intents SET key = ? WHERE id = ?", (key, intent_id))
+
+
+async def finish(
+    tx: Tx, intent_id: int, *, state: str, answered: str | None, outcome: Mapping[str, Any], now: datetime,
+    settled_by: str | None = None, expect: Sequence[str] = ("open",),
+) -> bool:
+    """Move an intent out of one of the `expect` states; False when it was not in one (someone else
+    settled it first), so whoever loses the race writes nothing."""
+    marks = ", ".join("?" for _ in expect)
+    changed = await tx.execute(
+        "UPDATE upstream_intents SET state = ?, answered = coalesce(?, answered), outcome = ?, updated_at = ?,"
+        f" settled_by = coalesce(?, settled_by) WHERE id = ? AND state IN ({marks})",
+        (state, answered, rows.dumps(outcome), to_text(now), settled_by, intent_id, *expect),
+    )
+    return changed == 1
+
+
+async def answer(tx: Tx, intent_id: int, answered: str, now: datetime) -> None:
+    """What the client was told about an intent whose outcome is still unknown."""
+    await tx.execute(
+        "UPDATE upstream_intents SET answered = ?, updated_at = ? WHERE id = ?", (answered, to_text(now), intent_id)
+    )
+
+
+async def get(tx: Tx, intent_id: int) -> tuple[Intent, dict[str, Any], str | None] | None:
+    """The intent, how to record it locally, and the client's fingerprint."""
+    row = await tx.fetchone("SELECT * FROM upstream_intents WHERE id = ?", (intent_id,))
+    return None if row is None else (to_intent(row), rows.loads(row["local"]), row["client_fingerprint"])
+
+
+async def by_client_key(tx: Tx, tenant_id: int, scope: str, key: str) -> list[tuple[Intent, str | None]]:
+    """Every intent made under a client's idempotency key, newest first, with the client's fingerprint."""
+    found = await tx.fetchall(
+        "SELECT * FROM upstream_intents WHERE tenant_id = ? AND client_scope = ? AND client_key = ? ORDER BY id DESC",
+        (tenant_id, scope, key),
+    )
+    return [(to_intent(r), r["client_fingerprint"]) for r in found]
+
+
+async def listing(tx: Tx, tenant_id: int | None, states: Sequence[str], limit: int) -> list[Intent]:
+    where, params = [f"state IN ({', '.join('?' for _ in states)})"], list(states)
+    if tenant_id is not None:
+        where.append("tenant_id = ?")
+        params.append(tenant_id)
+    found = await tx.fetchall(
+        f"SELECT * FROM upstream_intents WHERE {' AND '.join(where)} ORDER BY id LIMIT ?", (*params, limit)
+    )
+    return [to_intent(r) for r in found]
+
+
+async def count_open(tx: Tx, tenant_id: int) -> int:
+    return await tx.fetchval(
+        "SELECT count(*) FROM upstream_intents WHERE tenant_id = ? AND state = 'open'", (tenant_id,)
+    )
+
+
+def to_intent(row: Any) -> Intent:
+    return Intent(
+        id=row["id"], tenant_id=row["tenant_id"], member_id=row["member_id"], key=row["key"],
+        direction=Direction(row["direction"]), asset=Asset(row["asset"]), points=from_cents(row["points_cents"]),
+        cause=Cause(row["cause"]), value=rows.opt_cents(row["value_cents"]), note=row["note"],
+        reference=row["reference"], state=row["state"], answered=row["answered"], outcome=rows.loads(row["outcome"]),
+        client_scope=row["client_scope"], client_key=row["client_key"], created_at=from_text(row["created_at"]),
+        updated_at=from_text(row["updated_at"]), settled_by=row["settled_by"], reverses=row["reverses"],
+        member_ref=row["member_ref"],
+    )
+
+
+async def set_outcome(tx: Tx, intent_id: int, outcome: Mapping[str, Any]) -> None:
+    await tx.execute("UPDATE upstream_intents SET outcome = ? WHERE id = ?", (rows.dumps(outcome), intent_id))
+
+
+async def open_like(tx: Tx, tenant_id: int, cause: Cause, *, reference: str | None = None, reverses: str | None = None) -> bool:
+    """Whether a write of this cause, for this reference (or taking back this upstream ref), is on its way
+    to the upstream (open or unsettled): a second one must wait for its outcome."""
+    column, value = ("reference", reference) if reference is not None else ("reverses", reverses)
+    found = await tx.fetchval(
+        f"SELECT 1 FROM upstream_intents WHERE tenant_id = ? AND state IN ('open', 'unsettled') AND {column} = ?"
+        " AND cause = ?",
+        (tenant_id, value, cause.value),
+    )
+    return bool(found)
+
+
+async def applied_ref(tx: Tx, tenant_id: int, cause: Cause, reference: str) -> str | None:
+    """The upstream's ref of the applied write of this cause and reference (the one a reversal takes back)."""
+    found = await tx.fetchval(
+        "SELECT outcome FROM upstream_intents WHERE tenant_id = ? AND state = 'applied' AND cause = ? AND reference = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (tenant_id, cause.value, reference),
+    )
+    return None if found is None else rows.loads(found).get("ref")
