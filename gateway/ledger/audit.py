@@ -10,7 +10,7 @@ _CHECKS: list[tuple[str, str]] = [
     (
         # upstream_offset: what a tenant's upstream moved besides the writes forwarded from here (0 elsewhere)
         "posted balance differs from the sum of confirmed entries",
-        "SELECT a.member_id || ':' || a.asset, a.posted || ' != ' || coalesce(s.total, 0) || ' + ' || a.upstream_offset"
+        "SELECT a.member_id || ':' || a.asset, a.posted || ' != ' || (coalesce(s.total, 0) + a.upstream_offset)"
         " FROM accounts a"
         " LEFT JOIN (SELECT member_id, asset, sum(amount) AS total FROM entries WHERE status = 'confirmed'"
         " GROUP BY member_id, asset) s ON s.member_id = a.member_id AND s.asset = a.asset"

@@ -150,7 +150,9 @@ class LedgerBase:
         await self._maybe_reload()  # another instance may have deleted or changed it
         found = self._tenant_names.get(name)
         if found is None:
-            await self._maybe_reload(older_than=0.05)
+            # Naming a tenant is an admin's act, never a hot path: a miss always asks the store's epoch (one
+            # read), so a tenant made through another instance a moment ago is found however fast it came.
+            await self._maybe_reload(older_than=0.0)
             found = self._tenant_names.get(name)
         if found is None:
             raise UnknownTenant(f"no tenant named {name!r}")

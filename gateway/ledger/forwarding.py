@@ -29,11 +29,12 @@ from .upstream import (
     UpstreamCredentialsRefused,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamTimeout,
     UpstreamUnavailable,
 )
 
 READY_WAIT = 3.0  # seconds a write waits for its tenant's open intents to be settled after a start
-BACKOFF = (0.05, 0.2, 0.5, 1.0)  # between attempts to learn an unclear outcome
+BACKOFF = (0.05, 0.2, 0.5, 1.0)  # between attempts to learn an unclear outcome (then 1 s each)
 
 
 @dataclass(frozen=True)
@@ -227,13 +228,14 @@ class ForwardOps(Settling):
         idempotency: Idempotency | None,
     ) -> Any:
         try:
+            sent_at = time.monotonic()
             try:
                 applied = await port.apply(forward)
             except UpstreamError as exc:
                 if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
                     await self._close(intent_id, "not_applied", exc)
                     raise
-                applied = await self._clarify(tenant, port, intent_id, forward, exc)
+                applied = await self._clarify(tenant, port, intent_id, forward, exc, sent_at)
             except LedgerError as exc:
                 await self._close(intent_id, "refused", exc)
                 raise
@@ -249,44 +251,49 @@ class ForwardOps(Settling):
         )
 
     async def _clarify(
-        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, first: UpstreamError
+        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, first: UpstreamError, sent_at: float
     ) -> Applied:
         """The answer to a sent write never came: ask the port whether it was applied (an upstream that can
-        tell), resending once under the same key if it surely was not; else the client hears "unavailable"."""
+        tell), resending once under the same key if it surely was not; else the client hears "unavailable".
+        After a timeout the first request may still be on its way, so "not applied" is believed only once
+        half the budget has passed since it was sent (a lookup too early would invite a double write)."""
         if not port.settles:
             return await self._unsettled(port, intent_id, first)
         deadline = time.monotonic() + self._settle_budget
-        resent, last = False, first
-        for delay in BACKOFF:
+        trust_after = sent_at + self._settle_budget / 2 if isinstance(first, UpstreamTimeout) else sent_at
+        resent, last, attempt = False, first, 0
+        while True:
             try:
                 applied = await port.settle(forward)
             except UpstreamCannotExpress as exc:
                 return await self._unsettled(port, intent_id, exc)
             except UpstreamError as exc:
-                last = exc
-                applied = None
-                if time.monotonic() + delay >= deadline:
-                    break
-                await asyncio.sleep(delay)
-                continue
-            if applied is not None:
-                return applied
-            if resent:  # surely not applied, and the resend's outcome is known to be nothing
-                await self._close(intent_id, "not_applied", last)
-                raise last
-            resent = True
-            try:
-                return await port.apply(forward)
-            except UpstreamError as exc:
-                if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
-                    await self._close(intent_id, "not_applied", exc)
-                    raise
-                last = exc
-            except LedgerError as exc:
-                await self._close(intent_id, "refused", exc)
-                raise
-            if time.monotonic() >= deadline:
+                last, applied = exc, None
+            else:
+                if applied is not None:
+                    return applied
+                if time.monotonic() >= trust_after:
+                    if resent:  # surely not applied, and the resend's outcome is known to be nothing
+                        await self._close(intent_id, "not_applied", last)
+                        raise last
+                    resent = True
+                    try:
+                        return await port.apply(forward)
+                    except UpstreamError as exc:
+                        if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                            await self._close(intent_id, "not_applied", exc)
+                            raise
+                        last = exc
+                        if isinstance(exc, UpstreamTimeout):
+                            trust_after = time.monotonic() + self._settle_budget / 2
+                    except LedgerError as exc:
+                        await self._close(intent_id, "refused", exc)
+                        raise
+            delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+            attempt += 1
+            if time.monotonic() + delay >= deadline:
                 break
+            await asyncio.sleep(delay)
         now = self.clock.now()
         await self.store.write(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
         raise self._unclear(port) from last

@@ -69,6 +69,8 @@ class Settling(Recorder):
                 return "unsettled"
             except LedgerError:
                 return "open"
+            if applied is None and (self.clock.now() - intent.created_at).total_seconds() < self._settle_budget / 2:
+                return "open"  # sent so lately that the request may still land: "not applied" is not believed yet
             if applied is None and resend:
                 try:
                     applied = await port.apply(forward)

@@ -2,6 +2,7 @@
 key, and switches that make it refuse, drop answers after applying, lose requests, or be unreachable."""
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class FakeUpstream:
     refuse: LedgerError | None = None  # the next applies are refused with this
     drop_next: int = 0  # the next applies are applied, their answers lost (UpstreamFailed, sent)
     lose_next: int = 0  # the next applies never arrive (UpstreamTimeout, sent): nothing applied
+    late_next: float = 0.0  # the next apply times out yet lands this many seconds later (no key checked)
     crash_next: str | None = None  # "before" | "after": the process dies before or after the write applies
     down: bool = False  # unreachable: nothing is sent (UpstreamFailed, not sent)
     cannot: frozenset[Asset] = frozenset()  # assets it cannot express
@@ -75,6 +77,10 @@ class FakeUpstream:
         if self.lose_next:
             self.lose_next -= 1
             raise UpstreamTimeout(f"{self.name} did not answer", sent=True)
+        if self.late_next:
+            delay, self.late_next = self.late_next, 0.0
+            self.pending = asyncio.ensure_future(self._land_late(forward, delay))
+            raise UpstreamTimeout(f"{self.name} did not answer in time", sent=True)
         if forward.key in self.applied:
             return self.applied[forward.key]  # a replay under the same key: applied once
         if self.refuse is not None:
@@ -102,6 +108,17 @@ class FakeUpstream:
             self.drop_next -= 1
             raise UpstreamFailed(f"{self.name} dropped the connection (status none)", sent=True)
         return answer
+
+    async def _land_late(self, forward: Forward, delay: float) -> None:
+        """A slow request landing after the client gave up: like an upstream without keys, it applies
+        whatever was applied before under its key (what a blind resend would make a double write)."""
+        await asyncio.sleep(delay)
+        now = self.figure(forward.member, forward.asset)
+        signed = forward.points if forward.direction is Direction.CREDIT else -forward.points
+        self.balances[(forward.member, forward.asset)] = now + signed
+        self.writes[forward.key] += 1
+        self.forwards[forward.key] = forward
+        self.applied[forward.key] = Applied(balance=now + signed, ref=f"up-{len(self.applied) + 1}")
 
     async def settle(self, forward: Forward) -> Applied | None:
         self.settle_calls.append(forward.key)

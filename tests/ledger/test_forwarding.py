@@ -326,3 +326,32 @@ async def test_cancelling_a_confirmed_reward_takes_it_back_at_the_upstream_and_a
     await ledger.hold_many(tenant=up, member=juan, amounts={P: Decimal("2")}, reference="tx-3", public_refs={P: "lye-4"})
     [dropped] = await ledger.cancel_reference(tenant=up, reference="tx-3")
     assert dropped.entry.status is Status.CANCELLED and len(fake.writes) == 2
+
+
+async def test_a_tenant_without_an_upstream_takes_no_step_of_forwarding(
+    ledger: Ledger, up: Tenant, tenant: Tenant, member: Member, gold: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every operation of a local tenant runs as before: nothing of the forwarding path (no intent SQL,
+    no readiness wait, no port) is touched, even with upstreams bound for other tenants."""
+    from gateway.ledger import forwarding
+    from gateway.ledger.repo import intents as intent_sql
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the forwarding path was taken for a tenant without an upstream")
+
+    monkeypatch.setattr(forwarding.ForwardOps, "_forward", explode)
+    monkeypatch.setattr(forwarding.ForwardOps, "_await_ready", explode)
+    for name in ("insert", "finish", "get", "by_client_key", "listing", "open_like", "applied_ref"):
+        monkeypatch.setattr(intent_sql, name, explode)
+    await ledger.credit(tenant=tenant, member=member, amount=Decimal("1"))
+    await ledger.debit(tenant=tenant, member=member, amount=Decimal("1"))
+    first = await ledger.adjust(tenant=tenant, member=member, amount=Decimal("-2"))
+    await ledger.adjust(tenant=tenant, revises=first.entry.record_id, amount=Decimal("-1"))
+    await ledger.spend_value(tenant=tenant, member=member, value=Decimal("0.25"))
+    order = await ledger.record_order(tenant=tenant, value=Decimal("30"), member=member)
+    await ledger.void_order(tenant=tenant, order=order.order.id)
+    await ledger.hold_many(tenant=tenant, member=member, amounts={P: Decimal("1")}, reference="h", public_refs={P: "p"})
+    await ledger.confirm_reference(tenant=tenant, reference="h")
+    await ledger.cancel_reference(tenant=tenant, reference="h")
+    assert (await ledger.balance(tenant=tenant, member=member))[P].posted == Decimal("49.00")
+    assert [r.balance for r in (await ledger.balances(tenant=tenant)).items] == [Decimal("49.00")]

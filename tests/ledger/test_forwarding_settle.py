@@ -86,6 +86,16 @@ async def test_a_lost_request_is_sent_again_under_the_same_key_once_settle_says_
     assert fake.apply_calls == [key, key] and fake.writes[key] == 1 and fake.figure("mbr-9") == Decimal("105.00")
 
 
+async def test_after_a_timeout_not_applied_is_believed_only_once_the_first_request_could_have_landed(
+    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
+) -> None:
+    fake.late_next = 0.3  # lands 0.3 s after the client timed out; the budget is 1 s, so 0.5 s is waited
+    moved = await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    [key] = fake.writes
+    assert fake.writes[key] == 1 and fake.apply_calls == [key]  # found by settling, never resent
+    assert moved.balance.posted == Decimal("105.00") == fake.figure("mbr-9")
+
+
 async def test_an_upstream_gone_while_unclear_answers_unavailable_and_settle_open_applies_once(
     ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
 ) -> None:
@@ -241,10 +251,11 @@ async def test_a_crash_mid_write_leaves_an_open_intent_settled_on_restart_before
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
     [intent] = await ledger.intents(tenant=up)
     assert (intent.state, intent.answered) == ("open", None)
+    await asyncio.sleep(0.06)  # older than half the restarted ledger's budget: "not applied" is believed
     restarted = Ledger(open_store(store_url))
     await restarted.start()
     try:
-        bind(restarted, up, fake)
+        restarted.bind_upstreams(lambda t: fake if t.id == up.id else None, settle_budget=0.1)
         assert not restarted.upstream_ready(up)
         await restarted.credit(tenant=up, member=juan, amount=Decimal("1"))  # settles the old intent first
         assert restarted.upstream_ready(up)
@@ -285,3 +296,14 @@ async def test_after_a_restart_writes_wait_for_settling_then_answer_unavailable(
         assert await recorded(restarted, up, juan) == [Decimal("5.00"), Decimal("1.00")]
     finally:
         await restarted.close()
+
+
+async def test_a_write_sent_moments_ago_is_not_closed_as_never_applied(
+    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
+) -> None:
+    fake.crash_next = "before"  # sent, and the process died: the request could still be on its way
+    with pytest.raises(Crash):
+        await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    assert await ledger.settle_open(tenant=up) == {"open": 1}  # younger than half the budget (1 s)
+    await asyncio.sleep(0.5)
+    assert await ledger.settle_open(tenant=up) == {"not_applied": 1}
