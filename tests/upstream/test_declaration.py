@@ -85,6 +85,8 @@ def test_a_members_upstream_id_needs_an_upstream_and_appears_once() -> None:
     twice = [{"customer_id": 1, "upstream_id": "u-1"}, {"customer_id": 2, "upstream_id": "u-1"}]
     assert "field tenants[0].members[1].upstream_id: 'u-1' appears twice" in refused(
         scenario(tenant(up=upstream("imonggo"), members=twice)))
+    by_case = [{"customer_id": 1, "upstream_id": "usr-Ab"}, {"customer_id": 2, "upstream_id": "usr-aB"}]
+    check_scenario(scenario(tenant(up=upstream("pomelo"), members=by_case)), "body")  # two people at pomelo
     assert "field tenants[0].members[0].upstream_id" in refused(
         scenario(tenant(up=upstream("imonggo"), members=[{"customer_id": 1, "upstream_id": ""}])))
 
