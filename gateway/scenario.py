@@ -127,7 +127,7 @@ def _validate(path: Path | str, data: Any) -> None:
                 )
             for key, values in seen.items():
                 value = member.get(key)
-                if isinstance(value, str):
+                if isinstance(value, str) and key != "upstream_id":  # an upstream's ids may differ by case alone
                     value = value.lower()
                 if value is not None and value in values:
                     raise ScenarioError(f"scenario {path}: field {where}.{key}: {member[key]!r} appears twice")

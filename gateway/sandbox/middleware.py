@@ -97,26 +97,27 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     if sandbox.limits.get(dialect):
         key, tenant = await _counted(request, dialect, config[LEDGER])
         retry = sandbox.limits.check(dialect, key)
-    with exchanges.collecting() as forwarded:  # what the request exchanges with the tenant's upstream
-        try:
-            if retry is not None:
-                outcome = "rate_limited"
-                if tenant is not None:  # the request never reaches the dialect's auth: name its tenant here
-                    request[REQUEST_TENANT] = tenant
-                response = render(request, dialect, sandbox.limits.get(dialect).status, sandbox.limits.message(dialect), None)  # type: ignore[union-attr]
-                response.headers["Retry-After"] = str(retry)
-            else:
-                response = await handler(request)
-            return response
-        except web.HTTPException as exc:
-            response = exc
-            raise
-        except Exception:
-            outcome = "error"  # aiohttp answers 500; the journal still records the request
-            raise
-        finally:
-            if sandbox.journal.enabled:
-                await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started, forwarded)
+    forwarded, opened = exchanges.begin()  # what the request exchanges with the tenant's upstream
+    try:
+        if retry is not None:
+            outcome = "rate_limited"
+            if tenant is not None:  # the request never reaches the dialect's auth: name its tenant here
+                request[REQUEST_TENANT] = tenant
+            response = render(request, dialect, sandbox.limits.get(dialect).status, sandbox.limits.message(dialect), None)  # type: ignore[union-attr]
+            response.headers["Retry-After"] = str(retry)
+        else:
+            response = await handler(request)
+        return response
+    except web.HTTPException as exc:
+        response = exc
+        raise
+    except Exception:
+        outcome = "error"  # aiohttp answers 500; the journal still records the request
+        raise
+    finally:
+        exchanges.end(opened)
+        if sandbox.journal.enabled:
+            await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started, forwarded)
 
 
 async def _record(

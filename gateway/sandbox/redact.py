@@ -1,10 +1,9 @@
 """Secrets masked before anything keeps or prints them: the Token API's `password`, an OAuth client's
-`client_secret`, the tokens the gateway hands out (`access_token`, `api_token`) and an upstream's
-`api_key`. The request journal
-masks them in query strings and in request and response bodies (JSON, form-encoded, XML); every log line
-the server writes about a request (the access log, a malformed request's INFO line) goes through
-`redact_line`. Keys are compared decoded (`pass%77ord=`, `"pass\\u0077ord":`), so spelling one oddly
-does not get a secret past."""
+`client_secret`, the tokens the gateway hands out (`access_token`, `api_token`), and an upstream's
+`api_key`. The request journal masks them in query strings and in request and response bodies (JSON,
+form-encoded, XML); every log line the server writes about a request (the access log, a malformed
+request's INFO line) goes through `redact_line`. Keys are compared decoded (`pass%77ord=`,
+`"pass\\u0077ord":`), so spelling one oddly does not get a secret past."""
 from __future__ import annotations
 
 import json

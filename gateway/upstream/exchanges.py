@@ -3,9 +3,8 @@ so a task the request starts shares it), each port's observer appends to it, and
 lists them with bodies capped and masked as the journal's own are."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
+from contextvars import ContextVar, Token
 from typing import Any
 
 from ..dialects.upstream_transport import Exchange
@@ -14,15 +13,14 @@ from ..sandbox.journal import Body
 _CURRENT: ContextVar[list[Exchange] | None] = ContextVar("gateway.upstream.exchanges", default=None)
 
 
-@contextmanager
-def collecting() -> Iterator[list[Exchange]]:
-    """Collect the exchanges made while the block runs (tasks it starts share the same list)."""
+def begin() -> tuple[list[Exchange], Token[list[Exchange] | None]]:
+    """Start collecting this request's exchanges (a task it starts shares the list); `end` stops."""
     found: list[Exchange] = []
-    token = _CURRENT.set(found)
-    try:
-        yield found
-    finally:
-        _CURRENT.reset(token)
+    return found, _CURRENT.set(found)
+
+
+def end(token: Token[list[Exchange] | None]) -> None:
+    _CURRENT.reset(token)
 
 
 def note(exchange: Exchange) -> None:

@@ -3,11 +3,14 @@ exactly the credentials that dialect takes, a record flag and nothing else. Each
 field, and no message ever quotes a secret."""
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.scenario import ScenarioError, check_scenario, tenant_parts
+from gateway.scenario import ScenarioError, check_scenario, read_scenario, tenant_parts
+from tests import process
 from tests.upstream.conftest import MP_KEY, POMELO_SECRET, SECRETS, scenario, tenant, upstream
 
 
@@ -82,6 +85,8 @@ def test_a_members_upstream_id_needs_an_upstream_and_appears_once() -> None:
     twice = [{"customer_id": 1, "upstream_id": "u-1"}, {"customer_id": 2, "upstream_id": "u-1"}]
     assert "field tenants[0].members[1].upstream_id: 'u-1' appears twice" in refused(
         scenario(tenant(up=upstream("imonggo"), members=twice)))
+    by_case = [{"customer_id": 1, "upstream_id": "usr-Ab"}, {"customer_id": 2, "upstream_id": "usr-aB"}]
+    check_scenario(scenario(tenant(up=upstream("pomelo"), members=by_case)), "body")  # two people at pomelo
     assert "field tenants[0].members[0].upstream_id" in refused(
         scenario(tenant(up=upstream("imonggo"), members=[{"customer_id": 1, "upstream_id": ""}])))
 
@@ -90,3 +95,45 @@ def test_a_member_of_an_upstream_tenant_has_no_opening_balance_here() -> None:
     member = {"customer_id": 1, "balances": {"points": "100"}}
     assert "field tenants[0].members[0].balances: the tenant's points live at its upstream" in refused(
         scenario(tenant(up=upstream("pomelo"), members=[member])))
+
+
+TOML = '''
+[[tenants]]
+name = "shop"
+imonggo = { api_token = "shop-token" }
+
+[tenants.upstream]
+dialect = "memberpoints"
+base_url = "https://api.website.world"
+credentials = { api_id = "900100", api_key = "KEY" }
+record = true
+
+[[tenants.members]]
+customer_id = 1534
+upstream_id = "442531"
+'''
+
+
+def test_a_toml_scenario_declares_an_upstream_the_same_way(tmp_path: Path) -> None:
+    path = tmp_path / "shop.toml"
+    path.write_text(TOML.replace("KEY", MP_KEY), encoding="utf-8")
+    _, config = tenant_parts(read_scenario(path)["tenants"][0])
+    assert config["upstream"] == {"dialect": "memberpoints", "base_url": "https://api.website.world",
+                                  "credentials": {"api_id": "900100", "api_key": MP_KEY}, "record": True}
+
+
+@pytest.mark.slow
+def test_seed_checks_the_upstream_too_and_stores_the_members_upstream_id(tmp_path: Path) -> None:
+    path = tmp_path / "shop.toml"
+    path.write_text(TOML.replace("KEY", MP_KEY), encoding="utf-8")
+    database = f"sqlite:///{tmp_path / 'seeded.db'}"
+    done = process.run(["seed", "--scenario", str(path), "--database", database], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert MP_KEY not in done.stdout + done.stderr
+    with sqlite3.connect(tmp_path / "seeded.db") as conn:
+        assert conn.execute("SELECT upstream_ref FROM members").fetchall() == [("442531",)]
+    path.write_text(TOML.replace("KEY", MP_KEY).replace('api_id = "900100", ', ""), encoding="utf-8")
+    done = process.run(["seed", "--scenario", str(path), "--database", f"sqlite:///{tmp_path / 'other.db'}"], tmp_path)
+    assert done.returncode == 1 and MP_KEY not in done.stderr
+    assert "field tenants[0].upstream.credentials.api_id: required (the memberpoints upstream takes api_id, api_key)" \
+        in done.stderr
