@@ -61,6 +61,19 @@ async def test_a_balance_read_shows_the_vendors_balance(pair: PairFactory, clien
     assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - 200
 
 
+@pytest.mark.parametrize("client, upstream", PAIRS)
+async def test_a_balance_read_is_one_request_at_the_vendor(pair: PairFactory, client: str, upstream: str) -> None:
+    p = await pair(client, upstream)
+    assert (await p.till.balance(JUAN)).status == 200  # a pomelo upstream's token is fetched here, once
+    before = await p.vendor_requests(method="GET")
+
+    assert (await p.till.balance(JUAN)).status == 200
+
+    # as a careful hand-written client would ask: one balance request, not one per account type
+    after = await p.vendor_requests(method="GET")
+    assert len(after) - len(before) == 1, [(r["method"], r["path"], r["query"]) for r in after[len(before):]]
+
+
 # -- writes --------------------------------------------------------------------------------------------
 
 
