@@ -74,6 +74,23 @@ async def test_a_balance_read_is_one_request_at_the_vendor(pair: PairFactory, cl
     assert len(after) - len(before) == 1, [(r["method"], r["path"], r["query"]) for r in after[len(before):]]
 
 
+@pytest.mark.parametrize("upstream", DIALECTS)
+async def test_movements_made_at_the_vendor_by_others_show_in_the_balance_not_in_the_history(
+    pair: PairFactory, upstream: str
+) -> None:
+    p = await pair("memberpoints", upstream)
+    assert (await p.vendor.debit(JUAN, Decimal("200"))).status == 200  # someone else, at the vendor
+    assert (await p.till.adjust(JUAN, -TAKE, "refund at the till")).status == 200  # through the gateway
+
+    history = await p.till.history(JUAN)
+
+    assert history.status == 200, history
+    assert [(r["adjustpoints"], r["adjustmentnote"]) for r in history.json()["data"]] == [
+        (f"{-TAKE:.2f}", "refund at the till")
+    ]
+    assert p.till.points(await p.till.balance(JUAN)) == START[JUAN] - 200 - TAKE
+
+
 # -- writes --------------------------------------------------------------------------------------------
 
 
