@@ -1,5 +1,6 @@
 """create_app(settings): the composition root, the only module that knows the store URL, every
-dialect and the admin API. No I/O here: the store opens in cleanup_ctx."""
+dialect (and which of them can serve as a tenant's upstream) and the admin API. No I/O here: the store
+opens, and the upstream pool starts, in cleanup_ctx."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +12,9 @@ from .admin import create_admin_app
 from .delivery import delivery_context
 from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
+from .dialects.imonggo import upstream as imonggo_upstream
+from .dialects.memberpoints import upstream as memberpoints_upstream
+from .dialects.pomelo import upstream as pomelo_upstream
 from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
 from .ledger import Ledger, open_store
 from .sandbox.middleware import fault_step_for, sandbox_middleware
@@ -18,9 +22,23 @@ from .sandbox.redact import access_logger
 from .sandbox.state import Sandbox
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
+from .upstream import declaration
+from .upstream.context import upstream_context
 
 log = logging.getLogger("gateway")
-__all__ = ["access_logger", "build_ledger", "check_exposure", "create_app"]
+__all__ = ["UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure", "create_app"]
+
+# The dialects a tenant's points can live at: each one's port, the credentials it takes and the shape of
+# the contract cases record mode writes for it (that of fixtures/<dialect>/cases.json).
+UPSTREAM_DIALECTS = (
+    declaration.UpstreamDialect("imonggo", imonggo_upstream.connect, imonggo_upstream.CREDENTIAL_NAMES, "steps"),
+    declaration.UpstreamDialect("pomelo", pomelo_upstream.connect, pomelo_upstream.CREDENTIAL_NAMES, "flat"),
+    declaration.UpstreamDialect(
+        "memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES, "request"
+    ),
+)
+# At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
+declaration.register(*UPSTREAM_DIALECTS)
 
 
 def build_ledger(settings: Settings) -> Ledger:
@@ -75,6 +93,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SANDBOX] = sandbox = Sandbox.from_settings(settings)
     app[SANDBOX_AROUND] = fault_step_for(sandbox)
     app.cleanup_ctx.append(_ledger_context)
+    app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports
     app.cleanup_ctx.append(delivery_context)
     app.add_subapp("/__admin", create_admin_app())
     for dialect in (imonggo, pomelo, memberpoints):

@@ -8,10 +8,12 @@ from aiohttp import web
 from .ledger import Ledger, Tenant
 from .sandbox.state import Sandbox
 from .settings import Settings
+from .upstream.ports import Ports
 
 SETTINGS = web.AppKey("settings", Settings)
 LEDGER = web.AppKey("ledger", Ledger)
 SANDBOX = web.AppKey("sandbox", Sandbox)  # journal, faults, rate limits
+UPSTREAMS = web.AppKey("upstreams", Ports)  # each upstream tenant's port, its statistics and recorder
 # The sandbox's fault step, run by common.sandbox_hook between a dialect's auth and its handler.
 SANDBOX_AROUND: web.AppKey[Callable[..., Awaitable[web.StreamResponse]]] = web.AppKey("sandbox_around")
 

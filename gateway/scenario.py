@@ -1,6 +1,6 @@
-"""Scenarios: JSON or TOML files that declare tenants (with their credentials for every dialect),
-customer types, members and opening balances. Validated whole before anything is written; errors
-name the file and the field."""
+"""Scenarios: JSON or TOML files that declare tenants (with their credentials for every dialect, and an
+upstream vendor where their points live), customer types, members and opening balances. Validated whole
+before anything is written; errors name the file and the field, never an upstream's secret."""
 from __future__ import annotations
 
 import json
@@ -23,6 +23,7 @@ from .ledger import (
     is_password_hash,
     parse_amount,
 )
+from .upstream import declaration
 
 SHIPPED = {"demo": "demo.json"}
 LOGIN = "imonggo-login"  # the credential an imonggo user's e-mail is: one tenant per e-mail, everywhere
@@ -92,9 +93,13 @@ def _field(parts: Any) -> str:
 
 
 def _validate(path: Path | str, data: Any) -> None:
+    _check_upstreams(path, data)
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(scenario_schema()).iter_errors(data))
     if error is not None:
-        raise ScenarioError(f"scenario {path}: field {_field(error.absolute_path)}: {error.message}")
+        message = error.message
+        for secret in _upstream_secrets(data):  # a schema message may quote a value holding one
+            message = message.replace(secret, declaration.MASK)
+        raise ScenarioError(f"scenario {path}: field {_field(error.absolute_path)}: {message}")
     names: set[str] = set()
     for t, tenant in enumerate(data["tenants"]):
         if tenant["name"] in names:
@@ -102,17 +107,27 @@ def _validate(path: Path | str, data: Any) -> None:
         names.add(tenant["name"])
         _check_catalogue(path, t, tenant.get("imonggo", {}))
         types = {ct["id"] for ct in tenant.get("customer_types", [])}
-        seen: dict[str, set[Any]] = {"customer_id": set(), "mbr_id": set(), "email": set(), "user_id": set()}
+        seen: dict[str, set[Any]] = {"customer_id": set(), "mbr_id": set(), "email": set(), "user_id": set(),
+                                     "upstream_id": set()}
         codes: set[str | None] = set()
         for m, member in enumerate(tenant.get("members", [])):
             where = f"tenants[{t}].members[{m}]"
+            if "upstream_id" in member and "upstream" not in tenant:
+                raise ScenarioError(
+                    f"scenario {path}: field {where}.upstream_id: the tenant declares no upstream for it to name a member of"
+                )
+            if member.get("balances") and "upstream" in tenant:
+                raise ScenarioError(
+                    f"scenario {path}: field {where}.balances: the tenant's points live at its upstream, so its"
+                    " members have no opening balance here"
+                )
             if "customer_type_id" in member and member["customer_type_id"] not in types:
                 raise ScenarioError(
                     f"scenario {path}: field {where}.customer_type_id: no customer type {member['customer_type_id']}"
                 )
             for key, values in seen.items():
                 value = member.get(key)
-                if isinstance(value, str):
+                if isinstance(value, str) and key != "upstream_id":  # an upstream's ids may differ by case alone
                     value = value.lower()
                 if value is not None and value in values:
                     raise ScenarioError(f"scenario {path}: field {where}.{key}: {member[key]!r} appears twice")
@@ -134,6 +149,27 @@ def _validate(path: Path | str, data: Any) -> None:
                     _time(record.get(key))
                 except ValueError:
                     raise ScenarioError(f"scenario {path}: field {where}.{key}: {record[key]!r} is no real time") from None
+
+
+def _tenants(data: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The tenant objects of a document not yet checked against the schema (anything else is left to it)."""
+    tenants = data.get("tenants") if isinstance(data, dict) else None
+    return [(t, tenant) for t, tenant in enumerate(tenants) if isinstance(tenant, dict)] if isinstance(tenants, list) else []
+
+
+def _check_upstreams(path: Path | str, data: Any) -> None:
+    """Upstreams are checked before the schema, by their own rules: the dialects are the registered ones,
+    and no message may quote a credential's value."""
+    for t, tenant in _tenants(data):
+        if "upstream" in tenant:
+            try:
+                declaration.check(tenant["upstream"], f"tenants[{t}].upstream")
+            except declaration.DeclarationError as exc:
+                raise ScenarioError(f"scenario {path}: field {exc}") from None
+
+
+def _upstream_secrets(data: Any) -> list[str]:
+    return [s for _, tenant in _tenants(data) for s in declaration.secrets_of(tenant.get("upstream") or {})]
 
 
 def _external_ref(member: dict[str, Any]) -> str | None:
@@ -236,6 +272,8 @@ def tenant_parts(spec: dict[str, Any]) -> tuple[list[Credential], dict[str, Any]
         pomelo = dict(spec["pomelo"])
         credentials.append(Credential("pomelo", pomelo.pop("client_id"), pomelo.pop("client_secret")))
         config["pomelo"] = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in pomelo.items()}
+    if "upstream" in spec:
+        config[declaration.SECTION] = declaration.check(spec["upstream"], "upstream")
     return credentials, config
 
 
@@ -254,6 +292,7 @@ async def apply_tenant(ledger: Ledger, spec: dict[str, Any]) -> None:
             tenant=tenant, name=m.get("name", ""), email=m.get("email"), customer_no=m.get("customer_id"),
             member_no=m.get("mbr_id"), user_ref=m.get("user_id"), card_refs=m.get("card_ids", []),
             programme_no=m.get("customer_type_id"), profile=m.get("profile", {}), external_ref=_external_ref(m),
+            upstream_ref=m.get("upstream_id"),
             created_at=_time(m.get("created_at")), updated_at=_time(m.get("updated_at")),
         )
         for asset, amount in m.get("balances", {}).items():

@@ -52,6 +52,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 86400:
+        raise ValueError("expected a number of seconds above 0, at most 86400")
+    return value
+
+
 def _choice(*options: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text.lower() not in options:
@@ -159,6 +166,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Emulate memberpoints' rate limit (the vendor's is 100): most requests per apiID per minute, then 429; 0 is off.",
         _non_negative_int,
     ),
+    Setting(
+        "upstream_timeout_seconds",
+        10.0,
+        "How long one request to a tenant's upstream vendor may take; then it counts as a timeout (a write's"
+        " outcome is unclear and is settled before it is sent again).",
+        _positive_seconds,
+    ),
+    Setting(
+        "upstream_read_retries", 2,
+        "How many more times a read (a balance, a page of members) is sent to an upstream that failed or timed out.",
+        _non_negative_int,
+    ),
+    Setting("upstream_pool_size", 100, "Most connections open to all upstreams at once (one pool per process).",
+            _positive_int),
+    Setting(
+        "upstream_record_dir",
+        "recorded",
+        "Where upstreams declared with \"record\": true write each exchange as a contract case:"
+        " DIR/<tenant>/<dialect>/cases.json (relative to the working directory).",
+    ),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -217,7 +244,7 @@ def _convert(setting: Setting, raw: Any, source: str) -> Any:
         return raw
     if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _non_negative_int, _port):
         raw = str(raw)
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and setting.parse is _seconds:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and setting.parse in (_seconds, _positive_seconds):
         raw = str(raw)
     if not isinstance(raw, str):
         raise SettingsError(f"{source}: {setting.name} must be text, not {type(raw).__name__}")

@@ -69,9 +69,14 @@ SCHEMAS: dict[str, Any] = {
     "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
                       clock={"const": "real"}),
     "TenantsAdded": _obj("tenants", tenants=_list(TENANT_NAME)),
-    "Tenants": _obj("tenants", tenants=_list(_obj(
-        "name created_at members dialects resettable_from", name=STR, created_at=MAYBE_TIME, members=INT,
-        dialects=_list(DIALECT), resettable_from=STR))),
+    "UpstreamDeclared": {**_obj("dialect base_url credentials record", dialect=DIALECT, base_url=STR, record=BOOL,
+                                credentials={"type": "object", "additionalProperties": STR,
+                                             "description": 'each credential\'s name; a secret one\'s value is "[FILTERED]"'}),
+                         "description": "the tenant's upstream vendor, never with a secret"},
+    "Tenant": _obj("name created_at members dialects resettable_from upstream", name=STR, created_at=MAYBE_TIME,
+                   members=INT, dialects=_list(DIALECT), resettable_from=STR,
+                   upstream={"oneOf": [{"type": "null"}, _ref("UpstreamDeclared")]}),
+    "Tenants": _obj("tenants", tenants=_list(_ref("Tenant"))),
     "TenantRequest": _obj(
         scenario={"description": 'a scenario document, or "demo" (the default)',
                   "oneOf": [{"const": "demo"}, _ref("Scenario")]},
@@ -84,10 +89,11 @@ SCHEMAS: dict[str, Any] = {
                      users=_list(_obj("email password", email=STR, password=STR))),
         memberpoints=_obj("api_id api_key cid", api_id=STR, api_key=STR, cid=INT),
         pomelo=_obj("client_id client_secret", client_id=STR, client_secret=STR, webhook_api_key=STR,
-                    webhook_api_secret=STR)),
+                    webhook_api_secret=STR), upstream=_ref("UpstreamDeclared")),
     "TenantDeleted": _obj("deleted", deleted=STR),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
-        "tenant id name deleted imonggo memberpoints pomelo balances updated_at", tenant=STR, id=INT, name=STR,
+        "tenant id name deleted imonggo memberpoints pomelo upstream_id balances updated_at", tenant=STR, id=INT, name=STR,
+        upstream_id={"type": ["string", "null"], "description": "who the member is at the tenant's upstream, when linked"},
         deleted=BOOL, imonggo=_obj("customer_id customer_type_id", customer_id=INT, customer_type_id=MAYBE_INT),
         memberpoints=_obj("mbr_id mbr_email", mbr_id=INT, mbr_email=MAYBE_STR),
         pomelo=_obj("user_id card_ids", user_id=STR, card_ids=_list(STR)),
@@ -109,10 +115,16 @@ SCHEMAS: dict[str, Any] = {
                        max_bytes={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1}),
                 "description": "fields left out (or null) keep their value"},
     "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
-        "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body",
+        "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body "
+        "upstream",
         id=INT, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
         status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
-        response_body=_BODY))),
+        response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
+                                       "description": "what the request exchanged with the tenant's upstream"}))),
+    "UpstreamExchange": {**_obj(
+        "method url status duration_ms request_body response_body error", method=STR, url=STR, status=MAYBE_INT,
+        duration_ms=NUM, request_body=_BODY, response_body=_BODY, error=MAYBE_STR),
+        "description": "one request to the upstream (status null: no answer; error says why); secrets masked"},
     "Cleared": _obj("cleared", cleared=INT),
     "Removed": _obj("removed", removed=INT),
     "FaultRule": {**_obj("effect", **_FAULT_FIELDS,
@@ -154,14 +166,40 @@ SCHEMAS: dict[str, Any] = {
         next_attempt_at=MAYBE_TIME, created_at=TIME, body=STR,
         history=_list(_obj("attempt at status error", attempt=INT, at=TIME, status=MAYBE_INT, error=MAYBE_STR))),
     "Deliveries": _obj("deliveries offset limit", deliveries=_list(_ref("Delivery")), offset=INT, limit=INT),
+    "Upstreams": _obj("upstreams", upstreams=_list(_obj(
+        "tenant dialect base_url record reachable calls errors last_error latency_ms intents", tenant=STR,
+        dialect=DIALECT, base_url=STR, record=BOOL,
+        reachable={"type": ["boolean", "null"], "description": "whether this process's last call got an answer (null: no call yet)"},
+        calls=INT, errors={**INT, "description": "calls with no answer, a 5xx, 401, 403 or 429"}, last_error=MAYBE_STR,
+        latency_ms=_obj("p50 p95 p99", **{p: {"type": ["number", "null"]} for p in ("p50", "p95", "p99")}),
+        intents=_obj("open unsettled", open={**INT, "description": "forwarded writes whose outcome is not known yet"},
+                     unsettled={**INT, "description": "unclear writes never resent, waiting for a person"})))),
+    "Intent": _obj(
+        "id tenant member upstream_id key direction asset points cause value reference state answered settled_by "
+        "created_at", id=INT, tenant=MAYBE_STR, member=INT, upstream_id=STR,
+        key={**STR, "description": "the idempotency key the write was sent under"},
+        direction={"enum": ["credit", "debit"]}, asset=ASSET, points=AMOUNT,
+        cause={"enum": ["adjustment", "spend", "order_earn", "order_void", "reward"]}, value=AMOUNT,
+        reference=MAYBE_STR, state={"enum": ["open", "applied", "refused", "not_applied", "unsettled"]},
+        answered={**MAYBE_STR, "description": "what the client was told (e.g. unavailable)"},
+        settled_by=MAYBE_STR, created_at=TIME),
+    "Unsettled": _obj("unsettled", unsettled=_list(_ref("Intent"))),
+    "Settlement": _obj("applied by", applied={**BOOL, "description": "whether the upstream did apply the write"},
+                       by={"type": "string", "minLength": 1, "maxLength": 200, "description": "who settles it"}),
+    "Discovered": _obj(
+        "linked unmatched_local unmatched_upstream",
+        linked=_list(_obj("member upstream_id by", member=INT, upstream_id=STR, by={"enum": ["id", "email"]})),
+        unmatched_local=_list(_obj("member name email", member=INT, name=STR, email=MAYBE_STR)),
+        unmatched_upstream=_list(_obj("upstream_id name email", upstream_id=STR, name=MAYBE_STR, email=MAYBE_STR))),
 }
 
 _RESPONSES = {
     "BadRequest": (400, "bad input; the message names the field"),
     "Unauthorized": (401, "admin_token is set and the Bearer token is missing or wrong"),
     "Forbidden": (403, "no admin_token is set and the caller is not local (Host or Origin names a non-loopback host)"),
-    "NotFound": (404, "no such tenant, member, transaction, delivery or rule"),
-    "Conflict": (409, "a tenant name or credential is taken, or the transaction is already resolved"),
+    "NotFound": (404, "no such tenant, member, transaction, delivery, rule or intent"),
+    "Conflict": (409, "a tenant name or credential is taken, the transaction or intent is already resolved, or the "
+                      "upstream cannot list its members"),
     "TooLarge": (413, "the body is larger than max_body_bytes"),
     "Unavailable": (503, "the store cannot be reached"),
 }
@@ -248,8 +286,23 @@ DOCUMENT: dict[str, Any] = {
                         "credentials for every dialect; returns them",
                         "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
         },
-        "/tenants/{name}": {"delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
+        "/tenants/{name}": {"get": {**_op("One tenant: its member count, dialects and upstream (no secret)", "Tenant",
+                                          errors=(404,)), "parameters": [_p("name", "tenant name")]},
+                            "delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
                                        "parameters": [_p("name", "tenant name")]}},
+        "/tenants/{name}/upstream/discover": {"post": {**_op(
+            "Link each member without an upstream_id to the upstream's member with its default id or, failing that, "
+            "its e-mail; 400: the tenant has no upstream, 409: the upstream cannot list its members", "Discovered",
+            errors=(400, 404, 409)), "parameters": [_p("name", "tenant name")]}},
+        "/upstream": {"get": _op("Each upstream tenant's vendor, reachability, calls, errors, latency percentiles and "
+                                 "intent counts (this process's calls; no secret)", "Upstreams")},
+        "/upstream/unsettled": {"get": _op(
+            "Forwarded writes whose outcome nobody could learn (never resent), for a person to settle", "Unsettled",
+            errors=(404,), params=[_q("tenant", 'tenant name; left out or "": every tenant')])},
+        "/upstream/unsettled/{id}/settle": {"post": {**_op(
+            "Settle an unsettled write: applied (recorded here as the upstream's) or not applied (closed)", "Intent",
+            body="Settlement", errors=(404, 409)), "parameters": [_p("id", "intent id", {"type": "integer", "minimum": 1,
+                                                                                          "maximum": 2**63 - 1})]}},
         "/members": {"get": _op("Members with their identities in every dialect and their balances", "Members", params=[
             _q("tenant", 'tenant name; left out or "": every tenant'),
             _q("q", "text a member's name, e-mail or ids contain"), *PAGING], errors=(400, 404))},

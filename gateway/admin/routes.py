@@ -32,7 +32,7 @@ from ..ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
-from . import controls, state
+from . import controls, state, upstream
 from .auth import admin_auth
 from .openapi import DOCUMENT
 from .pomelo import add_pomelo_routes
@@ -87,7 +87,12 @@ def create_admin_app() -> web.Application:
     r.add_post("/scenarios", state.load_scenario)
     r.add_get("/tenants", state.list_tenants)
     r.add_post("/tenants", state.create_tenant)
+    r.add_get("/tenants/{name}", state.show_tenant)
     r.add_delete("/tenants/{name}", state.delete_tenant)
+    r.add_post("/tenants/{name}/upstream/discover", upstream.discover)
+    r.add_get("/upstream", upstream.overview)
+    r.add_get("/upstream/unsettled", upstream.unsettled)
+    r.add_post("/upstream/unsettled/{id}/settle", upstream.settle)
     r.add_get("/members", state.members)
     r.add_get("/entries", state.entries)
     r.add_get("/audit", state.audit)

@@ -11,6 +11,7 @@ from ..whole_numbers import whole_number
 from ..keys import LEDGER, SANDBOX, SETTINGS
 from ..ledger import (
     Asset,
+    Balance,
     By,
     DuplicateIdentity,
     Entry,
@@ -21,8 +22,11 @@ from ..ledger import (
     Member,
     Status,
     Tenant,
+    UnknownMember,
     UnknownTenant,
+    UpstreamError,
 )
+from ..upstream.declaration import SECTION as UPSTREAM
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
 
@@ -76,6 +80,12 @@ async def list_tenants(request: web.Request) -> web.Response:
     return web.json_response({"tenants": out})
 
 
+async def show_tenant(request: web.Request) -> web.Response:
+    ledger = request.config_dict[LEDGER]
+    tenant = await ledger.tenant(request.match_info["name"])
+    return web.json_response(tenant_json(tenant, await ledger.count_members(tenant=tenant)))
+
+
 async def create_tenant(request: web.Request) -> web.Response:
     """A fresh tenant copied from a scenario's tenant, with new credentials for every dialect."""
     ledger = request.config_dict[LEDGER]
@@ -121,8 +131,19 @@ async def members(request: web.Request) -> web.Response:
         for member in await _all_members(ledger, tenant):
             if wanted and wanted not in _words(member):
                 continue
-            rows.append(member_json(tenant, await ledger.balance(tenant=tenant, member=member)))
+            rows.append(member_json(tenant, await _balance(ledger, tenant, member)))
     return web.json_response({"members": rows[offset:offset + limit], "total": len(rows), "offset": offset, "limit": limit})
+
+
+async def _balance(ledger: Ledger, tenant: Tenant, member: Member) -> Balance:
+    """The member's balances; for a tenant whose points live at an upstream, the upstream's, and none
+    when the upstream does not know the member or cannot answer (the listing still shows the member)."""
+    try:
+        return await ledger.balance(tenant=tenant, member=member)
+    except (UnknownMember, UpstreamError):
+        if not tenant.section(UPSTREAM):
+            raise
+        return Balance(member=member, accounts={})
 
 
 async def _all_members(ledger: Ledger, tenant: Tenant) -> list[Member]:

@@ -19,6 +19,7 @@ from ..scenario import (
     sealed,
 )
 from ..settings import Settings
+from .wire import upstream_json
 
 SECTION = "sandbox"  # the tenant's configuration section holding the scenario it was built from
 
@@ -76,6 +77,8 @@ def credentials_of(spec: dict[str, Any]) -> dict[str, Any]:
         out["pomelo"] = {
             k: p[k] for k in ("client_id", "client_secret", "webhook_api_key", "webhook_api_secret") if k in p
         }
+    if "upstream" in spec:  # the gateway's own credentials above are fresh; the upstream's are not, and stay hidden
+        out["upstream"] = upstream_json(spec["upstream"])
     return out
 
 

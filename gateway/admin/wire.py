@@ -12,6 +12,7 @@ from ..dialects.common import read_json_object
 from ..whole_numbers import whole_number
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
 from ..scenario import LOGIN
+from ..upstream.declaration import SECTION as UPSTREAM, masked
 
 
 async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
@@ -58,7 +59,17 @@ def tenant_json(t: Tenant, members: int) -> dict[str, Any]:
         "members": members,
         "dialects": sorted({c.scheme for c in t.credentials} - {LOGIN}),  # a user's login is no dialect
         "resettable_from": "its scenario" if spec else "the startup scenario, if it declares this tenant",
+        "upstream": upstream_json(t.section(UPSTREAM)),
     }
+
+
+def upstream_json(declaration: Any) -> dict[str, Any] | None:
+    """A tenant's upstream as the admin API shows it: never a secret credential's value."""
+    if not declaration:
+        return None
+    shown = masked(declaration)
+    return {"dialect": shown["dialect"], "base_url": shown["base_url"], "credentials": shown["credentials"],
+            "record": shown["record"]}
 
 
 def member_json(t: Tenant, b: Balance) -> dict[str, Any]:
@@ -71,6 +82,7 @@ def member_json(t: Tenant, b: Balance) -> dict[str, Any]:
         "imonggo": {"customer_id": m.customer_no, "customer_type_id": m.programme_no},
         "memberpoints": {"mbr_id": m.member_no, "mbr_email": m.email},
         "pomelo": {"user_id": m.user_ref, "card_ids": list(m.card_refs)},
+        "upstream_id": m.upstream_ref,
         "balances": {
             a.asset.value: {"posted": amount(a.posted), "pending": amount(a.pending)}
             for a in sorted(b.accounts.values(), key=lambda a: a.asset.value)

@@ -59,6 +59,7 @@ class JournalEntry:
     response_body: Body = field(default_factory=lambda: Body(b"", 0))
     outcome: str = "answered"
     fault: dict[str, Any] | None = None
+    upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
@@ -78,6 +79,7 @@ class JournalEntry:
             "fault": self.fault,
             "request_body": self.request_body.as_json(),
             "response_body": self.response_body.as_json(),
+            "upstream": self.upstream,
         }
 
 
@@ -144,7 +146,8 @@ class Journal:
             return
         entry.cost = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.request_body.data) + len(
             entry.response_body.data
-        )
+        ) + sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
+                for x in entry.upstream)
         self._entries.append(entry)
         self._bytes += entry.cost
         self._trim()

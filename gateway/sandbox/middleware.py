@@ -17,7 +17,9 @@ from http import HTTPStatus
 from aiohttp import web
 
 from .redact import redact_query
+from ..upstream import exchanges
 from ..dialects.common import ERROR_RENDERERS, Handler
+from ..dialects.upstream_transport import Exchange
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX
 from ..ledger import Ledger, Tenant
 from .faults import FaultRule
@@ -95,6 +97,7 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     if sandbox.limits.get(dialect):
         key, tenant = await _counted(request, dialect, config[LEDGER])
         retry = sandbox.limits.check(dialect, key)
+    forwarded, opened = exchanges.begin()  # what the request exchanges with the tenant's upstream
     try:
         if retry is not None:
             outcome = "rate_limited"
@@ -112,13 +115,14 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         outcome = "error"  # aiohttp answers 500; the journal still records the request
         raise
     finally:
+        exchanges.end(opened)
         if sandbox.journal.enabled:
-            await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started)
+            await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started, forwarded)
 
 
 async def _record(
     request: web.Request, sandbox: Sandbox, ledger_time: datetime, dialect: str,
-    response: web.StreamResponse | None, outcome: str, started: float,
+    response: web.StreamResponse | None, outcome: str, started: float, forwarded: list[Exchange],
 ) -> None:
     journal = sandbox.journal
     fault = request.get(REQUEST_FAULT)
@@ -145,6 +149,7 @@ async def _record(
         ),
         outcome=outcome,
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
+        upstream=exchanges.journal_json(forwarded, journal.body_bytes),
     )
     journal.add(entry)
 

@@ -1,9 +1,9 @@
 """Secrets masked before anything keeps or prints them: the Token API's `password`, an OAuth client's
-`client_secret`, and the tokens the gateway hands out (`access_token`, `api_token`). The request journal
-masks them in query strings and in request and response bodies (JSON, form-encoded, XML); every log line
-the server writes about a request (the access log, a malformed request's INFO line) goes through
-`redact_line`. Keys are compared decoded (`pass%77ord=`, `"pass\\u0077ord":`), so spelling one oddly
-does not get a secret past."""
+`client_secret`, the tokens the gateway hands out (`access_token`, `api_token`), and an upstream's
+`api_key`. The request journal masks them in query strings and in request and response bodies (JSON,
+form-encoded, XML); every log line the server writes about a request (the access log, a malformed
+request's INFO line) goes through `redact_line`. Keys are compared decoded (`pass%77ord=`,
+`"pass\\u0077ord":`), so spelling one oddly does not get a secret past."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import logging
 import re
 from urllib.parse import unquote_plus
 
-SECRET_KEYS = frozenset({"password", "client_secret", "access_token", "api_token"})
+SECRET_KEYS = frozenset({"password", "client_secret", "access_token", "api_token", "api_key"})
 MASK = "[FILTERED]"
 # How a secret key can appear in a body: as itself (any case, `-` for `_`), or behind an escape (`\u0077`,
 # `%77`). A body with none of these holds no secret and is kept without looking further.

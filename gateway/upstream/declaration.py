@@ -1,0 +1,121 @@
+"""A tenant's upstream declaration: a registered dialect, an absolute http(s) base URL, exactly the
+credentials that dialect names, and whether to record; checked with errors that name the field (never a
+secret's value), and shown with its secrets masked. Names no vendor: app.py registers the dialects."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..dialects.upstream_transport import Transport
+from ..ledger import Upstream
+from ..sandbox.redact import MASK, SECRET_KEYS
+
+SECTION = "upstream"  # the tenant's configuration section holding its declaration
+FIELDS = ("dialect", "base_url", "credentials", "record")
+Connect = Callable[[Transport, Mapping[str, str]], Upstream]
+
+
+@dataclass(frozen=True)
+class UpstreamDialect:
+    """What the gateway needs to serve a tenant through one vendor: its port's connect, the names of the
+    credentials it takes, and the shape its recorded contract cases have (see record.FORMATS)."""
+
+    name: str
+    connect: Connect
+    credentials: tuple[str, ...]
+    case_format: str
+
+    def is_secret(self, credential: str) -> bool:
+        return credential.lower() in SECRET_KEYS
+
+
+# Filled by app.py (the one module that knows every dialect); read by scenarios, ports and the admin API.
+DIALECTS: dict[str, UpstreamDialect] = {}
+
+
+def register(*dialects: UpstreamDialect) -> None:
+    for dialect in dialects:
+        DIALECTS[dialect.name] = dialect
+
+
+class DeclarationError(ValueError):
+    """What is wrong with a declaration; the message starts with the field it is about."""
+
+
+def check(value: Any, where: str) -> dict[str, Any]:
+    """The declaration as stored (record defaulting to false), or DeclarationError naming the field."""
+    if not isinstance(value, Mapping):
+        raise DeclarationError(f"{where}: must be an object with dialect, base_url, credentials and record")
+    unknown = sorted(str(k) for k in value if k not in FIELDS)
+    if unknown:
+        raise DeclarationError(f"{where}: unknown field {unknown[0]!r} (an upstream has {', '.join(FIELDS)})")
+    dialect = _dialect(value.get("dialect"), f"{where}.dialect")
+    base_url = _base_url(value.get("base_url"), f"{where}.base_url")
+    credentials = _credentials(dialect, value.get("credentials"), f"{where}.credentials")
+    record = value.get("record", False)
+    if not isinstance(record, bool):
+        raise DeclarationError(f"{where}.record: must be true or false")
+    return {"dialect": dialect.name, "base_url": base_url, "credentials": credentials, "record": record}
+
+
+def _dialect(name: Any, where: str) -> UpstreamDialect:
+    known = ", ".join(sorted(DIALECTS)) or "none is registered"
+    if not isinstance(name, str) or not name:
+        raise DeclarationError(f"{where}: required, one of {known}")
+    if name not in DIALECTS:
+        raise DeclarationError(f"{where}: {name[:40]!r} is no upstream dialect (one of {known})")
+    return DIALECTS[name]
+
+
+def _base_url(url: Any, where: str) -> str:
+    if not isinstance(url, str) or not url:
+        raise DeclarationError(f"{where}: required, an absolute http(s) URL")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is no number)
+    except ValueError:
+        raise DeclarationError(f"{where}: not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeclarationError(f"{where}: must be an absolute http:// or https:// URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise DeclarationError(f"{where}: must not carry a user or password; put them under credentials")
+    if parts.query or parts.fragment or any(c.isspace() for c in url):
+        raise DeclarationError(f"{where}: must have no query, fragment or spaces")
+    return url.rstrip("/")
+
+
+def _credentials(dialect: UpstreamDialect, value: Any, where: str) -> dict[str, str]:
+    wanted = ", ".join(dialect.credentials)
+    if not isinstance(value, Mapping):
+        raise DeclarationError(f"{where}: must be an object with {wanted} (what the {dialect.name} upstream takes)")
+    unknown = sorted(str(k) for k in value if k not in dialect.credentials)
+    if unknown:
+        raise DeclarationError(f"{where}: {unknown[0]!r} is not a {dialect.name} credential (it takes {wanted})")
+    for name in dialect.credentials:
+        if name not in value:
+            raise DeclarationError(f"{where}.{name}: required (the {dialect.name} upstream takes {wanted})")
+        if not isinstance(value[name], str) or not value[name].strip():
+            raise DeclarationError(f"{where}.{name}: must be a non-empty string")
+    return {name: value[name] for name in dialect.credentials}
+
+
+def secrets_of(declaration: Mapping[str, Any]) -> list[str]:
+    """The secret credential values of a declaration (checked or not), longest first, for masking."""
+    credentials = declaration.get("credentials") if isinstance(declaration, Mapping) else None
+    if not isinstance(credentials, Mapping):
+        return []
+    found = {v for k, v in credentials.items() if isinstance(v, str) and v and str(k).lower() in SECRET_KEYS}
+    return sorted(found, key=len, reverse=True)
+
+
+def masked(declaration: Mapping[str, Any]) -> dict[str, Any]:
+    """The declaration fit to show: every credential's name, secret ones as [FILTERED]."""
+    credentials = declaration.get("credentials") or {}
+    return {
+        "dialect": declaration.get("dialect"),
+        "base_url": declaration.get("base_url"),
+        "credentials": {str(k): (MASK if str(k).lower() in SECRET_KEYS else v) for k, v in credentials.items()},
+        "record": bool(declaration.get("record", False)),
+    }

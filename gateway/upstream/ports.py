@@ -1,0 +1,193 @@
+"""One upstream port per tenant, built from its declaration through the registered dialect's connect over
+one shared ClientSession (the process's pool), cached until the declaration changes. Every exchange goes
+to the statistics, the current request's journal entry and, in record mode, the recorder; reads are
+retried on failures and timeouts. Names no vendor."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+
+from ..dialects.upstream_transport import MASK, Exchange, Transport
+from ..ledger import (
+    Applied,
+    Asset,
+    Forward,
+    Member,
+    RemoteMember,
+    Tenant,
+    Upstream,
+    UpstreamFailed,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from . import exchanges
+from .declaration import SECTION, UpstreamDialect, secrets_of
+from .record import Recorder
+from .stats import Stats
+
+log = logging.getLogger("gateway.upstream")
+RETRY_PAUSE = 0.1  # seconds before the first retry of a read; doubled for each further one
+
+
+class RetriedReads:
+    """A port whose reads (balance, the member listing) are sent again on UpstreamFailed/UpstreamTimeout,
+    `retries` more times. Writes and settling pass straight through: the ledger decides about those."""
+
+    def __init__(self, port: Upstream, retries: int) -> None:
+        self.port = port
+        self.retries = retries
+        self.name = port.name
+        self.settles = port.settles
+        self.lists_members = port.lists_members
+
+    def member_ref(self, member: Member) -> str:
+        return self.port.member_ref(member)
+
+    async def balance(self, member: str, asset: Asset) -> Decimal:
+        for attempt in range(self.retries + 1):
+            try:
+                return await self.port.balance(member, asset)
+            except (UpstreamFailed, UpstreamTimeout):
+                if attempt == self.retries:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def apply(self, forward: Forward) -> Applied:
+        return await self.port.apply(forward)
+
+    async def settle(self, forward: Forward) -> Applied | None:
+        return await self.port.settle(forward)
+
+    async def members(self) -> AsyncIterator[RemoteMember]:
+        """The upstream's members; a listing that fails midway starts again, skipping those already given."""
+        given: set[str] = set()
+        for attempt in range(self.retries + 1):
+            try:
+                async for remote in self.port.members():
+                    if remote.ref not in given:
+                        given.add(remote.ref)
+                        yield remote
+                return
+            except (UpstreamFailed, UpstreamTimeout):
+                if attempt == self.retries:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE * 2**attempt)
+
+    async def close(self) -> None:
+        await self.port.close()
+
+
+@dataclass
+class Built:
+    declaration: Mapping[str, Any]
+    dialect: UpstreamDialect
+    port: RetriedReads
+
+
+class Ports:
+    """The ports of every upstream tenant of this process; `resolve` is what the ledger is bound to."""
+
+    def __init__(self, dialects: Mapping[str, UpstreamDialect], *, timeout: float, retries: int, pool_size: int,
+                 stats: Stats, recorder: Recorder) -> None:
+        self.dialects = dict(dialects)
+        self.timeout = timeout
+        self.retries = retries
+        self.pool_size = pool_size
+        self.stats = stats
+        self.recorder = recorder
+        self._session: aiohttp.ClientSession | None = None
+        self._built: dict[int, Built] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.pool_size))
+
+    async def close(self) -> None:
+        for built in self._built.values():
+            with contextlib.suppress(Exception):
+                await built.port.close()
+        self._built.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def resolve(self, tenant: Tenant) -> Upstream | None:
+        """The tenant's port, built on first use and again whenever its declaration changed; None for a
+        tenant whose points are kept here."""
+        declared = tenant.section(SECTION)
+        built = self._built.get(tenant.id)
+        if not declared:
+            if built is not None:
+                self._retire(tenant.id)
+            return None
+        if built is not None and built.declaration == declared:
+            return built.port
+        if built is not None:
+            self._retire(tenant.id)
+        return self._build(tenant, declared).port
+
+    def prune(self, tenant_ids: set[int]) -> None:
+        """Close the ports of tenants that are gone."""
+        for tenant_id in [t for t in self._built if t not in tenant_ids]:
+            self._retire(tenant_id)
+
+    def declared(self, tenant: Tenant) -> Built | None:
+        """What the tenant's port was built from (None before its first use)."""
+        return self._built.get(tenant.id)
+
+    def _build(self, tenant: Tenant, declared: Mapping[str, Any]) -> Built:
+        dialect = self.dialects.get(str(declared.get("dialect")))
+        if dialect is None or self._session is None:
+            raise UpstreamUnavailable(f"the upstream of tenant {tenant.name} cannot be used: its dialect "
+                                      f"{declared.get('dialect')!r} is not registered in this process", sent=False)
+        secrets = secrets_of(declared)
+        name, record = tenant.name, bool(declared.get("record"))
+
+        def observe(exchange: Exchange) -> None:
+            exchange = _masked(exchange, secrets)
+            self.stats.add(name, exchange)
+            exchanges.note(exchange)
+            if record:
+                self.recorder.record(name, dialect.name, dialect.case_format, exchange, secrets)
+
+        base_url = str(declared["base_url"])
+        transport = Transport(self._session, base_url, timeout=self.timeout, observe=observe,
+                              label=f"the {dialect.name} upstream at {base_url}")
+        port = RetriedReads(dialect.connect(transport, dict(declared["credentials"])), self.retries)
+        built = Built(dict(declared), dialect, port)
+        self._built[tenant.id] = built
+        self.stats.forget(name)
+        log.info("tenant %s: %s", name, port.name)
+        return built
+
+    def _retire(self, tenant_id: int) -> None:
+        old = self._built.pop(tenant_id)
+        task = asyncio.ensure_future(old.port.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+
+def _masked(exchange: Exchange, secrets: list[str]) -> Exchange:
+    """The transport masks what its client told it; the declaration's own secrets are masked once more."""
+    if not secrets:
+        return exchange
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    return replace(exchange, url=clean(exchange.url), request_body=clean(exchange.request_body),
+                   response_body=clean(exchange.response_body), error=None if exchange.error is None else clean(exchange.error),
+                   request_headers={k: clean(v) for k, v in exchange.request_headers.items()},
+                   response_headers={k: clean(v) for k, v in exchange.response_headers.items()})
