@@ -86,10 +86,19 @@ async def show_tenant(request: web.Request) -> web.Response:
     return web.json_response(tenant_json(tenant, await ledger.count_members(tenant=tenant)))
 
 
+CREATE_TENANT_KEYS = frozenset({"scenario", "tenant", "name"})
+
+
 async def create_tenant(request: web.Request) -> web.Response:
     """A fresh tenant copied from a scenario's tenant, with new credentials for every dialect."""
     ledger = request.config_dict[LEDGER]
     body = await body_of(request, optional=True)
+    unknown = sorted(set(body) - CREATE_TENANT_KEYS)
+    if unknown:  # e.g. an "upstream" put here instead of in the scenario's tenant: never silently dropped
+        raise InvalidArgument(
+            f"unknown field(s) {', '.join(unknown)}: the body takes {', '.join(sorted(CREATE_TENANT_KEYS))}"
+            " (an upstream and members belong to the tenant in the scenario document)"
+        )
     spec = made.pick_tenant(made.pick_scenario(body), body.get("tenant"))
     name = body.get("name")
     if name is not None and not isinstance(name, str):

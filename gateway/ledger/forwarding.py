@@ -243,10 +243,12 @@ class ForwardOps(Settling):
         finally:
             self._busy.discard(intent_id)
 
-    def _unclear(self, port: Upstream) -> UpstreamUnavailable:
+    def _unclear(self, port: Upstream, last: LedgerError) -> UpstreamUnavailable:
+        # The last answer's words (its status, its request id) go with it: whoever reads the client's error
+        # can find the exchange at the vendor.
         return UpstreamUnavailable(
-            f"{port.name} did not say whether the write was applied; the outcome will be settled when the upstream"
-            " answers; retry with the same idempotency key to learn it",
+            f"{port.name} did not say whether the write was applied (last: {last.message}); the outcome will be"
+            " settled when the upstream answers; retry with the same idempotency key to learn it",
             sent=True,
         )
 
@@ -296,7 +298,7 @@ class ForwardOps(Settling):
             await asyncio.sleep(delay)
         now = self.clock.now()
         await self.store.write(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
-        raise self._unclear(port) from last
+        raise self._unclear(port, last) from last
 
     async def _unsettled(self, port: Upstream, intent_id: int, exc: LedgerError) -> Applied:
         await self._close(intent_id, "unsettled", exc, answered="unavailable")

@@ -3,7 +3,7 @@ upstream (a balance, one write under a key, the outcome of an unclear write, its
 it can answer with. The ledger knows no transport; whoever implements the port does."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -77,6 +77,12 @@ class Upstream(Protocol):
         ...
 
     async def balance(self, member: str, asset: Asset) -> Decimal: ...
+
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        """Every asset's balance of the member in ONE read of the upstream (an asset the upstream does not
+        keep reads as 0): what a balance read through any dialect asks, one request as a careful client
+        would make it."""
+        ...
 
     async def apply(self, forward: Forward) -> Applied: ...
 

@@ -107,3 +107,15 @@ async def test_a_name_deleted_through_another_instance_can_be_taken_again_at_onc
     assert again.status == 201, await again.text()
     refused = await here.post("/__admin/tenants", json={"name": "job-7"})
     assert refused.status == 409  # while it exists, the name stays taken
+
+
+async def test_a_field_the_request_does_not_take_is_refused_not_dropped(sandbox_client) -> None:
+    # An upstream given beside the name (rather than in the scenario's tenant) would otherwise be lost
+    # without a word, and the tenant would keep its points here.
+    client = await sandbox_client()
+    reply = await client.post("/__admin/tenants", json={
+        "name": "tills", "upstream": {"dialect": "pomelo", "base_url": "http://127.0.0.1:9", "credentials": {}},
+    })
+    assert reply.status == 400
+    assert "unknown field(s) upstream" in (await reply.json())["error"]["message"]
+    assert (await client.get("/__admin/tenants/tills")).status == 404

@@ -107,8 +107,9 @@ async def test_an_upstream_gone_while_unclear_answers_unavailable_and_settle_ope
         return await original(forward)
 
     fake.settle = gone  # type: ignore[method-assign]
-    with pytest.raises(UpstreamUnavailable, match="settled when the upstream answers"):
+    with pytest.raises(UpstreamUnavailable, match="settled when the upstream answers") as caught:
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    assert "(last: the fake upstream did not answer)" in caught.value.message  # the last answer's words
     [intent] = await ledger.intents(tenant=up)
     assert (intent.state, intent.answered) == ("open", "unavailable")
     assert await recorded(ledger, up, juan) == []
