@@ -16,8 +16,8 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from . import exchanges
 from .redact import redact_query
-from ..upstream import exchanges
 from ..dialects.common import ERROR_RENDERERS, Handler
 from ..dialects.upstream_transport import Exchange
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX

@@ -27,7 +27,7 @@ from ..ledger import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from . import exchanges
+from ..sandbox import exchanges
 from .declaration import SECTION, UpstreamDialect, secrets_of
 from .record import Recorder
 from .stats import Stats
