@@ -38,6 +38,7 @@ def journal_json(exchanges: Sequence[Exchange], body_bytes: int) -> list[dict[st
             "method": e.method,
             "url": e.url,
             "status": e.status,
+            "request_id": e.request_id,
             "duration_ms": round(e.duration_ms, 3),
             "request_body": Body.copy(e.request_body.encode(), body_bytes, _type(e.request_headers)).as_json(),
             "response_body": Body.copy(e.response_body.encode(), body_bytes, _type(e.response_headers)).as_json(),

@@ -8,13 +8,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 
-from ..dialects.upstream_transport import MASK, Exchange, Transport
+from ..dialects.upstream_transport import Exchange, Transport
 from ..ledger import (
     Applied,
     Asset,
@@ -153,8 +153,7 @@ class Ports:
         secrets = secrets_of(declared)
         name, record = tenant.name, bool(declared.get("record"))
 
-        def observe(exchange: Exchange) -> None:
-            exchange = _masked(exchange, secrets)
+        def observe(exchange: Exchange) -> None:  # masked by the transport, the declaration's secrets too
             self.stats.add(name, exchange)
             exchanges.note(exchange)
             if record:
@@ -162,7 +161,7 @@ class Ports:
 
         base_url = str(declared["base_url"])
         transport = Transport(self._session, base_url, timeout=self.timeout, observe=observe,
-                              label=f"the {dialect.name} upstream at {base_url}")
+                              label=f"the {dialect.name} upstream at {base_url}", secrets=secrets)
         port = RetriedReads(dialect.connect(transport, dict(declared["credentials"])), self.retries)
         built = Built(dict(declared), dialect, port)
         self._built[tenant.id] = built
@@ -176,18 +175,3 @@ class Ports:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-
-def _masked(exchange: Exchange, secrets: list[str]) -> Exchange:
-    """The transport masks what its client told it; the declaration's own secrets are masked once more."""
-    if not secrets:
-        return exchange
-
-    def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, MASK)
-        return text
-
-    return replace(exchange, url=clean(exchange.url), request_body=clean(exchange.request_body),
-                   response_body=clean(exchange.response_body), error=None if exchange.error is None else clean(exchange.error),
-                   request_headers={k: clean(v) for k, v in exchange.request_headers.items()},
-                   response_headers={k: clean(v) for k, v in exchange.response_headers.items()})

@@ -27,7 +27,7 @@ from ...ledger import (
     UpstreamCannotExpress,
     UpstreamError,
 )
-from ..upstream_transport import Transport
+from ..upstream_transport import Transport, unsent
 from .client import Customer, ImonggoClient, ImonggoRefusal, NewInvoice, amount_text
 
 CREDENTIAL_NAMES = ("api_token",)
@@ -67,11 +67,6 @@ def translated(name: str, call: str, ref: str, refusal: ImonggoRefusal) -> Ledge
         if row.call == call and row.status == refusal.status and (row.words is None or row.words in refusal.message.lower()):
             return row.error(row.says(name, ref, refusal.message), status=refusal.status)
     return InvalidArgument(_said(name, ref, refusal.message), status=refusal.status)
-
-
-def unsent(exc: UpstreamError) -> UpstreamError:
-    """A failed read made before a write: nothing was written, whatever the transport says about `sent`."""
-    return type(exc)(exc.message, **{**exc.details, "sent": False})
 
 
 def _points(value: Decimal) -> str:
