@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -34,10 +34,11 @@ from .stats import Stats
 
 log = logging.getLogger("gateway.upstream")
 RETRY_PAUSE = 0.1  # seconds before the first retry of a read; doubled for each further one
+T = TypeVar("T")
 
 
 class RetriedReads:
-    """A port whose reads (balance, the member listing) are sent again on UpstreamFailed/UpstreamTimeout,
+    """A port whose reads (balance, balances, the member listing) are sent again on UpstreamFailed/UpstreamTimeout,
     `retries` more times. Writes and settling pass straight through: the ledger decides about those."""
 
     def __init__(self, port: Upstream, retries: int) -> None:
@@ -51,9 +52,15 @@ class RetriedReads:
         return self.port.member_ref(member)
 
     async def balance(self, member: str, asset: Asset) -> Decimal:
+        return await self._retried(lambda: self.port.balance(member, asset))
+
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        return await self._retried(lambda: self.port.balances(member))
+
+    async def _retried(self, read: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(self.retries + 1):
             try:
-                return await self.port.balance(member, asset)
+                return await read()
             except (UpstreamFailed, UpstreamTimeout):
                 if attempt == self.retries:
                     raise

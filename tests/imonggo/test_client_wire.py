@@ -409,3 +409,14 @@ async def test_a_server_error_without_imonggos_request_id_names_the_one_the_gate
     sent = vendor.received[0].request_id
     assert sent and sent.startswith("lg-") and failed.value.details["request_id"] == sent
     assert failed.value.message.endswith(f"with 502 Bad Gateway (request id {sent})")
+
+
+async def test_all_of_a_customers_balances_are_one_read_of_the_customer(vendor: Vendor) -> None:
+    """The port's balances(member): the customer's points from one GET; Imonggo keeps no cashback or miles."""
+    vendor.answers.append(Answer(body=CUSTOMER_1534))
+    async with aiohttp.ClientSession() as session:
+        upstream = connect(Transport(session, vendor.url, timeout=5), {"api_token": TOKEN})
+        assert await upstream.balances("1534") == {Asset.POINTS: Decimal("30511.0"), Asset.CASHBACK: Decimal("0"),
+                                                   Asset.MILES: Decimal("0")}
+    [sent] = vendor.received
+    assert sent.request_line == "GET /api/customers/1534.xml HTTP/1.1"

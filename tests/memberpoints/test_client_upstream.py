@@ -411,3 +411,14 @@ async def test_no_exchange_of_any_call_shows_the_api_key(upstream: MemberpointsU
     _ = [m async for m in upstream.members()]
     assert len(seen.exchanges) == 5
     assert not [e for e in seen.exchanges if API_KEY in repr(e)]
+
+
+async def test_all_of_a_members_balances_are_one_memberpointsbalances_read(
+    upstream: MemberpointsUpstream, vendor_api: Vendor, seen: Seen,
+) -> None:
+    """The port's balances(member): the member's points from one request; a website keeps no other asset."""
+    assert await upstream.balances(str(JOHNSON)) == {Asset.POINTS: Decimal("120.00"), Asset.CASHBACK: Decimal("0"),
+                                                     Asset.MILES: Decimal("0")}
+    [read] = seen.exchanges
+    assert read.method == "GET" and read.url.endswith(f"/webapps/api/memberpointsbalances?mbr_id={JOHNSON}")
+    assert [r["path"] for r in await vendor_api.requests()] == ["/webapps/api/memberpointsbalances"]

@@ -14,8 +14,9 @@ import pytest
 
 from gateway import __version__
 from gateway.dialects.pomelo.client import PomeloApiError, PomeloClient
+from gateway.dialects.pomelo.upstream import PomeloUpstream
 from gateway.dialects.upstream_transport import Exchange, Transport
-from gateway.ledger import UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited
+from gateway.ledger import Asset, UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited
 
 TOKEN = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJkZW1vIn0."
 SECRET = "s3cr3t-client-secret"
@@ -234,3 +235,17 @@ async def test_a_5xx_without_pomelos_request_id_names_the_one_the_gateway_sent(p
     assert sent and sent.startswith("lg-") and sent != pomelo.seen[0].request_id
     assert failed.value.message.endswith(f"answered 502 bad gateway (request id {sent})")
     assert failed.value.details["request_id"] == sent
+
+
+async def test_all_of_a_members_balances_are_one_get(pomelo: FakePomelo, client: PomeloClient) -> None:
+    """The port's balances(member): points, cashback and miles from the one answer Pomelo gives for them all."""
+    upstream = PomeloUpstream(client)
+    pomelo.script = [TOKEN_ANSWER, answer(200, {"points": 30511, "cashback": "250.50", "miles": 7, "user_id": USER}),
+                     answer(200, {"points": 1})]
+    assert await upstream.balances(USER) == {Asset.POINTS: Decimal("30511"), Asset.CASHBACK: Decimal("250.50"),
+                                             Asset.MILES: Decimal("7")}
+    _, read = pomelo.seen
+    assert read.line == f"GET /loyalty/v1/accounts/balance?user_id={USER} HTTP/1.1"
+    assert await upstream.balances(USER) == {Asset.POINTS: Decimal("1"), Asset.CASHBACK: Decimal("0"),
+                                             Asset.MILES: Decimal("0")}
+    assert len(pomelo.seen) == 3  # the token once, then one GET a read

@@ -94,6 +94,11 @@ class ImonggoUpstream:
             return Decimal("0")  # Imonggo keeps points only
         return (await self._customer(member)).available_points or Decimal("0")
 
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        """One read of the customer: its points; Imonggo keeps no other asset."""
+        points = await self.balance(member, Asset.POINTS)
+        return {asset: points if asset is Asset.POINTS else Decimal("0") for asset in Asset}
+
     async def members(self) -> AsyncIterator[RemoteMember]:
         async for customer in self.client.all_customers():
             yield RemoteMember(ref=customer.id, email=customer.email, name=customer.name or None)
