@@ -118,7 +118,7 @@ def retry_after(headers: Mapping[str, str], default: int = 1) -> int:
 @lru_cache(maxsize=512)
 def _masker(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], int] | None:
     r"""One pattern for every spelling of the secrets a text may hold, and the longest spelling's length:
-    as they are, JSON-escaped (a `"` or `\\` in a client_secret, `\/` as some encoders write `/`, `\uXXXX`
+    as they are, JSON-escaped (a `"` or `\` in a client_secret, `\/` as some encoders write `/`, `\uXXXX`
     for non-ASCII) and URL-encoded. Longest first, so a spelling is never half replaced by a shorter one."""
     spellings: set[str] = set()
     for secret in secrets:
