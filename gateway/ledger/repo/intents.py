@@ -132,6 +132,21 @@ async def count(tx: Tx, tenant_id: int | None, states: Sequence[str]) -> int:
     return await tx.fetchval(f"SELECT count(*) FROM upstream_intents WHERE {' AND '.join(where)}", tuple(params))
 
 
+async def pending(tx: Tx, tenant_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per tenant, how many of its intents are open and how many unsettled (tenants with none left out)."""
+    if not tenant_ids:
+        return {}
+    found = await tx.fetchall(
+        "SELECT tenant_id, state, count(*) AS n FROM upstream_intents WHERE state IN ('open', 'unsettled')"
+        f" AND tenant_id IN ({', '.join('?' for _ in tenant_ids)}) GROUP BY tenant_id, state",
+        tuple(tenant_ids),
+    )
+    out: dict[int, dict[str, int]] = {}
+    for row in found:
+        out.setdefault(row["tenant_id"], {"open": 0, "unsettled": 0})[row["state"]] = row["n"]
+    return out
+
+
 def to_intent(row: Any) -> Intent:
     return Intent(
         id=row["id"], tenant_id=row["tenant_id"], member_id=row["member_id"], key=row["key"],
