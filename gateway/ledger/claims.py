@@ -18,7 +18,9 @@ from .repo.intents import Claim
 from .upstream import UpstreamCredentialsRefused, UpstreamError, UpstreamRateLimited
 
 log = logging.getLogger("gateway.ledger.claims")
-MIN_LEASE = 1.0  # seconds; a lease is half the settle budget (about one upstream timeout), never shorter
+# Seconds a claim lasts unless renewed (its holder renews it every third of that while it works, however long
+# its calls take). Short, and the same for every instance: a restart waits out a dead predecessor's claim.
+LEASE_SECONDS = 2.0
 
 
 def surely_not_applied(exc: UpstreamError) -> bool:
@@ -41,7 +43,7 @@ class Claims(LedgerBase):
         return datetime.now(timezone.utc)
 
     def _lease(self) -> float:
-        return max(self._settle_budget / 2, MIN_LEASE)
+        return LEASE_SECONDS
 
     def _new_claim(self, token: str | None = None) -> Claim:
         at = self._wall()

@@ -21,6 +21,7 @@ from gateway.ledger import (
     UpstreamUnavailable,
     open_store,
 )
+from gateway.ledger import claims
 from gateway.ledger.repo import intents as intent_sql
 from tests.ledger.fake_upstream import Crash, FakeUpstream
 from tests.ledger.test_forwarding_settle import keyed, recorded
@@ -171,27 +172,31 @@ async def test_a_restart_waits_out_the_claim_a_crashed_process_left_before_settl
     await restarted.start()
     try:
         restarted.bind_upstreams(lambda t: fake if t.id == up.id else None, settle_budget=1.0)
-        assert await restarted.settle_open(tenant=up) == {"applied": 1}  # after the lease (1 s) ran out
+        assert await restarted.settle_open(tenant=up) == {"applied": 1}  # after the lease (2 s) ran out
         assert restarted.upstream_ready(up)
     finally:
         await restarted.close()
     assert sum(fake.writes.values()) == 1 and await recorded(ledger, up, juan) == [Decimal("5.00")]
 
 
-async def test_the_settler_leaves_an_intent_another_worker_holds_alone(
-    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
+async def test_the_settler_leaves_alone_an_intent_whose_sender_outlasts_its_lease_renewing_it(
+    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(claims, "LEASE_SECONDS", 0.2)  # renewed every 0.07 s while the sender waits
     release = asyncio.Event()
     original = fake.apply
 
-    async def slow(forward):
-        await release.wait()
+    async def slow(forward):  # the sender's request hangs; any other goes through at once
+        if not fake.apply_calls:
+            fake.apply_calls.append("held")
+            await release.wait()
+            fake.apply_calls.remove("held")
         return await original(forward)
 
     fake.apply = slow  # type: ignore[method-assign]
     sending = asyncio.ensure_future(ledger.credit(tenant=up, member=juan, amount=Decimal("5")))
-    await asyncio.sleep(0.7)  # past the grace: only the claim keeps the settler off
-    assert await ledger.settle_open(tenant=up) == {"open": 1}
+    await asyncio.sleep(0.7)  # past the grace and three leases: only the renewed claim keeps the settler off
+    assert await asyncio.wait_for(ledger.settle_open(tenant=up), 5) == {"open": 1}
     assert fake.settle_calls == []  # not even asked about: the sender is still waiting for its answer
     release.set()
     await sending

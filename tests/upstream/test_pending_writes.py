@@ -16,7 +16,9 @@ SPEND = "/api/rewards.xml?q=spend&customer_id=1534&amount=10&reference=P-1"
 WHERE = "see them with GET /__admin/upstream/unsettled"
 
 
-async def test_a_tenant_with_an_unsettled_write_is_neither_deleted_nor_reset_until_it_is_settled(tmp_path: Path) -> None:
+async def test_a_tenant_with_an_unsettled_write_is_neither_deleted_nor_reset_until_it_is_settled(
+    tmp_path: Path,
+) -> None:
     vendor = start_vendor(tmp_path / "vendor")
     gateway = start_gateway(tmp_path / "gateway", [shop("imonggo", vendor.url)])
     try:
