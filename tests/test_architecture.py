@@ -190,3 +190,59 @@ def test_only_the_composition_root_knows_every_dialect() -> None:
 def test_the_cli_knows_no_dialect_and_no_store() -> None:
     bad = [i for i in imports_of(MODULES["gateway.cli"]) if i.startswith(("gateway.dialects", "gateway.ledger.store", "sqlite3"))]
     assert not bad
+
+
+TOP_PACKAGES = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
+
+
+def package_imports() -> dict[str, dict[str, list[str]]]:
+    """{package: {package it imports: [which module imports what]}} among gateway's top-level packages."""
+    found: dict[str, dict[str, list[str]]] = {p: {} for p in TOP_PACKAGES}
+    for name, path in MODULES.items():
+        parts = name.split(".")
+        if len(parts) < 2 or parts[1] not in found:
+            continue
+        for imported in sorted(imports_of(path)):
+            other = imported.split(".")
+            if len(other) > 1 and other[0] == "gateway" and other[1] in found and other[1] != parts[1]:
+                found[parts[1]].setdefault(other[1], []).append(f"{name} imports {imported}")
+    return found
+
+
+def cycle_in(edges: dict[str, dict[str, list[str]]]) -> list[str] | None:
+    """One cycle of packages (first package repeated at the end), or None."""
+    state: dict[str, str] = {}
+
+    def visit(node: str, trail: list[str]) -> list[str] | None:
+        state[node] = "open"
+        for nxt in sorted(edges.get(node, {})):
+            if state.get(nxt) == "open":
+                return trail[trail.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt, trail + [nxt])
+                if found:
+                    return found
+        state[node] = "done"
+        return None
+
+    for start in sorted(edges):
+        if start not in state:
+            found = visit(start, [start])
+            if found:
+                return found
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_a_cycle() -> None:
+    assert cycle_in({"a": {"b": []}, "b": {"c": []}, "c": {"a": []}}) == ["a", "b", "c", "a"]
+    assert cycle_in({"a": {"b": [], "c": []}, "b": {"c": []}, "c": {}}) is None
+
+
+def test_gateways_packages_import_each_other_one_way_only() -> None:
+    """A package that imports one importing it back cannot be read (or tested, or moved) on its own, and
+    the order its modules load in decides whether the process starts."""
+    assert {"dialects", "ledger", "sandbox", "upstream"} <= set(TOP_PACKAGES)
+    edges = package_imports()
+    cycle = cycle_in(edges)
+    assert cycle is None, "gateway's packages import each other in a circle: " + " -> ".join(cycle) + "\n" + "\n".join(
+        line for a, b in zip(cycle, cycle[1:]) for line in edges[a][b])

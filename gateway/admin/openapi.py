@@ -115,15 +115,17 @@ SCHEMAS: dict[str, Any] = {
                        max_bytes={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1}),
                 "description": "fields left out (or null) keep their value"},
     "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
-        "id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body response_body "
-        "upstream",
-        id=INT, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
+        "id request_id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body "
+        "response_body upstream",
+        id=INT, request_id={**MAYBE_STR, "description": "the X-Request-Id of the answer: the client's own, echoed, "
+                                                        "or one made for it"}, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
         status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
         response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
                                        "description": "what the request exchanged with the tenant's upstream"}))),
     "UpstreamExchange": {**_obj(
-        "method url status duration_ms request_body response_body error", method=STR, url=STR, status=MAYBE_INT,
-        duration_ms=NUM, request_body=_BODY, response_body=_BODY, error=MAYBE_STR),
+        "method url status request_id duration_ms request_body response_body error", method=STR, url=STR,
+        status=MAYBE_INT, request_id={**MAYBE_STR, "description": "the upstream's id for the exchange, else the "
+                                                               "X-Request-Id the gateway sent"}, duration_ms=NUM, request_body=_BODY, response_body=_BODY, error=MAYBE_STR),
         "description": "one request to the upstream (status null: no answer; error says why); secrets masked"},
     "Cleared": _obj("cleared", cleared=INT),
     "Removed": _obj("removed", removed=INT),

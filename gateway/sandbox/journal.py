@@ -60,12 +60,14 @@ class JournalEntry:
     outcome: str = "answered"
     fault: dict[str, Any] | None = None
     upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
+    request_id: str | None = None  # the X-Request-Id the answer carried (the client's own, echoed, or made here)
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "request_id": self.request_id,
             "at": _iso(self.at),
             "ledger_time": _iso(self.ledger_time),
             "tenant": self.tenant,

@@ -7,17 +7,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import re
 import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from http import HTTPStatus
+from secrets import token_hex
 
 from aiohttp import web
 
+from . import exchanges
 from .redact import redact_query
-from ..upstream import exchanges
 from ..dialects.common import ERROR_RENDERERS, Handler
 from ..dialects.upstream_transport import Exchange
 from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDBOX
@@ -28,6 +30,17 @@ from .state import Sandbox
 
 # The dialect a path belongs to, known before its authentication runs.
 PREFIXES = (("/webapps/api/", "memberpoints"), ("/api/", "imonggo"), ("/oauth/", "pomelo"), ("/loyalty/", "pomelo"))
+
+
+# A request id a client sent is echoed when it looks like one (no spaces, no control characters, not
+# huge), so a client's own id finds its request in the journal; any other request gets one made here.
+REQUEST_ID = "X-Request-Id"
+_CLIENTS_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
+
+
+def request_id_for(request: web.Request) -> str:
+    sent = request.headers.get(REQUEST_ID)
+    return sent if sent is not None and _CLIENTS_ID.fullmatch(sent) else f"req-{token_hex(8)}"
 
 
 def dialect_of(path: str) -> str | None:
@@ -87,6 +100,7 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     config = request.config_dict  # built anew on each access: look it up once
     sandbox = config[SANDBOX]
     started = time.perf_counter()
+    request_id = request_id_for(request)
     request[REQUEST_DIALECT] = dialect
     if sandbox.faults.active and not _hooked(request):  # no sandbox_hook in the dialect: apply faults out here
         handler = _with_faults(sandbox, handler)
@@ -107,9 +121,12 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
             response.headers["Retry-After"] = str(retry)
         else:
             response = await handler(request)
+        if not response.prepared:
+            response.headers[REQUEST_ID] = request_id
         return response
     except web.HTTPException as exc:
         response = exc
+        exc.headers[REQUEST_ID] = request_id
         raise
     except Exception:
         outcome = "error"  # aiohttp answers 500; the journal still records the request
@@ -117,12 +134,13 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     finally:
         exchanges.end(opened)
         if sandbox.journal.enabled:
-            await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started, forwarded)
+            await _record(request, sandbox, config[LEDGER].clock.now(), dialect, response, outcome, started, forwarded,
+                          request_id)
 
 
 async def _record(
     request: web.Request, sandbox: Sandbox, ledger_time: datetime, dialect: str,
-    response: web.StreamResponse | None, outcome: str, started: float, forwarded: list[Exchange],
+    response: web.StreamResponse | None, outcome: str, started: float, forwarded: list[Exchange], request_id: str,
 ) -> None:
     journal = sandbox.journal
     fault = request.get(REQUEST_FAULT)
@@ -150,6 +168,7 @@ async def _record(
         outcome=outcome,
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
         upstream=exchanges.journal_json(forwarded, journal.body_bytes),
+        request_id=request_id,
     )
     journal.add(entry)
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
-from ..dialects.upstream_transport import MASK, Exchange, Transport
+from ..dialects.upstream_transport import Exchange, Transport
 from ..ledger import (
     Applied,
     Asset,
@@ -27,17 +27,18 @@ from ..ledger import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from . import exchanges
+from ..sandbox import exchanges
 from .declaration import SECTION, UpstreamDialect, secrets_of
 from .record import Recorder
 from .stats import Stats
 
 log = logging.getLogger("gateway.upstream")
 RETRY_PAUSE = 0.1  # seconds before the first retry of a read; doubled for each further one
+T = TypeVar("T")
 
 
 class RetriedReads:
-    """A port whose reads (balance, the member listing) are sent again on UpstreamFailed/UpstreamTimeout,
+    """A port whose reads (balance, balances, the member listing) are sent again on UpstreamFailed/UpstreamTimeout,
     `retries` more times. Writes and settling pass straight through: the ledger decides about those."""
 
     def __init__(self, port: Upstream, retries: int) -> None:
@@ -51,9 +52,15 @@ class RetriedReads:
         return self.port.member_ref(member)
 
     async def balance(self, member: str, asset: Asset) -> Decimal:
+        return await self._retried(lambda: self.port.balance(member, asset))
+
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        return await self._retried(lambda: self.port.balances(member))
+
+    async def _retried(self, read: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(self.retries + 1):
             try:
-                return await self.port.balance(member, asset)
+                return await read()
             except (UpstreamFailed, UpstreamTimeout):
                 if attempt == self.retries:
                     raise
@@ -153,8 +160,7 @@ class Ports:
         secrets = secrets_of(declared)
         name, record = tenant.name, bool(declared.get("record"))
 
-        def observe(exchange: Exchange) -> None:
-            exchange = _masked(exchange, secrets)
+        def observe(exchange: Exchange) -> None:  # masked by the transport, the declaration's secrets too
             self.stats.add(name, exchange)
             exchanges.note(exchange)
             if record:
@@ -162,7 +168,7 @@ class Ports:
 
         base_url = str(declared["base_url"])
         transport = Transport(self._session, base_url, timeout=self.timeout, observe=observe,
-                              label=f"the {dialect.name} upstream at {base_url}")
+                              label=f"the {dialect.name} upstream at {base_url}", secrets=secrets)
         port = RetriedReads(dialect.connect(transport, dict(declared["credentials"])), self.retries)
         built = Built(dict(declared), dialect, port)
         self._built[tenant.id] = built
@@ -176,18 +182,3 @@ class Ports:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-
-def _masked(exchange: Exchange, secrets: list[str]) -> Exchange:
-    """The transport masks what its client told it; the declaration's own secrets are masked once more."""
-    if not secrets:
-        return exchange
-
-    def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, MASK)
-        return text
-
-    return replace(exchange, url=clean(exchange.url), request_body=clean(exchange.request_body),
-                   response_body=clean(exchange.response_body), error=None if exchange.error is None else clean(exchange.error),
-                   request_headers={k: clean(v) for k, v in exchange.request_headers.items()},
-                   response_headers={k: clean(v) for k, v in exchange.response_headers.items()})

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..dialects.upstream_transport import Exchange
+from ..dialects.upstream_transport import Exchange, mask
 from ..sandbox.redact import MASK, redact_body, redact_query
 
 log = logging.getLogger("gateway.upstream.record")
@@ -26,9 +26,7 @@ class Recorded:
 
     def __init__(self, exchange: Exchange, secrets: Sequence[str]) -> None:
         def clean(text: str, content_type: str = "") -> str:
-            for secret in secrets:
-                text = text.replace(secret, MASK)
-            return redact_body(text.encode(), content_type).decode("utf-8", "replace")
+            return redact_body(mask(text, secrets).encode(), content_type).decode("utf-8", "replace")
 
         parts = urlsplit(exchange.url)
         self.exchange = exchange

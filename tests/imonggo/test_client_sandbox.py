@@ -245,7 +245,9 @@ async def test_a_server_error_is_a_failure_naming_the_status(imonggo: Upstream, 
     admin(vendor, "POST", "/faults", {"effect": "status", "status": 500, "path": "/api/rewards.xml", "times": 1})
     with pytest.raises(UpstreamFailed) as failed:
         await imonggo.apply(debit("2000", value="10"))
-    assert "answered POST /api/rewards.xml with 500 Internal Server Error" in failed.value.message
+    [answered] = journal(vendor, "/api/rewards.xml")  # the vendor's journal holds the id the message names
+    assert failed.value.message.endswith("answered POST /api/rewards.xml with 500 Internal Server Error "
+                                         f"(request id {answered['request_id']})")
     assert failed.value.sent  # a 5xx to a write: whether it applied is not known
 
 
@@ -275,6 +277,8 @@ async def test_a_spend_whose_answer_is_dropped_is_unclear_and_cannot_be_settled(
     with pytest.raises(UpstreamFailed) as failed:
         await imonggo.apply(forward)
     assert failed.value.sent and "dropped the connection during POST /api/rewards.xml" in failed.value.message
+    [landed] = journal(vendor, "/api/rewards.xml")
+    assert failed.value.message.endswith(f"(request id {landed['request_id']})")
     assert await imonggo.balance("1534", Asset.POINTS) == Decimal("28511")  # the upstream did apply it
     with pytest.raises(UpstreamCannotExpress, match="must be settled by a person"):
         await imonggo.settle(forward)

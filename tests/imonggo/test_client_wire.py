@@ -49,9 +49,12 @@ class Answer:
 
 @dataclass
 class Received:
+    """A request as it arrived, but its X-Request-Id (each request's own) kept apart from the other headers."""
+
     request_line: str
     headers: dict[str, str]
     body: bytes
+    request_id: str | None = None
 
 
 class Vendor:
@@ -84,7 +87,7 @@ class Vendor:
                 line, *rest = head.decode("latin-1").split("\r\n")
                 headers = dict(h.split(": ", 1) for h in rest if h)
                 body = await reader.readexactly(int(headers.get("Content-Length", "0")))
-                self.received.append(Received(line, headers, body))
+                self.received.append(Received(line, headers, body, headers.pop("X-Request-Id", None)))
                 answer = self.answers.pop(0)
                 extra = "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items())
                 writer.write(
@@ -251,7 +254,7 @@ async def test_a_refused_api_token_is_the_gateways_credentials_not_the_clients(v
     with pytest.raises(UpstreamCredentialsRefused) as refused:
         await client.customer("1534")
     assert refused.value.message == (f"the imonggo upstream at {vendor.url} refused the gateway's API token: "
-                                     "401 HTTP Basic: Access denied.")
+                                     f"401 HTTP Basic: Access denied. (request id {vendor.received[0].request_id})")
     assert not refused.value.sent
 
 
@@ -383,3 +386,37 @@ async def test_a_member_is_its_declared_upstream_id_else_its_customer_number() -
     assert port.member_ref(juan) == "1534"
     declared = SimpleNamespace(upstream_ref="77", customer_no=1534)
     assert port.member_ref(declared) == "77"  # type: ignore[arg-type]  # Member.upstream_ref comes with the core's change
+
+
+async def test_imonggos_words_quoting_the_token_reach_no_message(vendor: Vendor, client: ImonggoClient) -> None:
+    vendor.answers += [Answer(status=422, body=XML_DECLARATION + f"<errors><error>Token {TOKEN} is read only</error>"
+                                                                 "</errors>".encode()),
+                       Answer(status=500, body=f"token {TOKEN} overloaded".encode())]
+    with pytest.raises(ImonggoRefusal) as refused:
+        await client.spend("1534", Decimal(1), "r")
+    assert refused.value.messages == ("Token [FILTERED] is read only",)
+    with pytest.raises(UpstreamFailed) as failed:
+        await client.customer("1534")
+    assert TOKEN not in failed.value.message and "token [FILTERED] overloaded" in failed.value.message
+
+
+async def test_a_server_error_without_imonggos_request_id_names_the_one_the_gateway_sent(
+    vendor: Vendor, client: ImonggoClient,
+) -> None:
+    vendor.answers.append(Answer(status=502, body=b"<html>bad gateway</html>"))
+    with pytest.raises(UpstreamFailed) as failed:
+        await client.customer("1534")
+    sent = vendor.received[0].request_id
+    assert sent and sent.startswith("lg-") and failed.value.details["request_id"] == sent
+    assert failed.value.message.endswith(f"with 502 Bad Gateway (request id {sent})")
+
+
+async def test_all_of_a_customers_balances_are_one_read_of_the_customer(vendor: Vendor) -> None:
+    """The port's balances(member): the customer's points from one GET; Imonggo keeps no cashback or miles."""
+    vendor.answers.append(Answer(body=CUSTOMER_1534))
+    async with aiohttp.ClientSession() as session:
+        upstream = connect(Transport(session, vendor.url, timeout=5), {"api_token": TOKEN})
+        assert await upstream.balances("1534") == {Asset.POINTS: Decimal("30511.0"), Asset.CASHBACK: Decimal("0"),
+                                                   Asset.MILES: Decimal("0")}
+    [sent] = vendor.received
+    assert sent.request_line == "GET /api/customers/1534.xml HTTP/1.1"

@@ -4,6 +4,7 @@ page: list balances, read the history, post an adjustment; then what each of its
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -169,6 +170,7 @@ async def test_a_get_carries_accept_user_agent_and_the_apiid_apikey_pair_and_not
     headers = {name.lower(): value for name, value in got.headers}
     assert headers.pop("host").startswith("127.0.0.1:")
     assert headers.pop("accept-encoding")  # aiohttp's own, so the vendor may compress
+    assert re.fullmatch(r"lg-[0-9a-f]{16}", headers.pop("x-request-id"))  # each request's own, for both journals
     assert headers == {"accept": "application/json", "user-agent": f"loyalty-gateway/{__version__}",
                        "apiid": API_ID, "apikey": API_KEY}
     assert [name for name, _ in got.headers if name.lower().startswith("api")] == ["apiID", "apiKey"]
@@ -206,7 +208,7 @@ async def test_a_post_adds_only_its_json_content_type_and_length(
         "user-agent": f"loyalty-gateway/{__version__}", "apiid": API_ID, "apikey": API_KEY,
     }
     assert set(headers) == {"host", "accept-encoding", "content-type", "content-length", "accept", "user-agent",
-                            "apiid", "apikey"}
+                            "apiid", "apikey", "x-request-id"}
 
 
 # -- When the vendor says no ------------------------------------------------------------------------
@@ -276,9 +278,13 @@ async def test_a_server_error_is_upstream_failed_with_its_status_and_message(
     client: MemberpointsClient, vendor_api: Vendor,
 ) -> None:
     await vendor_api.fault(effect="status", status=503, message="Service temporarily unavailable", times=1)
-    with pytest.raises(UpstreamFailed, match=r"at http://127\.0\.0\.1:\d+ answered 503: Service temporarily unavailable") as failed:
+    with pytest.raises(UpstreamFailed, match=r"at http://127\.0\.0\.1:\d+ answered 503 \(request id lg-[0-9a-f]{16}\): "
+                       "Service temporarily unavailable") as failed:
         await client.balances()
     assert failed.value.details["status"] == 503 and failed.value.sent
+    # the id in the message is the one the vendor's journal holds for that request
+    [answered] = await vendor_api.requests()
+    assert answered["request_id"] == failed.value.details["request_id"]
 
 
 async def test_a_server_errors_request_id_is_named(capture: tuple[CaptureServer, str], transport_to: TransportFor) -> None:
@@ -298,7 +304,8 @@ async def test_a_200_that_says_success_false_is_a_refusal_and_a_200_that_is_not_
     client = MemberpointsClient(transport_to(url), API_ID, API_KEY)
     with pytest.raises(Refused, match="adjustpoints must be numeric"):
         await client.adjust(mbr_id=1, points=Decimal("1"), note="x")
-    with pytest.raises(UpstreamFailed, match="answered 200 with an answer that is not the vendor's JSON envelope") as odd:
+    with pytest.raises(UpstreamFailed, match=r"answered 200 \(request id lg-[0-9a-f]{16}\) with an answer that is not "
+                       "the vendor's JSON envelope") as odd:
         await client.adjust(mbr_id=1, points=Decimal("1"), note="x")
     assert odd.value.sent  # the write may have been applied: its outcome is unclear
 
@@ -321,6 +328,8 @@ async def test_a_connection_dropped_after_the_write_is_upstream_failed_and_the_w
     with pytest.raises(UpstreamFailed, match="dropped the connection during POST /webapps/api/memberpoints") as dropped:
         await client.adjust(mbr_id=JOHNSON, points=Decimal("7"), note="dropped answer")
     assert dropped.value.sent
+    landed = await vendor_api.finished_post()  # the vendor's journal holds the id the message names
+    assert dropped.value.message.endswith(f"(request id {landed['request_id']})")
     assert [a.note for a in (await client.history(mbr_id=JOHNSON)).rows][-1] == "dropped answer"
 
 
@@ -338,3 +347,30 @@ async def test_no_recorded_exchange_shows_the_apikey(client: MemberpointsClient,
         assert API_KEY not in repr(exchange)
         assert exchange.request_headers["apiKey"] == exchange.request_headers["apiID"] == "[FILTERED]"
     assert "the key is [FILTERED]" in seen.exchanges[1].request_body
+
+
+async def test_the_vendors_words_quoting_the_apikey_reach_no_message(
+    capture: tuple[CaptureServer, str], transport_to: TransportFor,
+) -> None:
+    recorder, url = capture
+    recorder.reply(500, {"success": False, "message": f"apiKey {API_KEY} is over quota"})
+    recorder.reply(400, f"bad request from {API_KEY}".encode(), {"Content-Type": "text/plain"})
+    client = MemberpointsClient(transport_to(url), API_ID, API_KEY)
+    with pytest.raises(UpstreamFailed) as failed:
+        await client.balances()
+    assert API_KEY not in failed.value.message and "apiKey [FILTERED] is over quota" in failed.value.message
+    with pytest.raises(Refused) as refused:
+        await client.balances()
+    assert refused.value.message == "bad request from [FILTERED]"
+
+
+async def test_a_server_error_without_the_vendors_request_id_names_the_one_the_gateway_sent(
+    capture: tuple[CaptureServer, str], transport_to: TransportFor,
+) -> None:
+    recorder, url = capture
+    recorder.reply(502, b"bad gateway", {"Content-Type": "text/plain"})
+    with pytest.raises(UpstreamFailed) as failed:
+        await MemberpointsClient(transport_to(url), API_ID, API_KEY).balances()
+    sent = dict((k.lower(), v) for k, v in recorder.requests[0].headers)["x-request-id"]
+    assert failed.value.message.endswith(f"answered 502 (request id {sent}): bad gateway")
+    assert failed.value.details["request_id"] == sent

@@ -231,7 +231,7 @@ async def test_a_5xx_is_upstream_failed_and_a_write_refused_before_the_handler_s
 ) -> None:
     await vendor_api.fault(effect="status", status=500, method="POST", times=1)
     write = forward("k-500", JOHNSON, Direction.CREDIT, "4")
-    with pytest.raises(UpstreamFailed, match="answered 500: Internal Server Error") as failed:
+    with pytest.raises(UpstreamFailed, match=r"answered 500 \(request id lg-[0-9a-f]{16}\): Internal Server Error") as failed:
         await upstream.apply(write)
     assert failed.value.sent and failed.value.details["status"] == 500
     assert await upstream.settle(write) is None
@@ -323,7 +323,7 @@ async def test_a_write_that_lands_during_the_grace_is_found_by_the_second_look(
                          "data": [{"mbr_email": "", "mbr_name": "Johnson", "mbr_id": JOHNSON, "mbr_points_balance": "125.00"}]})
     upstream = MemberpointsUpstream(MemberpointsClient(transport_to(url), API_ID, API_KEY), settle_grace=0.3)
     write = forward("k-late", JOHNSON, Direction.CREDIT, "5")
-    with pytest.raises(UpstreamFailed, match="answered 503: busy"):
+    with pytest.raises(UpstreamFailed, match=r"answered 503 \(request id lg-[0-9a-f]{16}\): busy"):
         await upstream.apply(write)
     assert await upstream.settle(write) == Applied(balance=Decimal("125.00"), ref="9003", points=Decimal("5.00"))
     assert [r.raw_path.split("?")[0] for r in recorder.requests] == [
@@ -411,3 +411,14 @@ async def test_no_exchange_of_any_call_shows_the_api_key(upstream: MemberpointsU
     _ = [m async for m in upstream.members()]
     assert len(seen.exchanges) == 5
     assert not [e for e in seen.exchanges if API_KEY in repr(e)]
+
+
+async def test_all_of_a_members_balances_are_one_memberpointsbalances_read(
+    upstream: MemberpointsUpstream, vendor_api: Vendor, seen: Seen,
+) -> None:
+    """The port's balances(member): the member's points from one request; a website keeps no other asset."""
+    assert await upstream.balances(str(JOHNSON)) == {Asset.POINTS: Decimal("120.00"), Asset.CASHBACK: Decimal("0"),
+                                                     Asset.MILES: Decimal("0")}
+    [read] = seen.exchanges
+    assert read.method == "GET" and read.url.endswith(f"/webapps/api/memberpointsbalances?mbr_id={JOHNSON}")
+    assert [r["path"] for r in await vendor_api.requests()] == ["/webapps/api/memberpointsbalances"]

@@ -4,6 +4,7 @@ into what it means. The vendor's journal shows what arrived; its faults, rate li
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -192,8 +193,10 @@ async def test_a_5xx_is_upstream_failed_with_the_status_and_pomelos_words(pomelo
     with pytest.raises(UpstreamFailed) as failed:
         await client.mint("points", JUAN, Decimal("1"), "r", key="k")
     assert failed.value.sent and failed.value.details["status"] == 503
+    [answered] = await pomelo.requests("/loyalty/v1/accounts/points/mint")  # the vendor's journal names it too
     assert failed.value.message == (f"the pomelo upstream at {pomelo.url} answered 503 "
-                                    "SERVICE_UNAVAILABLE: down for maintenance")
+                                    f"SERVICE_UNAVAILABLE: down for maintenance (request id {answered['request_id']})")
+    assert failed.value.details["request_id"] == answered["request_id"]
 
 
 async def test_an_answer_slower_than_the_timeout_is_upstream_timeout_and_may_have_applied(
@@ -213,6 +216,9 @@ async def test_a_dropped_answer_is_upstream_failed_and_may_have_applied(pomelo: 
     with pytest.raises(UpstreamFailed, match="dropped the connection") as dropped:
         await client.mint("points", JUAN, Decimal("5"), "Manual adjustment", key="dropped")
     assert dropped.value.sent and await pomelo.points(JUAN) == Decimal("30516")
+    [landed] = await pomelo.requests("/loyalty/v1/accounts/points/mint")  # no answer, but the id it was sent with
+    assert re.fullmatch(r"lg-[0-9a-f]{16}", landed["request_id"])
+    assert dropped.value.message.endswith(f"(request id {landed['request_id']})")
 
 
 async def test_a_token_request_that_times_out_leaves_no_write_unclear(

@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 
 from gateway import __version__
-from gateway.dialects.pomelo.client import PomeloClient
+from gateway.dialects.pomelo.client import PomeloApiError, PomeloClient
+from gateway.dialects.pomelo.upstream import PomeloUpstream
 from gateway.dialects.upstream_transport import Exchange, Transport
-from gateway.ledger import UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited
+from gateway.ledger import Asset, UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited
 
 TOKEN = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJkZW1vIn0."
 SECRET = "s3cr3t-client-secret"
@@ -25,11 +26,13 @@ CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
 
 @dataclass
 class Seen:
-    """One request as it arrived: the request line, the header lines (name as sent), the body."""
+    """One request as it arrived: the request line, the header lines (name as sent) but the X-Request-Id
+    every request carries (kept apart, as it differs each time), the body."""
 
     line: str
     headers: dict[str, str]
     body: bytes
+    request_id: str | None = None
 
 
 def answer(status: int, body: bytes | dict[str, object], **headers: str) -> bytes:
@@ -58,7 +61,7 @@ class FakePomelo:
                 line, *lines = head.decode().split("\r\n")[:-2]
                 headers = dict(h.split(": ", 1) for h in lines)
                 body = await reader.readexactly(int(headers.get("Content-Length", "0")))
-                self.seen.append(Seen(line, headers, body))
+                self.seen.append(Seen(line, headers, body, headers.pop("X-Request-Id", None)))
                 writer.write(self.script.pop(0))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -207,3 +210,42 @@ async def test_no_secret_reaches_an_exchange_record(pomelo: FakePomelo, client: 
     assert read.request_headers["Authorization"] == "[FILTERED]"
     everything = repr(exchanges)
     assert SECRET not in everything and TOKEN not in everything
+
+
+async def test_pomelos_words_quoting_a_secret_reach_no_message(pomelo: FakePomelo, client: PomeloClient) -> None:
+    """A vendor that quotes what it was sent in its refusal: the message the gateway passes on masks it."""
+    pomelo.script = [answer(401, {"error": {"error_code": "INVALID_CLIENT", "details": [
+        {"code": "INVALID_CLIENT", "detail": f"client_secret {SECRET} is not {json.dumps(SECRET)[1:-1]}'s"}]}}),
+        TOKEN_ANSWER, answer(400, {"error": {"error_code": "BAD_REQUEST", "details": [
+            {"code": "BAD_REQUEST", "detail": f"token {TOKEN} may not burn"}]}})]
+    with pytest.raises(UpstreamCredentialsRefused) as refused:
+        await client.token()
+    assert SECRET not in refused.value.message and "client_secret [FILTERED] is not [FILTERED]'s" in refused.value.message
+    with pytest.raises(PomeloApiError) as said:
+        await client.burn("points", USER, Decimal("1"), "r", key="k")
+    assert TOKEN not in str(said.value) and said.value.detail == "token [FILTERED] may not burn"
+
+
+async def test_a_5xx_without_pomelos_request_id_names_the_one_the_gateway_sent(pomelo: FakePomelo,
+                                                                             client: PomeloClient) -> None:
+    pomelo.script = [TOKEN_ANSWER, answer(502, b"bad gateway")]
+    with pytest.raises(UpstreamFailed) as failed:
+        await client.burn("points", USER, Decimal("1"), "r", key="k")
+    sent = pomelo.seen[1].request_id
+    assert sent and sent.startswith("lg-") and sent != pomelo.seen[0].request_id
+    assert failed.value.message.endswith(f"answered 502 bad gateway (request id {sent})")
+    assert failed.value.details["request_id"] == sent
+
+
+async def test_all_of_a_members_balances_are_one_get(pomelo: FakePomelo, client: PomeloClient) -> None:
+    """The port's balances(member): points, cashback and miles from the one answer Pomelo gives for them all."""
+    upstream = PomeloUpstream(client)
+    pomelo.script = [TOKEN_ANSWER, answer(200, {"points": 30511, "cashback": "250.50", "miles": 7, "user_id": USER}),
+                     answer(200, {"points": 1})]
+    assert await upstream.balances(USER) == {Asset.POINTS: Decimal("30511"), Asset.CASHBACK: Decimal("250.50"),
+                                             Asset.MILES: Decimal("7")}
+    _, read = pomelo.seen
+    assert read.line == f"GET /loyalty/v1/accounts/balance?user_id={USER} HTTP/1.1"
+    assert await upstream.balances(USER) == {Asset.POINTS: Decimal("1"), Asset.CASHBACK: Decimal("0"),
+                                             Asset.MILES: Decimal("0")}
+    assert len(pomelo.seen) == 3  # the token once, then one GET a read

@@ -55,6 +55,10 @@ class Flaky:
         self._maybe_fail()
         return Decimal("12.50")
 
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        self._maybe_fail()
+        return {Asset.POINTS: Decimal("12.50"), Asset.CASHBACK: Decimal("0"), Asset.MILES: Decimal("1")}
+
     async def apply(self, forward: Forward) -> Applied:
         self._maybe_fail()
         return Applied()
@@ -85,6 +89,18 @@ async def test_a_read_is_sent_again_up_to_the_retries_then_fails() -> None:
     with pytest.raises(UpstreamRateLimited):  # the upstream asked to slow down: not retried
         await RetriedReads(limited, retries=2).balance("1", Asset.POINTS)
     assert limited.calls == 1
+
+
+async def test_a_read_of_all_balances_is_sent_again_up_to_the_retries_then_fails() -> None:
+    flaky = Flaky(2)
+    assert (await RetriedReads(flaky, retries=2).balances("1"))[Asset.MILES] == Decimal("1")
+    assert flaky.calls == 3
+    with pytest.raises(UpstreamTimeout):
+        await RetriedReads(Flaky(3, UpstreamTimeout), retries=2).balances("1")
+    limited = Flaky(1, UpstreamRateLimited)
+    with pytest.raises(UpstreamRateLimited):
+        await RetriedReads(limited, retries=2).balances("1")
+    assert limited.calls == 1  # a rate limit is not a failure to retry at once
 
 
 async def test_a_write_or_a_settling_is_never_sent_again_by_the_port() -> None:

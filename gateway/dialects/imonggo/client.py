@@ -202,14 +202,14 @@ class ImonggoClient:
             return
         message = error_message(reply)
         request_id = reply.request_id()
-        said = f"{status} {message}" + (f" (request id {request_id})" if request_id else "")
+        said = f"{status} {message}{reply.naming()}"
         if status in (401, 403):
             raise UpstreamCredentialsRefused(f"{self.name} refused the gateway's API token: {said}", sent=False,
-                                             status=status)
+                                             status=status, request_id=request_id)
         if status == 503 and (reply.header("Retry-After") or "").strip():
             wait = retry_after(reply.headers)
             raise UpstreamRateLimited(f"{self.name} is limiting the gateway's rate: {said}; retry after {wait} s",
-                                      retry_after=wait, sent=False, status=status)
+                                      retry_after=wait, sent=False, status=status, request_id=request_id)
         if 400 <= status < 500:
             raise ImonggoRefusal(status, error_messages(reply) or [message], request_id)
         raise UpstreamFailed(f"{self.name} answered {method} {path} with {said}", sent=True, status=status,
@@ -313,7 +313,12 @@ def invoice_document(invoice: NewInvoice) -> bytes:
 
 
 def error_messages(reply: Reply) -> list[str]:
-    """Rails' `<errors><error>...</error></errors>` (or `{"error": ...}` from a .json URL), if that is what came."""
+    """Rails' `<errors><error>...</error></errors>` (or `{"error": ...}` from a .json URL), if that is what
+    came, secrets masked."""
+    return [reply.masked(message) for message in _error_messages(reply)]
+
+
+def _error_messages(reply: Reply) -> list[str]:
     body = reply.body.strip()
     if body.startswith(b"<"):
         try:
@@ -342,7 +347,7 @@ def error_message(reply: Reply) -> str:
         return "; ".join(messages)
     text = reply.body[:200].decode("utf-8", "replace").strip()
     if text and not text.startswith(("<", "{")) and "\n" not in text:
-        return text
+        return reply.masked(text)
     try:
         return HTTPStatus(reply.status).phrase
     except ValueError:

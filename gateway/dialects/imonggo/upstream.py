@@ -27,7 +27,7 @@ from ...ledger import (
     UpstreamCannotExpress,
     UpstreamError,
 )
-from ..upstream_transport import Transport
+from ..upstream_transport import Transport, unsent
 from .client import Customer, ImonggoClient, ImonggoRefusal, NewInvoice, amount_text
 
 CREDENTIAL_NAMES = ("api_token",)
@@ -69,11 +69,6 @@ def translated(name: str, call: str, ref: str, refusal: ImonggoRefusal) -> Ledge
     return InvalidArgument(_said(name, ref, refusal.message), status=refusal.status)
 
 
-def unsent(exc: UpstreamError) -> UpstreamError:
-    """A failed read made before a write: nothing was written, whatever the transport says about `sent`."""
-    return type(exc)(exc.message, **{**exc.details, "sent": False})
-
-
 def _points(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
@@ -98,6 +93,11 @@ class ImonggoUpstream:
         if asset is not Asset.POINTS:
             return Decimal("0")  # Imonggo keeps points only
         return (await self._customer(member)).available_points or Decimal("0")
+
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        """One read of the customer: its points; Imonggo keeps no other asset."""
+        points = await self.balance(member, Asset.POINTS)
+        return {asset: points if asset is Asset.POINTS else Decimal("0") for asset in Asset}
 
     async def members(self) -> AsyncIterator[RemoteMember]:
         async for customer in self.client.all_customers():

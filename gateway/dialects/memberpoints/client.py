@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from ... import __version__
 from ...ledger import UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited
-from ..upstream_transport import Reply, Transport, retry_after
+from ..upstream_transport import Reply, Transport, mask, retry_after
 
 PREFIX = "/webapps/api"
 USER_AGENT = f"loyalty-gateway/{__version__}"
@@ -177,29 +177,31 @@ class MemberpointsClient:
     def _read(self, reply: Reply) -> dict[str, Any]:
         """The envelope of a successful answer; every other answer raised as what it means."""
         body = _json(reply.body)
-        message = _message(body, reply)
+        refused = isinstance(body, dict) and body.get("success") is False
+        if 200 <= reply.status < 300 and not refused:
+            if not isinstance(body, dict):
+                raise self._unreadable(reply, "an answer that is not the vendor's JSON envelope")
+            return body
+        message = _message(body, reply)  # only now: a success's body is never scanned for a message
+        named = {"status": reply.status, "request_id": reply.request_id()}
         if reply.status == 404:  # the vendor's endpoints always exist: the upstream's base URL is wrong
             raise UpstreamFailed(
                 f"{self.name} has no {reply.url.split('?')[0]} ({reply.status}: {message}): is its base URL right?",
-                status=404, sent=False,
+                sent=False, **named,
             )
         if reply.status in (401, 403):
             raise UpstreamCredentialsRefused(
-                f"{self.name} refused the gateway's apiID/apiKey ({reply.status}: {message})", status=reply.status,
+                f"{self.name} refused the gateway's apiID/apiKey ({reply.status}: {message}){reply.naming()}", **named,
             )
         if reply.status == 429:
             wait = retry_after(reply.headers, default=RATE_WINDOW)
             raise UpstreamRateLimited(
-                f"{self.name} is rate limited ({message}); retry after {wait} s", retry_after=wait, status=429,
+                f"{self.name} is rate limited ({message}); retry after {wait} s{reply.naming()}", retry_after=wait,
+                **named,
             )
         if reply.status >= 500:
-            raise UpstreamFailed(f"{self.name} answered {reply.status}{_naming(reply)}: {message}",
-                                 status=reply.status, request_id=reply.request_id(), sent=True)
-        if reply.status >= 300 or (isinstance(body, dict) and body.get("success") is False):
-            raise Refused(reply.status, message)
-        if not isinstance(body, dict):
-            raise self._unreadable(reply, "an answer that is not the vendor's JSON envelope")
-        return body
+            raise UpstreamFailed(f"{self.name} answered {reply.status}{reply.naming()}: {message}", sent=True, **named)
+        raise Refused(reply.status, message)
 
     def _page(self, body: dict[str, Any], read: Callable[[Any], T], offset: int, asked: int) -> Page[T]:
         data = body.get("data")
@@ -236,7 +238,7 @@ class MemberpointsClient:
 
     def _unreadable(self, reply: Reply, what: str) -> UpstreamFailed:
         # a write's answer that cannot be read leaves its outcome unclear: sent=True, so it is settled
-        return UpstreamFailed(f"{self.name} answered {reply.status}{_naming(reply)} with {what}",
+        return UpstreamFailed(f"{self.name} answered {reply.status}{reply.naming()} with {what}",
                               status=reply.status, request_id=reply.request_id(), sent=True)
 
 
@@ -252,15 +254,11 @@ def _json(raw: bytes) -> Any:
 
 
 def _message(body: Any, reply: Reply) -> str:
+    """The vendor's own words about an answer (its envelope's message, else the start of the body), secrets masked."""
     if isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"].strip():
-        return body["message"].strip()
+        return reply.masked(body["message"].strip())
     text = reply.body.decode("utf-8", "replace").strip()
-    return text[:MESSAGE_CAP] if text else "no message"
-
-
-def _naming(reply: Reply) -> str:
-    found = reply.request_id()
-    return f" (request id {found})" if found else ""
+    return mask(text, reply.secrets, MESSAGE_CAP) if text else "no message"
 
 
 def _whole(value: Any) -> int:

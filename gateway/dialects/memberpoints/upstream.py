@@ -105,6 +105,11 @@ class MemberpointsUpstream:
                 return row.balance
         raise UnknownMember(f"{self.name} has no member with mbr_id {mbr_id}", member=member)
 
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        """One memberpointsbalances read: the member's points; a website keeps no other asset."""
+        points = await self.balance(member, Asset.POINTS)
+        return {asset: points if asset is Asset.POINTS else Decimal("0") for asset in Asset}
+
     async def apply(self, forward: Forward) -> Applied:
         points = self._signed(forward)
         mbr_id = self._mbr_id(forward.member)

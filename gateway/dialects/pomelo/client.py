@@ -13,7 +13,7 @@ from typing import Any
 
 from ... import __version__
 from ...ledger import UpstreamCredentialsRefused, UpstreamError, UpstreamFailed, UpstreamRateLimited
-from ..upstream_transport import Reply, Transport, retry_after
+from ..upstream_transport import Reply, Transport, naming, retry_after, unsent
 from .wire import number
 
 USER_AGENT = f"loyalty-gateway/{__version__}"
@@ -32,7 +32,7 @@ class PomeloApiError(Exception):
     def __init__(self, upstream: str, status: int, error_code: str, detail: str, request_id: str | None) -> None:
         self.upstream, self.status, self.error_code, self.detail, self.request_id = (
             upstream, status, error_code, detail, request_id)
-        super().__init__(f"{upstream} answered {status} {error_code}: {detail}{_naming(request_id)}")
+        super().__init__(f"{upstream} answered {status} {error_code}: {detail}{naming(request_id)}")
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,6 @@ class Adjustment:
 def holder(member: str) -> tuple[str, str]:
     """The query or body field naming a member: card_id for crd-... refs, user_id for any other."""
     return ("card_id", member) if member.startswith(CARD_PREFIX) else ("user_id", member)
-
-
-def _naming(request_id: str | None) -> str:
-    return f" (request id {request_id})" if request_id else ""
 
 
 def _compact(value: Mapping[str, Any]) -> bytes:
@@ -164,12 +160,12 @@ class PomeloClient:
         if reply.status in (400, 401, 403):  # the declared client_id, client_secret or audience is not taken
             raise UpstreamCredentialsRefused(
                 f"{self.name} refused the gateway's client credentials (client_id {self._client_id}): "
-                f"{reply.status} {_said(reply)}{_naming(reply.request_id())}",
+                f"{reply.status} {_said(reply)}{reply.naming()}",
                 status=reply.status, request_id=reply.request_id(),
             )
         if 400 <= reply.status < 500 and reply.status != 429:
             raise UpstreamFailed(f"{self.name} answered the token request {reply.status} {_said(reply)}"
-                                 f"{_naming(reply.request_id())}", sent=False, status=reply.status)
+                                 f"{reply.naming()}", sent=False, status=reply.status, request_id=reply.request_id())
         answer = self._read(reply, sent=False)
         token, lifetime = answer.get("access_token"), answer.get("expires_in", 86400)
         if not isinstance(token, str) or not token:
@@ -203,7 +199,7 @@ class PomeloClient:
         if reply.status in (401, 403):
             raise UpstreamCredentialsRefused(
                 f"{self.name} refused the gateway's access token for {method} {path}: "
-                f"{reply.status} {_said(reply)}{_naming(reply.request_id())}",
+                f"{reply.status} {_said(reply)}{reply.naming()}",
                 status=reply.status, request_id=reply.request_id(),
             )
         return self._read(reply, sent=method != "GET")
@@ -214,9 +210,7 @@ class PomeloClient:
         try:
             return await self.token()
         except UpstreamError as exc:
-            if not exc.sent:
-                raise
-            raise type(exc)(exc.message, **{**exc.details, "sent": False}) from None
+            raise unsent(exc) from None
 
     async def _send(self, method: str, path: str, params: Sequence[tuple[str, str]] | None, body: bytes | None,
                     extra: Mapping[str, str] | None, token: str) -> Reply:
@@ -230,14 +224,14 @@ class PomeloClient:
         if reply.status == 429:
             wait = retry_after(reply.headers)
             raise UpstreamRateLimited(
-                f"{self.name} asked to slow down (429 {_said(reply)}); retry after {wait} s{_naming(request_id)}",
+                f"{self.name} asked to slow down (429 {_said(reply)}); retry after {wait} s{naming(request_id)}",
                 retry_after=wait, sent=False, status=429, request_id=request_id,
             )
         if 400 <= reply.status < 500:
             code, detail = _envelope(reply)
             raise PomeloApiError(self.name, reply.status, code, detail, request_id)
         if not 200 <= reply.status < 300:
-            raise UpstreamFailed(f"{self.name} answered {reply.status} {_said(reply)}{_naming(request_id)}",
+            raise UpstreamFailed(f"{self.name} answered {reply.status} {_said(reply)}{naming(request_id)}",
                                  sent=sent, status=reply.status, request_id=request_id)
         try:
             answer = json.loads(reply.body, parse_float=Decimal)
@@ -245,7 +239,7 @@ class PomeloClient:
             answer = None
         if not isinstance(answer, dict):
             raise UpstreamFailed(f"{self.name} answered {reply.status} with a body that is not a JSON object"
-                                 f"{_naming(request_id)}", sent=sent, status=reply.status, request_id=request_id)
+                                 f"{naming(request_id)}", sent=sent, status=reply.status, request_id=request_id)
         return answer
 
     def _amount(self, answer: Mapping[str, Any], name: str, default: Decimal | None = None) -> Decimal:
@@ -268,7 +262,13 @@ def _text(value: Any) -> str | None:
 
 
 def _envelope(reply: Reply) -> tuple[str, str]:
-    """(error_code, the details joined) from Pomelo's error envelope; the status phrase when it has none."""
+    """(error_code, the details joined) from Pomelo's error envelope, secrets masked; the status phrase
+    when it has none."""
+    code, said = _enveloped(reply)
+    return reply.masked(code), reply.masked(said)
+
+
+def _enveloped(reply: Reply) -> tuple[str, str]:
     try:
         error = json.loads(reply.body).get("error")
     except (ValueError, AttributeError):

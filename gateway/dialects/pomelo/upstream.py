@@ -23,7 +23,7 @@ from ...ledger import (
     UpstreamFailed,
 )
 from ..upstream_transport import Transport
-from .client import Adjustment, PomeloApiError, PomeloClient, holder
+from .client import Adjustment, Balances, PomeloApiError, PomeloClient, holder
 
 CREDENTIAL_NAMES = ("client_id", "client_secret", "audience")
 ACCOUNT_TYPE = {Asset.POINTS: "points", Asset.CASHBACK: "cashback", Asset.MILES: "miles"}
@@ -71,11 +71,18 @@ class PomeloUpstream:
 
     async def balance(self, member: str, asset: Asset) -> Decimal:
         account = self._account(asset)
+        return (await self._balances(member)).of(account)
+
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        """One GET of the member's balance answers every account type: points, cashback and miles."""
+        found = await self._balances(member)
+        return {asset: found.of(ACCOUNT_TYPE[asset]) if asset in ACCOUNT_TYPE else Decimal("0") for asset in Asset}
+
+    async def _balances(self, member: str) -> Balances:
         try:
-            found = await self.client.balance(member)
+            return await self.client.balance(member)
         except PomeloApiError as exc:
             raise self._refusal(exc, member) from None
-        return found.of(account)
 
     async def apply(self, forward: Forward) -> Applied:
         try:

@@ -1,6 +1,7 @@
 """What one client request exchanged with upstreams: the journal opens a list per request (a contextvar,
-so a task the request starts shares it), each port's observer appends to it, and the journal entry
-lists them with bodies capped and masked as the journal's own are."""
+so a task the request starts shares it), each upstream port's observer appends to it, and the journal
+entry lists them with bodies capped and masked as the journal's own are. Here, beside the journal, so
+gateway.upstream imports the sandbox and never the other way round."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,9 +9,9 @@ from contextvars import ContextVar, Token
 from typing import Any
 
 from ..dialects.upstream_transport import Exchange
-from ..sandbox.journal import Body
+from .journal import Body
 
-_CURRENT: ContextVar[list[Exchange] | None] = ContextVar("gateway.upstream.exchanges", default=None)
+_CURRENT: ContextVar[list[Exchange] | None] = ContextVar("gateway.sandbox.exchanges", default=None)
 
 
 def begin() -> tuple[list[Exchange], Token[list[Exchange] | None]]:
@@ -37,6 +38,7 @@ def journal_json(exchanges: Sequence[Exchange], body_bytes: int) -> list[dict[st
             "method": e.method,
             "url": e.url,
             "status": e.status,
+            "request_id": e.request_id,
             "duration_ms": round(e.duration_ms, 3),
             "request_body": Body.copy(e.request_body.encode(), body_bytes, _type(e.request_headers)).as_json(),
             "response_body": Body.copy(e.response_body.encode(), body_bytes, _type(e.response_headers)).as_json(),
