@@ -138,13 +138,13 @@ class ForwardOps(Settling):
                             "a request with this idempotency key is still being settled; retry with the same key"
                             " later to learn its outcome"
                         )
-                    if state not in ("applied", "not_applied", "refused"):
+                    if state not in ("applied", "not_applied", "refused", "unsettled"):
                         raise IdempotencyInFlight(
                             f"the first request with this idempotency key is not settled yet: {port.name} has not said"
                             " whether it was applied; the gateway keeps it and will carry it out exactly once when the"
                             " upstream answers again; retry with the same key later to learn its outcome"
                         )
-                    continue  # applied: replayed by _begin; not applied or refused: sent anew
+                    continue  # applied: replayed by _begin; not applied or refused: sent anew; unsettled: said so
                 assert begun.forward is not None and begun.plan is not None and begun.hold is not None
                 async with self._holding(begun.hold) as hold:
                     return await self._call(tenant, port, hold, begun.forward, begun.plan.local, idempotency)

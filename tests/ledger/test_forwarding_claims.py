@@ -203,6 +203,17 @@ async def test_the_settler_leaves_alone_an_intent_whose_sender_outlasts_its_leas
     assert sum(fake.writes.values()) == 1 and len(fake.apply_calls) == 1
 
 
+async def test_a_retry_of_a_write_an_upstream_cannot_settle_is_told_a_person_settles_it(
+    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
+) -> None:
+    fake.settles, fake.crash_next = False, "after"  # like imonggo: never asked, never resent
+    with pytest.raises(Crash):
+        await ledger.credit(tenant=up, member=juan, amount=Decimal("5"), idempotency=keyed("k9"))
+    with pytest.raises(UpstreamUnavailable, match="listed for a person to settle"):
+        await ledger.credit(tenant=up, member=juan, amount=Decimal("5"), idempotency=keyed("k9"))
+    assert len(fake.apply_calls) == 1 and (await ledger.intents(tenant=up))[0].state == "unsettled"
+
+
 def test_every_upstream_error_that_proves_nothing_was_applied_is_named_in_one_place() -> None:
     from gateway.ledger import UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited, UpstreamTimeout
     from gateway.ledger.claims import surely_not_applied
