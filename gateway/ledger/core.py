@@ -134,8 +134,8 @@ class LedgerBase:
 
     async def _maybe_reload(self, older_than: float = 1.0) -> None:
         """Read the tenants again if the cache is older than `older_than` seconds: another instance may
-        have added, changed or deleted one. Every lookup refreshes a cache a second old; a miss refreshes
-        one 50 ms old, so a tenant just made elsewhere is found while bad credentials stay cheap."""
+        have added, changed or deleted one. Every lookup refreshes a cache a second old; a miss always
+        asks (one read of the epoch), so a tenant just made elsewhere is found."""
         if time.monotonic() - self._tenants_loaded_at > older_than:
             async with self._tenant_lock:
                 if time.monotonic() - self._tenants_loaded_at > older_than:
@@ -174,7 +174,9 @@ class LedgerBase:
         await self._maybe_reload()
         found = self._tenant_principals.get((scheme, principal))
         if found is None:
-            await self._maybe_reload(older_than=0.05)
+            # A miss asks the store's epoch (one small read; everything is read again only when it moved), so
+            # credentials made through another instance a moment ago work at once, however quick the caller.
+            await self._maybe_reload(older_than=0.0)
             found = self._tenant_principals.get((scheme, principal))
         if found is None:
             return None
