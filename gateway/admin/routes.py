@@ -18,6 +18,7 @@ from ..ledger import (
     NotInProgramme,
     NotReversible,
     OrderVoided,
+    PendingUpstreamWrites,
     StoreUnavailable,
     UpstreamError,
     UpstreamTimeout,
@@ -38,6 +39,11 @@ from .openapi import DOCUMENT
 from .pomelo import add_pomelo_routes
 from .wire import render_error
 
+PENDING_WHERE = (
+    "; see them with GET /__admin/upstream/unsettled (those a person settles, with POST"
+    " /__admin/upstream/unsettled/{id}/settle) and GET /__admin/upstream (how many are open)"
+)
+
 ERRORS: ErrorTable = {
     InvalidAmount: ErrorSpec(400),
     InvalidArgument: ErrorSpec(400),
@@ -55,6 +61,7 @@ ERRORS: ErrorTable = {
     OrderVoided: ErrorSpec(409),
     IdempotencyConflict: ErrorSpec(422),
     IdempotencyInFlight: ErrorSpec(409),
+    PendingUpstreamWrites: ErrorSpec(409, lambda exc: exc.message + PENDING_WHERE),
     StoreUnavailable: ErrorSpec(503),
     UpstreamError: ErrorSpec(502),
     UpstreamTimeout: ErrorSpec(504),

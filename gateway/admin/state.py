@@ -42,6 +42,7 @@ async def reset(request: web.Request) -> web.Response:
     if name:
         await made.reset_tenant(ledger, settings, name)
         return web.json_response({"reset": [name]})
+    await ledger.check_deletable(tenants=await ledger.tenants())  # refused before anything is cleared
     ledger.clock.reset()  # first, so the rebuilt tenants are dated in real time
     sandbox = request.config_dict[SANDBOX]
     sandbox.faults.clear()

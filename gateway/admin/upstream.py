@@ -13,7 +13,7 @@ from ..upstream.declaration import SECTION
 from ..whole_numbers import whole_number
 from .wire import amount, body_of, iso, render_error, upstream_json
 
-ALL = 100_000  # a listing's limit that means "every one" (counts, the unsettled list)
+ALL = 100_000  # a listing's limit that means "every one" (the unsettled list)
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -35,7 +35,7 @@ async def overview(request: web.Request) -> web.Response:
 
 
 async def _count(ledger: Ledger, tenant: Tenant, state: str) -> int:
-    return len(await ledger.intents(tenant=tenant, states=(state,), limit=ALL))
+    return await ledger.count_intents(tenant=tenant, states=(state,))
 
 
 async def unsettled(request: web.Request) -> web.Response:

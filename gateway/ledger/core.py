@@ -64,7 +64,6 @@ class LedgerBase:
         self._resolve: Callable[[Tenant], Any] | None = None
         self._ready: set[int] = set()  # tenants whose open intents were settled once since start
         self._readying: dict[int, asyncio.Task[Any]] = {}
-        self._busy: set[int] = set()  # intents being forwarded or settled by this process right now
         self._settle_budget = 10.0
 
     @property

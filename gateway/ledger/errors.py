@@ -82,6 +82,14 @@ class IdempotencyInFlight(LedgerError):
     code = "idempotency_in_flight"
 
 
+class PendingUpstreamWrites(LedgerError):
+    """A tenant cannot be deleted or reset while writes forwarded to its upstream are not settled (open:
+    the gateway is still carrying them out; unsettled: a person must say what happened): they would be
+    lost. Details: `tenants` {name: {"open": n, "unsettled": m}}, and the totals `open`, `unsettled`."""
+
+    code = "pending_upstream_writes"
+
+
 class StoreUnavailable(LedgerError):
     """The store could not take the write (locked by another process past the busy timeout, disk error)."""
 

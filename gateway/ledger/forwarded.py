@@ -32,6 +32,8 @@ from .movements import MovementOps
 from .store.base import Tx
 from .upstream import Cause, Direction, Upstream, UpstreamCannotExpress
 
+READS_AT_ONCE = 8  # a listing's balance reads in flight at one upstream at once
+
 _CAUSES = {Kind.ORDER_EARN: Cause.ORDER_EARN, Kind.ORDER_SPEND: Cause.SPEND, Kind.REWARD: Cause.REWARD,
            Kind.REVERSAL: Cause.ORDER_VOID}
 
@@ -56,13 +58,10 @@ class ForwardedOps(ForwardOps):
         local = await super().balance(tenant=tenant, member=member, include_deleted=include_deleted)
         if port is None:
             return local
-        ref = port.member_ref(local.member)
-        posted = await asyncio.gather(*(_posted(port, ref, asset) for asset in Asset))
+        figures = await _posted(port, port.member_ref(local.member))  # every asset in one read
         accounts = {
-            asset: type(account)(asset, figure, account.pending, account.updated_at)
-            for (asset, account), figure in zip(
-                ((a, local.accounts[a]) for a in Asset), posted, strict=True
-            )
+            asset: type(account)(asset, figures[asset], account.pending, account.updated_at)
+            for asset, account in ((a, local.accounts[a]) for a in Asset)
         }
         return Balance(local.member, accounts)
 
@@ -74,9 +73,13 @@ class ForwardedOps(ForwardOps):
         port = self._port(tenant)
         if port is None:
             return page
-        figures = await asyncio.gather(
-            *(_posted(port, port.member_ref(row.member), asset, unknown_is_zero=True) for row in page.items)
-        )
+        gate = asyncio.Semaphore(READS_AT_ONCE)
+
+        async def figure(member: Member) -> Decimal:
+            async with gate:
+                return (await _posted(port, port.member_ref(member), unknown_is_zero=True))[asset]
+
+        figures = await asyncio.gather(*(figure(row.member) for row in page.items))
         return Page([BalanceRow(r.member, f) for r, f in zip(page.items, figures, strict=True)], page.offset, page.limit)
 
     # -- writes ---------------------------------------------------------------------------------
@@ -366,14 +369,13 @@ class ForwardedOps(ForwardOps):
         return prepare
 
 
-async def _posted(port: Upstream, ref: str, asset: Asset, *, unknown_is_zero: bool = False) -> Decimal:
-    """An asset's balance at the upstream; one it cannot express reads as 0 (in a listing, so does a member
-    the upstream does not know)."""
+async def _posted(port: Upstream, ref: str, *, unknown_is_zero: bool = False) -> dict[Asset, Decimal]:
+    """Every asset's balance at the upstream, in one read (an asset it does not keep reads as 0); in a
+    listing, a member the upstream does not know reads as 0 too."""
     try:
-        return round_down(await port.balance(ref, asset))
-    except UpstreamCannotExpress:
-        return Decimal("0.00")
+        found = await port.balances(ref)
     except UnknownMember:
         if unknown_is_zero:
-            return Decimal("0.00")
+            return {a: Decimal("0.00") for a in Asset}
         raise
+    return {a: round_down(found.get(a, Decimal("0"))) for a in Asset}

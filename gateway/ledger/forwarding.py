@@ -15,6 +15,7 @@ from typing import Any
 from .errors import IdempotencyConflict, IdempotencyInFlight, LedgerError
 from .models import Asset, Idempotency, Member, Outcome, Tenant
 from .money import to_cents
+from .claims import Hold, surely_not_applied
 from .settling import Settling
 from .repo import events as event_sql
 from .repo import intents as intent_sql
@@ -26,9 +27,7 @@ from .upstream import (
     Forward,
     Upstream,
     UpstreamCannotExpress,
-    UpstreamCredentialsRefused,
     UpstreamError,
-    UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -70,6 +69,7 @@ class _Begun:
     intent_id: int = 0
     forward: Forward | None = None
     plan: Plan | None = field(default=None)
+    hold: Hold | None = None
 
 
 class ForwardOps(Settling):
@@ -132,15 +132,22 @@ class ForwardOps(Settling):
                 if begun.kind in ("replay", "local"):
                     return begun.value
                 if begun.kind == "settle":  # an earlier attempt under the client's key: its outcome first
-                    state = await self._settle(tenant, port, begun.intent_id, resend=True)
-                    if state not in ("applied", "not_applied", "refused"):
+                    state = await self._settle(tenant, port, begun.intent_id)
+                    if state == "busy":
+                        raise IdempotencyInFlight(
+                            "a request with this idempotency key is still being settled; retry with the same key"
+                            " later to learn its outcome"
+                        )
+                    if state not in ("applied", "not_applied", "refused", "unsettled"):
                         raise IdempotencyInFlight(
                             f"the first request with this idempotency key is not settled yet: {port.name} has not said"
-                            " whether it was applied; retry with the same key later to learn its outcome"
+                            " whether it was applied; the gateway keeps it and will carry it out exactly once when the"
+                            " upstream answers again; retry with the same key later to learn its outcome"
                         )
-                    continue  # applied: replayed by _begin; not applied or refused: sent anew
-                assert begun.forward is not None and begun.plan is not None
-                return await self._call(tenant, port, begun.intent_id, begun.forward, begun.plan.local, idempotency)
+                    continue  # applied: replayed by _begin; not applied or refused: sent anew; unsettled: said so
+                assert begun.forward is not None and begun.plan is not None and begun.hold is not None
+                async with self._holding(begun.hold) as hold:
+                    return await self._call(tenant, port, hold, begun.forward, begun.plan.local, idempotency)
             raise IdempotencyInFlight("a request with this idempotency key is still being settled")
         finally:
             if slot is not None:
@@ -150,20 +157,13 @@ class ForwardOps(Settling):
         self, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
         idempotency: Idempotency | None,
     ) -> _Begun:
-        """tx1. The intent is marked busy inside it, before it commits, so no settler of this process can
-        take it for abandoned; a store that runs tx1 again (after a conflict) leaves only the committed one."""
-        tried: list[int] = []
-        committed = None
-        try:
-            begun = await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency, tried))
-            committed = begun.intent_id if begun.kind == "intent" else None
-            return begun
-        finally:
-            self._busy.difference_update(i for i in tried if i != committed)
+        """tx1. The intent is inserted claimed by this sender (in the store, so no settler of any instance
+        takes it while it is sent); a store that runs tx1 again (after a conflict) makes a new claim."""
+        return await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency))
 
     async def _begin(
         self, tx: Tx, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
-        idempotency: Idempotency | None, tried: list[int],
+        idempotency: Idempotency | None,
     ) -> _Begun:
         if idempotency is not None:
             earlier = await self._earlier(tx, tenant, port, idempotency)
@@ -183,16 +183,15 @@ class ForwardOps(Settling):
             "client_key": idempotency.key if idempotency else None,
             "client_fingerprint": idempotency.fingerprint if idempotency else None,
         }
-        intent_id = await intent_sql.insert(tx, values, now)
+        claim = self._new_claim()
+        intent_id = await intent_sql.insert(tx, values, now, claim)
         key = f"lg-{tenant.id}-{intent_id}-{secrets.token_hex(4)}"
         await intent_sql.set_key(tx, intent_id, key)
         forward = Forward(
             key=key, member=plan.member_ref, direction=plan.direction, asset=plan.asset, points=plan.points,
             cause=plan.cause, value=plan.value, note=plan.note, reference=plan.reference, reverses=plan.reverses,
         )
-        tried.append(intent_id)
-        self._busy.add(intent_id)  # from here on, no settler of this process touches it while it is sent
-        return _Begun("intent", intent_id=intent_id, forward=forward, plan=plan)
+        return _Begun("intent", intent_id=intent_id, forward=forward, plan=plan, hold=Hold(intent_id, claim.token))
 
     async def _earlier(self, tx: Tx, tenant: Tenant, port: Upstream, idem: Idempotency) -> _Begun | None:
         """What the client's key says already: a stored response (replayed), an intent applied since it was
@@ -218,53 +217,53 @@ class ForwardOps(Settling):
                 raise UpstreamUnavailable(
                     f"{port.name} never confirmed this write; it is listed for a person to settle", sent=True
                 )
-            if intent.id in self._busy:
-                raise IdempotencyInFlight("a request with this idempotency key is still in flight")
-            return _Begun("settle", intent_id=intent.id)
+            return _Begun("settle", intent_id=intent.id)  # claimed there, or left to whoever holds it
         return None
 
     async def _call(
-        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, local: dict[str, Any],
+        self, tenant: Tenant, port: Upstream, hold: Hold, forward: Forward, local: dict[str, Any],
         idempotency: Idempotency | None,
     ) -> Any:
+        intent_id = hold.intent_id
+        sent_at = time.monotonic()
         try:
-            sent_at = time.monotonic()
-            try:
-                applied = await port.apply(forward)
-            except UpstreamError as exc:
-                if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
-                    await self._close(intent_id, "not_applied", exc)
-                    raise
-                applied = await self._clarify(tenant, port, intent_id, forward, exc, sent_at)
-            except LedgerError as exc:
-                await self._close(intent_id, "refused", exc)
+            applied = await port.apply(forward)
+        except UpstreamError as exc:
+            if surely_not_applied(exc):
+                await self._close(intent_id, "not_applied", exc)
                 raise
-            return await self._applied(tenant, port, intent_id, forward, local, applied, idempotency=idempotency)
-        finally:
-            self._busy.discard(intent_id)
+            applied = await self._clarify(port, hold, forward, exc, sent_at)
+        except LedgerError as exc:
+            await self._close(intent_id, "refused", exc)
+            raise
+        return await self._applied(tenant, port, intent_id, forward, local, applied, idempotency=idempotency)
 
     def _unclear(self, port: Upstream, last: LedgerError) -> UpstreamUnavailable:
         # The last answer's words (its status, its request id) go with it: whoever reads the client's error
         # can find the exchange at the vendor.
         return UpstreamUnavailable(
-            f"{port.name} did not say whether the write was applied (last: {last.message}); the outcome will be"
-            " settled when the upstream answers; retry with the same idempotency key to learn it",
+            f"{port.name} did not say whether the write was applied (last: {last.message}); the gateway keeps it"
+            " and will carry it out exactly once when the upstream answers again: do not send it again (a retry"
+            " with the same idempotency key, where the API has one, returns its outcome)",
             sent=True,
         )
 
     async def _clarify(
-        self, tenant: Tenant, port: Upstream, intent_id: int, forward: Forward, first: UpstreamError, sent_at: float
+        self, port: Upstream, hold: Hold, forward: Forward, first: UpstreamError, sent_at: float
     ) -> Applied:
         """The answer to a sent write never came: ask the port whether it was applied (an upstream that can
-        tell), resending once under the same key if it surely was not; else the client hears "unavailable".
-        After a timeout the first request may still be on its way, so "not applied" is believed only once
-        half the budget has passed since it was sent (a lookup too early would invite a double write)."""
+        tell), resending once under the same key if it surely was not; else the client hears "unavailable"
+        and the gateway carries the write out later (settling.py). After a timeout the first request may
+        still be on its way, so "not applied" is believed only once half the budget has passed since it was
+        sent (a lookup too early would invite a double write); every sending time is stored too, for the
+        other workers. A resend needs the claim still held (checked in the store as it is recorded)."""
+        intent_id = hold.intent_id
         if not port.settles:
             return await self._unsettled(port, intent_id, first)
         deadline = time.monotonic() + self._settle_budget
         trust_after = sent_at + self._settle_budget / 2 if isinstance(first, UpstreamTimeout) else sent_at
         resent, last, attempt = False, first, 0
-        while True:
+        while not hold.lost:
             try:
                 applied = await port.settle(forward)
             except UpstreamCannotExpress as exc:
@@ -278,11 +277,13 @@ class ForwardOps(Settling):
                     if resent:  # surely not applied, and the resend's outcome is known to be nothing
                         await self._close(intent_id, "not_applied", last)
                         raise last
+                    if not await self._sending(hold):
+                        break
                     resent = True
                     try:
                         return await port.apply(forward)
                     except UpstreamError as exc:
-                        if not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
+                        if surely_not_applied(exc):
                             await self._close(intent_id, "not_applied", exc)
                             raise
                         last = exc

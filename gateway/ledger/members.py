@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from .core import LedgerBase, MemberRef
-from .errors import DuplicateIdentity, InvalidArgument, UnknownProgramme, UnknownTenant
+from .errors import DuplicateIdentity, InvalidArgument, PendingUpstreamWrites, UnknownProgramme, UnknownTenant
 from .models import Asset, Balance, BalanceRow, Credential, Identity, Member, Page, Programme, Tenant
 from .money import from_cents, to_cents
 from .repo import entries as entry_sql
+from .repo import intents as intent_sql
 from .repo import members as member_sql
 from .repo import tenants as tenant_sql
 from .store.base import Tx
@@ -24,6 +25,22 @@ def check_page(offset: int, limit: int) -> None:
         raise InvalidArgument("offset must not be negative")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidArgument(f"limit must be between 1 and {MAX_PAGE}")
+
+
+async def _refuse_pending(tx: Tx, tenants: list[Tenant]) -> None:
+    pending = await intent_sql.pending(tx, [t.id for t in tenants])
+    if not pending:
+        return
+    names = {t.id: t.name for t in tenants}
+    each = {names[i]: counts for i, counts in sorted(pending.items())}
+    opened, unsettled = (sum(c[state] for c in each.values()) for state in ("open", "unsettled"))
+    told = "; ".join(f"tenant {name}: {c['open']} open, {c['unsettled']} unsettled" for name, c in each.items())
+    raise PendingUpstreamWrites(
+        f"writes forwarded to the upstream are not settled yet ({told}); deleting or resetting would lose them."
+        " Open ones are carried out by the gateway once the upstream answers; unsettled ones need a person to"
+        " settle them",
+        tenants=each, open=opened, unsettled=unsettled,
+    )
 
 
 class MemberOps(LedgerBase):
@@ -67,13 +84,23 @@ class MemberOps(LedgerBase):
         return updated
 
     async def delete_tenants(self, *, tenants: Iterable[Tenant]) -> None:
-        ids = [t.id for t in tenants]
+        """Delete tenants and everything they own; refused whole (PendingUpstreamWrites) while any of them
+        has writes forwarded to its upstream that are not settled, checked in the deleting transaction."""
+        chosen = list(tenants)
+        ids = [t.id for t in chosen]
 
         async def work(tx: Tx) -> int:
+            await _refuse_pending(tx, chosen)
             await tenant_sql.delete(tx, ids)
             return await tenant_sql.bump(tx)
 
         await self._tenants_changed(await self.store.write(work), removed=ids)
+
+    async def check_deletable(self, *, tenants: Iterable[Tenant]) -> None:
+        """Raise PendingUpstreamWrites if deleting these tenants now would be refused (a caller that must
+        not half-do a larger reset asks first; delete_tenants checks again as it deletes)."""
+        chosen = list(tenants)
+        await self._read(lambda tx: _refuse_pending(tx, chosen))
 
     # -- programmes -----------------------------------------------------------------------------
 

@@ -321,8 +321,9 @@ INTENT_STATES = ("open", "applied", "refused", "not_applied", "unsettled")
 @dataclass(frozen=True)
 class Intent:
     """One write forwarded to a tenant's upstream, recorded before the upstream is called. `state`: open
-    (outcome not known yet), applied, refused (the upstream said no), not_applied (surely never applied),
-    unsettled (unclear and never resent: a person settles it). `answered`: what the client was told
+    (outcome not known yet: the gateway carries it out, exactly once, when the upstream answers), applied,
+    refused (the upstream said no), not_applied (surely never applied), unsettled (unclear and never
+    resent: a person settles it). `answered`: what the client was told
     (applied, refused, unavailable, ...), None while the call is in flight. `outcome`: what is known of
     the result (the upstream's ref and balance, an error's code and message, the local entry)."""
 
@@ -347,3 +348,5 @@ class Intent:
     settled_by: str | None
     reverses: str | None = None
     member_ref: str = ""  # the member's identity at the upstream the write was sent under
+    sent_at: datetime | None = None  # when it was last sent (wall time): "not applied" waits for it to land
+    claimed_until: datetime | None = None  # while a worker holds it (see settling.py), when its lease ends

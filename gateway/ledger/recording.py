@@ -21,6 +21,9 @@ from .store.base import Tx
 from .upstream import Applied, Direction, Forward, Upstream
 
 
+UNAPPLIED = ("open", "not_applied", "refused", "unsettled")  # what an upstream's "applied" overrides
+
+
 class Recorder(MovementOps):
     async def _applied(
         self,
@@ -34,11 +37,13 @@ class Recorder(MovementOps):
         idempotency: Idempotency | None = None,
         answered: str | None = "applied",
         settled_by: str | None = None,
-        expect: Sequence[str] = ("open",),
+        expect: Sequence[str] = UNAPPLIED,
     ) -> Any:
-        """tx2: the intent becomes applied and the movement is recorded, once (whoever settles an intent
-        second writes nothing and is told AlreadyResolved). The local account is set to the upstream's
-        balance after the write: from the answer, else asked once; unknown, it only never goes below 0."""
+        """tx2: the intent becomes applied and the movement is recorded, once. The upstream's word wins: an
+        intent someone else closed as not applied is recorded as applied all the same; one recorded as
+        applied already gives its recorded result (only a person settling outside `expect` is told
+        AlreadyResolved). The local account is set to the upstream's balance after the write: from the
+        answer, else asked once; unknown, it only never goes below 0."""
         target = applied.balance
         if target is None and port is not None:
             try:
@@ -58,22 +63,42 @@ class Recorder(MovementOps):
                 tx, intent_id, state="applied", answered=answered, outcome=outcome, now=now, settled_by=settled_by,
                 expect=expect,
             ):
-                return _Settled
-            result, moved = await self._record(tx, tenant, local, forward, applied, target, now)
-            outcome.update(entry_id=moved.entry.id, posted=str(moved.balance.posted), pending=str(moved.balance.pending))
-            await intent_sql.set_outcome(tx, intent_id, outcome)
+                if expect is not UNAPPLIED:
+                    return _Settled
+                result = await self._recorded(tx, tenant, intent_id, local)
+            else:
+                result, moved = await self._record(tx, tenant, local, forward, applied, target, now)
+                outcome.update(entry_id=moved.entry.id, posted=str(moved.balance.posted),
+                               pending=str(moved.balance.pending))
+                await intent_sql.set_outcome(tx, intent_id, outcome)
             if idempotency is None:
                 return result
             response = idempotency.render(result)
-            await event_sql.idempotency_put(
-                tx, tenant.id, idempotency.scope, idempotency.key, idempotency.fingerprint, response, now
-            )
+            if await event_sql.idempotency_get(tx, tenant.id, idempotency.scope, idempotency.key) is None:
+                await event_sql.idempotency_put(
+                    tx, tenant.id, idempotency.scope, idempotency.key, idempotency.fingerprint, response, now
+                )
             return Outcome(response=response, replayed=False, result=result)
 
         result = await self.store.write(work)
         if result is _Settled:
             raise AlreadyResolved(f"intent {intent_id} was settled meanwhile")
         return result
+
+    async def _recorded(self, tx: Tx, tenant: Tenant, intent_id: int, local: dict[str, Any]) -> Any:
+        """What recording an intent another worker recorded as applied returned, rebuilt from the store."""
+        found = await intent_sql.get(tx, intent_id)
+        if found is None:
+            raise UnknownEntry(f"no intent {intent_id}")
+        moved = await self._movement_of(tx, tenant, found[0])
+        order_id = moved.entry.order_id
+        if order_id is not None and (local["op"] == "order" or local.get("order_id") is not None):
+            order = await order_sql.get(tx, tenant.id, order_id)
+            assert order is not None
+            return OrderResult(order, moved)
+        if local.get("result") == "spend":
+            return SpendResult(moved, abs(moved.entry.amount), Decimal(local["spent"]))
+        return moved
 
     async def _record(
         self, tx: Tx, tenant: Tenant, local: dict[str, Any], forward: Forward, applied: Applied,

@@ -2,31 +2,24 @@
 retry, periodically), or a person's word for an upstream that cannot be asked; and reading the intents."""
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from .errors import AlreadyResolved, LedgerError, UnknownEntry
 from .models import Intent, Tenant
+from .claims import Claims, Hold
 from .recording import Recorder
 from .repo import intents as intent_sql
-from .upstream import (
-    Applied,
-    Forward,
-    Upstream,
-    UpstreamCannotExpress,
-    UpstreamCredentialsRefused,
-    UpstreamError,
-    UpstreamRateLimited,
-    UpstreamUnavailable,
-)
+from .upstream import Applied, Forward, Upstream, UpstreamCannotExpress, UpstreamError
 
 
 def _error(exc: LedgerError) -> dict[str, Any]:
     return {"code": exc.code, "message": exc.message}
 
 
-class Settling(Recorder):
+class Settling(Recorder, Claims):
     def _port(self, tenant: Tenant) -> Upstream | None:
         resolve = self._resolve
         return None if resolve is None else resolve(tenant)
@@ -43,63 +36,77 @@ class Settling(Recorder):
 
     # -- settling ---------------------------------------------------------------------------------
 
-    async def _settle(self, tenant: Tenant, port: Upstream, intent_id: int, *, resend: bool = False) -> str:
-        """Learn the outcome of one open intent from the port and record it; returns the intent's state.
-        With `resend`, a write that surely was not applied is sent once more under its key (a client
-        retrying it); without, it is closed as not applied."""
-        if intent_id in self._busy:
-            return "open"
+    async def _settle(self, tenant: Tenant, port: Upstream, intent_id: int) -> str:
+        """Carry out one open intent, if this worker gets its claim (else "busy": someone holds it). The
+        gateway has taken such a write over: asked, the upstream says it was applied (recorded here) or, once
+        the last request could have landed, that it was not: then it is sent once more under its key and
+        its outcome recorded (a refusal: refused; unclear or not reaching the upstream: it stays open for
+        the next round). An upstream that cannot be asked leaves it unsettled, for a person. Returns the
+        intent's state."""
+        hold = await self._claim(intent_id)
         found = await self._read(lambda tx: intent_sql.get(tx, intent_id))
         if found is None:
             raise UnknownEntry(f"no intent {intent_id}")
         intent, local, _ = found
-        if intent.state != "open":
-            return intent.state
+        if hold is None:
+            return "busy" if intent.state == "open" else intent.state
+        async with self._holding(hold):
+            return await self._carry_out(tenant, port, intent, local, hold)
+
+    async def _carry_out(
+        self, tenant: Tenant, port: Upstream, intent: Intent, local: dict[str, Any], hold: Hold
+    ) -> str:
         forward = _forward_of(intent)
-        self._busy.add(intent_id)
+        if not port.settles:
+            await self._close(intent.id, "unsettled", UpstreamCannotExpress(f"{port.name} cannot settle"),
+                              answered="unavailable")
+            return "unsettled"
         try:
-            if not port.settles:
-                await self._close(intent_id, "unsettled", UpstreamCannotExpress(f"{port.name} cannot settle"),
-                                  answered="unavailable")
-                return "unsettled"
-            try:
-                applied = await port.settle(forward)
-            except UpstreamCannotExpress as exc:
-                await self._close(intent_id, "unsettled", exc, answered="unavailable")
-                return "unsettled"
-            except LedgerError:
-                return "open"
-            if applied is None and (self.clock.now() - intent.created_at).total_seconds() < self._settle_budget / 2:
+            applied = await port.settle(forward)
+        except UpstreamCannotExpress as exc:
+            await self._close(intent.id, "unsettled", exc, answered="unavailable")
+            return "unsettled"
+        except LedgerError:
+            return "open"
+        if applied is None:
+            if not self._landed(intent):
                 return "open"  # sent so lately that the request may still land: "not applied" is not believed yet
-            if applied is None and resend:
-                try:
-                    applied = await port.apply(forward)
-                except UpstreamError as exc:
-                    if exc.sent and not isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused)):
-                        return "open"
-                    await self._close(intent_id, "not_applied", exc)
-                    return "not_applied"
-                except LedgerError as exc:
-                    await self._close(intent_id, "refused", exc)
-                    return "refused"
-            if applied is None:
-                await self._close(intent_id, "not_applied", UpstreamUnavailable("the upstream never applied it"),
-                                  answered=intent.answered or "unavailable")
-                return "not_applied"
-            await self._applied(tenant, port, intent_id, forward, local, applied, answered=intent.answered)
-            return "applied"
-        finally:
-            self._busy.discard(intent_id)
+            if not await self._sending(hold):
+                return "busy"
+            try:
+                applied = await port.apply(forward)
+            except UpstreamError:
+                return "open"  # unclear again, or it did not reach the upstream: the next round carries it on
+            except LedgerError as exc:
+                await self._close(intent.id, "refused", exc, answered=intent.answered or "unavailable")
+                return "refused"
+        await self._applied(tenant, port, intent.id, forward, local, applied, answered=intent.answered)
+        return "applied"
 
     async def settle_open(self, *, tenant: Tenant) -> dict[str, int]:
-        """Settle every open intent of the tenant through its port (those this process is sending right now
-        excepted); counts by resulting state. Afterwards the tenant takes new forwarded writes."""
+        """Carry out every open intent of the tenant through its port; counts by resulting state (one another
+        worker holds counts as open). The first time after a start, an intent held by someone else is
+        waited for until its lease ends, once: its holder may be this instance before a crash. Afterwards
+        the tenant takes new forwarded writes."""
         port = self._port(tenant)
         counts: Counter[str] = Counter()
         if port is not None:
             found = await self._read(lambda tx: intent_sql.listing(tx, tenant.id, ("open",), 100_000))
+            held = []
             for intent in found:
-                counts[await self._settle(tenant, port, intent.id)] += 1
+                state = await self._settle(tenant, port, intent.id)
+                if state == "busy" and tenant.id not in self._ready:
+                    held.append(intent)
+                    continue
+                counts["open" if state == "busy" else state] += 1
+            if held:
+                again = [f[0] for f in [await self._read(lambda tx, i=i: intent_sql.get(tx, i.id)) for i in held] if f]
+                ends = [i.claimed_until for i in again if i.claimed_until is not None]
+                wait = max(((max(ends) - self._wall()).total_seconds() if ends else 0.0), 0.0)
+                await asyncio.sleep(min(wait, self._lease()) + 0.05)
+                for intent in held:
+                    state = await self._settle(tenant, port, intent.id)
+                    counts["open" if state == "busy" else state] += 1
         self._ready.add(tenant.id)
         return dict(counts)
 
@@ -139,6 +146,9 @@ class Settling(Recorder):
         self, *, tenant: Tenant | None = None, states: Sequence[str] = ("open", "unsettled"), limit: int = 200
     ) -> list[Intent]:
         return await self._read(lambda tx: intent_sql.listing(tx, None if tenant is None else tenant.id, states, limit))
+
+    async def count_intents(self, *, tenant: Tenant | None = None, states: Sequence[str] = ("open", "unsettled")) -> int:
+        return await self._read(lambda tx: intent_sql.count(tx, None if tenant is None else tenant.id, states))
 
     async def intent(self, *, intent_id: int) -> Intent:
         found = await self._read(lambda tx: intent_sql.get(tx, intent_id))

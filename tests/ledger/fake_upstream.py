@@ -33,13 +33,15 @@ class FakeUpstream:
     name: str = "the fake upstream"
     settles: bool = True
     lists_members: bool = False
-    balances: dict[tuple[str, Asset], Decimal] = field(default_factory=dict)
+    kept: dict[tuple[str, Asset], Decimal] = field(default_factory=dict)  # (member, asset) -> its balance
     known: set[str] = field(default_factory=set)  # members it knows; empty: it knows everyone
     applied: dict[str, Applied] = field(default_factory=dict)  # key -> what applying it answered
     forwards: dict[str, Forward] = field(default_factory=dict)
     writes: Counter[str] = field(default_factory=Counter)  # key -> times it really moved points
     apply_calls: list[str] = field(default_factory=list)
     settle_calls: list[str] = field(default_factory=list)
+    balance_reads: list[str] = field(default_factory=list)  # member of every balance read, in order
+    keyless: bool = False  # like memberpoints: a write sent again under its key is applied again
     refuse: LedgerError | None = None  # the next applies are refused with this
     drop_next: int = 0  # the next applies are applied, their answers lost (UpstreamFailed, sent)
     lose_next: int = 0  # the next applies never arrive (UpstreamTimeout, sent): nothing applied
@@ -54,19 +56,28 @@ class FakeUpstream:
         return member.upstream_ref or member.user_ref
 
     def figure(self, member: str, asset: Asset = Asset.POINTS) -> Decimal:
-        return self.balances.get((member, asset), Decimal("0.00"))
+        return self.kept.get((member, asset), Decimal("0.00"))
 
     def _reachable(self) -> None:
         if self.down:
             raise UpstreamFailed(f"{self.name} refused the connection", sent=False)
 
     async def balance(self, member: str, asset: Asset) -> Decimal:
+        self.balance_reads.append(member)
         self._reachable()
         if asset in self.cannot:
             raise UpstreamCannotExpress(f"{self.name} keeps no {asset.value}")
         if self.known and member not in self.known:
             raise UnknownMember(f"{self.name} knows no member {member}")
         return self.figure(member, asset)
+
+    async def balances(self, member: str) -> dict[Asset, Decimal]:
+        """Every asset in one read; one it cannot express reads as 0."""
+        self.balance_reads.append(member)
+        self._reachable()
+        if self.known and member not in self.known:
+            raise UnknownMember(f"{self.name} knows no member {member}")
+        return {a: Decimal("0.00") if a in self.cannot else self.figure(member, a) for a in Asset}
 
     async def apply(self, forward: Forward) -> Applied:
         self.apply_calls.append(forward.key)
@@ -81,7 +92,7 @@ class FakeUpstream:
             delay, self.late_next = self.late_next, 0.0
             self.pending = asyncio.ensure_future(self._land_late(forward, delay))
             raise UpstreamTimeout(f"{self.name} did not answer in time", sent=True)
-        if forward.key in self.applied:
+        if forward.key in self.applied and not self.keyless:
             return self.applied[forward.key]  # a replay under the same key: applied once
         if self.refuse is not None:
             raise self.refuse
@@ -93,7 +104,7 @@ class FakeUpstream:
             if now < points:
                 raise InsufficientFunds(f"{self.name}: {now} available, {points} needed")
             points = -points
-        self.balances[(forward.member, forward.asset)] = now + points
+        self.kept[(forward.member, forward.asset)] = now + points
         self.writes[forward.key] += 1
         self.forwards[forward.key] = forward
         answer = Applied(
@@ -115,7 +126,7 @@ class FakeUpstream:
         await asyncio.sleep(delay)
         now = self.figure(forward.member, forward.asset)
         signed = forward.points if forward.direction is Direction.CREDIT else -forward.points
-        self.balances[(forward.member, forward.asset)] = now + signed
+        self.kept[(forward.member, forward.asset)] = now + signed
         self.writes[forward.key] += 1
         self.forwards[forward.key] = forward
         self.applied[forward.key] = Applied(balance=now + signed, ref=f"up-{len(self.applied) + 1}")

@@ -55,7 +55,7 @@ async def up(ledger: Ledger, fake: FakeUpstream) -> Tenant:
 @pytest.fixture
 async def juan(ledger: Ledger, up: Tenant, fake: FakeUpstream) -> Member:
     created = await ledger.create_member(tenant=up, name="Juan", customer_no=1534, programme_no=8, upstream_ref="usr-9")
-    fake.balances[("usr-9", P)] = Decimal("100.00")
+    fake.kept[("usr-9", P)] = Decimal("100.00")
     return created
 
 
@@ -160,14 +160,14 @@ async def test_the_mirror_follows_the_upstream_when_the_answer_omits_the_balance
 async def test_reads_ask_the_upstream_and_pending_stays_local(
     ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
 ) -> None:
-    fake.balances[("usr-9", Asset.MILES)] = Decimal("7.50")
+    fake.kept[("usr-9", Asset.MILES)] = Decimal("7.50")
     fake.cannot = frozenset({Asset.CASHBACK})
     await ledger.hold(tenant=up, member=juan, amount=Decimal("4"), asset=P)  # holds stay local
     found = await ledger.balance(tenant=up, member=By(Identity.CUSTOMER_NO, 1534))
     assert found[P].posted == Decimal("100.00") and found[P].pending == Decimal("4.00")
     assert found[Asset.MILES].posted == Decimal("7.50")
     assert found[Asset.CASHBACK].posted == 0  # an asset the upstream cannot express reads as 0
-    fake.balances[("usr-9", P)] = Decimal("12.00")  # moved at the upstream by someone else
+    fake.kept[("usr-9", P)] = Decimal("12.00")  # moved at the upstream by someone else
     assert (await ledger.balance(tenant=up, member=juan))[P].posted == Decimal("12.00")
 
 
@@ -175,7 +175,7 @@ async def test_a_balance_listing_asks_the_upstream_for_each_row(
     ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
 ) -> None:
     ana = await ledger.create_member(tenant=up, name="Ana")
-    fake.balances[(ana.user_ref, P)] = Decimal("3.00")
+    fake.kept[(ana.user_ref, P)] = Decimal("3.00")
     fake.known = {"usr-9", ana.user_ref}
     stranger = await ledger.create_member(tenant=up, name="Not there")
     page = await ledger.balances(tenant=up)
@@ -214,7 +214,7 @@ async def test_adjustments_and_their_revisions_forward_the_difference(
 async def test_spending_a_value_forwards_the_points_the_programme_gives(
     ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
 ) -> None:
-    fake.balances[("usr-9", P)] = Decimal("5000.00")
+    fake.kept[("usr-9", P)] = Decimal("5000.00")
     spent = await ledger.spend_value(tenant=up, member=By(Identity.CUSTOMER_NO, 1534), value=Decimal("10"), reference="r1")
     [forward] = fake.forwards.values()
     assert (forward.direction, forward.cause, forward.points, forward.value, forward.reference) == (

@@ -52,7 +52,7 @@ def bind(ledger: Ledger, tenant: Tenant, port: FakeUpstream) -> None:
 @pytest.fixture
 async def juan(ledger: Ledger, up: Tenant, fake: FakeUpstream) -> Member:
     created = await ledger.create_member(tenant=up, name="Juan", upstream_ref="mbr-9")
-    fake.balances[("mbr-9", P)] = Decimal("100.00")
+    fake.kept[("mbr-9", P)] = Decimal("100.00")
     return created
 
 
@@ -107,7 +107,8 @@ async def test_an_upstream_gone_while_unclear_answers_unavailable_and_settle_ope
         return await original(forward)
 
     fake.settle = gone  # type: ignore[method-assign]
-    with pytest.raises(UpstreamUnavailable, match="settled when the upstream answers") as caught:
+    kept = "the gateway keeps it and will carry it out exactly once when the upstream answers again: do not send it"
+    with pytest.raises(UpstreamUnavailable, match=kept) as caught:
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
     assert "(last: the fake upstream did not answer)" in caught.value.message  # the last answer's words
     [intent] = await ledger.intents(tenant=up)
@@ -123,7 +124,31 @@ async def test_an_upstream_gone_while_unclear_answers_unavailable_and_settle_ope
     assert await ledger.settle_open(tenant=up) == {}
 
 
-async def test_an_open_intent_that_never_applied_is_closed_by_settle_open(
+async def test_a_write_answered_unavailable_that_never_applied_is_carried_out_once_by_settle_open(
+    ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
+) -> None:
+    fake.lose_next = 1
+    original = fake.settle
+
+    async def gone(forward):
+        fake.down = True
+        return await original(forward)
+
+    fake.settle = gone  # type: ignore[method-assign]
+    with pytest.raises(UpstreamUnavailable, match="the gateway keeps it"):
+        await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    fake.settle, fake.down = original, False  # type: ignore[method-assign]
+    assert not fake.writes  # the upstream never got it
+    assert await ledger.settle_open(tenant=up) == {"applied": 1}  # the gateway took it over: sent once more
+    [key] = fake.writes
+    assert fake.writes[key] == 1 and fake.figure("mbr-9") == Decimal("105.00")
+    assert await recorded(ledger, up, juan) == [Decimal("5.00")]
+    [intent] = await ledger.intents(tenant=up, states=("applied",))
+    assert intent.answered == "unavailable"  # what the client was told stays
+    assert await ledger.settle_open(tenant=up) == {}
+
+
+async def test_a_resend_by_settle_open_that_the_upstream_refuses_is_recorded_refused(
     ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
 ) -> None:
     fake.lose_next = 1
@@ -135,10 +160,12 @@ async def test_an_open_intent_that_never_applied_is_closed_by_settle_open(
 
     fake.settle = gone  # type: ignore[method-assign]
     with pytest.raises(UpstreamUnavailable):
-        await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+        await ledger.debit(tenant=up, member=juan, amount=Decimal("30"))
     fake.settle, fake.down = original, False  # type: ignore[method-assign]
-    assert await ledger.settle_open(tenant=up) == {"not_applied": 1}
-    assert not fake.writes and await recorded(ledger, up, juan) == []
+    fake.kept[("mbr-9", P)] = Decimal("10.00")  # spent elsewhere meanwhile
+    assert await ledger.settle_open(tenant=up) == {"refused": 1}
+    [intent] = await ledger.intents(tenant=up, states=("refused",))
+    assert intent.outcome["code"] == "insufficient_funds" and not fake.writes
 
 
 async def test_a_client_retry_with_its_key_gets_the_settled_outcome(
@@ -152,7 +179,7 @@ async def test_a_client_retry_with_its_key_gets_the_settled_outcome(
         return await original(forward)
 
     fake.settle = gone  # type: ignore[method-assign]
-    with pytest.raises(UpstreamUnavailable, match="retry with the same idempotency key"):
+    with pytest.raises(UpstreamUnavailable, match="a retry with the same idempotency key, where the API has one, returns"):
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"), idempotency=keyed("k1"))
     with pytest.raises(IdempotencyInFlight, match="not settled yet"):  # still gone: asked about, never resent
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"), idempotency=keyed("k1"))
@@ -261,9 +288,9 @@ async def test_a_crash_mid_write_leaves_an_open_intent_settled_on_restart_before
         await restarted.credit(tenant=up, member=juan, amount=Decimal("1"))  # settles the old intent first
         assert restarted.upstream_ready(up)
         settled = await restarted.intent(intent_id=intent.id)
-        assert settled.state == ("applied" if when == "after" else "not_applied")
-        assert all(n == 1 for n in fake.writes.values())
-        expected = [Decimal("5.00"), Decimal("1.00")] if when == "after" else [Decimal("1.00")]
+        assert settled.state == "applied"  # found applied, or (never applied) carried out by the restart
+        assert len(fake.writes) == 2 and all(n == 1 for n in fake.writes.values())
+        expected = [Decimal("5.00"), Decimal("1.00")]
         assert await recorded(restarted, up, juan) == expected
         assert fake.figure("mbr-9") == Decimal("100.00") + sum(expected)
     finally:
@@ -299,12 +326,14 @@ async def test_after_a_restart_writes_wait_for_settling_then_answer_unavailable(
         await restarted.close()
 
 
-async def test_a_write_sent_moments_ago_is_not_closed_as_never_applied(
+async def test_a_write_sent_moments_ago_is_not_sent_again_until_it_could_have_landed(
     ledger: Ledger, up: Tenant, juan: Member, fake: FakeUpstream
 ) -> None:
     fake.crash_next = "before"  # sent, and the process died: the request could still be on its way
     with pytest.raises(Crash):
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
     assert await ledger.settle_open(tenant=up) == {"open": 1}  # younger than half the budget (1 s)
+    assert len(fake.apply_calls) == 1
     await asyncio.sleep(0.5)
-    assert await ledger.settle_open(tenant=up) == {"not_applied": 1}
+    assert await ledger.settle_open(tenant=up) == {"applied": 1}
+    assert list(fake.writes.values()) == [1]

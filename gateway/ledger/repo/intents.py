@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +14,9 @@ from ..upstream import Cause, Direction
 from . import rows
 
 
-async def insert(tx: Tx, values: Mapping[str, Any], now: datetime) -> int:
-    """A new open intent; its key is given by the caller once the id is known (see `set_key`)."""
+async def insert(tx: Tx, values: Mapping[str, Any], now: datetime, claim: Claim) -> int:
+    """A new open intent, claimed by its sender (`claim`) and sent at the claim's start; its key is given by
+    the caller once the id is known (see `set_key`)."""
     columns = (
         "tenant_id", "member_id", "member_ref", "key", "direction", "asset", "points_cents", "cause", "value_cents",
         "note", "reference", "reverses", "local", "client_scope", "client_key", "client_fingerprint",
@@ -22,9 +24,9 @@ async def insert(tx: Tx, values: Mapping[str, Any], now: datetime) -> int:
     params = [rows.dumps(values[c]) if c == "local" else values.get(c) for c in columns]
     marks = ", ".join("?" for _ in columns)
     return await tx.fetchval(
-        f"INSERT INTO upstream_intents ({', '.join(columns)}, state, outcome, created_at, updated_at)"
-        f" VALUES ({marks}, 'open', '{{}}', ?, ?) RETURNING id",
-        (*params, to_text(now), to_text(now)),
+        f"INSERT INTO upstream_intents ({', '.join(columns)}, state, outcome, created_at, updated_at, claimed_by,"
+        f" claimed_until, sent_at) VALUES ({marks}, 'open', '{{}}', ?, ?, ?, ?, ?) RETURNING id",
+        (*params, to_text(now), to_text(now), claim.token, to_text(claim.until), to_text(claim.at)),
     )
 
 
@@ -36,15 +38,57 @@ async def finish(
     tx: Tx, intent_id: int, *, state: str, answered: str | None, outcome: Mapping[str, Any], now: datetime,
     settled_by: str | None = None, expect: Sequence[str] = ("open",),
 ) -> bool:
-    """Move an intent out of one of the `expect` states; False when it was not in one (someone else
-    settled it first), so whoever loses the race writes nothing."""
+    """Move an intent out of one of the `expect` states (its claim ends with it); False when it was not in
+    one (someone else settled it first), so whoever loses the race writes nothing."""
     marks = ", ".join("?" for _ in expect)
     changed = await tx.execute(
         "UPDATE upstream_intents SET state = ?, answered = coalesce(?, answered), outcome = ?, updated_at = ?,"
-        f" settled_by = coalesce(?, settled_by) WHERE id = ? AND state IN ({marks})",
+        " settled_by = coalesce(?, settled_by), claimed_by = NULL, claimed_until = NULL"
+        f" WHERE id = ? AND state IN ({marks})",
         (state, answered, rows.dumps(outcome), to_text(now), settled_by, intent_id, *expect),
     )
     return changed == 1
+
+
+# -- claims: one worker at a time on an open intent, across every instance on the database --------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim's token (unique per claim, so two workers of one process are two claimers), when it was
+    taken or last renewed (`at`, wall time) and when its lease ends unless renewed (`until`)."""
+
+    token: str
+    at: datetime
+    until: datetime
+
+
+async def claim(tx: Tx, intent_id: int, claim: Claim) -> bool:
+    """Take an open intent nobody holds (or whose holder's lease has ended); True for exactly one claimer."""
+    changed = await tx.execute(
+        "UPDATE upstream_intents SET claimed_by = ?, claimed_until = ? WHERE id = ? AND state = 'open'"
+        " AND (claimed_until IS NULL OR claimed_until < ?)",
+        (claim.token, to_text(claim.until), intent_id, to_text(claim.at)),
+    )
+    return changed == 1
+
+
+async def renew(tx: Tx, intent_id: int, claim: Claim, *, sent: bool = False) -> bool:
+    """Extend the holder's lease (and, with `sent`, record that the write is being sent again now); False
+    when the claim was lost (its lease ended and another took it, or the intent was settled)."""
+    changed = await tx.execute(
+        "UPDATE upstream_intents SET claimed_until = ?" + (", sent_at = ?" if sent else "")
+        + " WHERE id = ? AND claimed_by = ? AND state = 'open'",
+        (to_text(claim.until), *((to_text(claim.at),) if sent else ()), intent_id, claim.token),
+    )
+    return changed == 1
+
+
+async def release(tx: Tx, intent_id: int, token: str) -> None:
+    await tx.execute(
+        "UPDATE upstream_intents SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?",
+        (intent_id, token),
+    )
 
 
 async def answer(tx: Tx, intent_id: int, answered: str, now: datetime) -> None:
@@ -80,10 +124,27 @@ async def listing(tx: Tx, tenant_id: int | None, states: Sequence[str], limit: i
     return [to_intent(r) for r in found]
 
 
-async def count_open(tx: Tx, tenant_id: int) -> int:
-    return await tx.fetchval(
-        "SELECT count(*) FROM upstream_intents WHERE tenant_id = ? AND state = 'open'", (tenant_id,)
+async def count(tx: Tx, tenant_id: int | None, states: Sequence[str]) -> int:
+    where, params = [f"state IN ({', '.join('?' for _ in states)})"], list(states)
+    if tenant_id is not None:
+        where.append("tenant_id = ?")
+        params.append(tenant_id)
+    return await tx.fetchval(f"SELECT count(*) FROM upstream_intents WHERE {' AND '.join(where)}", tuple(params))
+
+
+async def pending(tx: Tx, tenant_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per tenant, how many of its intents are open and how many unsettled (tenants with none left out)."""
+    if not tenant_ids:
+        return {}
+    found = await tx.fetchall(
+        "SELECT tenant_id, state, count(*) AS n FROM upstream_intents WHERE state IN ('open', 'unsettled')"
+        f" AND tenant_id IN ({', '.join('?' for _ in tenant_ids)}) GROUP BY tenant_id, state",
+        tuple(tenant_ids),
     )
+    out: dict[int, dict[str, int]] = {}
+    for row in found:
+        out.setdefault(row["tenant_id"], {"open": 0, "unsettled": 0})[row["state"]] = row["n"]
+    return out
 
 
 def to_intent(row: Any) -> Intent:
@@ -94,8 +155,12 @@ def to_intent(row: Any) -> Intent:
         reference=row["reference"], state=row["state"], answered=row["answered"], outcome=rows.loads(row["outcome"]),
         client_scope=row["client_scope"], client_key=row["client_key"], created_at=from_text(row["created_at"]),
         updated_at=from_text(row["updated_at"]), settled_by=row["settled_by"], reverses=row["reverses"],
-        member_ref=row["member_ref"],
+        member_ref=row["member_ref"], sent_at=_moment(row["sent_at"]), claimed_until=_moment(row["claimed_until"]),
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else from_text(text)
 
 
 async def set_outcome(tx: Tx, intent_id: int, outcome: Mapping[str, Any]) -> None:

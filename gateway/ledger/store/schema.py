@@ -295,4 +295,17 @@ CREATE INDEX upstream_intents_state ON upstream_intents(tenant_id, state);
 CREATE INDEX upstream_intents_client ON upstream_intents(tenant_id, client_scope, client_key) WHERE client_key IS NOT NULL;
 """,
     ),
+    (
+        10,
+        # Claims on intents, held in the store so one worker (the sender, a settler, a client's retry; of this
+        # instance or another on the same database) works an open intent at a time: claimed_by is the claim's
+        # token, claimed_until when the lease ends unless renewed. sent_at: when the write was last sent, so
+        # "not applied" is believed only once that request could have landed, whoever asks (NULL on intents
+        # from before: their created_at stands in).
+        """
+ALTER TABLE upstream_intents ADD COLUMN claimed_by TEXT;
+ALTER TABLE upstream_intents ADD COLUMN claimed_until TEXT;
+ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
+""",
+    ),
 ]

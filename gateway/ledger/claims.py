@@ -1,0 +1,96 @@
+"""Claims on open intents, held in the store with a lease: one worker (a sender, a settler, a client's retry;
+of this instance or of another on the same database) works an intent at a time, renews its lease while it
+works and gives it up after. Times here are wall time, never the ledger's clock (a sandbox may freeze it)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+
+from .core import LedgerBase
+from .errors import LedgerError
+from .models import Intent
+from .repo import intents as intent_sql
+from .repo.intents import Claim
+from .upstream import UpstreamCredentialsRefused, UpstreamError, UpstreamRateLimited
+
+log = logging.getLogger("gateway.ledger.claims")
+# Seconds a claim lasts unless renewed (its holder renews it every third of that while it works, however long
+# its calls take). Short, and the same for every instance: a restart waits out a dead predecessor's claim.
+LEASE_SECONDS = 2.0
+
+
+def surely_not_applied(exc: UpstreamError) -> bool:
+    """An upstream error after which the write surely was not applied: never sent, or refused before any
+    work (rate limited, the gateway's credentials refused)."""
+    return not exc.sent or isinstance(exc, (UpstreamRateLimited, UpstreamCredentialsRefused))
+
+
+class Hold:
+    """A claim being held: its token, and whether it was lost (its lease ended and another took it)."""
+
+    def __init__(self, intent_id: int, token: str) -> None:
+        self.intent_id = intent_id
+        self.token = token
+        self.lost = False
+
+
+class Claims(LedgerBase):
+    def _wall(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def _lease(self) -> float:
+        return LEASE_SECONDS
+
+    def _new_claim(self, token: str | None = None) -> Claim:
+        at = self._wall()
+        return Claim(token or secrets.token_hex(8), at, at + timedelta(seconds=self._lease()))
+
+    async def _claim(self, intent_id: int) -> Hold | None:
+        """Take an open intent for this worker; None when it is settled or someone else holds it."""
+        claim = self._new_claim()
+        if await self.store.write(lambda tx: intent_sql.claim(tx, intent_id, claim)):
+            return Hold(intent_id, claim.token)
+        return None
+
+    async def _sending(self, hold: Hold) -> bool:
+        """Just before the write is sent again: renew the lease and record the sending time, in one step
+        that fails if the claim was lost (then this worker must not send: another holds the intent)."""
+        claim = self._new_claim(hold.token)
+        if hold.lost or not await self.store.write(lambda tx: intent_sql.renew(tx, hold.intent_id, claim, sent=True)):
+            hold.lost = True
+        return not hold.lost
+
+    def _landed(self, intent: Intent) -> bool:
+        """Whether the last request carrying the write could have landed by now: only then is an upstream's
+        "not applied" believed. From the stored sending time, so every instance and a restart agree."""
+        sent = intent.sent_at or intent.created_at
+        return (self._wall() - sent).total_seconds() >= self._settle_budget / 2
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, hold: Hold) -> AsyncIterator[Hold]:
+        """Keep the lease renewed while the work runs (calls may outlast it); give the claim up after."""
+        renewer = asyncio.ensure_future(self._renew(hold))
+        try:
+            yield hold
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            try:
+                await self.store.write(lambda tx: intent_sql.release(tx, hold.intent_id, hold.token))
+            except LedgerError as exc:  # the lease ends by itself
+                log.warning("intent %s: claim not released: %s", hold.intent_id, exc.message)
+
+    async def _renew(self, hold: Hold) -> None:
+        while not hold.lost:
+            await asyncio.sleep(self._lease() / 3)
+            claim = self._new_claim(hold.token)
+            try:
+                if not await self.store.write(lambda tx: intent_sql.renew(tx, hold.intent_id, claim)):
+                    hold.lost = True
+            except LedgerError as exc:  # tried again at the next beat, while the lease still runs
+                log.warning("intent %s: lease not renewed: %s", hold.intent_id, exc.message)
