@@ -11,6 +11,7 @@ from ..keys import LEDGER, UPSTREAMS
 from ..ledger import Intent, InvalidArgument, Ledger, Member, RemoteMember, Tenant, UnknownEntry
 from ..upstream.declaration import SECTION
 from ..whole_numbers import whole_number
+from .state import every_member
 from .wire import amount, body_of, iso, render_error, upstream_json
 
 ALL = 100_000  # a listing's limit that means "every one" (the unsettled list)
@@ -104,7 +105,7 @@ async def discover(request: web.Request) -> web.StreamResponse:
     if not port.lists_members:
         return render_error(request, 409, f"{port.name} cannot list its members, so they cannot be discovered;"
                                           " give each member its upstream_id instead", None)
-    local = await _all_members(ledger, tenant)
+    local = await every_member(ledger, tenant)
     remote = [r async for r in port.members()]
     links, unmatched = match(local, remote, port.member_ref)
     if links:
@@ -141,11 +142,3 @@ def match(local: list[Member], remote: list[RemoteMember], default_ref: Any) -> 
         links.append((member, found, by))
     return links, unmatched
 
-
-async def _all_members(ledger: Ledger, tenant: Tenant) -> list[Member]:
-    found: list[Member] = []
-    while True:
-        page = await ledger.members(tenant=tenant, offset=len(found), limit=1000)
-        found.extend(page.items)
-        if len(page.items) < 1000:
-            return found

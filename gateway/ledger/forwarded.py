@@ -15,7 +15,6 @@ from .errors import (
     AlreadyResolved,
     DuplicateReference,
     InvalidArgument,
-    NotInProgramme,
     OrderVoided,
     UnknownEntry,
     UnknownMember,
@@ -23,9 +22,8 @@ from .errors import (
 )
 from .forwarding import HERE, ForwardOps, Plan, _Here
 from .models import Asset, Balance, BalanceRow, Idempotency, Kind, Member, Movement, OrderResult, Page, SpendResult, Status, Tenant
-from .money import parse_amount, round_down, round_half_up
+from .money import parse_amount, round_down
 from .repo import entries as entry_sql
-from .repo import members as member_sql
 from .repo import intents as intent_sql
 from .repo import orders as order_sql
 from .movements import MovementOps
@@ -209,13 +207,7 @@ class ForwardedOps(ForwardOps):
 
         async def prepare(tx: Tx) -> Plan | _Here:
             found = await self._member(tx, tenant, member)
-            programme = (
-                await member_sql.get_programme(tx, tenant.id, found.programme_no)
-                if found.programme_no is not None else None
-            )
-            if programme is None or programme.spend_ratio is None:
-                raise NotInProgramme("the member has no points membership")
-            points = round_half_up(value * programme.spend_ratio)
+            points = await self._spend_points(tx, tenant, found, value)
             if points <= 0:
                 return HERE
             local = _local("post", found, Kind.ORDER_SPEND, reference=reference, note=note, origin=origin,

@@ -303,13 +303,7 @@ class MovementOps(LedgerBase):
 
         async def work(tx: Tx) -> SpendResult:
             found = await self._member(tx, tenant, member)
-            programme = (
-                await member_sql.get_programme(tx, tenant.id, found.programme_no)
-                if found.programme_no is not None else None
-            )
-            if programme is None or programme.spend_ratio is None:
-                raise NotInProgramme("the member has no points membership")
-            points = round_half_up(value * programme.spend_ratio)
+            points = await self._spend_points(tx, tenant, found, value)
             await self._require(tx, found, Asset.POINTS, points)
             entry, balance = await self._post(
                 tx, tenant, found, Asset.POINTS, -points, kind=Kind.ORDER_SPEND, now=self.clock.now(),
@@ -318,6 +312,16 @@ class MovementOps(LedgerBase):
             return SpendResult(Movement(entry, balance, found), points, value)
 
         return await self.store.write(work)
+
+    async def _spend_points(self, tx: Tx, tenant: Tenant, member: Member, value: Decimal) -> Decimal:
+        """What paying `value` costs the member in points, by its programme's spend ratio."""
+        programme = (
+            await member_sql.get_programme(tx, tenant.id, member.programme_no)
+            if member.programme_no is not None else None
+        )
+        if programme is None or programme.spend_ratio is None:
+            raise NotInProgramme("the member has no points membership")
+        return round_half_up(value * programme.spend_ratio)
 
     # -- reading --------------------------------------------------------------------------------
 
