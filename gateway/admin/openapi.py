@@ -116,12 +116,13 @@ SCHEMAS: dict[str, Any] = {
                 "description": "fields left out (or null) keep their value"},
     "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
         "id request_id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body "
-        "response_body upstream",
+        "response_body upstream idempotency_key",
         id=INT, request_id={**MAYBE_STR, "description": "the X-Request-Id of the answer: the client's own, echoed, "
                                                         "or one made for it"}, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
         status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
         response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
-                                       "description": "what the request exchanged with the tenant's upstream"}))),
+                                       "description": "what the request exchanged with the tenant's upstream"},
+        idempotency_key={**MAYBE_STR, "description": "the request's x-idempotency-key header, if it sent one"}))),
     "UpstreamExchange": {**_obj(
         "method url status request_id duration_ms request_body response_body error", method=STR, url=STR,
         status=MAYBE_INT, request_id={**MAYBE_STR, "description": "the upstream's id for the exchange, else the "

@@ -61,6 +61,7 @@ class JournalEntry:
     fault: dict[str, Any] | None = None
     upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
     request_id: str | None = None  # the X-Request-Id the answer carried (the client's own, echoed, or made here)
+    idempotency_key: str | None = None  # the request's x-idempotency-key: which write a retry repeats
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
@@ -82,6 +83,7 @@ class JournalEntry:
             "request_body": self.request_body.as_json(),
             "response_body": self.response_body.as_json(),
             "upstream": self.upstream,
+            "idempotency_key": self.idempotency_key,
         }
 
 

@@ -169,6 +169,7 @@ async def _record(
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
         upstream=exchanges.journal_json(forwarded, journal.body_bytes),
         request_id=request_id,
+        idempotency_key=request.headers.get("x-idempotency-key"),
     )
     journal.add(entry)
 
