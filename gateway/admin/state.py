@@ -3,6 +3,7 @@ members with their balances, the entries of the ledger, and the audit. JSON in, 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from ..ledger import (
     InvalidArgument,
     Ledger,
     Member,
+    PendingUpstreamWrites,
     Status,
     Tenant,
     UnknownMember,
@@ -43,13 +45,27 @@ async def reset(request: web.Request) -> web.Response:
         await made.reset_tenant(ledger, settings, name)
         return web.json_response({"reset": [name]})
     await ledger.check_deletable(tenants=await ledger.tenants())  # refused before anything is cleared
+    moved = dict(ledger.clock.state)
     ledger.clock.reset()  # first, so the rebuilt tenants are dated in real time
+    try:
+        names = await made.reset_all(ledger, settings)
+    except PendingUpstreamWrites:
+        # An intent opened since the check: nothing was deleted, so the clock goes back to where it was
+        # and faults, rate-limit counts and the journal stay as they were (a refused reset changes nothing).
+        _restore(ledger.clock, moved)
+        raise
     sandbox = request.config_dict[SANDBOX]
     sandbox.faults.clear()
     sandbox.limits.reset_counters()
-    names = await made.reset_all(ledger, settings)
     sandbox.journal.clear()
     return web.json_response({"reset": names, "journal": "cleared", "faults": "cleared", "clock": "real"})
+
+
+def _restore(clock: Any, state: dict[str, Any]) -> None:
+    if state["frozen"] is not None:
+        clock.freeze(state["frozen"])
+    elif state["offset_seconds"]:
+        clock.shift(timedelta(seconds=state["offset_seconds"]))
 
 
 async def load_scenario(request: web.Request) -> web.Response:

@@ -132,3 +132,22 @@ async def test_a_tenant_replaced_through_another_instance_starts_its_count_afres
     assert (await other.post("/__admin/reset")).status == 200  # the demo tenant again, same API token
     await asyncio.sleep(1.1)  # this instance reads the tenants again once its copy is a second old
     assert (await limited.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+
+
+async def test_a_reset_refused_for_pending_upstream_writes_changes_nothing(sandbox_client, monkeypatch) -> None:
+    # The check before the reset passed, then an upstream write opened before the tenants were deleted: the
+    # reset is refused (409) and the moved clock and the fault rules stay as they were.
+    from gateway.admin import tenants as made
+    from gateway.ledger import PendingUpstreamWrites
+
+    client = await sandbox_client()
+    await client.put("/__admin/clock", json={"frozen_at": "2030-02-03T04:05:06Z"})
+    await client.post("/__admin/faults", json={"dialect": "imonggo", "effect": "status", "status": 503})
+
+    async def opened_meanwhile(*args, **kwargs):
+        raise PendingUpstreamWrites("tenant demo has 1 open upstream write")
+
+    monkeypatch.setattr(made, "reset_all", opened_meanwhile)
+    assert (await client.post("/__admin/reset")).status == 409
+    assert (await (await client.get("/__admin/clock")).json())["frozen_at"] == "2030-02-03T04:05:06Z"
+    assert len((await (await client.get("/__admin/faults")).json())["faults"]) == 1
