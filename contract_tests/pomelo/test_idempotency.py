@@ -86,3 +86,23 @@ async def test_a_duplicate_still_in_flight_is_409(app_client: ClientFactory) -> 
     finally:
         store.write = real_write
     assert (await points(client, headers))["points"] == 30611
+
+
+async def test_a_key_that_is_not_printable_ascii_is_refused_and_mints_nothing(app_client: ClientFactory) -> None:
+    client = await app_client("demo")
+    auth = await bearer(client)
+    for key in ("clé-1", "tab\there"):
+        reply = await client.post(MINT, json=BODY, headers={**auth, "x-idempotency-key": key})
+        assert reply.status == 400, key
+        assert parse(await reply.read())["error"]["details"][0]["detail"] == "the x-idempotency-key header must be printable ASCII"
+    # Bytes that are not UTF-8 at all (here 0xFF) reach the handler as a lone surrogate: 400, not a 500.
+    body = b'{"amount":"100","reason":"Manual adjustment","card_id":"' + CARD.encode() + b'"}'
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(b"POST " + MINT.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                 + b"Authorization: " + auth["Authorization"].encode() + b"\r\nx-idempotency-key: key-\xff\r\n"
+                 + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    await writer.drain()
+    head = (await reader.read()).split(b"\r\n", 1)[0]
+    writer.close()
+    assert head == b"HTTP/1.1 400 Bad Request", head
+    assert (await points(client, auth))["points"] == 30511

@@ -148,9 +148,8 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         if not self.enabled:
             return
-        entry.cost = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.request_body.data) + len(
-            entry.response_body.data
-        ) + sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
+        entry.cost = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "") + len(
+            entry.request_body.data) + len(entry.response_body.data) + sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
                 for x in entry.upstream)
         self._entries.append(entry)
         self._bytes += entry.cost

@@ -169,9 +169,16 @@ async def _record(
         fault=None if fault is None else {k: v for k, v in fault.items() if k != "outcome"},
         upstream=exchanges.journal_json(forwarded, journal.body_bytes),
         request_id=request_id,
-        idempotency_key=request.headers.get("x-idempotency-key"),
+        idempotency_key=_capped_key(request.headers.get("x-idempotency-key")),
     )
     journal.add(entry)
+
+
+KEY_CAP = 255  # what pomelo accepts; a longer key is refused there, and the journal keeps no more of it
+
+
+def _capped_key(key: str | None) -> str | None:
+    return key if key is None or len(key) <= KEY_CAP else key[:KEY_CAP] + "…"
 
 
 def _status(outcome: str, response: web.StreamResponse | None) -> int | None:

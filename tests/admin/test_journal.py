@@ -124,3 +124,12 @@ async def test_a_request_that_fails_unexpectedly_is_journaled_as_an_error(app_cl
     assert (await client.get("/api/boom")).status == 500
     [entry] = (await (await client.get("/__admin/requests")).json())["requests"]
     assert (entry["path"], entry["status"], entry["outcome"]) == ("/api/boom", 500, "error")
+
+
+async def test_an_idempotency_key_is_journaled_and_a_huge_one_kept_only_in_part(sandbox_client) -> None:
+    client = await sandbox_client()
+    await client.post("/api/echo/1534", json={"amount": "1"}, headers={**imonggo_auth(), "x-idempotency-key": "k-1"})
+    await client.post("/api/echo/1534", json={"amount": "1"}, headers={**imonggo_auth(), "x-idempotency-key": "k" * 6000})
+    entries = (await (await client.get("/__admin/requests")).json())["requests"]
+    assert entries[1]["idempotency_key"] == "k-1"
+    assert entries[0]["idempotency_key"] == "k" * 255 + "…"  # the journal's byte cap is not bypassed by a header

@@ -70,6 +70,8 @@ async def _adjustment(request: web.Request, operation: str) -> Adjustment:
         raise InvalidArgument(f"the {IDEMPOTENCY_HEADER} header is required")
     if len(key) > 255:
         raise InvalidArgument(f"the {IDEMPOTENCY_HEADER} header is longer than 255 characters")
+    if not (key.isascii() and key.isprintable()):  # bytes that are not ASCII arrive as lone surrogates
+        raise InvalidArgument(f"the {IDEMPOTENCY_HEADER} header must be printable ASCII")
     body = await read_json_object(request)
     if "amount" not in body:
         raise InvalidArgument("amount is required")
