@@ -50,6 +50,11 @@ class Claims(LedgerBase):
     def _lease(self) -> float:
         return LEASE_SECONDS
 
+    def claim_lease(self) -> float:
+        """Seconds a claim lasts unless renewed: how long a crashed holder's claim may keep an intent, so
+        how long a restart's first settling may wait for it (once)."""
+        return self._lease()
+
     def _new_claim(self, token: str | None = None) -> Claim:
         return Claim(token or secrets.token_hex(8), self._lease(), self.store.kind)
 
