@@ -10,12 +10,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import IdempotencyConflict, IdempotencyInFlight, LedgerError
 from .models import Asset, Idempotency, Member, Outcome, Tenant
 from .money import to_cents
-from .claims import Hold, surely_not_applied
+from .claims import Hold, answered, surely_not_applied
 from .settling import Settling
 from .repo import events as event_sql
 from .repo import intents as intent_sql
@@ -28,7 +28,6 @@ from .upstream import (
     Upstream,
     UpstreamCannotExpress,
     UpstreamError,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
 
@@ -225,18 +224,22 @@ class ForwardOps(Settling):
         idempotency: Idempotency | None,
     ) -> Any:
         intent_id = hold.intent_id
-        sent_at = time.monotonic()
         try:
             applied = await port.apply(forward)
         except UpstreamError as exc:
             if surely_not_applied(exc):
-                await self._close(intent_id, "not_applied", exc)
-                raise
-            applied = await self._clarify(port, hold, forward, exc, sent_at)
+                await self._closing(port, hold, "not_applied", exc)
+            applied = await self._clarify(port, hold, forward, exc)
         except LedgerError as exc:
-            await self._close(intent_id, "refused", exc)
-            raise
+            await self._closing(port, hold, "refused", exc)
         return await self._applied(tenant, port, intent_id, forward, local, applied, idempotency=idempotency)
+
+    async def _closing(self, port: Upstream, hold: Hold, state: str, exc: LedgerError) -> NoReturn:
+        """Close the held intent (not applied, refused, unsettled) and raise what the client hears: `exc`,
+        or, when the claim was lost meanwhile (another worker carries the write on), "unavailable"."""
+        if not await self._close(hold, state, exc, answered="unavailable" if state == "unsettled" else None):
+            raise self._unclear(port, exc) from exc
+        raise exc
 
     def _unclear(self, port: Upstream, last: LedgerError) -> UpstreamUnavailable:
         # The last answer's words (its status, its request id) go with it: whoever reads the client's error
@@ -248,26 +251,26 @@ class ForwardOps(Settling):
             sent=True,
         )
 
-    async def _clarify(
-        self, port: Upstream, hold: Hold, forward: Forward, first: UpstreamError, sent_at: float
-    ) -> Applied:
+    async def _clarify(self, port: Upstream, hold: Hold, forward: Forward, first: UpstreamError) -> Applied:
         """The answer to a sent write never came: ask the port whether it was applied (an upstream that can
         tell), resending once under the same key if it surely was not; else the client hears "unavailable"
-        and the gateway carries the write out later (settling.py). After a timeout the first request may
-        still be on its way, so "not applied" is believed only once half the budget has passed since it was
-        sent (a lookup too early would invite a double write); every sending time is stored too, for the
-        other workers. A resend needs the claim still held (checked in the store as it is recorded)."""
+        and the gateway carries the write out later (settling.py). After a timeout or a connection dropped
+        without an answer the request may still be landing, so "not applied" is believed only once half the
+        budget has passed since the gateway gave up on it (a lookup too early would invite a double write);
+        an answered 5xx is believed at once (the upstream's handler is done). The give-up time is stored as
+        the sending time, for the other workers. A resend needs the claim still held (checked in the store
+        as it is recorded)."""
         intent_id = hold.intent_id
         if not port.settles:
-            return await self._unsettled(port, intent_id, first)
+            return await self._unsettled(port, hold, first)
+        trust_after = await self._gave_up(hold, first)
         deadline = time.monotonic() + self._settle_budget
-        trust_after = sent_at + self._settle_budget / 2 if isinstance(first, UpstreamTimeout) else sent_at
         resent, last, attempt = False, first, 0
         while not hold.lost:
             try:
                 applied = await port.settle(forward)
             except UpstreamCannotExpress as exc:
-                return await self._unsettled(port, intent_id, exc)
+                return await self._unsettled(port, hold, exc)
             except UpstreamError as exc:
                 last, applied = exc, None
             else:
@@ -275,8 +278,7 @@ class ForwardOps(Settling):
                     return applied
                 if time.monotonic() >= trust_after:
                     if resent:  # surely not applied, and the resend's outcome is known to be nothing
-                        await self._close(intent_id, "not_applied", last)
-                        raise last
+                        await self._closing(port, hold, "not_applied", last)
                     if not await self._sending(hold):
                         break
                     resent = True
@@ -284,14 +286,11 @@ class ForwardOps(Settling):
                         return await port.apply(forward)
                     except UpstreamError as exc:
                         if surely_not_applied(exc):
-                            await self._close(intent_id, "not_applied", exc)
-                            raise
+                            await self._closing(port, hold, "not_applied", exc)
                         last = exc
-                        if isinstance(exc, UpstreamTimeout):
-                            trust_after = time.monotonic() + self._settle_budget / 2
+                        trust_after = await self._gave_up(hold, exc)
                     except LedgerError as exc:
-                        await self._close(intent_id, "refused", exc)
-                        raise
+                        await self._closing(port, hold, "refused", exc)
             delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
             attempt += 1
             if time.monotonic() + delay >= deadline:
@@ -301,8 +300,17 @@ class ForwardOps(Settling):
         await self.store.write(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
         raise self._unclear(port, last) from last
 
-    async def _unsettled(self, port: Upstream, intent_id: int, exc: LedgerError) -> Applied:
-        await self._close(intent_id, "unsettled", exc, answered="unavailable")
+    async def _gave_up(self, hold: Hold, exc: UpstreamError) -> float:
+        """An attempt ended unclear: when its "not applied" may be believed (monotonic). Unanswered, the
+        request may still be landing: half the budget from now, and now is stored as its sending time."""
+        if answered(exc):
+            return time.monotonic()
+        await self._sending(hold)
+        return time.monotonic() + self._settle_budget / 2
+
+    async def _unsettled(self, port: Upstream, hold: Hold, exc: LedgerError) -> Applied:
+        if not await self._close(hold, "unsettled", exc, answered="unavailable"):
+            raise self._unclear(port, exc) from exc
         raise UpstreamUnavailable(
             f"{port.name} did not confirm the write ({exc.message}); it cannot be asked again safely, so it is not"
             " resent and is listed for a person to settle",

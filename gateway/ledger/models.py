@@ -348,5 +348,5 @@ class Intent:
     settled_by: str | None
     reverses: str | None = None
     member_ref: str = ""  # the member's identity at the upstream the write was sent under
-    sent_at: datetime | None = None  # when it was last sent (wall time): "not applied" waits for it to land
+    sent_at: datetime | None = None  # last sent or given up on (database clock): "not applied" waits a grace after it
     claimed_until: datetime | None = None  # while a worker holds it (see settling.py), when its lease ends

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import AlreadyResolved, LedgerError, UnknownEntry
 from .models import Intent, Tenant
-from .claims import Claims, Hold
+from .claims import Claims, Hold, answered
 from .recording import Recorder
 from .repo import intents as intent_sql
 from .upstream import Applied, Forward, Upstream, UpstreamCannotExpress, UpstreamError
@@ -24,15 +24,22 @@ class Settling(Recorder, Claims):
         resolve = self._resolve
         return None if resolve is None else resolve(tenant)
 
-    async def _close(self, intent_id: int, state: str, exc: LedgerError, *, answered: str | None = None) -> None:
+    async def _close(
+        self, hold: Hold, state: str, exc: LedgerError, *, answered: str | None = None
+    ) -> bool:
+        """Close a held intent as not applied, refused or unsettled; only while `hold` is still the claim
+        holding it (a worker whose lease lapsed must not close what another is resending). False if not."""
         now = self.clock.now()
         outcome = _error(exc)
-        await self.store.write(
+        closed = await self.store.write(
             lambda tx: intent_sql.finish(
-                tx, intent_id, state=state, answered=answered or ("refused" if state == "refused" else exc.code),
-                outcome=outcome, now=now,
+                tx, hold.intent_id, state=state, answered=answered or ("refused" if state == "refused" else exc.code),
+                outcome=outcome, now=now, holder=hold.token,
             )
         )
+        if not closed:
+            hold.lost = True
+        return closed
 
     # -- settling ---------------------------------------------------------------------------------
 
@@ -58,36 +65,39 @@ class Settling(Recorder, Claims):
     ) -> str:
         forward = _forward_of(intent)
         if not port.settles:
-            await self._close(intent.id, "unsettled", UpstreamCannotExpress(f"{port.name} cannot settle"),
-                              answered="unavailable")
-            return "unsettled"
+            closed = await self._close(hold, "unsettled", UpstreamCannotExpress(f"{port.name} cannot settle"),
+                                       answered="unavailable")
+            return "unsettled" if closed else "busy"
         try:
             applied = await port.settle(forward)
         except UpstreamCannotExpress as exc:
-            await self._close(intent.id, "unsettled", exc, answered="unavailable")
-            return "unsettled"
+            closed = await self._close(hold, "unsettled", exc, answered="unavailable")
+            return "unsettled" if closed else "busy"
         except LedgerError:
             return "open"
         if applied is None:
-            if not self._landed(intent):
+            if not await self._landed(intent):
                 return "open"  # sent so lately that the request may still land: "not applied" is not believed yet
             if not await self._sending(hold):
                 return "busy"
             try:
                 applied = await port.apply(forward)
-            except UpstreamError:
+            except UpstreamError as exc:
+                if exc.sent and not answered(exc):  # given up on now: its grace runs from here
+                    await self._sending(hold)
                 return "open"  # unclear again, or it did not reach the upstream: the next round carries it on
             except LedgerError as exc:
-                await self._close(intent.id, "refused", exc, answered=intent.answered or "unavailable")
-                return "refused"
+                closed = await self._close(hold, "refused", exc, answered=intent.answered or "unavailable")
+                return "refused" if closed else "busy"
         await self._applied(tenant, port, intent.id, forward, local, applied, answered=intent.answered)
         return "applied"
 
     async def settle_open(self, *, tenant: Tenant) -> dict[str, int]:
         """Carry out every open intent of the tenant through its port; counts by resulting state (one another
         worker holds counts as open). The first time after a start, an intent held by someone else is
-        waited for until its lease ends, once: its holder may be this instance before a crash. Afterwards
-        the tenant takes new forwarded writes."""
+        waited for until its lease ends, once and at most one lease (LEASE_SECONDS, on the database's
+        clock): its holder may be this instance before a crash. A live holder renews it and is left alone.
+        Afterwards the tenant takes new forwarded writes."""
         port = self._port(tenant)
         counts: Counter[str] = Counter()
         if port is not None:
@@ -102,7 +112,8 @@ class Settling(Recorder, Claims):
             if held:
                 again = [f[0] for f in [await self._read(lambda tx, i=i: intent_sql.get(tx, i.id)) for i in held] if f]
                 ends = [i.claimed_until for i in again if i.claimed_until is not None]
-                wait = max(((max(ends) - self._wall()).total_seconds() if ends else 0.0), 0.0)
+                now = await self._read(lambda tx: intent_sql.db_now(tx, self.store.kind))
+                wait = max(((max(ends) - now).total_seconds() if ends else 0.0), 0.0)
                 await asyncio.sleep(min(wait, self._lease()) + 0.05)
                 for intent in held:
                     state = await self._settle(tenant, port, intent.id)

@@ -33,7 +33,9 @@ def upstream_context(dialects: Mapping[str, UpstreamDialect]) -> Context:
         ledger.bind_upstreams(ports.resolve, settle_budget=SETTLE_BUDGETS * timeout)
         tasks: set[asyncio.Task[object]] = set()
         try:
-            tasks |= await settle_at_start(ledger, budget=SETTLE_BUDGETS * timeout)  # type: ignore[arg-type]
+            # Before listening: a crash may have left a claim, waited out once (at most one lease), then settled.
+            start_budget = SETTLE_BUDGETS * timeout + ledger.claim_lease()
+            tasks |= await settle_at_start(ledger, budget=start_budget)  # type: ignore[arg-type]
             tasks.add(asyncio.create_task(settle_forever(ledger, ports), name="upstream-settler"))
             yield
         finally:

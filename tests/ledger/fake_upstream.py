@@ -44,8 +44,9 @@ class FakeUpstream:
     keyless: bool = False  # like memberpoints: a write sent again under its key is applied again
     refuse: LedgerError | None = None  # the next applies are refused with this
     drop_next: int = 0  # the next applies are applied, their answers lost (UpstreamFailed, sent)
-    lose_next: int = 0  # the next applies never arrive (UpstreamTimeout, sent): nothing applied
-    late_next: float = 0.0  # the next apply times out yet lands this many seconds later (no key checked)
+    timeout: float = 0.5  # what a timing out request takes before the client gives up (half a budget of 1 s)
+    lose_next: int = 0  # the next applies never arrive (UpstreamTimeout after `timeout`, sent): nothing applied
+    late_next: float = 0.0  # the next apply times out (after `timeout`) yet lands this many seconds after that
     crash_next: str | None = None  # "before" | "after": the process dies before or after the write applies
     down: bool = False  # unreachable: nothing is sent (UpstreamFailed, not sent)
     cannot: frozenset[Asset] = frozenset()  # assets it cannot express
@@ -87,10 +88,12 @@ class FakeUpstream:
             raise Crash()
         if self.lose_next:
             self.lose_next -= 1
+            await asyncio.sleep(self.timeout)  # the client waits its timeout out before it gives up
             raise UpstreamTimeout(f"{self.name} did not answer", sent=True)
         if self.late_next:
             delay, self.late_next = self.late_next, 0.0
-            self.pending = asyncio.ensure_future(self._land_late(forward, delay))
+            self.pending = asyncio.ensure_future(self._land_late(forward, self.timeout + delay))
+            await asyncio.sleep(self.timeout)
             raise UpstreamTimeout(f"{self.name} did not answer in time", sent=True)
         if forward.key in self.applied and not self.keyless:
             return self.applied[forward.key]  # a replay under the same key: applied once

@@ -160,14 +160,17 @@ async def test_a_resend_still_on_its_way_is_not_taken_for_never_applied_by_the_s
 async def test_a_restart_waits_out_the_claim_a_crashed_process_left_before_settling_it(
     ledger: Ledger, store_url: str, up: Tenant, juan: Member, fake: FakeUpstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    release = intent_sql.release
+
     async def dead(tx, intent_id, token):  # a killed process releases nothing: its lease has to run out
         return None
 
     monkeypatch.setattr(intent_sql, "release", dead)
+    monkeypatch.setattr(claims, "LEASE_SECONDS", 2.0)  # the crashed process's lease, shortened for the test
     fake.crash_next = "after"
     with pytest.raises(Crash):
         await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
-    monkeypatch.undo()
+    monkeypatch.setattr(intent_sql, "release", release)
     restarted = Ledger(open_store(store_url))
     await restarted.start()
     try:

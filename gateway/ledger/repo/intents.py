@@ -15,8 +15,8 @@ from . import rows
 
 
 async def insert(tx: Tx, values: Mapping[str, Any], now: datetime, claim: Claim) -> int:
-    """A new open intent, claimed by its sender (`claim`) and sent at the claim's start; its key is given by
-    the caller once the id is known (see `set_key`)."""
+    """A new open intent, claimed by its sender (`claim`) and sent now (the database's clock); its key is
+    given by the caller once the id is known (see `set_key`)."""
     columns = (
         "tenant_id", "member_id", "member_ref", "key", "direction", "asset", "points_cents", "cause", "value_cents",
         "note", "reference", "reverses", "local", "client_scope", "client_key", "client_fingerprint",
@@ -25,8 +25,9 @@ async def insert(tx: Tx, values: Mapping[str, Any], now: datetime, claim: Claim)
     marks = ", ".join("?" for _ in columns)
     return await tx.fetchval(
         f"INSERT INTO upstream_intents ({', '.join(columns)}, state, outcome, created_at, updated_at, claimed_by,"
-        f" claimed_until, sent_at) VALUES ({marks}, 'open', '{{}}', ?, ?, ?, ?, ?) RETURNING id",
-        (*params, to_text(now), to_text(now), claim.token, to_text(claim.until), to_text(claim.at)),
+        f" claimed_until, sent_at) VALUES ({marks}, 'open', '{{}}', ?, ?, ?, {_db_now(claim.kind, True)},"
+        f" {_db_now(claim.kind)}) RETURNING id",
+        (*params, to_text(now), to_text(now), claim.token, _offset(claim.kind, claim.lease)),
     )
 
 
@@ -36,16 +37,19 @@ async def set_key(tx: Tx, intent_id: int, key: str) -> None:
 
 async def finish(
     tx: Tx, intent_id: int, *, state: str, answered: str | None, outcome: Mapping[str, Any], now: datetime,
-    settled_by: str | None = None, expect: Sequence[str] = ("open",),
+    settled_by: str | None = None, expect: Sequence[str] = ("open",), holder: str | None = None,
 ) -> bool:
     """Move an intent out of one of the `expect` states (its claim ends with it); False when it was not in
-    one (someone else settled it first), so whoever loses the race writes nothing."""
+    one (someone else settled it first), or, with `holder`, when that claim is no longer the one holding
+    it (its lease lapsed and another worker took it), so whoever loses the race writes nothing."""
     marks = ", ".join("?" for _ in expect)
+    held = "" if holder is None else " AND claimed_by = ?"
     changed = await tx.execute(
         "UPDATE upstream_intents SET state = ?, answered = coalesce(?, answered), outcome = ?, updated_at = ?,"
         " settled_by = coalesce(?, settled_by), claimed_by = NULL, claimed_until = NULL"
-        f" WHERE id = ? AND state IN ({marks})",
-        (state, answered, rows.dumps(outcome), to_text(now), settled_by, intent_id, *expect),
+        f" WHERE id = ? AND state IN ({marks}){held}",
+        (state, answered, rows.dumps(outcome), to_text(now), settled_by, intent_id, *expect,
+         *(() if holder is None else (holder,))),
     )
     return changed == 1
 
@@ -53,35 +57,65 @@ async def finish(
 # -- claims: one worker at a time on an open intent, across every instance on the database --------------
 
 
+# Every time here is the DATABASE's clock (as text in `to_text`'s form), never an instance's own: instances
+# whose clocks disagree still agree on whose lease has ended and on when a write was last sent.
+
+
+def _db_now(kind: str, offset: bool = False) -> str:
+    """SQL for the database's current time (plus a `?` seconds parameter, with `offset`), as stored text."""
+    if kind == "postgresql":
+        at = "clock_timestamp()" + (" + make_interval(secs => ?)" if offset else "")
+        return f"to_char(({at}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now'" + (", ?" if offset else "") + ") || '000')"
+
+
+def _offset(kind: str, seconds: float) -> Any:
+    return float(seconds) if kind == "postgresql" else f"{seconds:+.3f} seconds"
+
+
 @dataclass(frozen=True)
 class Claim:
-    """A claim's token (unique per claim, so two workers of one process are two claimers), when it was
-    taken or last renewed (`at`, wall time) and when its lease ends unless renewed (`until`)."""
+    """A claim's token (unique per claim, so two workers of one process are two claimers), how many seconds
+    its lease lasts unless renewed, and the store's kind (whose SQL reads the database's clock)."""
 
     token: str
-    at: datetime
-    until: datetime
+    lease: float
+    kind: str
 
 
 async def claim(tx: Tx, intent_id: int, claim: Claim) -> bool:
     """Take an open intent nobody holds (or whose holder's lease has ended); True for exactly one claimer."""
     changed = await tx.execute(
-        "UPDATE upstream_intents SET claimed_by = ?, claimed_until = ? WHERE id = ? AND state = 'open'"
-        " AND (claimed_until IS NULL OR claimed_until < ?)",
-        (claim.token, to_text(claim.until), intent_id, to_text(claim.at)),
+        f"UPDATE upstream_intents SET claimed_by = ?, claimed_until = {_db_now(claim.kind, True)} WHERE id = ?"
+        f" AND state = 'open' AND (claimed_until IS NULL OR claimed_until < {_db_now(claim.kind)})",
+        (claim.token, _offset(claim.kind, claim.lease), intent_id),
     )
     return changed == 1
 
 
 async def renew(tx: Tx, intent_id: int, claim: Claim, *, sent: bool = False) -> bool:
-    """Extend the holder's lease (and, with `sent`, record that the write is being sent again now); False
-    when the claim was lost (its lease ended and another took it, or the intent was settled)."""
+    """Extend the holder's lease (and, with `sent`, record that the write was sent, or given up on, now);
+    False when the claim was lost (its lease ended and another took it, or the intent was settled)."""
     changed = await tx.execute(
-        "UPDATE upstream_intents SET claimed_until = ?" + (", sent_at = ?" if sent else "")
+        f"UPDATE upstream_intents SET claimed_until = {_db_now(claim.kind, True)}"
+        + (f", sent_at = {_db_now(claim.kind)}" if sent else "")
         + " WHERE id = ? AND claimed_by = ? AND state = 'open'",
-        (to_text(claim.until), *((to_text(claim.at),) if sent else ()), intent_id, claim.token),
+        (_offset(claim.kind, claim.lease), intent_id, claim.token),
     )
     return changed == 1
+
+
+async def landed(tx: Tx, kind: str, intent_id: int, grace: float) -> bool:
+    """Whether `grace` seconds have passed since the write was last sent or given up on (database clock)."""
+    found = await tx.fetchval(
+        f"SELECT 1 FROM upstream_intents WHERE id = ? AND (sent_at IS NULL OR sent_at <= {_db_now(kind, True)})",
+        (intent_id, _offset(kind, -grace)),
+    )
+    return bool(found)
+
+
+async def db_now(tx: Tx, kind: str) -> datetime:
+    return from_text(await tx.fetchval(f"SELECT {_db_now(kind)}"))
 
 
 async def release(tx: Tx, intent_id: int, token: str) -> None:
