@@ -38,6 +38,7 @@ from gateway.ledger import (
     UpstreamTimeout,
 )
 from tests import process
+from tests.sandbox_vendor import vendor_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +46,7 @@ TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"
 TIMEOUT = 0.5
 
 
-@pytest.fixture(scope="module")
-def vendor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
-    where = tmp_path_factory.mktemp("imonggo-vendor")
-    server = process.start(["--port", "0", "--database", f"sqlite:///{where / 'vendor.db'}"], where)
-    yield server
-    server.stop()
+vendor = vendor_fixture("imonggo")
 
 
 def admin(vendor: process.Server, method: str, path: str, body: Any = None) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,40 +17,23 @@ from aiohttp.test_utils import TestServer
 
 from gateway.dialects.upstream_transport import Exchange, Transport
 from tests import process
+from tests.sandbox_vendor import VendorAdmin, vendor_fixture
 
 API_ID, API_KEY = "demo-api-id", "demo-api-key"  # the demo scenario's memberpoints website
 CREDENTIALS = {"api_id": API_ID, "api_key": API_KEY}
 JUAN, JOHNSON, JASON = 1534, 442531, 445123  # its members: 30511.00, 120.00 and 50.00 points
 
 
-@pytest.fixture(scope="module")
-def vendor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
-    where = tmp_path_factory.mktemp("memberpoints-vendor")
-    server = process.start(["--port", "0", "--database", f"sqlite:///{where / 'vendor.db'}"], where)
-    yield server
-    server.stop()
+vendor = vendor_fixture("memberpoints")
 
 
-class Vendor:
-    """The vendor process's admin API, as a test drives it."""
+class Vendor(VendorAdmin):
+    """The memberpoints vendor process, as a test drives it."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
-        self.session, self.url = session, url
-
-    async def admin(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(method, f"{self.url}/__admin{path}", json=body) as response:
-            assert response.status < 300, f"{method} {path}: {response.status} {await response.text()}"
-            return await response.json()
-
-    async def fault(self, **rule: Any) -> None:
-        await self.admin("POST", "/faults", {"dialect": "memberpoints", **rule})
+    dialect = "memberpoints"
 
     async def rate_limit(self, limit: int | None) -> None:
         await self.admin("PUT", "/rate-limits", {"memberpoints": None if limit is None else {"limit": limit}})
-
-    async def requests(self) -> list[dict[str, Any]]:
-        """What the vendor's journal saw, oldest first."""
-        return list(reversed((await self.admin("GET", "/requests?dialect=memberpoints"))["requests"]))
 
     async def finished_post(self) -> dict[str, Any]:
         """The journal entry of the test's one POST, once the vendor is done with it (however the client

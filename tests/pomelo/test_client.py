@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -17,6 +15,7 @@ from gateway.dialects.pomelo.client import PomeloApiError, PomeloClient
 from gateway.dialects.upstream_transport import Exchange, Transport
 from gateway.ledger import UpstreamCredentialsRefused, UpstreamFailed, UpstreamRateLimited, UpstreamTimeout
 from tests import process
+from tests.sandbox_vendor import VendorAdmin, vendor_fixture
 
 pytestmark = pytest.mark.slow
 JUAN = "usr-2ay34WhGUtCeoewakpeJTRuVWlx"  # 30511 points in the demo scenario
@@ -25,32 +24,13 @@ JOHNSON = "usr-2ay34Wmxezt4L0WHMn2JajHJgiM"  # 120.00 points
 CREDENTIALS = {"client_id": "demo-client-id", "client_secret": "demo-client-secret", "audience": "https://api.pomelo.la"}
 
 
-@pytest.fixture(scope="module")
-def vendor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
-    where: Path = tmp_path_factory.mktemp("pomelo-vendor")
-    server = process.start(["--port", "0", "--database", f"sqlite:///{where / 'vendor.db'}"], where)
-    yield server
-    server.stop()
+vendor = vendor_fixture("pomelo")
 
 
-class Vendor:
-    """The vendor process's admin API: back to the demo scenario, fault rules, rate limit, clock, journal."""
+class Vendor(VendorAdmin):
+    """The pomelo vendor process: back to the demo scenario, fault rules, rate limit, clock, journal."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
-        self.session, self.url = session, url
-
-    async def admin(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(method, f"{self.url}/__admin{path}", json=body) as response:
-            assert response.status < 300, await response.text()
-            return await response.json()
-
-    async def fault(self, **rule: Any) -> None:
-        await self.admin("POST", "/faults", {"dialect": "pomelo", **rule})
-
-    async def requests(self, path: str = "/") -> list[dict[str, Any]]:
-        """What reached the vendor, oldest first."""
-        found = await self.admin("GET", f"/requests?dialect=pomelo&path={path}")
-        return list(reversed(found["requests"]))
+    dialect = "pomelo"
 
     async def finished(self, path: str) -> None:
         """Wait until a request held back by a latency fault has answered, so no test sees it land later."""
