@@ -20,6 +20,7 @@ class Server:
         self.url = f"http://{host}:{port}"
         self.output = ""
         self.lines: queue.Queue[str | None] | None = None
+        self.startup: list[str] = []  # what it printed before it listened (startup's log)
 
     def stop(self, sig: int | None = None, timeout: float = 15) -> int:
         if self.proc.poll() is None:
@@ -92,7 +93,7 @@ def start(args: Sequence[str], cwd: Path, timeout: float = 30, env: dict[str, st
         match = LISTENING.search(line)
         if match:
             server = Server(proc, match.group(1), int(match.group(2)))
-            server.lines = lines
+            server.lines, server.startup = lines, seen
             return server
     proc.kill()
     proc.wait()

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import queue
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,32 +70,8 @@ def gateway_args(folder: Path, *extra: str, database: str | None = None) -> list
 
 def start_logged(args: list[str], folder: Path) -> tuple[process.Server, list[str]]:
     """Like process.start, also returning what the server printed before it listened (startup's log)."""
-    proc = subprocess.Popen(process.command("serve", *args), cwd=folder, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert proc.stdout is not None
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    early: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-        if line is None:
-            break
-        early.append(line)
-        found = process.LISTENING.search(line)
-        if found:
-            server = process.Server(proc, found.group(1), int(found.group(2)))
-            server.lines = lines
-            return server, early
-    proc.kill()
-    raise AssertionError("server did not start:\n" + "".join(early))
+    server = process.start(args, folder, timeout=60)
+    return server, server.startup
 
 
 @contextmanager
