@@ -29,6 +29,9 @@ class Tx(Protocol):
 
 
 Work = Callable[[Tx], Awaitable[R]]
+# Told ("read" | "write", sql) for each statement a unit of work runs, and (kind, "BEGIN") as each unit
+# starts: how tests count the work an operation does. Called on whatever thread runs the unit.
+Observer = Callable[[str, str], None]
 
 
 class Store(Protocol):
