@@ -277,6 +277,7 @@ class LedgerBase:
                 "value": None if value is None else to_cents(value), "order_id": order_id, "reverses_id": reverses_id,
                 "public_ref": public_ref, "occurred_at": occurred_at or now, "created_at": now, "data": data,
             },
+            member_no=member.member_no, customer_no=member.customer_no,
         )
         balance = entry_sql.to_balance(asset, row)
         await self._publish(tx, tenant, "entry.created", entry, balance, now)
