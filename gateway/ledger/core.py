@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,30 @@ class By:
 MemberRef = By | Member | int
 
 
+class _Locked:
+    """An object used from several store threads at once (the reader pool runs listing units side by side),
+    every call made under one lock; for what was written for one thread, such as the paging continuations."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._inner, name)
+        if not callable(found):
+            return found
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return found(*args, **kwargs)
+
+        return locked
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._inner)
+
+
 def _raw(text: str) -> bytes:
     """Text as bytes for a constant-time comparison; a lone surrogate (JSON "\\ud800", or a header byte
     that is not UTF-8) compares unequal instead of raising."""
@@ -59,7 +84,8 @@ class LedgerBase:
         self._tenants_loaded_at = 0.0
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
-        self._continuations = Continuations()  # where listing pages ended (see paging.py)
+        # Where listing pages ended (see paging.py); listing units run on several reader threads at once.
+        self._continuations: Any = _Locked(Continuations())
         # Forwarding (forwarding.py): who holds each tenant's points; None for every tenant until bound.
         self._resolve: Callable[[Tenant], Any] | None = None
         self._ready: set[int] = set()  # tenants whose open intents were settled once since start
