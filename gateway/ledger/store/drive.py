@@ -35,6 +35,7 @@ def drive(work: Any, tx: Any) -> Any:
     """Run `work(tx)` to its end on this (store) thread and return its result, or raise what it raised. A
     unit that suspends anyway is closed (its finally blocks run) and refused loudly, never left waiting."""
     name = None
+    previous = asyncio._get_running_loop()  # None on a store thread; kept whatever it is
     asyncio._set_running_loop(_NoLoop(unit_name(work)))  # type: ignore[arg-type]
     try:
         coro = work(tx)
@@ -45,7 +46,7 @@ def drive(work: Any, tx: Any) -> Any:
         name = unit_name(work)
         coro.close()
     finally:
-        asyncio._set_running_loop(None)
+        asyncio._set_running_loop(previous)
     raise UnitSuspended(
         f"unit of work {name} suspended on a store thread; a store unit may await only its transaction's calls"
     )
