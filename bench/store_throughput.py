@@ -4,7 +4,7 @@ with one fsync per write (BEGIN IMMEDIATE; INSERT; COMMIT on the same file syste
 against a minimal aiohttp hello-world of the same venv. Prints medians of the rounds as ratios, with p99.
 Asserts nothing.
 
-    .venv/bin/python -m bench.store_throughput [--rounds 3] [--seconds 5] [--readers 4]
+    .venv/bin/python -m bench.store_throughput [--rounds 3] [--seconds 5] [--readers 4] [--baseline ../main]
 
 Needs wrk on PATH. Every wrk run uses one thread; responses that are not 2xx are counted and shown."""
 from __future__ import annotations
@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,8 +100,8 @@ def raw_sqlite_loop(path: Path, seconds: float) -> Run:
 
 
 class Server:
-    def __init__(self, command: list[str], ready: str) -> None:
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    def __init__(self, command: list[str], ready: str, cwd: Path = ROOT) -> None:
+        self.process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if ready not in line:
@@ -120,40 +121,52 @@ def call(url: str, body: bytes | None, headers: dict[str, str]) -> None:
         response.read()
 
 
+def start_gateway(root: Path, folder: Path, name: str, readers: int | None) -> Server:
+    extra = ["--sqlite-readers", str(readers)] if readers is not None else []
+    gateway = Server(
+        [sys.executable, "-m", "gateway", "serve", "--database", f"sqlite:///{folder / f'{name}.db'}", "--port", "0",
+         "--access-log", "false", *extra],
+        "listening on", cwd=root,
+    )
+    # Enough points for every spend of the run: the writes measured must all be applied.
+    for _ in range(5):
+        call(f"{gateway.url}/webapps/api/memberpoints", json.dumps({"mbr_id": 1534, "adjustpoints": 9_000_000,
+             "adjustmentnote": "bench float"}).encode(), {**MEMBERPOINTS, "Content-Type": "application/json"})
+    return gateway
+
+
 def main(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="lg-bench-store-"))
-    gateway = Server(
-        [sys.executable, "-m", "gateway", "serve", "--database", f"sqlite:///{folder / 'gateway.db'}", "--port", "0",
-         "--access-log", "false", "--sqlite-readers", str(args.readers)],
-        "listening on",
-    )
+    gateways = {"": start_gateway(ROOT, folder, "gateway", args.readers)}
+    if args.baseline:  # another checkout (say main), measured in the same rounds
+        gateways["baseline: "] = start_gateway(Path(args.baseline).resolve(), folder, "baseline", None)
     port = free_port()
     hello = Server([sys.executable, "-c", HELLO, str(port)], "listening")
     hello.url = f"http://127.0.0.1:{port}/"
-    base = gateway.url
-    # Enough points for every spend of the run: the writes measured must all be applied.
-    for _ in range(5):
-        call(f"{base}/webapps/api/memberpoints", json.dumps({"mbr_id": 1534, "adjustpoints": 9_000_000,
-             "adjustmentnote": "bench float"}).encode(), {**MEMBERPOINTS, "Content-Type": "application/json"})
     spend = folder / "spend.lua"
     spend.write_text(lua("POST", "", {"Authorization": BASIC, "Accept": "application/xml"}))
     adjust = folder / "adjust.lua"
     adjust.write_text(lua("POST", json.dumps({"mbr_id": 442531, "adjustpoints": 1, "adjustmentnote": "bench"}),
                           {**MEMBERPOINTS, "Content-Type": "application/json"}))
-    cases = {
+    cases: dict[str, Callable[[], Run]] = {
         "raw sqlite3 loop, 1 fsync/write": lambda: raw_sqlite_loop(folder / "raw.db", args.seconds),
-        "imonggo spend, 32 conn": lambda: wrk(f"{base}/api/rewards.xml?q=spend&customer_id=1534&amount=1", 32,
-                                              args.seconds, spend),
-        "memberpoints POST, 32 conn": lambda: wrk(f"{base}/webapps/api/memberpoints", 32, args.seconds, adjust),
-        "imonggo spend, 1 conn": lambda: wrk(f"{base}/api/rewards.xml?q=spend&customer_id=1534&amount=1", 1,
-                                             args.seconds, spend),
-        "memberpoints POST, 1 conn": lambda: wrk(f"{base}/webapps/api/memberpoints", 1, args.seconds, adjust),
         "aiohttp hello-world, 32 conn": lambda: wrk(hello.url, 32, args.seconds),
-        "imonggo GET customer XML, 32 conn": lambda: wrk(f"{base}/api/customers/1534.xml", 32, args.seconds,
-                                                         headers={"Authorization": BASIC}),
-        "memberpoints balances GET, 32 conn": lambda: wrk(f"{base}/webapps/api/memberpointsbalances", 32,
-                                                          args.seconds, headers=MEMBERPOINTS),
     }
+    measures: dict[str, Callable[[str], Run]] = {
+        "imonggo spend, 32 conn": lambda b: wrk(f"{b}/api/rewards.xml?q=spend&customer_id=1534&amount=1", 32,
+                                                args.seconds, spend),
+        "memberpoints POST, 32 conn": lambda b: wrk(f"{b}/webapps/api/memberpoints", 32, args.seconds, adjust),
+        "imonggo spend, 1 conn": lambda b: wrk(f"{b}/api/rewards.xml?q=spend&customer_id=1534&amount=1", 1,
+                                               args.seconds, spend),
+        "memberpoints POST, 1 conn": lambda b: wrk(f"{b}/webapps/api/memberpoints", 1, args.seconds, adjust),
+        "imonggo GET customer XML, 32 conn": lambda b: wrk(
+            f"{b}/api/customers/1534.xml", 32, args.seconds, headers={"Authorization": BASIC}),
+        "memberpoints balances GET, 32 conn": lambda b: wrk(
+            f"{b}/webapps/api/memberpointsbalances", 32, args.seconds, headers=MEMBERPOINTS),
+    }
+    for measure, run in measures.items():  # each measure on every gateway back to back
+        for label, gateway in gateways.items():
+            cases[f"{label}{measure}"] = lambda run=run, url=gateway.url: run(url)
     runs: dict[str, list[Run]] = {name: [] for name in cases}
     try:
         for round_no in range(1, args.rounds + 1):
@@ -161,7 +174,8 @@ def main(args: argparse.Namespace) -> None:
                 runs[name].append(case())
             print(f"round {round_no}/{args.rounds} done", file=sys.stderr, flush=True)
     finally:
-        gateway.stop()
+        for gateway in gateways.values():
+            gateway.stop()
         hello.stop()
 
     def median(name: str) -> tuple[float, float | None, int]:
@@ -173,17 +187,17 @@ def main(args: argparse.Namespace) -> None:
     hello_rate, _, _ = median("aiohttp hello-world, 32 conn")
     print(f"\nmedians of {args.rounds} alternated rounds of {args.seconds:g} s; sqlite_readers={args.readers};"
           f" {os.cpu_count()} cores")
-    print(f"{'measure':38} {'per s':>9} {'p99 ms':>8} {'ratio':>7}  reference      {'non-2xx':>7}")
+    print(f"{'measure':48} {'per s':>9} {'p99 ms':>8} {'ratio':>7}  reference      {'non-2xx':>7}")
     for name in cases:
         rate, p99, failed = median(name)
-        if name.startswith(("raw", "aiohttp")):
+        if name in ("raw sqlite3 loop, 1 fsync/write", "aiohttp hello-world, 32 conn"):
             ratio, against = 1.0, "(reference)"
         elif "GET" in name:
             ratio, against = rate / hello_rate, "hello-world"
         else:
             ratio, against = rate / raw, "raw sqlite3"
         shown = f"{p99:8.1f}" if p99 is not None else f"{'-':>8}"
-        print(f"{name:38} {rate:9.0f} {shown} {ratio:6.2f}x  {against:14} {failed:7d}")
+        print(f"{name:48} {rate:9.0f} {shown} {ratio:6.2f}x  {against:14} {failed:7d}")
 
 
 if __name__ == "__main__":
@@ -191,4 +205,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--baseline", help="another checkout of the gateway (say ../main) to measure alongside")
     main(parser.parse_args())
