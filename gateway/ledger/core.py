@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from .clock import Clock, IdGenerator, to_text
-from .errors import IdempotencyConflict, IdempotencyInFlight, UnknownMember, UnknownTenant
+from .errors import IdempotencyConflict, IdempotencyInFlight, InsufficientFunds, UnknownMember, UnknownTenant
 from .models import AccountBalance, Asset, Credential, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
-from .money import to_cents
+from .money import from_cents, to_cents
 from .paging import Continuations
 from .repo import entries as entry_sql
 from .repo import events as event_sql
@@ -64,6 +64,12 @@ class _Locked:
     def __len__(self) -> int:
         with self._lock:
             return len(self._inner)
+
+
+def insufficient(asset: Asset, available: Decimal, needed: Decimal) -> InsufficientFunds:
+    return InsufficientFunds(
+        f"insufficient {asset.value}: {available} available, {needed} needed", available=available, needed=needed
+    )
 
 
 def _raw(text: str) -> bytes:
@@ -285,12 +291,22 @@ class LedgerBase:
         occurred_at: datetime | None = None,
         data: Mapping[str, Any] | None = None,
         offset: int = 0,
+        covered: bool = False,
     ) -> tuple[Entry, AccountBalance]:
         """Write one entry, move the account, publish the entry's event. The caller checked the rules.
-        `offset` (cents): what the upstream's balance moved by besides this entry (a mirrored account)."""
+        `offset` (cents): what the upstream's balance moved by besides this entry (a mirrored account).
+        `covered`: a confirmed debit the balance must cover, checked by the move itself (one statement
+        instead of a read and a move); InsufficientFunds, nothing applied, when it does not."""
         cents = to_cents(amount)
         touch = kind is not Kind.OPENING  # an opening balance belongs to the record as it was loaded
-        if status is Status.CONFIRMED:
+        if covered and status is Status.CONFIRMED and not offset:
+            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch, floor=True)
+            if row is None:
+                short = await entry_sql.account(tx, member.id, asset)
+                raise insufficient(asset, from_cents(short["posted"]), -amount)
+        elif status is Status.CONFIRMED:
+            if covered:
+                await self._require_cover(tx, member, asset, -amount)
             row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch, offset=offset)
         else:
             row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now, touch=touch)
@@ -308,6 +324,12 @@ class LedgerBase:
         balance = entry_sql.to_balance(asset, row)
         await self._publish(tx, tenant, "entry.created", entry, balance, now)
         return entry, balance
+
+    async def _require_cover(self, tx: Tx, member: Member, asset: Asset, amount: Decimal) -> None:
+        """InsufficientFunds unless the member's posted balance holds `amount`."""
+        available = from_cents((await entry_sql.account(tx, member.id, asset))["posted"])
+        if available < amount:
+            raise insufficient(asset, available, amount)
 
     async def _publish(
         self, tx: Tx, tenant: Tenant, topic: str, entry: Entry, balance: AccountBalance, now: datetime

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,11 +17,11 @@ from aiohttp.test_utils import TestClient
 
 from gateway import delivery
 from gateway.keys import LEDGER
+from gateway.ledger import Asset, By, Identity
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(b"5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X").decode()}
 MEMBERPOINTS = {"apiID": "demo-api-id", "apiKey": "demo-api-key"}
 CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
-_keys = itertools.count()
 
 
 @dataclass
@@ -121,14 +121,13 @@ def _write_shape(work: Work) -> list[str]:
     return shape
 
 
-async def test_imonggo_spend_reads_the_account_once_and_never_reselects_its_entry(client: TestClient) -> None:
+async def test_imonggo_spend_checks_and_moves_the_account_in_one_statement_and_never_reselects_its_entry(client: TestClient) -> None:
     work = await twice(client, "POST", "/api/rewards.xml?q=spend&customer_id=1534&amount=1", BASIC)
     assert (work.units("read"), work.units("write")) == (0, 1), work.events
     assert _write_shape(work) == [
         "SELECT members",  # with its cards
         "SELECT programmes",  # the spend ratio
-        "SELECT accounts",  # the balance the spend is checked against
-        "UPDATE accounts",  # RETURNING the account as moved
+        "UPDATE accounts",  # only if the balance covers it, RETURNING the account as moved
         "UPDATE members",  # its updated_at
         "INSERT entries",  # RETURNING the entry as stored
         "INSERT outbox",
@@ -140,3 +139,16 @@ async def test_memberpoints_adjustment_is_five_statements(client: TestClient) ->
     work = await twice(client, "POST", "/webapps/api/memberpoints", MEMBERPOINTS, json=body)
     assert (work.units("read"), work.units("write")) == (0, 1), work.events
     assert _write_shape(work) == ["SELECT members", "UPDATE accounts", "UPDATE members", "INSERT entries", "INSERT outbox"]
+
+
+async def test_a_spend_the_balance_does_not_cover_reads_the_account_to_say_so_and_moves_nothing(
+    client: TestClient,
+) -> None:
+    await client.app[LEDGER].reload_tenants()
+    with counting(client) as work:
+        response = await client.post("/api/rewards.xml?q=spend&customer_id=1534&amount=99999999", headers=BASIC)
+    assert response.status == 422, await response.text()
+    assert _write_shape(work) == ["SELECT members", "SELECT programmes", "UPDATE accounts", "SELECT accounts"]
+    ledger = client.app[LEDGER]
+    balance = await ledger.balance(tenant=await ledger.tenant("demo"), member=By(Identity.CUSTOMER_NO, 1534))
+    assert balance[Asset.POINTS].posted == Decimal("30511.00")  # nothing moved

@@ -77,13 +77,14 @@ def to_balance(asset: Asset, row: Any) -> AccountBalance:
 
 async def move(
     tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime, touch: bool = True,
-    offset: int = 0,
+    offset: int = 0, floor: bool = False,
 ) -> Any:
     """Move one account. Unless told not to (an opening balance is part of the record as loaded), the
     member's own updated_at moves too, never backwards: a client syncing members changed `after` a
     time sees one whose points moved. `offset` moves posted by what the tenant's upstream moved besides
     this entry (kept apart, so posted = confirmed entries + upstream_offset); one statement, so the
-    CHECK sees only the final figure."""
+    CHECK sees only the final figure. `floor`: move only if posted stays at or above zero; None (nothing
+    moved, nothing touched) if it would not."""
     text = to_text(now)
     # RETURNING hands back the account as moved: no second read of it.
     if offset:
@@ -92,6 +93,14 @@ async def move(
             " updated_at = ? WHERE member_id = ? AND asset = ? RETURNING posted, pending, updated_at",
             (posted + offset, pending, offset, text, member_id, asset.value),
         )
+    elif floor:  # a debit checked by the move itself: no row comes back when it would go below zero
+        row = await tx.fetchone(
+            "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ?"
+            " AND asset = ? AND posted + ? >= 0 RETURNING posted, pending, updated_at",
+            (posted, pending, text, member_id, asset.value, posted),
+        )
+        if row is None:
+            return None
     else:
         row = await tx.fetchone(
             "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ?"
