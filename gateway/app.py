@@ -47,6 +47,7 @@ def build_ledger(settings: Settings) -> Ledger:
         synchronous=settings.sqlite_synchronous,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         group_commit_max=settings.group_commit_max,
+        readers=settings.sqlite_readers,
         pool_size=settings.postgres_pool_size,
     )
     return Ledger(store)

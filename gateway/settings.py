@@ -104,6 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite synchronous mode: `full` keeps every acknowledged write through power loss; `normal` is faster.",
         _choice("full", "normal", "extra"),
     ),
+    Setting(
+        "sqlite_readers", 4,
+        "SQLite read connections, each on a thread of its own off the event loop: a slow read (a deep page)"
+        " holds up one of them and nothing else.",
+        _positive_int,
+    ),
     Setting("sqlite_busy_timeout_ms", 5000, "How long a write waits for another process's lock.", _positive_int),
     Setting("group_commit_max", 64, "Most writes that share one commit (one fsync).", _positive_int),
     Setting(

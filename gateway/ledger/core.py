@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -13,9 +14,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from .clock import Clock, IdGenerator, to_text
-from .errors import IdempotencyConflict, IdempotencyInFlight, UnknownMember, UnknownTenant
+from .errors import IdempotencyConflict, IdempotencyInFlight, InsufficientFunds, UnknownMember, UnknownTenant
 from .models import AccountBalance, Asset, Credential, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
-from .money import to_cents
+from .money import from_cents, to_cents
 from .paging import Continuations
 from .repo import entries as entry_sql
 from .repo import events as event_sql
@@ -41,6 +42,36 @@ class By:
 MemberRef = By | Member | int
 
 
+class _Locked:
+    """An object used from several store threads at once (the reader pool runs listing units side by side),
+    every call made under one lock; for what was written for one thread, such as the paging continuations."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._inner, name)
+        if not callable(found):
+            return found
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return found(*args, **kwargs)
+
+        return locked
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._inner)
+
+
+def insufficient(asset: Asset, available: Decimal, needed: Decimal) -> InsufficientFunds:
+    return InsufficientFunds(
+        f"insufficient {asset.value}: {available} available, {needed} needed", available=available, needed=needed
+    )
+
+
 def _raw(text: str) -> bytes:
     """Text as bytes for a constant-time comparison; a lone surrogate (JSON "\\ud800", or a header byte
     that is not UTF-8) compares unequal instead of raising."""
@@ -59,7 +90,8 @@ class LedgerBase:
         self._tenants_loaded_at = 0.0
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
-        self._continuations = Continuations()  # where listing pages ended (see paging.py)
+        # Where listing pages ended (see paging.py); listing units run on several reader threads at once.
+        self._continuations: Any = _Locked(Continuations())
         # Forwarding (forwarding.py): who holds each tenant's points; None for every tenant until bound.
         self._resolve: Callable[[Tenant], Any] | None = None
         self._ready: set[int] = set()  # tenants whose open intents were settled once since start
@@ -259,12 +291,22 @@ class LedgerBase:
         occurred_at: datetime | None = None,
         data: Mapping[str, Any] | None = None,
         offset: int = 0,
+        covered: bool = False,
     ) -> tuple[Entry, AccountBalance]:
         """Write one entry, move the account, publish the entry's event. The caller checked the rules.
-        `offset` (cents): what the upstream's balance moved by besides this entry (a mirrored account)."""
+        `offset` (cents): what the upstream's balance moved by besides this entry (a mirrored account).
+        `covered`: a confirmed debit the balance must cover, checked by the move itself (one statement
+        instead of a read and a move); InsufficientFunds, nothing applied, when it does not."""
         cents = to_cents(amount)
         touch = kind is not Kind.OPENING  # an opening balance belongs to the record as it was loaded
-        if status is Status.CONFIRMED:
+        if covered and status is Status.CONFIRMED and not offset:
+            row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch, floor=True)
+            if row is None:
+                short = await entry_sql.account(tx, member.id, asset)
+                raise insufficient(asset, from_cents(short["posted"]), -amount)
+        elif status is Status.CONFIRMED:
+            if covered:
+                await self._require_cover(tx, member, asset, -amount)
             row = await entry_sql.move(tx, member.id, asset, posted=cents, now=now, touch=touch, offset=offset)
         else:
             row = await entry_sql.move(tx, member.id, asset, pending=cents, now=now, touch=touch)
@@ -277,10 +319,17 @@ class LedgerBase:
                 "value": None if value is None else to_cents(value), "order_id": order_id, "reverses_id": reverses_id,
                 "public_ref": public_ref, "occurred_at": occurred_at or now, "created_at": now, "data": data,
             },
+            member_no=member.member_no, customer_no=member.customer_no,
         )
         balance = entry_sql.to_balance(asset, row)
         await self._publish(tx, tenant, "entry.created", entry, balance, now)
         return entry, balance
+
+    async def _require_cover(self, tx: Tx, member: Member, asset: Asset, amount: Decimal) -> None:
+        """InsufficientFunds unless the member's posted balance holds `amount`."""
+        available = from_cents((await entry_sql.account(tx, member.id, asset))["posted"])
+        if available < amount:
+            raise insufficient(asset, available, amount)
 
     async def _publish(
         self, tx: Tx, tenant: Tenant, topic: str, entry: Entry, balance: AccountBalance, now: datetime

@@ -51,9 +51,13 @@ def _local(op: str, member: Member, kind: Kind, **fields: Any) -> dict[str, Any]
 class ForwardedOps(ForwardOps):
     # -- reads ----------------------------------------------------------------------------------
 
-    async def balance(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = False) -> Balance:
+    async def balance(
+        self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = False, with_programme: bool = False
+    ) -> Balance:
         port = self._port(tenant)
-        local = await super().balance(tenant=tenant, member=member, include_deleted=include_deleted)
+        local = await super().balance(
+            tenant=tenant, member=member, include_deleted=include_deleted, with_programme=with_programme
+        )
         if port is None:
             return local
         figures = await _posted(port, port.member_ref(local.member))  # every asset in one read
@@ -61,7 +65,7 @@ class ForwardedOps(ForwardOps):
             asset: type(account)(asset, figures[asset], account.pending, account.updated_at)
             for asset, account in ((a, local.accounts[a]) for a in Asset)
         }
-        return Balance(local.member, accounts)
+        return Balance(local.member, accounts, local.programme)
 
     async def balances(
         self, *, tenant: Tenant, asset: Asset = Asset.POINTS, member_no: int | None = None, offset: int = 0,

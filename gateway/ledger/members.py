@@ -315,12 +315,19 @@ class MemberOps(LedgerBase):
             )
         )
 
-    async def balance(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = False) -> Balance:
-        """A member's accounts. A deleted member is not found unless `include_deleted` (its record still shows them)."""
+    async def balance(
+        self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = False, with_programme: bool = False
+    ) -> Balance:
+        """A member's accounts. A deleted member is not found unless `include_deleted` (its record still shows
+        them). `with_programme`: its programme too, in the same read, for a caller that shows both."""
 
         async def work(tx: Tx) -> Balance:
             found = await self._member(tx, tenant, member, include_deleted=include_deleted)
-            return Balance(found, await entry_sql.accounts(tx, found.id))
+            accounts = await entry_sql.accounts(tx, found.id)
+            programme = None
+            if with_programme and found.programme_no is not None:
+                programme = await member_sql.get_programme(tx, tenant.id, found.programme_no)
+            return Balance(found, accounts, programme)
 
         return await self._read(work)
 

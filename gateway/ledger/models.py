@@ -141,6 +141,9 @@ class AccountBalance:
 class Balance:
     member: Member
     accounts: Mapping[Asset, AccountBalance]
+    # The member's programme, when the caller asked for it (read in the same transaction); None otherwise,
+    # or when the member has none or its number names no programme.
+    programme: Programme | None = None
 
     def __getitem__(self, asset: Asset) -> AccountBalance:
         return self.accounts[asset]

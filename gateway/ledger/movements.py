@@ -71,23 +71,16 @@ class MovementOps(LedgerBase):
 
         async def work(tx: Tx) -> Movement:
             found = await self._member(tx, tenant, member)
-            await self._require(tx, found, asset, amount)
             entry, balance = await self._post(
                 tx, tenant, found, asset, -amount, kind=kind, now=self.clock.now(), reference=reference, note=note,
-                origin=origin, value=value, occurred_at=occurred_at, public_ref=public_ref, data=data,
+                origin=origin, value=value, occurred_at=occurred_at, public_ref=public_ref, data=data, covered=True,
             )
             return Movement(entry, balance, found)
 
         return await self._write(tenant, work, idempotency)
 
     async def _require(self, tx: Tx, member: Member, asset: Asset, amount: Decimal) -> None:
-        row = await entry_sql.account(tx, member.id, asset)
-        available = from_cents(row["posted"])
-        if available < amount:
-            raise InsufficientFunds(
-                f"insufficient {asset.value}: {available} available, {amount} needed",
-                available=available, needed=amount,
-            )
+        await self._require_cover(tx, member, asset, amount)
 
     async def adjust(
         self,
@@ -116,11 +109,9 @@ class MovementOps(LedgerBase):
             if revises is None:
                 assert member is not None and amount is not None
                 found = await self._member(tx, tenant, member)
-                if amount < 0:
-                    await self._require(tx, found, asset, -amount)
                 entry, balance = await self._post(
                     tx, tenant, found, asset, amount, kind=Kind.ADJUSTMENT, now=now, note=note, origin=origin,
-                    occurred_at=occurred_at, data=data,
+                    occurred_at=occurred_at, data=data, covered=amount < 0,
                 )
                 return Movement(entry, balance, found)
             return await self._revise(tx, tenant, revises, asset, member, amount, note, occurred_at, origin, now)
@@ -304,10 +295,9 @@ class MovementOps(LedgerBase):
         async def work(tx: Tx) -> SpendResult:
             found = await self._member(tx, tenant, member)
             points = await self._spend_points(tx, tenant, found, value)
-            await self._require(tx, found, Asset.POINTS, points)
             entry, balance = await self._post(
                 tx, tenant, found, Asset.POINTS, -points, kind=Kind.ORDER_SPEND, now=self.clock.now(),
-                reference=reference, note=note, origin=origin, value=value,
+                reference=reference, note=note, origin=origin, value=value, covered=True,
             )
             return SpendResult(Movement(entry, balance, found), points, value)
 

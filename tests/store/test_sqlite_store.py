@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,19 +97,23 @@ async def test_a_failing_write_undoes_only_itself(store: SQLiteStore) -> None:
 async def test_reads_do_not_wait_behind_an_open_write(store: SQLiteStore) -> None:
     await store.write(lambda tx: tx.execute("CREATE TABLE t (n INTEGER)"))
     await store.write(lambda tx: tx.execute("INSERT INTO t VALUES (1)"))
-    inside, release = asyncio.Event(), asyncio.Event()
+    # A write unit runs whole on the writer thread; this one stays inside its open transaction (holding
+    # the write lock) until told, as a long statement would.
+    inside, release = threading.Event(), threading.Event()
 
     async def slow(tx):  # type: ignore[no-untyped-def]
         await tx.execute("INSERT INTO t VALUES (2)")
         inside.set()
-        await release.wait()
+        release.wait(10)
 
     writing = asyncio.create_task(store.write(slow))
-    await inside.wait()
-    # The write transaction is open and holds the lock; a read sees committed data at once.
-    seen = await asyncio.wait_for(store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")), timeout=2)
-    assert seen == 1
-    release.set()
+    assert await asyncio.to_thread(inside.wait, 10)
+    try:
+        # The write transaction is open and holds the lock; a read sees committed data at once.
+        seen = await asyncio.wait_for(store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")), timeout=2)
+        assert seen == 1
+    finally:
+        release.set()
     await writing
     assert await store.read(lambda tx: tx.fetchval("SELECT count(*) FROM t")) == 2
 

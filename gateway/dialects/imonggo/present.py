@@ -36,10 +36,8 @@ async def _types(ledger: Ledger, tenant: Tenant, numbers: set[int]) -> dict[int,
 
 async def customer(ledger: Ledger, tenant: Tenant, member: MemberRef) -> Record:
     """A customer as GET shows it, deleted or not."""
-    balance = await ledger.balance(tenant=tenant, member=member, include_deleted=True)
-    found = balance.member
-    types = await _types(ledger, tenant, {found.programme_no} if found.programme_no is not None else set())
-    return views.customer(found, balance[Asset.POINTS].posted, types.get(found.programme_no or -1))
+    balance = await ledger.balance(tenant=tenant, member=member, include_deleted=True, with_programme=True)
+    return views.customer(balance.member, balance[Asset.POINTS].posted, balance.programme)
 
 
 async def customers(ledger: Ledger, tenant: Tenant, members: Sequence[Member]) -> list[Record]:

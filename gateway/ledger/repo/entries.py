@@ -77,31 +77,44 @@ def to_balance(asset: Asset, row: Any) -> AccountBalance:
 
 async def move(
     tx: Tx, member_id: int, asset: Asset, *, posted: int = 0, pending: int = 0, now: datetime, touch: bool = True,
-    offset: int = 0,
+    offset: int = 0, floor: bool = False,
 ) -> Any:
     """Move one account. Unless told not to (an opening balance is part of the record as loaded), the
     member's own updated_at moves too, never backwards: a client syncing members changed `after` a
     time sees one whose points moved. `offset` moves posted by what the tenant's upstream moved besides
     this entry (kept apart, so posted = confirmed entries + upstream_offset); one statement, so the
-    CHECK sees only the final figure."""
+    CHECK sees only the final figure. `floor`: move only if posted stays at or above zero; None (nothing
+    moved, nothing touched) if it would not."""
     text = to_text(now)
+    # RETURNING hands back the account as moved: no second read of it.
     if offset:
-        await tx.execute(
+        row = await tx.fetchone(
             "UPDATE accounts SET posted = posted + ?, pending = pending + ?, upstream_offset = upstream_offset + ?,"
-            " updated_at = ? WHERE member_id = ? AND asset = ?",
+            " updated_at = ? WHERE member_id = ? AND asset = ? RETURNING posted, pending, updated_at",
             (posted + offset, pending, offset, text, member_id, asset.value),
         )
+    elif floor:  # a debit checked by the move itself: no row comes back when it would go below zero
+        row = await tx.fetchone(
+            "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ?"
+            " AND asset = ? AND posted + ? >= 0 RETURNING posted, pending, updated_at",
+            (posted, pending, text, member_id, asset.value, posted),
+        )
+        if row is None:
+            return None
     else:
-        await tx.execute(
-            "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ? AND asset = ?",
+        row = await tx.fetchone(
+            "UPDATE accounts SET posted = posted + ?, pending = pending + ?, updated_at = ? WHERE member_id = ?"
+            " AND asset = ? RETURNING posted, pending, updated_at",
             (posted, pending, text, member_id, asset.value),
         )
     if touch:
         await tx.execute("UPDATE members SET updated_at = ? WHERE id = ? AND updated_at < ?", (text, member_id, text))
-    return await account(tx, member_id, asset)
+    return row
 
 
-async def insert(tx: Tx, values: Mapping[str, Any]) -> Entry:
+async def insert(tx: Tx, values: Mapping[str, Any], *, member_no: int, customer_no: int) -> Entry:
+    """Write an entry and return it as stored (RETURNING *: no re-select). The member's numbers come
+    from the caller, who holds the member already."""
     columns = (
         "tenant_id", "member_id", "asset", "amount", "record_id", "record_amount", "kind", "status", "reference",
         "note", "origin", "value", "order_id", "reverses_id", "public_ref", "occurred_at", "created_at", "data",
@@ -117,14 +130,11 @@ async def insert(tx: Tx, values: Mapping[str, Any]) -> Entry:
             value = value.value
         params.append(value)
     marks = ", ".join("?" for _ in columns)
-    entry_id = await tx.fetchval(
-        f"INSERT INTO entries ({', '.join(columns)}) VALUES ({marks}) RETURNING id", tuple(params)
-    )
+    row = await tx.fetchone(f"INSERT INTO entries ({', '.join(columns)}) VALUES ({marks}) RETURNING *", tuple(params))
+    assert row is not None
     if values.get("record_id") is not None:
         await bump_history(tx, values["tenant_id"])  # a revision replaces a row already listed
-    found = await get(tx, values["tenant_id"], entry_id)
-    assert found is not None
-    return found
+    return rows.entry({**dict(row), "member_no": member_no, "customer_no": customer_no})
 
 
 async def bump_history(tx: Tx, tenant_id: int) -> None:

@@ -6,7 +6,7 @@ from .base import Store, StoreOpenError, Tx
 
 SCHEMES = ("sqlite", "postgresql")
 # Options each store takes; the rest of the caller's options belong to the other store.
-_SQLITE_OPTIONS = ("synchronous", "busy_timeout_ms", "group_commit_max")
+_SQLITE_OPTIONS = ("synchronous", "busy_timeout_ms", "group_commit_max", "readers")
 _POSTGRES_OPTIONS = ("pool_size", "group_commit_max")
 
 

@@ -28,11 +28,17 @@ class Tx(Protocol):
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
 
+# A unit of work: `async def work(tx)` whose only awaits are its Tx's calls, so a store may run it to its end
+# on a thread of its own (SQLite does); a unit that awaits anything else there fails, naming itself.
 Work = Callable[[Tx], Awaitable[R]]
+# Told ("read" | "write", sql) for each statement a unit of work runs, and (kind, "BEGIN") as each unit
+# starts: how tests count the work an operation does. Called on whatever thread runs the unit.
+Observer = Callable[[str, str], None]
 
 
 class Store(Protocol):
     kind: str
+    observer: Observer | None  # see Observer; None (no cost) unless a test is counting
 
     async def open(self) -> None: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -76,10 +76,14 @@ class PostgresTx:
 
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, observer: Callable[[str, str], None] | None = None,
+                 kind: str = "") -> None:
         self._conn = conn
+        self._observer, self._kind = observer, kind  # see Store.observer: how tests count statements
 
     async def _call(self, method: str, sql: str, params: Sequence[Any]) -> Any:
+        if self._observer is not None:
+            self._observer(self._kind, sql)
         query = to_numbered(sql)
         call = getattr(self._conn, method)
         try:

@@ -13,7 +13,7 @@ import asyncpg
 
 from ..errors import LedgerError, StoreUnavailable
 from .group import GroupWriter, settle
-from .base import R, StoreOpenError, Work
+from .base import Observer, R, StoreOpenError, Work
 from .pg_sql import PostgresTx, Record, one_line, redact
 from .schema_pg import postgres_migrations
 
@@ -57,6 +57,9 @@ class PostgresStore:
         self.commits = 0  # transactions committed; with `writes` it shows how well commits are grouped
         self.retries = 0  # groups run again (in the exclusive lane) after a conflict with another process
         self._committing = False  # COMMIT of the current group has been sent
+        # Told ("read" | "write", sql) for each statement a unit runs and (kind, "BEGIN") as each unit
+        # starts (see base.Observer); for tests that pin how much work an operation does.
+        self.observer: Observer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -131,7 +134,9 @@ class PostgresStore:
         for attempt in (1, 2):
             try:
                 async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-                    return await work(PostgresTx(conn))
+                    if self.observer is not None:
+                        self.observer("read", "BEGIN")
+                    return await work(PostgresTx(conn, self.observer, "read"))
             except _NOT_REACHABLE as exc:
                 if attempt == 2:
                     raise StoreUnavailable(f"the database cannot be reached: {one_line(exc)}") from None
@@ -217,7 +222,7 @@ class PostgresStore:
             lane = "LOCK TABLE write_lane IN ROW SHARE MODE"
         try:
             await conn.execute(f"BEGIN ISOLATION LEVEL SERIALIZABLE; {lane}")
-            outcomes = await _run_units(conn, group, raced)
+            outcomes = await _run_units(conn, group, raced, self.observer)
             self._committing = True
             await conn.execute("COMMIT")
             return outcomes
@@ -247,9 +252,13 @@ class _Refused(Exception):
         self.outcomes = outcomes
 
 
-async def _run_units(conn: asyncpg.Connection, group: list[Unit], raced: set[int]) -> list[Outcome]:
-    tx = PostgresTx(conn)
+async def _run_units(
+    conn: asyncpg.Connection, group: list[Unit], raced: set[int], observer: Observer | None = None
+) -> list[Outcome]:
+    tx = PostgresTx(conn, observer, "write")
     if len(group) == 1:  # nothing to keep apart: a refusal rolls the transaction back
+        if observer is not None:
+            observer("write", "BEGIN")
         try:
             return [(await group[0][0](tx), None)]
         except Exception as exc:
@@ -259,6 +268,8 @@ async def _run_units(conn: asyncpg.Connection, group: list[Unit], raced: set[int
     # One savepoint, moved past each unit that succeeds (one round trip per unit).
     await conn.execute("SAVEPOINT unit")
     for index, (work, _) in enumerate(group):
+        if observer is not None:
+            observer("write", "BEGIN")
         try:
             result = await work(tx)
         except Exception as exc:  # a refusal or a bug: undo this unit only
