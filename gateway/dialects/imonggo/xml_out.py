@@ -79,20 +79,10 @@ def _text_of_string(value: str) -> str:
     return _markup(xml_safe(value))
 
 
-_PLAIN: dict[str, tuple[str, str, str]] = {}  # _tags(name, None, False) by name: the common case, one lookup
-
-
-def _plain(name: str) -> tuple[str, str, str]:
-    tags = _PLAIN.get(name)
-    if tags is None:
-        tags = _PLAIN[name] = _tags(name, None, False)
-    return tags
-
-
-# Text for each exact type, decided once; the digits, dates and percentages these write need no escaping.
-# Any other type (a str or Decimal subclass, a date from a profile) takes the reference's isinstance path.
+# Text for each exact type but str (escaped in the loop), decided once; the digits, dates and percentages these
+# write need no escaping. Any other type (a str or Decimal subclass, a date from a profile) takes the
+# reference's isinstance path.
 _TEXT: dict[type, Callable[[Any], str]] = {
-    str: _text_of_string,
     bool: lambda value: "true" if value else "false",
     int: int.__repr__,
     Decimal: ruby_decimal,
@@ -100,10 +90,27 @@ _TEXT: dict[type, Callable[[Any], str]] = {
     Percent: percent,
 }
 
+# For each depth, by element name: (newline, indentation and opening tag, closing tag) of a plain text element
+# and the whole line of its nil form. Filled on first use; the names are the views' constants.
+_LEAVES: tuple[dict[str, tuple[str, str]], ...] = tuple({} for _ in _PADS)
+_NILS: tuple[dict[str, str], ...] = tuple({} for _ in _PADS)
+
+
+def _leaf(depth: int, name: str) -> tuple[str, str]:
+    opening, closing, _ = _tags(name, None, False)
+    leaf = _LEAVES[depth][name] = (_PADS[depth] + opening, closing)
+    return leaf
+
+
+def _nil(depth: int, name: str) -> str:
+    opening, closing, _ = _tags(name, None, True)
+    line = _NILS[depth][name] = _PADS[depth] + opening + closing
+    return line
+
 
 def _element(out: list[str], name: str, record: Record, depth: int) -> None:
     pad = _PADS[depth]
-    opening, closing, empty = _plain(name)
+    opening, closing, empty = _tags(name, None, False)
     if not record:
         out += (pad, empty)
         return
@@ -113,28 +120,48 @@ def _element(out: list[str], name: str, record: Record, depth: int) -> None:
 
 
 def _fields(out: list[str], record: Record, depth: int) -> None:
-    pad = _PADS[depth]
+    leaves, nils, append = _LEAVES[depth], _NILS[depth], out.append
     for name, value in record:
-        kind = None
-        if type(value) is Typed:
-            kind, value = value.type, value.value
-        if value is None:
-            opening, closing, _ = _tags(name, kind, True)
-            out += (pad, opening, closing)
-        elif type(value) is Many:
-            opening, closing, empty = _tags(name, "array", False)  # lxml keeps a Typed type's place
-            if not value.records:
-                out += (pad, empty)
-                continue
-            out += (pad, opening)
-            for item in value.records:
-                _element(out, value.item, item, depth + 1)
-            out += (pad, closing)
+        kind = type(value)
+        if kind is str:
+            if not (value.isascii() and value.isprintable()):  # the rare text XML refuses or with a return
+                value = xml_safe(value)
+            if "&" in value or "<" in value or ">" in value or "\r" in value:
+                value = _markup(value)
+        elif value is None:
+            append(nils.get(name) or _nil(depth, name))
+            continue
+        elif kind is Typed or kind is Many:
+            _typed_or_many(out, name, value, depth)
+            continue
         else:
-            to_text = _TEXT.get(type(value))
-            text = to_text(value) if to_text is not None else _markup(_text_by_isinstance(value))
-            opening, closing, _ = _plain(name) if kind is None else _tags(name, kind, False)
-            out += (pad, opening, text, closing)
+            to_text = _TEXT.get(kind)
+            value = to_text(value) if to_text is not None else _markup(_text_by_isinstance(value))
+        opening, closing = leaves.get(name) or _leaf(depth, name)
+        append(opening + value + closing)
+
+
+def _typed_or_many(out: list[str], name: str, value: Typed | Many, depth: int) -> None:
+    pad, kind = _PADS[depth], None
+    if type(value) is Typed:
+        kind, value = value.type, value.value
+    if value is None:
+        opening, closing, _ = _tags(name, kind, True)
+        out += (pad, opening, closing)
+    elif type(value) is Many:
+        opening, closing, empty = _tags(name, "array", False)  # lxml keeps a Typed type's place
+        if not value.records:
+            out += (pad, empty)
+            return
+        out += (pad, opening)
+        for item in value.records:
+            _element(out, value.item, item, depth + 1)
+        out += (pad, closing)
+    else:
+        to_text = _text_of_string if type(value) is str else _TEXT.get(type(value))
+        text = to_text(value) if to_text is not None else _markup(_text_by_isinstance(value))
+        opening, closing, _ = _tags(name, kind, False)
+        out += (pad, opening, text, closing)
 
 
 def _bytes(out: list[str]) -> bytes:
