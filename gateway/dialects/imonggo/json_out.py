@@ -48,7 +48,8 @@ def _value_by_isinstance(value: Any) -> Any:
 
 
 def obj(record: Record) -> dict[str, Any]:
-    return {name: _value(value) for name, value in record}
+    # Most fields are text, numbers or null, kept as they are: no call for them.
+    return {name: value if type(value) in _AS_IS else _value(value) for name, value in record}
 
 
 def document(record: Record) -> bytes:
