@@ -108,11 +108,15 @@ def micro(rounds: int) -> None:
 # --wrk: the whole request path -----------------------------------------------------------------------
 
 HELLO = """
-import sys
+import asyncio, sys
 from aiohttp import web
 async def hello(request): return web.Response(text="Hello, world")
-app = web.Application(); app.router.add_get("/", hello)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+async def main():
+    app = web.Application(); app.router.add_get("/", hello)
+    runner = web.AppRunner(app, access_log=None); await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", int(sys.argv[1])).start(); await asyncio.Event().wait()
+factory = __import__("uvloop").new_event_loop if sys.argv[2] == "uvloop" else None
+with asyncio.Runner(loop_factory=factory) as loop: loop.run(main())
 """
 CUSTOMER = "/api/customers/1534.xml"
 DEMO_TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"
@@ -157,10 +161,11 @@ def whole_path(rounds: int, seconds: int, extra_args: list[str]) -> None:
     processes: list[subprocess.Popen[bytes]] = []
     exe = str(Path(sys.executable).with_name("loyalty-gateway"))
     try:
-        port = _free_port()
-        processes.append(subprocess.Popen([sys.executable, "-c", HELLO, str(port)]))
-        _wait(port, processes[-1])
-        servers["aiohttp hello-world"] = (f"http://127.0.0.1:{port}/", None)
+        for label, loop in (("aiohttp hello-world", "asyncio"), ("hello-world, uvloop", "uvloop")):
+            port = _free_port()
+            processes.append(subprocess.Popen([sys.executable, "-c", HELLO, str(port), loop]))
+            _wait(port, processes[-1])
+            servers[label] = (f"http://127.0.0.1:{port}/", None)
         for label, uvloop in (("gateway, uvloop", "true"), ("gateway, asyncio loop", "false")):
             port = _free_port()
             db = workdir / f"{uvloop}.db"
@@ -181,7 +186,8 @@ def whole_path(rounds: int, seconds: int, extra_args: list[str]) -> None:
                 tails[name].append(p99)
                 print(f"  round {round_ + 1}: {name:24s} {rate:9.0f} req/s  p99 {p99}", flush=True)
         hello = statistics.median(rates["aiohttp hello-world"])
-        print(f"\nwrk -t1 -c32 -d{seconds}s, median of {rounds} alternated runs; GET {CUSTOMER} for the gateway")
+        print(f"\nwrk -t1 -c32 -d{seconds}s, median of {rounds} alternated runs; GET {CUSTOMER} for the gateway; "
+              "hello = the hello-world on asyncio's loop")
         for name in names:
             median = statistics.median(rates[name])
             print(f"{name:24s} {median:9.0f} req/s  {median / hello:5.2f}x hello   p99s {', '.join(tails[name])}")
@@ -195,7 +201,7 @@ def whole_path(rounds: int, seconds: int, extra_args: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--wrk", action="store_true", help="also time GET customer XML with wrk (uvloop on and off)")
+    parser.add_argument("--wrk", action="store_true", help="also time GET customer XML with wrk (uvloop on and off; needs the speed extra)")
     parser.add_argument("--wrk-rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--serve-arg", action="append", default=[], help="passed to both gateways' serve")
