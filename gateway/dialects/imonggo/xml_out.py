@@ -5,7 +5,7 @@ Written as text, because building an lxml tree per response cost most of a rende
 formatting names or text ourselves: every tag is text lxml wrote (once per element name, see _tags), and
 element text is escaped exactly as libxml2 escapes it (escape). tests/imonggo/test_xml_equivalence.py
 proves the bytes equal lxml's serialization of the same records (an lxml tree per response, as this module
-was before: bench/render_reference.py) for hostile text."""
+was before: bench/render_reference.py) for hostile text. Knows records and XML, nothing of requests."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -21,7 +21,7 @@ from .views import Many, Percent, Record, Typed
 
 CONTENT_TYPE = "application/xml"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
-_PADS = tuple("\n" + "  " * depth for depth in range(16))
+_PADS = tuple("\n" + "  " * depth for depth in range(16))  # the views nest four deep at most
 
 
 def _markup(text: str) -> str:
