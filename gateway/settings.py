@@ -136,6 +136,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
     Setting("access_log", True, "Log one line per request.", _boolean),
+    Setting("uvloop", True, "Run on uvloop's event loop when it is installed (the `speed` extra); false keeps asyncio's own.",
+            _boolean),
     Setting(
         "webhook_retry_base_seconds",
         1.0,

@@ -14,9 +14,28 @@ from .views import Many, Percent, Record, Typed
 CONTENT_TYPE = "application/json"
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, Typed):
         value = value.value
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    convert = _CONVERT.get(kind)
+    return convert(value) if convert is not None else _value_by_isinstance(value)
+
+
+def _many(value: Many) -> list[dict[str, Any]]:
+    return [obj(record) for record in value.records]
+
+
+# The conversion for each exact type, decided once; other types (subclasses) take the isinstance path.
+_CONVERT: dict[type, Any] = {Decimal: ruby_decimal, datetime: utc_json, Percent: percent, Many: _many}
+
+
+def _value_by_isinstance(value: Any) -> Any:
     if isinstance(value, Decimal):
         return ruby_decimal(value)
     if isinstance(value, datetime):
@@ -29,7 +48,8 @@ def _value(value: Any) -> Any:
 
 
 def obj(record: Record) -> dict[str, Any]:
-    return {name: _value(value) for name, value in record}
+    # Most fields are text, numbers or null, kept as they are: no call for them.
+    return {name: value if type(value) in _AS_IS else _value(value) for name, value in record}
 
 
 def document(record: Record) -> bytes:

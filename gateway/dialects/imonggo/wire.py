@@ -14,9 +14,13 @@ def wants_json(request: web.Request) -> bool:
     return request.path.endswith(".json")
 
 
+# The Content-Type header as aiohttp writes content_type= and charset=, made once instead of per response.
+_JSON_HEADERS = {"Content-Type": f"{json_out.CONTENT_TYPE}; charset=utf-8"}
+_XML_HEADERS = {"Content-Type": f"{xml_out.CONTENT_TYPE}; charset=utf-8"}
+
+
 def _send(request: web.Request, body: bytes, status: int) -> web.Response:
-    kind = json_out.CONTENT_TYPE if wants_json(request) else xml_out.CONTENT_TYPE
-    return web.Response(body=body, status=status, content_type=kind, charset="utf-8")
+    return web.Response(body=body, status=status, headers=_JSON_HEADERS if wants_json(request) else _XML_HEADERS)
 
 
 def one(request: web.Request, root: str, record: Record, *, status: int = 200) -> web.Response:

@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from ...ledger import MANUAL_KINDS, BalanceRow, Entry
-from ..common import json_bytes, strftime
+from ..common import json_bytes, wall_clock_micro
 
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # 2021-12-20 16:00:30.834896, UTC
+# Dates are written as strftime("%Y-%m-%d %H:%M:%S.%f") would: 2021-12-20 16:00:30.834896, UTC.
 
 
 def points(value: Decimal | None) -> str:
@@ -25,7 +25,7 @@ def adjustment_row(entry: Entry, cid: int | None) -> dict[str, Any]:
         "mbr_id": entry.member_no,
         "adjustpoints": points(entry.record_amount),
         "id": entry.record_id,
-        "adjustdate": strftime(entry.occurred_at, DATE_FORMAT),
+        "adjustdate": wall_clock_micro(entry.occurred_at),
         "cid": cid,
     }
 
@@ -38,7 +38,7 @@ def order_row(entry: Entry) -> dict[str, Any]:
         "adjustmentnote": entry.note or entry.reference or "",
         "adjustpoints": points(entry.amount),
         "id": entry.id,
-        "adjustdate": strftime(entry.occurred_at, DATE_FORMAT),
+        "adjustdate": wall_clock_micro(entry.occurred_at),
     }
 
 

@@ -3,12 +3,13 @@ as the SDK fixtures show: {"points": 5000}), never passed through float; timesta
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
+from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from ...ledger import Asset, Balance, Movement
-from ..common import strftime
+from ..common import utc_seconds
 
 
 def number(value: Decimal) -> str:
@@ -19,6 +20,19 @@ def number(value: Decimal) -> str:
 
 
 def _encode(value: Any) -> str:
+    kind = type(value)
+    if kind is str:  # what json.dumps(value, ensure_ascii=False) returns, without building an encoder per call
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is Decimal:
+        return number(value)
+    if kind is dict:
+        return "{" + ",".join(f"{encode_basestring_ascii(str(k))}:{_encode(v)}" for k, v in value.items()) + "}"
+    return _encode_by_isinstance(value)
+
+
+def _encode_by_isinstance(value: Any) -> str:
     if isinstance(value, Decimal):
         return number(value)
     if isinstance(value, dict):
@@ -36,7 +50,8 @@ def dumps(value: Any) -> bytes:
 
 
 def timestamp(moment: datetime) -> str:
-    return strftime(moment.astimezone(timezone.utc), "%Y-%m-%dT%H:%M:%SZ")
+    """2024-05-01T12:00:00Z."""
+    return utc_seconds(moment) + "Z"
 
 
 def balance(found: Balance, *, card_id: str | None) -> dict[str, Any]:
