@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.database_dir.mkdir(parents=True, exist_ok=True)
     measures: list[Measure] = []
-    started = time.monotonic()
+    started, when = time.monotonic(), datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.database_dir) as scratch:
         ctx = Context(
             quick=args.quick,
@@ -93,12 +93,14 @@ def main(argv: list[str] | None = None) -> int:
             module = importlib.import_module(f"bench.rows.{module_name}")
             measures += module.run(ctx, wanted) if module_name == "million" else module.run(ctx)
     settings = {
-        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "when": when, "load_average": os.getloadavg(), "cpus": os.cpu_count(),
         "quick": ctx.quick, "seconds": ctx.seconds, "rounds": ctx.rounds, "members": ctx.members,
         "soak_minutes": ctx.soak_minutes, "postgres": bool(ctx.postgres), "rows": args.only,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
-    print(f"wrk -t1, {ctx.seconds} s runs, {ctx.rounds} alternated rounds, medians; {settings['when']}")
+    load = ", ".join(f"{x:.1f}" for x in settings["load_average"])
+    print(f"wrk -t1, {ctx.seconds} s runs, {ctx.rounds} alternated rounds, medians; started {when}; "
+          f"{ctx.members:,} members; load average at the end {load} on {settings['cpus']} CPUs")
     print(table(measures))
     if args.json:
         write_json(args.json, measures, settings)

@@ -19,7 +19,8 @@ TOP_UP = 1_000_000  # points before each spend run: 2 points a spend leaves room
 def run(ctx: Context) -> list[Measure]:
     measures: list[Measure] = []
     for store, database in ctx.stores():
-        with ctx.gateway(database) as gateway:
+        durable = ("--sqlite-synchronous", "full") if store == "sqlite" else ()  # the default, said out loud
+        with ctx.gateway(database, *durable) as gateway:
             gateway.start()
             loads = demo_loads.writes(gateway.base)
             runs: dict[str, Callable[[], Any]] = {
