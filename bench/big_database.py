@@ -51,14 +51,19 @@ def kept(directory: Path, members: int) -> bool:
     return all(p.exists() for p in _files(directory, members))
 
 
+def forget(directory: Path, members: int) -> None:
+    path, meta = _files(directory, members)
+    for each in (meta, path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        each.unlink(missing_ok=True)
+
+
 def ensure(directory: Path, members: int) -> BigDatabase:
     path, meta = _files(directory, members)
     if kept(directory, members):
         stored = json.loads(meta.read_text())
         return BigDatabase(path, members, stored["credentials"], stored["seed_seconds"], stored["progress_lines"],
                            stored["built_at"], built_now=False)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    forget(directory, members)
     argv = [sys.executable, "-m", "gateway", "seed", "--generate", str(members), "--tenant", TENANT, "--json",
             "--database", f"sqlite:///{path}"]
     print(f"building {path} ({members:,} members) once; later runs reuse it", file=sys.stderr, flush=True)

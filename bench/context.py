@@ -23,6 +23,7 @@ class Context:
     members: int  # how many members the "1M" rows generate (smaller with --quick)
     soak_minutes: float
     postgres: str | None  # an admin URL: the store rows run on a fresh database there too
+    rebuild: bool = False  # the big database is generated again even if one is kept
 
     def stores(self) -> Iterator[tuple[str, str]]:
         """(label, database URL) for each store the store rows run on: SQLite always, PostgreSQL if asked.

@@ -54,6 +54,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-dir", type=Path, default=_cache_dir(),
                         help="where the generated big database is kept and reused, and scratch databases go "
                              "(a real disk: fsync is measured there; default %(default)s)")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="generate the big database again (after the generator or the schema changed)")
     parser.add_argument("--soak-minutes", type=float,
                         help="minutes of load before RSS is read (default 1; 10 for the issue's figure)")
     parser.add_argument("--postgres", metavar="URL",
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             members=args.members or (20_000 if args.quick else 1_000_000),
             soak_minutes=args.soak_minutes if args.soak_minutes is not None else (0.1 if args.quick else 1.0),
             postgres=args.postgres,
+            rebuild=args.rebuild,
         )
         modules = list(dict.fromkeys(ROWS[name] for name in ROWS if name in args.only))
         for module_name in modules:

@@ -1,5 +1,6 @@
 """`python -m bench` cannot rot: a quick run of the read rows against real servers prints the table and
-its JSON, a mistaken row name is one clear error, and wrk's output is read right (units, errors)."""
+its JSON, the big-database rows build a small one (or say the generator is missing), a mistaken row
+name is one clear error, and wrk's output is read right (units, errors)."""
 from __future__ import annotations
 
 import json
@@ -33,6 +34,15 @@ def test_a_quick_run_of_the_reads_prints_the_table(tmp_path: Path) -> None:
     written = json.loads((tmp_path / "bench.json").read_text())
     assert [row["figures"]["errors"] for row in written["rows"]] == [0, 0, 0]
     assert all(row["figures"]["rate"] > 0 and row["figures"]["hello_rate"] > 0 for row in written["rows"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(harness.WRK is None, reason="wrk is not installed (apt-get install wrk); the bench drives it")
+def test_the_seeding_row_builds_a_small_database_or_says_the_generator_is_missing(tmp_path: Path) -> None:
+    done = bench("--quick", "--members", "300", "--only", "seed", "--database-dir", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| 300 members: seeding"))
+    assert "n/a (seed --generate not available)" in row or "(built in this run;" in row, row
 
 
 def test_an_unknown_row_is_one_clear_error(tmp_path: Path) -> None:

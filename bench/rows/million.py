@@ -27,6 +27,8 @@ def run(ctx: Context, wanted: list[str]) -> list[Measure]:
         "coldstart": (f"cold start to first 200 on {n} members", "<= 0.3 s"),
         "soak": (f"RSS after {ctx.soak_minutes:g} min of mixed load on {n} members", "<= 150 MB"),
     }
+    if ctx.rebuild:
+        big_database.forget(ctx.database_dir, ctx.members)
     if not big_database.kept(ctx.database_dir, ctx.members) and not big_database.generator_available():
         return [Measure(targets[row][0], "n/a (seed --generate not available)", targets[row][1], None)
                 for row in ROW_NAMES if row in wanted]
