@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make `bench` and `gateway` importable
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.database_dir.mkdir(parents=True, exist_ok=True)
     measures: list[Measure] = []
+    failed = False
     started, when = time.monotonic(), datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.database_dir) as scratch:
         ctx = Context(
@@ -94,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             wanted = [name for name in args.only if ROWS[name] == module_name]
             print(f"-- {', '.join(wanted)} ...", file=sys.stderr, flush=True)
             module = importlib.import_module(f"bench.rows.{module_name}")
-            measures += module.run(ctx, wanted) if module_name == "million" else module.run(ctx)
+            try:
+                measures += module.run(ctx, wanted)
+            except Exception as failure:  # one broken row family must not hide the others' figures
+                traceback.print_exc()
+                failed = True
+                measures.append(Measure(f"{', '.join(wanted)}", f"FAILED: {type(failure).__name__}: {failure}"[:200], "", False))
     settings = {
         "when": when, "load_average": os.getloadavg(), "cpus": os.cpu_count(),
         "quick": ctx.quick, "seconds": ctx.seconds, "rounds": ctx.rounds, "members": ctx.members,
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(measures))
     if args.json:
         write_json(args.json, measures, settings)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ def test_the_seeding_row_builds_a_small_database_or_says_the_generator_is_missin
     assert "n/a (seed --generate not available)" in row or "(built in this run;" in row, row
 
 
+def test_a_row_that_fails_is_shown_failed_beside_the_others_and_the_exit_says_so(tmp_path: Path) -> None:
+    (tmp_path / "members-300.db").write_bytes(b"")
+    (tmp_path / "members-300.json").write_text("not the credentials")  # a kept database gone bad
+    done = bench("--members", "300", "--only", "seed", "--database-dir", str(tmp_path), cwd=tmp_path, timeout=60)
+    assert done.returncode == 1
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| seed "))
+    assert "FAILED: JSONDecodeError" in row and row.rstrip().endswith("| NO   |"), row
+
+
 def test_an_unknown_row_is_one_clear_error(tmp_path: Path) -> None:
     done = bench("--only", "reads,speed", cwd=tmp_path, timeout=30)
     assert done.returncode == 2

@@ -12,7 +12,7 @@ CONNECTIONS = 32
 TARGET_RATIO, TARGET_P99_MS = 0.5, 5.0
 
 
-def run(ctx: Context) -> list[Measure]:
+def run(ctx: Context, wanted: list[str]) -> list[Measure]:
     measures: list[Measure] = []
     for store, database in ctx.stores():
         with ctx.gateway(database) as gateway, ctx.hello() as hello:

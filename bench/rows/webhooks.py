@@ -26,7 +26,7 @@ TARGET_RATE, TARGET_LAG_P99_MS = 2000.0, 100.0
 DRAIN_SECONDS = 30.0  # how long stragglers may take after the last transaction before they count as lost
 
 
-def run(ctx: Context) -> list[Measure]:
+def run(ctx: Context, wanted: list[str]) -> list[Measure]:
     name, target = f"webhooks to a local receiver, {CLIENTS} clients", f">= {rate(TARGET_RATE)}/s, lag p99 < {TARGET_LAG_P99_MS:.0f} ms"
     theirs = _helpers_module()
     with ctx.gateway(f"sqlite:///{ctx.workdir / 'webhooks.db'}") as gateway:

@@ -16,7 +16,7 @@ TARGET_RATIO, TARGET_P99_MS, TARGET_SINGLE = 1.0, 10.0, 1500.0
 TOP_UP = 1_000_000  # points before each spend run: 2 points a spend leaves room for 500,000 of them
 
 
-def run(ctx: Context) -> list[Measure]:
+def run(ctx: Context, wanted: list[str]) -> list[Measure]:
     measures: list[Measure] = []
     for store, database in ctx.stores():
         durable = ("--sqlite-synchronous", "full") if store == "sqlite" else ()  # the default, said out loud
