@@ -88,6 +88,12 @@ class Server:
         assert self.process is not None
         return sum(_rss_kib(pid) for pid in _tree(self.process.pid)) / 1024
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the process and its descendants so far: on a busy machine the CPU a
+        request costs is steadier than the requests a second."""
+        assert self.process is not None
+        return sum(_cpu_seconds(pid) for pid in _tree(self.process.pid))
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -111,6 +117,14 @@ def _tree(pid: int) -> list[int]:
         for child in task.read_text().split():
             found.extend(_tree(int(child)))
     return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:
@@ -205,6 +219,13 @@ def wrk(load: Load, *, seconds: int, connections: int, timeout_s: int = 10) -> W
         return parse_wrk(done.stdout)
     finally:
         os.unlink(script.name)
+
+
+def wrk_on(server: Server, load: Load, *, seconds: int, connections: int) -> tuple[WrkResult, float]:
+    """A wrk run and the server's CPU microseconds per request during it."""
+    before = server.cpu_seconds()
+    result = wrk(load, seconds=seconds, connections=connections)
+    return result, (server.cpu_seconds() - before) * 1e6 / max(result.requests, 1)
 
 
 def alternate(runs: Mapping[str, Callable[[], Any]], rounds: int) -> dict[str, list[Any]]:
