@@ -221,6 +221,18 @@ def wrk(load: Load, *, seconds: int, connections: int, timeout_s: int = 10) -> W
         os.unlink(script.name)
 
 
+def wait_idle(server: Server, *, quiet_cpu: float = 0.05, window: float = 0.5, timeout: float = 120.0) -> float:
+    """Wait until the server uses under quiet_cpu of a core over `window` (requests a stopped wrk left
+    queued are still being answered until then, and would weigh on the next run); returns the wait."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        before = server.cpu_seconds()
+        time.sleep(window)
+        if server.cpu_seconds() - before < quiet_cpu * window:
+            break
+    return time.perf_counter() - started
+
+
 def wrk_on(server: Server, load: Load, *, seconds: int, connections: int) -> tuple[WrkResult, float]:
     """A wrk run and the server's CPU microseconds per request during it."""
     before = server.cpu_seconds()

@@ -1,9 +1,10 @@
 """Rows on the big database (1,000,000 members; fewer with --quick): seeding time; balances and history
-pages at offset N-200 against offset 0 (the first time and repeated); writes under mixed load against
-writes alone; cold start to the first 200; RSS after --soak-minutes of mixed load. All through
+pages at offset N-200 against offset 0 (the first time and repeated); writes alone against writes beside
+reads (one member's imonggo customer or memberpoints balance); cold start to the first 200; RSS after --soak-minutes of mixed load. All through
 memberpoints, whose paging reaches every member; n/a while `seed --generate` does not exist."""
 from __future__ import annotations
 
+import base64
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from .. import big_database
 from ..context import Context
-from ..harness import Load, Server, alternate, http, median, paired_ratio, wrk
+from ..harness import Load, Server, alternate, http, median, paired_ratio, wait_idle, wrk
 from ..report import Measure, ms, rate
 
 PAGE = 200
@@ -33,7 +34,7 @@ def run(ctx: Context, wanted: list[str]) -> list[Measure]:
         return [Measure(targets[row][0], "n/a (seed --generate not available)", targets[row][1], None)
                 for row in ROW_NAMES if row in wanted]
     big = big_database.ensure(ctx.database_dir, ctx.members)
-    auth = {"apiID": str(big.credentials["memberpoints"]["api_id"]), "apiKey": str(big.credentials["memberpoints"]["api_key"])}
+    auth = memberpoints_auth(big.credentials)
     measures: list[Measure] = []
     if "seed" in wanted:
         how = "built in this run" if big.built_now else f"when built, {big.built_at}"
@@ -49,12 +50,12 @@ def run(ctx: Context, wanted: list[str]) -> list[Measure]:
                          (("memberpointsbalances", "balances"), ("memberpoints", "history"))]
         ids = _member_ids(server.base, auth, ctx.members)
         if "mixed" in wanted:
-            measures.append(_mixed(ctx, server.base, auth, ids, *targets["mixed"]))
+            measures.append(_mixed(ctx, server, big.credentials, ids, *targets["mixed"]))
         if "coldstart" in wanted or "soak" in wanted:
             server.stop()
             server = _cold_starts(ctx, database, auth, ids[0], measures, targets["coldstart"], "coldstart" in wanted)
         if "soak" in wanted:
-            measures.append(_soak(ctx, server, auth, ids, *targets["soak"]))
+            measures.append(_soak(ctx, server, big.credentials, ids, *targets["soak"]))
     finally:
         server.stop()
     return measures
@@ -113,15 +114,22 @@ end
 """
 
 
-def mixed_loads(base: str, auth: dict[str, str], ids: list[int]) -> tuple[Load, Load]:
-    """(reads, writes): one member's balance or its history, alternately; a 1-point credit to a member."""
-    reads = _cycling(ids, "GET", """  if n % 2 == 0 then
+def mixed_loads(base: str, credentials: dict[str, dict[str, str]], ids: list[int]) -> tuple[Load, Load]:
+    """(reads, writes): one member's imonggo customer XML or memberpoints balance, alternately (their ids
+    are the same numbers in a generated tenant); a 1-point memberpoints credit to a member."""
+    auth = memberpoints_auth(credentials)
+    basic = "Basic " + base64.b64encode(f"{credentials['imonggo']['api_token']}:X".encode()).decode()
+    reads = _cycling(ids, "GET", f"""  if n % 2 == 0 then
     return wrk.format(nil, "/webapps/api/memberpointsbalances?mbr_id=" .. id)
   end
-  return wrk.format(nil, "/webapps/api/memberpoints?mbr_id=" .. id)""", auth)
+  return wrk.format(nil, "/api/customers/" .. id .. ".xml", {{["Authorization"] = "{basic}"}})""", auth)
     writes = _cycling(ids, "POST", """  return wrk.format(nil, nil, nil,
     '{"mbr_id": ' .. id .. ', "adjustpoints": 1, "adjustmentnote": "bench mixed"}')""", auth)
     return Load(f"{base}/webapps/api/memberpointsbalances", lua=reads), Load(f"{base}/webapps/api/memberpoints", lua=writes)
+
+
+def memberpoints_auth(credentials: dict[str, dict[str, str]]) -> dict[str, str]:
+    return {"apiID": str(credentials["memberpoints"]["api_id"]), "apiKey": str(credentials["memberpoints"]["api_key"])}
 
 
 def _together(reads: Load, writes: Load, seconds: int):  # type: ignore[no-untyped-def]
@@ -131,11 +139,20 @@ def _together(reads: Load, writes: Load, seconds: int):  # type: ignore[no-untyp
         return reading.result(), written
 
 
-def _mixed(ctx: Context, base: str, auth: dict[str, str], ids: list[int], name: str, target: str) -> Measure:
-    reads, writes = mixed_loads(base, auth, ids)
+def _mixed(ctx: Context, server: Server, credentials: dict[str, dict[str, str]], ids: list[int], name: str,
+           target: str) -> Measure:
+    reads, writes = mixed_loads(server.base, credentials, ids)
     wrk(writes, seconds=1, connections=32)  # warm-up
-    found = alternate({"alone": lambda: wrk(writes, seconds=ctx.seconds, connections=32),
-                       "mixed": lambda: _together(reads, writes, ctx.seconds)}, ctx.rounds)
+
+    def alone():  # type: ignore[no-untyped-def]
+        wait_idle(server)
+        return wrk(writes, seconds=ctx.seconds, connections=32)
+
+    def mixed():  # type: ignore[no-untyped-def]
+        wait_idle(server)
+        return _together(reads, writes, ctx.seconds)
+
+    found = alternate({"alone": alone, "mixed": mixed}, ctx.rounds)
     alone = [r.rate for r in found["alone"]]
     under = [w.rate for _, w in found["mixed"]]
     ratio = paired_ratio(under, alone)
@@ -177,8 +194,9 @@ def _cold_starts(ctx: Context, database: str, auth: dict[str, str], member: int,
     return servers[-1]
 
 
-def _soak(ctx: Context, server: Server, auth: dict[str, str], ids: list[int], name: str, target: str) -> Measure:
-    reads, writes = mixed_loads(server.base, auth, ids)
+def _soak(ctx: Context, server: Server, credentials: dict[str, dict[str, str]], ids: list[int], name: str,
+          target: str) -> Measure:
+    reads, writes = mixed_loads(server.base, credentials, ids)
     at_start = server.rss_mib()
     left, requests = ctx.soak_minutes * 60, 0
     while left >= 1:
