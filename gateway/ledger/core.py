@@ -16,7 +16,6 @@ from .clock import Clock, IdGenerator, to_text
 from .errors import IdempotencyConflict, IdempotencyInFlight, UnknownMember, UnknownTenant
 from .models import AccountBalance, Asset, Credential, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
 from .money import to_cents
-from .paging import Continuations
 from .repo import entries as entry_sql
 from .repo import events as event_sql
 from .repo import members as member_sql
@@ -59,7 +58,6 @@ class LedgerBase:
         self._tenants_loaded_at = 0.0
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
-        self._continuations = Continuations()  # where listing pages ended (see paging.py)
         # Forwarding (forwarding.py): who holds each tenant's points; None for every tenant until bound.
         self._resolve: Callable[[Tenant], Any] | None = None
         self._ready: set[int] = set()  # tenants whose open intents were settled once since start
@@ -87,10 +85,7 @@ class LedgerBase:
             at, loaded = await self.store.read(tenant_sql.load_all)
             if at < self._tenant_epoch:  # a write of ours (or a later reload) got in while this one read
                 return
-            gone = self._tenants.keys() - {t.id for t in loaded}
             self._index({t.id: t for t in loaded}, at)
-            for tenant_id in gone:  # deleted here or elsewhere: what was remembered for it goes too
-                self._continuations.forget(tenant_id)
         self._tenants_loaded_at = time.monotonic()
 
     def _index(self, tenants: dict[int, Tenant], epoch: int) -> None:
@@ -127,7 +122,6 @@ class LedgerBase:
             return
         for tenant_id in removed:
             self._forget(tenant_id)
-            self._continuations.forget(tenant_id)
         for tenant in changed:
             self._remember(tenant)
         self._tenant_epoch = epoch

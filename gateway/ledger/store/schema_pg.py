@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .schema import SQLITE_MIGRATIONS
+from .schema import LISTING_SHIFTS, SQLITE_MIGRATIONS
 
 # SQLite compares text byte by byte and lower() folds ASCII only; collation "C" gives both on PostgreSQL,
 # whatever locale the database was created with (timestamps are compared and ordered as text).
@@ -56,6 +56,61 @@ def translate(script: str) -> str:
         for pattern, replacement in _RULES:
             parts[i] = pattern.sub(replacement, parts[i])
     return "".join(parts)
+
+
+# 11: the listing counts (see schema.py) kept by PL/pgSQL triggers. Concurrent writers of one tenant would
+# all bump the same newest bucket, and under SERIALIZABLE one of two such writers fails and runs again;
+# each connection counts in its own stripe (its backend pid modulo 8), and readers sum the stripes.
+_SHIFTS = ", ".join(str(s) for s in LISTING_SHIFTS)
+_ENTRY_HEAD = "NOT EXISTS (SELECT 1 FROM entries q WHERE q.record_id = coalesce({e}.record_id, {e}.id) AND q.id > {e}.id)"
+OVERRIDES[11] = translate(  # the table and its backfill are SQLite's own; only the triggers differ
+    dict(SQLITE_MIGRATIONS)[11].split("\nCREATE TRIGGER")[0]
+) + f"""
+CREATE FUNCTION listing_count(t bigint, l text, k bigint, c text, d bigint) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
+    SELECT t, l, s, k >> s, c, pg_backend_pid() % 8, d FROM unnest(ARRAY[{_SHIFTS}]) AS s
+    ON CONFLICT (tenant_id, listing, level, bucket, category, stripe) DO UPDATE SET n = listing_counts.n + excluded.n
+$$;
+CREATE FUNCTION members_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.deleted = 0 THEN
+        PERFORM listing_count(OLD.tenant_id, 'members', OLD.member_no, '', -1);
+    END IF;
+    IF NEW.deleted = 0 THEN
+        PERFORM listing_count(NEW.tenant_id, 'members', NEW.member_no, '', 1);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER members_listed AFTER INSERT ON members FOR EACH ROW EXECUTE FUNCTION members_listed();
+CREATE TRIGGER members_relisted AFTER UPDATE OF member_no, deleted ON members FOR EACH ROW EXECUTE FUNCTION members_listed();
+CREATE FUNCTION entries_listed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE p entries%ROWTYPE;
+BEGIN
+    IF NOT {_ENTRY_HEAD.format(e="NEW")} THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM listing_count(OLD.tenant_id, 'entries', coalesce(OLD.record_id, OLD.id), OLD.asset || '/' || OLD.kind || '/' || OLD.status, -1);
+    ELSIF NEW.record_id IS NOT NULL THEN
+        -- a revision: the record's previous latest entry leaves the listing
+        SELECT * INTO p FROM entries r WHERE r.tenant_id = NEW.tenant_id AND coalesce(r.record_id, r.id) = NEW.record_id
+            AND r.id < NEW.id ORDER BY r.id DESC LIMIT 1;
+        IF FOUND THEN
+            PERFORM listing_count(p.tenant_id, 'entries', NEW.record_id, p.asset || '/' || p.kind || '/' || p.status, -1);
+        END IF;
+    END IF;
+    PERFORM listing_count(NEW.tenant_id, 'entries', coalesce(NEW.record_id, NEW.id), NEW.asset || '/' || NEW.kind || '/' || NEW.status, 1);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER entries_listed AFTER INSERT ON entries FOR EACH ROW EXECUTE FUNCTION entries_listed();
+CREATE TRIGGER entries_relisted AFTER UPDATE OF asset, kind, status ON entries FOR EACH ROW EXECUTE FUNCTION entries_listed();
+CREATE FUNCTION tenants_unlisted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM listing_counts WHERE tenant_id = OLD.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tenants_unlisted AFTER DELETE ON tenants FOR EACH ROW EXECUTE FUNCTION tenants_unlisted();
+"""
 
 
 def postgres_migrations() -> list[tuple[int, str]]:
