@@ -51,7 +51,7 @@ async def test_walking_every_page_lists_each_record_once_in_order(
     expected = [(e.record_id, e.record_amount) for e in whole]
     assert len(expected) == 21 and [r for r, _ in expected] == sorted({r for r, _ in expected})
     assert await walk(ledger, tenant, size) == expected
-    assert await walk(ledger, tenant, size) == expected  # again, on the remembered continuations
+    assert await walk(ledger, tenant, size) == expected  # again: nothing a first walk leaves changes the second
     for offset in range(0, 23):
         assert await jump(ledger, tenant, offset, 3) == [r for r, _ in expected][offset : offset + 3]
 

@@ -188,7 +188,8 @@ def _where(tenant_id: int, q: HistoryQuery) -> tuple[str, list[Any]]:
         params.append(q.asset.value)
     if q.kinds is not None:
         kinds = sorted(k.value for k in q.kinds)
-        where.append(f"e.kind IN ({','.join('?' for _ in kinds)})")
+        # no kinds: no rows (PostgreSQL, unlike SQLite, refuses an empty IN list)
+        where.append(f"e.kind IN ({','.join('?' for _ in kinds)})" if kinds else "1 = 0")
         params.extend(kinds)
     statuses = sorted(s.value for s in q.statuses)
     where.append(f"e.status IN ({','.join('?' for _ in statuses)})")
