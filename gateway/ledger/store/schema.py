@@ -92,7 +92,7 @@ CREATE TRIGGER entries_listed AFTER INSERT ON entries BEGIN
 {_entry("p", -1, "p.id = (SELECT max(r.id) FROM entries r WHERE r.tenant_id = NEW.tenant_id"
         " AND coalesce(r.record_id, r.id) = NEW.record_id AND r.id < NEW.id) AND " + _IS_HEAD.format(e="NEW"),
         " FROM entries p")}
-{_entry("NEW", 1, _IS_HEAD.format(e="NEW"))}
+{_entry("NEW", 1, "NEW.record_id IS NULL OR " + _IS_HEAD.format(e="NEW"))}
 END;
 CREATE TRIGGER entries_relisted AFTER UPDATE OF asset, kind, status ON entries BEGIN
 {_entry("OLD", -1, _IS_HEAD.format(e="OLD"))}
