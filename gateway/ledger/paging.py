@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .store.base import Tx
-from .store.schema import LISTING_SHIFTS
+from .store.listing_counts import LISTING_SHIFTS
 
 
 @dataclass(frozen=True)

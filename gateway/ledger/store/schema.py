@@ -2,6 +2,8 @@
 transaction. SQL kept portable where the engines allow."""
 from __future__ import annotations
 
+from .listing_counts import LISTING_TABLE, SQLITE_TRIGGERS
+
 # Migration 8. Before migration 6, a member's client-assigned code lived only in its profile, under the key
 # the profile's writer used (`alternate_code`); migration 6 added the column without copying it, so a
 # database from before the upgrade let a second member take a code the first held. This copies it: a
@@ -24,83 +26,6 @@ WHERE external_ref IS NULL
                AND json_type(other.profile, '$.alternate_code') = 'text'
                AND json_extract(other.profile, '$.alternate_code') = json_extract(members.profile, '$.alternate_code')))
   )
-"""
-
-# Migration 11: listing counts. How many rows of each listing lie in each range of its sort key, at three
-# widths of range (2^8, 2^16, 2^24 keys), kept by triggers in the transaction that changes a row (so every
-# process and instance sees the same counts, in the same snapshot as the rows). A page at offset N finds
-# its start by summing counts down the three widths, then steps over fewer than 2^8 keys of the index.
-# Listings: 'members' (live members by member number) and 'entries' (the latest entry of each record by
-# record key, one count per asset/kind/status, so a filter on those sums the categories it wants).
-# Members and entries are removed only with their tenant: its counts go with it (no delete triggers, so a
-# tenant's removal does not pay for a million decrements).
-LISTING_SHIFTS = (8, 16, 24)
-_UPSERT = (
-    " ON CONFLICT (tenant_id, listing, level, bucket, category, stripe) DO UPDATE SET n = listing_counts.n + excluded.n;"
-)
-
-
-def _count(tenant: str, listing: str, key: str, category: str, delta: int, where: str, source: str = "") -> str:
-    """One upsert per width: `delta` for the row (`key`, `category`) when `where` holds."""
-    return "\n".join(
-        f"  INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
-        f" SELECT {tenant}, '{listing}', {shift}, ({key}) >> {shift}, {category}, 0, {delta}{source} WHERE {where}"
-        + _UPSERT
-        for shift in LISTING_SHIFTS
-    )
-
-
-_ENTRY_KEY = "coalesce({e}.record_id, {e}.id)"
-_ENTRY_CATEGORY = "{e}.asset || '/' || {e}.kind || '/' || {e}.status"
-_IS_HEAD = "NOT EXISTS (SELECT 1 FROM entries q WHERE q.record_id = coalesce({e}.record_id, {e}.id) AND q.id > {e}.id)"
-
-
-def _entry(e: str, delta: int, where: str, source: str = "") -> str:
-    return _count(
-        f"{e}.tenant_id", "entries", _ENTRY_KEY.format(e=e), _ENTRY_CATEGORY.format(e=e), delta, where, source
-    )
-
-
-LISTING_COUNTS = f"""
-CREATE TABLE listing_counts (
-    tenant_id INTEGER NOT NULL,
-    listing TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    bucket INTEGER NOT NULL,
-    category TEXT NOT NULL,
-    stripe INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, listing, level, bucket, category, stripe)
-);
-INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
-SELECT tenant_id, 'members', s.shift, member_no >> s.shift, '', 0, count(*)
-FROM members, (SELECT {LISTING_SHIFTS[0]} AS shift UNION ALL SELECT {LISTING_SHIFTS[1]} UNION ALL SELECT {LISTING_SHIFTS[2]}) AS s
-WHERE deleted = 0 GROUP BY tenant_id, s.shift, member_no >> s.shift;
-INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
-SELECT e.tenant_id, 'entries', s.shift, coalesce(e.record_id, e.id) >> s.shift, {_ENTRY_CATEGORY.format(e="e")}, 0, count(*)
-FROM entries e, (SELECT {LISTING_SHIFTS[0]} AS shift UNION ALL SELECT {LISTING_SHIFTS[1]} UNION ALL SELECT {LISTING_SHIFTS[2]}) AS s
-WHERE {_IS_HEAD.format(e="e")}
-GROUP BY e.tenant_id, s.shift, coalesce(e.record_id, e.id) >> s.shift, {_ENTRY_CATEGORY.format(e="e")};
-CREATE TRIGGER members_listed AFTER INSERT ON members BEGIN
-{_count("NEW.tenant_id", "members", "NEW.member_no", "''", 1, "NEW.deleted = 0")}
-END;
-CREATE TRIGGER members_relisted AFTER UPDATE OF member_no, deleted ON members BEGIN
-{_count("OLD.tenant_id", "members", "OLD.member_no", "''", -1, "OLD.deleted = 0")}
-{_count("NEW.tenant_id", "members", "NEW.member_no", "''", 1, "NEW.deleted = 0")}
-END;
-CREATE TRIGGER entries_listed AFTER INSERT ON entries BEGIN
-{_entry("p", -1, "p.id = (SELECT max(r.id) FROM entries r WHERE r.tenant_id = NEW.tenant_id"
-        " AND coalesce(r.record_id, r.id) = NEW.record_id AND r.id < NEW.id) AND " + _IS_HEAD.format(e="NEW"),
-        " FROM entries p")}
-{_entry("NEW", 1, "NEW.record_id IS NULL OR " + _IS_HEAD.format(e="NEW"))}
-END;
-CREATE TRIGGER entries_relisted AFTER UPDATE OF asset, kind, status ON entries BEGIN
-{_entry("OLD", -1, _IS_HEAD.format(e="OLD"))}
-{_entry("NEW", 1, _IS_HEAD.format(e="NEW"))}
-END;
-CREATE TRIGGER tenants_unlisted AFTER DELETE ON tenants BEGIN
-  DELETE FROM listing_counts WHERE tenant_id = OLD.id;
-END;
 """
 
 SQLITE_MIGRATIONS: list[tuple[int, str]] = [
@@ -387,6 +312,7 @@ ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
     ),
     (
         11,
-        LISTING_COUNTS,
+        # Listing counts: where a deep page starts, kept by triggers (see listing_counts.py).
+        LISTING_TABLE + SQLITE_TRIGGERS,
     ),
 ]

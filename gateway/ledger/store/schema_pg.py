@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .schema import LISTING_SHIFTS, SQLITE_MIGRATIONS
+from .listing_counts import LISTING_TABLE, PG_TRIGGERS
+from .schema import SQLITE_MIGRATIONS
 
 # SQLite compares text byte by byte and lower() folds ASCII only; collation "C" gives both on PostgreSQL,
 # whatever locale the database was created with (timestamps are compared and ordered as text).
@@ -58,96 +59,8 @@ def translate(script: str) -> str:
     return "".join(parts)
 
 
-# 11: the listing counts (see schema.py), kept by PL/pgSQL triggers. Inserts are counted once per statement
-# from its transition table: PostgreSQL writes a new version of a row at each update, so a bulk load of a
-# million rows bumping the same few counts row by row would step over ever longer chains of versions.
-# Concurrent writers of one tenant would all bump the newest range, and under SERIALIZABLE one of two such
-# writers fails and runs again: each connection counts in its own stripe (its backend pid modulo 8), and
-# readers sum the stripes.
-_SHIFTS = ", ".join(str(s) for s in LISTING_SHIFTS)
-_UPSERT = "ON CONFLICT (tenant_id, listing, level, bucket, category, stripe) DO UPDATE SET n = listing_counts.n + excluded.n"
-_CATEGORY = "{e}.asset || '/' || {e}.kind || '/' || {e}.status"
-_ENTRY_HEAD = "NOT EXISTS (SELECT 1 FROM entries q WHERE q.record_id = coalesce({e}.record_id, {e}.id) AND q.id > {e}.id)"
-
-
-def _counted(rows: str, listing: str, key: str, category: str, n: str, where: str = "") -> str:
-    """One upsert of the counts of `rows` (a table or subquery aliased r) at every width."""
-    grouped = "" if category.startswith("'") else f", {category}"  # PostgreSQL refuses a literal in GROUP BY
-    return (
-        "    INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)\n"
-        f"    SELECT r.tenant_id, '{listing}', s, ({key}) >> s, {category}, pg_backend_pid() % 8, {n}\n"
-        f"    FROM {rows}, unnest(ARRAY[{_SHIFTS}]) AS s {where}\n"
-        f"    GROUP BY r.tenant_id, s, ({key}) >> s{grouped}\n"
-        f"    {_UPSERT};\n"
-    )
-
-
-OVERRIDES[11] = translate(  # the table and its backfill are SQLite's own; only the triggers differ
-    dict(SQLITE_MIGRATIONS)[11].split("\nCREATE TRIGGER")[0]
-) + f"""
-CREATE FUNCTION listing_count(t bigint, l text, k bigint, c text, d bigint) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
-    SELECT t, l, s, k >> s, c, pg_backend_pid() % 8, d FROM unnest(ARRAY[{_SHIFTS}]) AS s
-    {_UPSERT}
-$$;
-CREATE FUNCTION members_added() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{_counted("added AS r", "members", "r.member_no", "''", "count(*)", "WHERE r.deleted = 0")}    RETURN NULL;
-END $$;
-CREATE TRIGGER members_listed AFTER INSERT ON members REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION members_added();
-CREATE FUNCTION members_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF OLD.deleted = 0 THEN
-        PERFORM listing_count(OLD.tenant_id, 'members', OLD.member_no, '', -1);
-    END IF;
-    IF NEW.deleted = 0 THEN
-        PERFORM listing_count(NEW.tenant_id, 'members', NEW.member_no, '', 1);
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER members_relisted AFTER UPDATE OF member_no, deleted ON members
-    FOR EACH ROW EXECUTE FUNCTION members_changed();
--- Every added entry is counted as the latest of its record; then, for each record revised by this
--- statement, every entry counted so far (its latest before the statement, the added ones) that is not its
--- latest now is taken off again.
-CREATE FUNCTION entries_added() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-{_counted("added AS r", "entries", "coalesce(r.record_id, r.id)", _CATEGORY.format(e="r"), "count(*)")}
-    WITH revised AS (
-        SELECT k.tenant_id, k.key,
-            (SELECT max(e.id) FROM entries e WHERE e.tenant_id = k.tenant_id AND coalesce(e.record_id, e.id) = k.key) AS head,
-            (SELECT max(e.id) FROM entries e WHERE e.tenant_id = k.tenant_id AND coalesce(e.record_id, e.id) = k.key
-                AND e.id NOT IN (SELECT id FROM added)) AS before
-        FROM (SELECT DISTINCT tenant_id, record_id AS key FROM added WHERE record_id IS NOT NULL) AS k
-    ), superseded AS (
-        SELECT e.tenant_id, e.record_id, e.id, e.asset, e.kind, e.status FROM revised v JOIN entries e ON e.id = v.before
-        WHERE v.before <> v.head
-        UNION ALL
-        SELECT a.tenant_id, a.record_id, a.id, a.asset, a.kind, a.status FROM revised v
-        JOIN added a ON a.tenant_id = v.tenant_id AND coalesce(a.record_id, a.id) = v.key WHERE a.id <> v.head
-    )
-{_counted("superseded AS r", "entries", "coalesce(r.record_id, r.id)", _CATEGORY.format(e="r"), "-count(*)")}    RETURN NULL;
-END $$;
-CREATE TRIGGER entries_listed AFTER INSERT ON entries REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION entries_added();
-CREATE FUNCTION entries_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF {_ENTRY_HEAD.format(e="NEW")} THEN
-        PERFORM listing_count(OLD.tenant_id, 'entries', coalesce(OLD.record_id, OLD.id), {_CATEGORY.format(e="OLD")}, -1);
-        PERFORM listing_count(NEW.tenant_id, 'entries', coalesce(NEW.record_id, NEW.id), {_CATEGORY.format(e="NEW")}, 1);
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER entries_relisted AFTER UPDATE OF asset, kind, status ON entries
-    FOR EACH ROW EXECUTE FUNCTION entries_changed();
-CREATE FUNCTION tenants_unlisted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM listing_counts WHERE tenant_id = OLD.id;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER tenants_unlisted AFTER DELETE ON tenants FOR EACH ROW EXECUTE FUNCTION tenants_unlisted();
-"""
+# 11: the listing counts' table is SQLite's, translated; PostgreSQL's triggers are its own (listing_counts.py).
+OVERRIDES[11] = translate(LISTING_TABLE) + PG_TRIGGERS
 
 def postgres_migrations() -> list[tuple[int, str]]:
     """Every SQLite migration, numbered the same, as PostgreSQL runs it."""
