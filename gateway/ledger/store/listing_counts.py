@@ -15,13 +15,16 @@ _UPSERT = (
 )
 
 
-def _count(tenant: str, listing: str, key: str, category: str, delta: int, where: str, source: str = "") -> str:
-    """One upsert per width: `delta` for the row (`key`, `category`) when `where` holds."""
-    return "\n".join(
+_WIDTHS = " UNION ALL ".join(f"SELECT {shift}{' AS shift' if i == 0 else ''}" for i, shift in enumerate(LISTING_SHIFTS))
+
+
+def _count(tenant: str, listing: str, key: str, category: str, delta: int, where: str = "true", source: str = "") -> str:
+    """One upsert (a row per width): `delta` for the row (`key`, `category`) when `where` holds. `source`:
+    tables to read the row from, each followed by a comma."""
+    return (
         f"  INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
-        f" SELECT {tenant}, '{listing}', {shift}, ({key}) >> {shift}, {category}, 0, {delta}{source} WHERE {where}"
-        + _UPSERT
-        for shift in LISTING_SHIFTS
+        f" SELECT {tenant}, '{listing}', w.shift, ({key}) >> w.shift, {category}, 0, {delta}"
+        f" FROM {source}({_WIDTHS}) AS w WHERE {where}" + _UPSERT
     )
 
 
@@ -30,7 +33,7 @@ _ENTRY_CATEGORY = "{e}.asset || '/' || {e}.kind || '/' || {e}.status"
 _IS_HEAD = "NOT EXISTS (SELECT 1 FROM entries q WHERE q.record_id = coalesce({e}.record_id, {e}.id) AND q.id > {e}.id)"
 
 
-def _entry(e: str, delta: int, where: str, source: str = "") -> str:
+def _entry(e: str, delta: int, where: str = "true", source: str = "") -> str:
     return _count(
         f"{e}.tenant_id", "entries", _ENTRY_KEY.format(e=e), _ENTRY_CATEGORY.format(e=e), delta, where, source
     )
@@ -46,7 +49,7 @@ CREATE TABLE listing_counts (
     stripe INTEGER NOT NULL,
     n INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, listing, level, bucket, category, stripe)
-);
+) WITHOUT ROWID;
 INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
 SELECT tenant_id, 'members', s.shift, member_no >> s.shift, '', 0, count(*)
 FROM members, (SELECT {LISTING_SHIFTS[0]} AS shift UNION ALL SELECT {LISTING_SHIFTS[1]} UNION ALL SELECT {LISTING_SHIFTS[2]}) AS s
@@ -60,18 +63,20 @@ GROUP BY e.tenant_id, s.shift, coalesce(e.record_id, e.id) >> s.shift, {_ENTRY_C
 
 # SQLite: row triggers. It updates a row in place, so a bulk load bumping the same counts costs the same per row.
 SQLITE_TRIGGERS = f"""
-CREATE TRIGGER members_listed AFTER INSERT ON members BEGIN
-{_count("NEW.tenant_id", "members", "NEW.member_no", "''", 1, "NEW.deleted = 0")}
+CREATE TRIGGER members_listed AFTER INSERT ON members WHEN NEW.deleted = 0 BEGIN
+{_count("NEW.tenant_id", "members", "NEW.member_no", "''", 1)}
 END;
 CREATE TRIGGER members_relisted AFTER UPDATE OF member_no, deleted ON members BEGIN
 {_count("OLD.tenant_id", "members", "OLD.member_no", "''", -1, "OLD.deleted = 0")}
 {_count("NEW.tenant_id", "members", "NEW.member_no", "''", 1, "NEW.deleted = 0")}
 END;
 CREATE TRIGGER entries_listed AFTER INSERT ON entries BEGIN
+{_entry("NEW", 1, "NEW.record_id IS NULL OR " + _IS_HEAD.format(e="NEW"))}
+END;
+CREATE TRIGGER entries_revised AFTER INSERT ON entries WHEN NEW.record_id IS NOT NULL BEGIN
 {_entry("p", -1, "p.id = (SELECT max(r.id) FROM entries r WHERE r.tenant_id = NEW.tenant_id"
         " AND coalesce(r.record_id, r.id) = NEW.record_id AND r.id < NEW.id) AND " + _IS_HEAD.format(e="NEW"),
-        " FROM entries p")}
-{_entry("NEW", 1, "NEW.record_id IS NULL OR " + _IS_HEAD.format(e="NEW"))}
+        "entries p, ")}
 END;
 CREATE TRIGGER entries_relisted AFTER UPDATE OF asset, kind, status ON entries BEGIN
 {_entry("OLD", -1, _IS_HEAD.format(e="OLD"))}

@@ -60,7 +60,7 @@ def translate(script: str) -> str:
 
 
 # 11: the listing counts' table is SQLite's, translated; PostgreSQL's triggers are its own (listing_counts.py).
-OVERRIDES[11] = translate(LISTING_TABLE) + PG_TRIGGERS
+OVERRIDES[11] = translate(LISTING_TABLE.replace(" WITHOUT ROWID", "")) + PG_TRIGGERS  # a SQLite storage choice
 
 def postgres_migrations() -> list[tuple[int, str]]:
     """Every SQLite migration, numbered the same, as PostgreSQL runs it."""
