@@ -35,6 +35,8 @@ HEADERS = {"apiID": "bench-id", "apiKey": "bench-key"}
 PAGE = 200
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 LISTINGS = {"balances": "/webapps/api/memberpointsbalances", "history": "/webapps/api/memberpoints"}
+FILTERS = {"mbr_id=500000": {"mbr_id": "500000"}, "after=01/01/2000": {"after": "01/01/2000"},
+           "adjustmentnote=welcome": {"adjustmentnote": "welcome"}}
 
 
 async def build(url: str, members: int) -> None:
@@ -132,6 +134,30 @@ async def measure(url: str, members: int, runs: int, fresh: int) -> None:
             process.wait()
         z, f = statistics.median(zero), statistics.median(far)
         print(f"  {name:<9} {f'repeated, median of {runs}':<28} {z:>9.2f} {f:>9.2f} {z / f:>6.2f}x")
+    await filtered(url, deep)
+
+
+async def filtered(url: str, deep: int) -> None:
+    """History under filters the counts do not keep apart: one member's rows are few; a date or a note that
+    most rows match is stepped over row by row (medians of 3, no ratio target)."""
+    process, base = start_server(url)
+    try:
+        async with aiohttp.ClientSession() as session:
+            for label, params in FILTERS.items():
+                times: dict[int, list[float]] = {0: [], deep: []}
+                for _ in range(3):
+                    for offset in (0, deep):
+                        started = time.perf_counter()
+                        async with session.get(base + LISTINGS["history"], headers=HEADERS,
+                                               params={**params, "offset": str(offset), "pageSize": str(PAGE)}) as r:
+                            assert r.status == 200, await r.text()
+                            await r.read()
+                        times[offset].append((time.perf_counter() - started) * 1000)
+                z, f = statistics.median(times[0]), statistics.median(times[deep])
+                print(f"  history   {label:<28} {z:>9.2f} {f:>9.2f} {z / f:>6.2f}x")
+    finally:
+        process.terminate()
+        process.wait()
 
 
 async def ensure(store: str, members: int, cache: Path, rebuild: bool) -> str:

@@ -242,9 +242,12 @@ async def history(tx: Tx, tenant_id: int, q: HistoryQuery, *, offset: int, limit
         where += " AND coalesce(e.record_id, e.id) >= ? AND (coalesce(e.record_id, e.id), e.id) >= (?, ?)"
         params.extend((start["k"], start["k"], start["id"]))
         offset = 0
+    # One member's rows are found on the member index and sorted: the `+ 0` keeps the planner from walking
+    # the whole tenant's listing index for its order instead (3.5 s for one member among a million).
+    one_member = q.member_id is not None or q.member_no is not None
+    order = "coalesce(e.record_id, e.id)" + (" + 0" if one_member else "")
     found = await tx.fetchall(
-        f"{_SELECT} WHERE {where} ORDER BY coalesce(e.record_id, e.id), e.id LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f"{_SELECT} WHERE {where} ORDER BY {order}, e.id LIMIT ? OFFSET ?", (*params, limit, offset)
     )
     return [rows.entry(r) for r in found]
 
