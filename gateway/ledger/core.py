@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from .clock import Clock, IdGenerator, to_text
 from .errors import IdempotencyConflict, IdempotencyInFlight, InsufficientFunds, UnknownMember, UnknownTenant
 from .models import AccountBalance, Asset, Credential, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
 from .money import from_cents, to_cents
-from .paging import Continuations
 from .repo import entries as entry_sql
 from .repo import events as event_sql
 from .repo import members as member_sql
@@ -40,30 +38,6 @@ class By:
 
 
 MemberRef = By | Member | int
-
-
-class _Locked:
-    """An object used from several store threads at once (the reader pool runs listing units side by side),
-    every call made under one lock; for what was written for one thread, such as the paging continuations."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._inner, name)
-        if not callable(found):
-            return found
-
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return found(*args, **kwargs)
-
-        return locked
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._inner)
 
 
 def insufficient(asset: Asset, available: Decimal, needed: Decimal) -> InsufficientFunds:
@@ -90,8 +64,6 @@ class LedgerBase:
         self._tenants_loaded_at = 0.0
         self._inflight: set[tuple[int, str, str]] = set()
         self._tenant_lock = asyncio.Lock()
-        # Where listing pages ended (see paging.py); listing units run on several reader threads at once.
-        self._continuations: Any = _Locked(Continuations())
         # Forwarding (forwarding.py): who holds each tenant's points; None for every tenant until bound.
         self._resolve: Callable[[Tenant], Any] | None = None
         self._ready: set[int] = set()  # tenants whose open intents were settled once since start
@@ -119,10 +91,7 @@ class LedgerBase:
             at, loaded = await self.store.read(tenant_sql.load_all)
             if at < self._tenant_epoch:  # a write of ours (or a later reload) got in while this one read
                 return
-            gone = self._tenants.keys() - {t.id for t in loaded}
             self._index({t.id: t for t in loaded}, at)
-            for tenant_id in gone:  # deleted here or elsewhere: what was remembered for it goes too
-                self._continuations.forget(tenant_id)
         self._tenants_loaded_at = time.monotonic()
 
     def _index(self, tenants: dict[int, Tenant], epoch: int) -> None:
@@ -159,7 +128,6 @@ class LedgerBase:
             return
         for tenant_id in removed:
             self._forget(tenant_id)
-            self._continuations.forget(tenant_id)
         for tenant in changed:
             self._remember(tenant)
         self._tenant_epoch = epoch

@@ -340,20 +340,12 @@ class MemberOps(LedgerBase):
         offset: int = 0,
         limit: int = 200,
     ) -> Page[BalanceRow]:
-        """Balances of live members by ascending member number. Where a page ended is remembered (under
-        the tenant's roster version), so the next page starts from that key instead of re-counting the
-        rows before it: a deep page costs about what the first one does."""
+        """Balances of live members by ascending member number. A deep page costs about what the first one
+        does: the store's listing counts say where it starts (see paging.py); nothing is remembered here."""
         check_page(offset, limit)
 
         async def work(tx: Tx) -> list[tuple[Member, int]]:
-            scope = ("balances", asset, member_no, await member_sql.roster_version(tx, tenant.id))
-            start, after = self._continuations.nearest(tenant.id, scope, offset)
-            found = await member_sql.balance_page(
-                tx, tenant.id, asset, member_no=member_no, after_no=after, offset=offset - start, limit=limit
-            )
-            if found:
-                self._continuations.remember(tenant.id, scope, offset + len(found), found[-1][0].member_no)
-            return found
+            return await member_sql.balance_page(tx, tenant.id, asset, member_no=member_no, offset=offset, limit=limit)
 
         found = await self._read(work)
         return Page([BalanceRow(m, from_cents(c)) for m, c in found], offset, limit)

@@ -1,57 +1,50 @@
-"""Keyset continuations for offset paging: where each page served ended (the offset and the sort key of
-its last row), per owner (a tenant) and scope, so a later page can start from a key instead of counting
-the rows before it. An owner's continuations are forgotten with it."""
+"""Where a listing's page at offset N starts, found from the listing counts the store keeps (migration 11:
+rows per range of sort key, at widths 2^24, 2^16 and 2^8, maintained by triggers in every writing
+transaction). Nothing is remembered in a process: the counts are read in the same snapshot as the rows.
+Knows SQL for the counts table only; which rows a listing holds is the repo's business."""
 from __future__ import annotations
 
-from bisect import bisect_right, insort
-from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .store.base import Tx
+from .store.listing_counts import LISTING_SHIFTS
 
 
-class Continuations:
-    """A bounded memory of page ends. A scope names one ordered listing of its owner in one state (it must
-    include a version that changes whenever the listing's rows change); the oldest scopes go first."""
+@dataclass(frozen=True)
+class KeyRange:
+    """Sort keys in [low, high): the page starts at the `skip`-th listed row of this range (fewer than
+    2^8 distinct keys, so stepping over them on the index costs little whatever the offset)."""
 
-    def __init__(self, *, max_scopes: int = 256, max_marks: int = 4096) -> None:
-        self._scopes: OrderedDict[Hashable, tuple[list[int], dict[int, Any]]] = OrderedDict()
-        self._max_scopes = max_scopes
-        self._max_marks = max_marks
+    low: int
+    high: int
+    skip: int
 
-    def nearest(self, owner: int, scope: Hashable, offset: int) -> tuple[int, Any]:
-        """(offset', key) of the remembered page end closest at or before `offset`; (0, None) if none."""
-        scope = (owner, scope)
-        found = self._scopes.get(scope)
-        if found is None or offset <= 0:
-            return 0, None
-        self._scopes.move_to_end(scope)
-        offsets, keys = found
-        at = bisect_right(offsets, offset)
-        if at == 0:
-            return 0, None
-        mark = offsets[at - 1]
-        return mark, keys[mark]
 
-    def remember(self, owner: int, scope: Hashable, offset: int, key: Any) -> None:
-        """The row at position `offset` - 1 of this listing has sort key `key`."""
-        scope = (owner, scope)
-        offsets, keys = self._scopes.setdefault(scope, ([], {}))
-        self._scopes.move_to_end(scope)
-        if offset not in keys:
-            if len(offsets) >= self._max_marks:
-                keys.pop(offsets.pop(0))
-            insort(offsets, offset)
-        keys[offset] = key
-        while len(self._scopes) > self._max_scopes:
-            self._scopes.popitem(last=False)
-
-    def forget(self, owner: int) -> None:
-        """Drop everything remembered for `owner` (a tenant that is gone)."""
-        for scope in [s for s in self._scopes if s[0] == owner]:
-            del self._scopes[scope]
-
-    def owners(self) -> set[int]:
-        return {scope[0] for scope in self._scopes}
-
-    def __len__(self) -> int:
-        return sum(len(offsets) for offsets, _ in self._scopes.values())
+async def locate(tx: Tx, tenant_id: int, listing: str, categories: Iterable[str], offset: int) -> KeyRange | None:
+    """The key range holding row `offset` of the listing (rows of the given categories), or None when the
+    listing has `offset` rows or fewer. Each width reads the counts of one range of the wider one only."""
+    wanted = sorted(set(categories))
+    if not wanted:
+        return None
+    marks = ",".join("?" for _ in wanted)
+    remaining, low, high = offset, None, None
+    for shift in sorted(LISTING_SHIFTS, reverse=True):
+        where, params = "", []
+        if low is not None:
+            where, params = " AND bucket >= ? AND bucket < ?", [low >> shift, high >> shift]
+        found = await tx.fetchall(
+            "SELECT bucket, sum(n) AS n FROM listing_counts WHERE tenant_id = ? AND listing = ? AND level = ?"
+            f" AND category IN ({marks}){where} GROUP BY bucket ORDER BY bucket",
+            (tenant_id, listing, shift, *wanted, *params),
+        )
+        for row in found:
+            n = int(row["n"])  # PostgreSQL sums bigints as numeric
+            if remaining < n:
+                low, high = row["bucket"] << shift, (row["bucket"] + 1) << shift
+                break
+            remaining -= n
+        else:
+            return None
+    assert low is not None and high is not None
+    return KeyRange(low, high, remaining)

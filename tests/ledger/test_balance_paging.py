@@ -1,5 +1,5 @@
-"""Balances paged by offset: every live member exactly once, in member-number order, for any page size;
-remembered page ends (keyset continuations) are never used once the roster has changed."""
+"""Balances paged by offset: every live member exactly once, in member-number order, for any page size,
+after any change to the roster, whichever instance made it (the listing counts live in the database)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from gateway.ledger import Credential, Ledger, Tenant
-from gateway.ledger.paging import Continuations
 
 
 async def walk(ledger: Ledger, tenant: Tenant, size: int) -> list[int]:
@@ -36,7 +35,7 @@ async def test_walking_every_page_gives_every_member_once_in_order(
     ledger: Ledger, tenant: Tenant, roster: list[int], size: int
 ) -> None:
     assert await walk(ledger, tenant, size) == roster
-    assert await walk(ledger, tenant, size) == roster  # the second walk runs on remembered continuations
+    assert await walk(ledger, tenant, size) == roster
 
 
 async def test_a_jump_to_any_offset_matches_the_plain_order(ledger: Ledger, tenant: Tenant, roster: list[int]) -> None:
@@ -66,32 +65,6 @@ async def test_deleted_members_leave_the_listing_and_balances_stay_exact(
     assert await walk(ledger, tenant, 3) == [n for n in roster if n != 11]
     (row,) = (await ledger.balances(tenant=tenant, member_no=64)).items
     assert row.balance == Decimal("12.50")
-
-
-def test_continuations_find_the_nearest_mark_at_or_before_an_offset() -> None:
-    marks = Continuations(max_scopes=2, max_marks=3)
-    assert marks.nearest(1, "a", 10) == (0, None)
-    marks.remember(1, "a", 5, 50)
-    marks.remember(1, "a", 10, 100)
-    assert marks.nearest(1, "a", 4) == (0, None)
-    assert marks.nearest(1, "a", 7) == (5, 50)
-    assert marks.nearest(1, "a", 10) == (10, 100)
-    assert marks.nearest(2, "a", 10) == (0, None)  # another owner's listing of the same name
-    marks.remember(1, "a", 15, 150)
-    marks.remember(1, "a", 20, 200)  # the lowest mark is forgotten first
-    assert marks.nearest(1, "a", 7) == (0, None) and len(marks) == 3
-    marks.remember(1, "b", 1, 1)
-    marks.remember(1, "c", 1, 1)  # the least recently used scope goes
-    assert marks.nearest(1, "a", 20) == (0, None)
-
-
-def test_an_owners_continuations_are_forgotten_with_it() -> None:
-    marks = Continuations()
-    marks.remember(1, "a", 5, 50)
-    marks.remember(2, "a", 5, 50)
-    marks.forget(1)
-    assert marks.nearest(1, "a", 5) == (0, None) and marks.nearest(2, "a", 5) == (5, 50)
-    assert marks.owners() == {2}
 
 
 async def test_another_process_changing_the_roster_is_seen_at_once(

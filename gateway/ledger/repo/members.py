@@ -8,6 +8,7 @@ from typing import Any
 
 from ..clock import to_text
 from ..models import Asset, Identity, Member, Programme
+from .. import paging
 from ..store.base import Tx
 from . import rows
 
@@ -197,33 +198,39 @@ async def count(
 
 
 async def balance_page(
-    tx: Tx, tenant_id: int, asset: Asset, *, member_no: int | None, after_no: int | None, offset: int, limit: int
+    tx: Tx, tenant_id: int, asset: Asset, *, member_no: int | None, offset: int, limit: int
 ) -> list[tuple[Member, int]]:
-    """Live members by member number, after `after_no` (a keyset continuation) and then `offset` rows.
-    The offset is skipped on the (tenant, deleted, member number) index alone, before any row is read."""
+    """Live members by member number from row `offset` on. The listing counts (paging.py) name the range
+    of numbers holding that row, so the index is stepped over a few hundred keys at most, at any offset."""
     where, params = ["m.tenant_id = ?", "m.deleted = 0"], [tenant_id]
-    if member_no is not None:
+    if member_no is not None:  # one member at most: nothing to skip over
         where.append("m.member_no = ?")
         params.append(member_no)
-    if after_no is not None:
-        where.append("m.member_no > ?")
-        params.append(after_no)
-    if offset:
-        start = await tx.fetchval(
-            f"SELECT m.member_no FROM members m WHERE {' AND '.join(where)} ORDER BY m.member_no LIMIT 1 OFFSET ?",
-            (*params, offset),
-        )
+    elif offset:
+        start = await _roster_start(tx, tenant_id, offset)
         if start is None:
             return []
         where.append("m.member_no >= ?")
         params.append(start)
     found = await tx.fetchall(
         "SELECT m.*, a.posted AS balance FROM members m JOIN accounts a ON a.member_id = m.id AND a.asset = ?"
-        f" WHERE {' AND '.join(where)} ORDER BY m.member_no LIMIT ?",
-        (asset.value, *params, limit),
+        f" WHERE {' AND '.join(where)} ORDER BY m.member_no LIMIT ? OFFSET ?",
+        (asset.value, *params, limit, offset if member_no is not None else 0),
     )
     members = await hydrate(tx, found)
     return [(m, r["balance"]) for m, r in zip(members, found, strict=True)]
+
+
+async def _roster_start(tx: Tx, tenant_id: int, offset: int) -> int | None:
+    """The member number of live member `offset` (from 0) in member-number order; None past the end."""
+    span = await paging.locate(tx, tenant_id, "members", [""], offset)
+    if span is None:
+        return None
+    return await tx.fetchval(
+        "SELECT member_no FROM members WHERE tenant_id = ? AND deleted = 0 AND member_no >= ? AND member_no < ?"
+        " ORDER BY member_no LIMIT 1 OFFSET ?",
+        (tenant_id, span.low, span.high, span.skip),
+    )
 
 
 async def upsert_programme(tx: Tx, tenant_id: int, fields: Mapping[str, Any], now: datetime) -> None:

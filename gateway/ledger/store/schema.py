@@ -2,6 +2,8 @@
 transaction. SQL kept portable where the engines allow."""
 from __future__ import annotations
 
+from .listing_counts import LISTING_TABLE, SQLITE_TRIGGERS
+
 # Migration 8. Before migration 6, a member's client-assigned code lived only in its profile, under the key
 # the profile's writer used (`alternate_code`); migration 6 added the column without copying it, so a
 # database from before the upgrade let a second member take a code the first held. This copies it: a
@@ -307,5 +309,10 @@ ALTER TABLE upstream_intents ADD COLUMN claimed_by TEXT;
 ALTER TABLE upstream_intents ADD COLUMN claimed_until TEXT;
 ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
 """,
+    ),
+    (
+        11,
+        # Listing counts: where a deep page starts, kept by triggers (see listing_counts.py).
+        LISTING_TABLE + SQLITE_TRIGGERS,
     ),
 ]
