@@ -27,6 +27,11 @@ class Tx(Protocol):
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement run once per row, in one call (bulk loads): no results, rows' types as the
+        columns take them."""
+        ...
+
 
 Work = Callable[[Tx], Awaitable[R]]
 

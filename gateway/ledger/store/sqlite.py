@@ -47,6 +47,9 @@ class _SQLiteTx:
         row = self._conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
 
 class SQLiteStore:
     kind = "sqlite"
