@@ -98,15 +98,16 @@ async def _refuse_taken(tx: Tx, tenant_id: int, members: Sequence[NewMember]) ->
 # million of them are written at once; a test holds the two equal.
 _PAYLOAD = (
     '{"amount":"%s","asset":"%s","data":{},"entry_id":%d,"kind":"%s","member_id":%d,"occurred_at":"%s",'
-    '"origin":%s,"pending":"0.00","posted":"%s","public_ref":null,"record_id":null,"reference":null,'
+    '"origin":%s,"pending":"0.00","posted":"%s","public_ref":null,"record_id":%d,"reference":null,'
     '"reverses_id":null,"status":"confirmed","value":null}'
-)
+)  # record_id: a first entry is its own record
 
 
 def event_payload(entry_id: int, member_id: int, e: NewEntry, posted: int, origin_json: str, at: str) -> str:
     """`origin_json`: the origin as JSON (encoded once per batch); `at`: the entry's time as stored."""
     return _PAYLOAD % (
         from_cents(e.cents), e.asset.value, entry_id, e.kind.value, member_id, at, origin_json, from_cents(posted),
+        entry_id,
     )
 
 
