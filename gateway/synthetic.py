@@ -19,7 +19,7 @@ LAST_JOIN = datetime(2025, 1, 1, tzinfo=timezone.utc)
 UNTIL = datetime(2025, 6, 30, tzinfo=timezone.utc)  # no history after this
 DOMAINS = ("example.com", "example.net", "example.org")  # reserved for examples: no real mailbox gets mail
 HISTORY_SHARE = 5  # one member in HISTORY_SHARE has a few movements after the opening balance
-BATCH = 5_000
+BATCH = 10_000
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..ledger import InvalidArgument, Ledger, add_members_in_bulk
-from ..synthetic import Maker, generate
+from ..ledger import InvalidArgument, Ledger, NewMember, add_members_in_bulk
+from ..synthetic import BATCH, Maker, generate
 from . import tenants as made
 
 Progress = Callable[[int, int], None]  # (members written so far, members wanted)
@@ -18,6 +18,7 @@ Progress = Callable[[int, int], None]  # (members written so far, members wanted
 # one writer between its batches and its client waits for the whole tenant: 10,000 members take about a
 # second, well inside any client's timeout, while a million would hold a CI job's sandbox for a minute.
 HTTP_LIMIT = 10_000
+PIECE = 250  # members made between two looks at the loop
 
 
 def check_count(value: Any, *, limit: int | None = None) -> int:
@@ -67,15 +68,36 @@ async def generate_tenant(
     fresh = made.checked({"tenants": [made.fresh_credentials(base_spec(), name)]}, "generated tenant")["tenants"][0]
     tenant = await made.build(ledger, fresh, generated=True)
     written = 0
-    try:
-        for batch in generate(count, seed=seed, makers=makers):
-            # Only this call made the tenant and every identity in it: nothing to look up before writing.
-            written += await add_members_in_bulk(ledger, tenant=tenant, members=batch, origin="generated",
-                                                 check_taken=False)
+    writing: asyncio.Future[int] | None = None
+
+    async def hand_over(batch: list[NewMember] | None) -> None:
+        """Wait for the batch being written, then start writing this one (None: the end)."""
+        nonlocal written, writing
+        if writing is not None:
+            written += await writing
             if progress is not None:
                 progress(written, count)
-            await asyncio.sleep(0)  # a server keeps answering between batches
+        # Only this call made the tenant and every identity in it: nothing to look up before writing.
+        writing = None if batch is None else asyncio.ensure_future(
+            add_members_in_bulk(ledger, tenant=tenant, members=batch, origin="generated", check_taken=False)
+        )
+
+    try:
+        # Made in small pieces with the loop let in between, so the batch before is being written (its
+        # statements run off the loop) while the next is made, and a server keeps answering meanwhile.
+        batch: list[NewMember] = []
+        for piece in generate(count, seed=seed, makers=makers, batch=PIECE):
+            batch += piece
+            await asyncio.sleep(0)
+            if len(batch) >= BATCH:
+                await hand_over(batch)
+                batch = []
+        await hand_over(batch or None)
+        await hand_over(None)
     except BaseException:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
         await asyncio.shield(ledger.delete_tenants(tenants=[tenant]))
         raise
     return {"name": tenant.name, "members": written, **made.credentials_of(fresh)}

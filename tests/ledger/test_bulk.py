@@ -4,7 +4,7 @@ highest so later members never collide, and a batch that breaks a rule writes no
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -24,7 +24,7 @@ from gateway.ledger import (
     Tenant,
     add_members_in_bulk,
 )
-from gateway.ledger.bulk import event_payload
+from gateway.ledger.bulk import _stored, event_payload
 from gateway.ledger.clock import to_text
 from gateway.ledger.repo.rows import dumps
 
@@ -157,3 +157,11 @@ async def test_listings_remembered_before_a_bulk_load_are_not_reused(ledger: Led
     assert versions[0] != versions[1]
     after = await ledger.balances(tenant=tenant, offset=4, limit=10)
     assert [r.member.user_ref for r in after.items] == ["usr-bulk-5", "usr-bulk-6", "usr-bulk-7"]
+
+
+@pytest.mark.parametrize("moment", [
+    JOINED, datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=timezone.utc), datetime(999, 1, 2, tzinfo=timezone.utc),
+    datetime(2020, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+])
+def test_times_are_stored_as_the_clock_writes_them(moment: datetime) -> None:
+    assert _stored(moment) == to_text(moment)

@@ -18,14 +18,16 @@ _TAIL = 21  # characters after the time part: 62**21 is about 2**125, the rest o
 _TO_BASE62 = bytes(ord(_BASE62[b % 62]) for b in range(256))
 
 
+_PAIRS = [a + b for a in _BASE62 for b in _BASE62]  # two digits per divmod: a third of the steps
+
+
 def _time_part(person: Person) -> str:
+    """The six leading digits a KSUID made in the member's joining second has."""
     seconds = max(0, int(person.joined.timestamp()) - _KSUID_EPOCH)
-    number = (seconds << 128) // 62**_TAIL  # the leading digits a KSUID of that second has
-    digits = []
-    for _ in range(27 - _TAIL):
-        number, rem = divmod(number, 62)
-        digits.append(_BASE62[rem])
-    return "".join(reversed(digits))
+    number = (seconds << 128) // 62**_TAIL
+    high, low = divmod(number, 3844)
+    top, middle = divmod(high, 3844)
+    return _PAIRS[top] + _PAIRS[middle] + _PAIRS[low]
 
 
 def ksuid(rng: random.Random, person: Person, time_part: str | None = None) -> str:

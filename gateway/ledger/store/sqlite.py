@@ -48,7 +48,9 @@ class _SQLiteTx:
         return None if row is None else row[0]
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._conn.executemany(sql, rows)
+        # Thousands of rows: off the loop, which meanwhile serves others (or makes the next batch); sqlite3
+        # lets go of the GIL while it steps. Only this unit uses the writer's connection until it returns.
+        await asyncio.to_thread(self._conn.executemany, sql, rows)
 
 
 class SQLiteStore:
