@@ -33,13 +33,14 @@ _TABLES = {
 }
 
 
-async def _gateway(url: str, members: int, seed: int) -> float:
+async def _gateway(url: str, members: int, seed: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process: every thread, the store's included)."""
     ledger = Ledger(open_store(url))
     await ledger.start()
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await generate_tenant(ledger, count=members, name="bench", seed=seed, makers=SYNTHETIC_MAKERS)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
     finally:
         await ledger.close()
 
@@ -54,9 +55,9 @@ def _empty_database(path: Path) -> None:
     asyncio.run(migrate())
 
 
-def _raw(source: Path, target: Path) -> float:
+def _raw(source: Path, target: Path) -> tuple[float, float]:
     """Insert the source's generated rows into a fresh file, a batch of members per transaction; only the
-    inserts and commits are timed."""
+    inserts and commits are timed (wall and CPU seconds)."""
     _empty_database(target)
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target, isolation_level=None)
@@ -65,19 +66,20 @@ def _raw(source: Path, target: Path) -> float:
     tenant = src.execute("SELECT * FROM tenants WHERE name = 'bench'").fetchone()
     dst.execute(f"INSERT INTO tenants VALUES ({','.join('?' * len(tenant))})", tenant)
     low, high = src.execute("SELECT min(id), max(id) FROM members WHERE tenant_id = ?", (tenant[0],)).fetchone()
-    elapsed = 0.0
+    elapsed = cpu = 0.0
     for start in range(low, high + 1, BATCH):
         batch = {t: src.execute(sql, (tenant[0], start, start + BATCH - 1)).fetchall() for t, sql in _TABLES.items()}
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         dst.execute("BEGIN IMMEDIATE")
         for table, rows in batch.items():
             if rows:
                 dst.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
         dst.execute("COMMIT")
         elapsed += time.perf_counter() - began
+        cpu += time.process_time() - cpu_began
     src.close()
     dst.close()
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -87,22 +89,29 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default=None, help="also time the gateway on this (empty) PostgreSQL database")
     args = parser.parse_args()
-    gateway_times, raw_times = [], []
-    print(f"seed --generate {args.members:,} on SQLite (WAL, synchronous=FULL), {args.rounds} alternated rounds")
+    gateway_runs: list[tuple[float, float]] = []
+    raw_runs: list[tuple[float, float]] = []
+    print(f"seed --generate {args.members:,} on SQLite (WAL, synchronous=FULL), {args.rounds} alternated rounds;"
+          " wall and CPU seconds (CPU: every thread of the process, so a busy machine inflates wall time only)")
     with tempfile.TemporaryDirectory(dir=".") as tmp:
         for r in range(args.rounds):
             made = Path(tmp) / f"gateway-{r}.db"
-            gateway_times.append(asyncio.run(_gateway(f"sqlite:///{made}", args.members, args.seed)))
-            raw_times.append(_raw(made, Path(tmp) / f"raw-{r}.db"))
-            print(f"  round {r + 1}: gateway {gateway_times[-1]:7.1f} s   raw sqlite3 executemany {raw_times[-1]:7.1f} s")
+            gateway_runs.append(asyncio.run(_gateway(f"sqlite:///{made}", args.members, args.seed)))
+            raw_runs.append(_raw(made, Path(tmp) / f"raw-{r}.db"))
+            (gw, gc), (rw, rc) = gateway_runs[-1], raw_runs[-1]
+            print(f"  round {r + 1}: gateway {gw:7.1f} s wall {gc:7.1f} s CPU;"
+                  f"  raw sqlite3 executemany {rw:7.1f} s wall {rc:7.1f} s CPU")
             for leftover in Path(tmp).glob("*.db*"):
                 leftover.unlink()
-    gateway, raw = statistics.median(gateway_times), statistics.median(raw_times)
-    print(f"median: gateway {gateway:.1f} s ({args.members / gateway:,.0f} members/s), raw {raw:.1f} s;"
-          f" raw/gateway = {raw / gateway:.2f}x (1.00x: the gateway costs no more than inserting its rows)")
+    gw, gc = (statistics.median(x) for x in zip(*gateway_runs))
+    rw, rc = (statistics.median(x) for x in zip(*raw_runs))
+    print(f"median: gateway {gw:.1f} s wall ({args.members / gw:,.0f} members/s), {gc:.1f} s CPU;"
+          f" raw {rw:.1f} s wall, {rc:.1f} s CPU")
+    print(f"raw/gateway: {rw / gw:.2f}x wall, {rc / gc:.2f}x CPU (1.00x: the gateway costs no more than inserting its rows)")
     if args.postgres:
-        seconds = asyncio.run(_gateway(args.postgres, args.members, args.seed))
-        print(f"PostgreSQL: gateway {seconds:.1f} s ({args.members / seconds:,.0f} members/s)")
+        wall, cpu = asyncio.run(_gateway(args.postgres, args.members, args.seed))
+        print(f"PostgreSQL: gateway {wall:.1f} s wall ({args.members / wall:,.0f} members/s), {cpu:.1f} s CPU here"
+              " (the server's own work not counted)")
 
 
 if __name__ == "__main__":
