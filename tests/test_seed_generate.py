@@ -39,42 +39,46 @@ def _a_member_with_history(db: Path) -> tuple[int, str, str, int]:
 
 
 def test_generated_credentials_answer_in_every_dialect(tmp_path: Path) -> None:
+    """The server is already running when the tenant is made by another process: it must find it."""
     url = f"sqlite:///{tmp_path / 'gen.db'}"
-    seeded = process.run(["seed", "--generate", "300", "--tenant", "big", "--json", "--database", url], tmp_path)
-    assert seeded.returncode == 0, seeded.stderr
-    made = json.loads(seeded.stdout)  # stdout is the one JSON document, progress went to stderr
-    assert made["name"] == "big" and made["members"] == 300
-    assert "300/300 members" in seeded.stderr
-    checked = process.run(["check", "--database", url], tmp_path)
-    assert checked.returncode == 0 and "audit clean" in checked.stdout, checked.stdout + checked.stderr
-    assert "members 300" in checked.stdout
-
-    customer_no, user_ref, card_ref, cents = _a_member_with_history(tmp_path / "gen.db")
-    points = f"{cents // 100}.{cents % 100:02d}"
     server = process.start(["--port", "0", "--database", url, "--scenario", "none"], tmp_path)
     try:
-        token = base64.b64encode(f"{made['imonggo']['api_token']}:X".encode()).decode()
-        xml = _get(f"{server.url}/api/customers/{customer_no}.xml", {"Authorization": f"Basic {token}"}).decode()
-        assert f"<id type=\"integer\">{customer_no}</id>" in xml or f"<id>{customer_no}</id>" in xml, xml
-        assert points in xml, (points, xml)
-
-        mp = made["memberpoints"]
-        body = json.loads(_get(f"{server.url}/webapps/api/memberpointsbalances?mbr_id={customer_no}",
-                               {"apiID": mp["api_id"], "apiKey": mp["api_key"]}))
-        assert [row["mbr_id"] for row in body["data"]] == [customer_no], body
-        assert str(body["data"][0]["mbr_points_balance"]) in (points, points.rstrip("0").rstrip(".")), body
-
-        pomelo = made["pomelo"]
-        grant = _post_json(f"{server.url}/oauth/token", {
-            "client_id": pomelo["client_id"], "client_secret": pomelo["client_secret"],
-            "audience": "https://api.pomelo.la", "grant_type": "client_credentials",
-        })
-        balance = json.loads(_get(f"{server.url}/loyalty/v1/accounts/balance?card_id={card_ref}",
-                                  {"Authorization": f"Bearer {grant['access_token']}"}))
-        assert balance["user_id"] == user_ref and balance["card_id"] == card_ref, balance
-        assert str(balance["points"]) in (points, points.rstrip("0").rstrip(".")), balance
+        seeded = process.run(["seed", "--generate", "300", "--tenant", "big", "--json", "--database", url], tmp_path)
+        assert seeded.returncode == 0, seeded.stderr
+        made = json.loads(seeded.stdout)  # stdout is the one JSON document, progress went to stderr
+        assert made["name"] == "big" and made["members"] == 300
+        assert "300/300 members" in seeded.stderr
+        checked = process.run(["check", "--database", url], tmp_path)
+        assert checked.returncode == 0 and "audit clean" in checked.stdout, checked.stdout + checked.stderr
+        assert "members 300" in checked.stdout
+        _answers_in_every_dialect(server, made, tmp_path / "gen.db")
     finally:
         server.stop()
+
+
+def _answers_in_every_dialect(server: process.Server, made: dict[str, Any], db: Path) -> None:
+    customer_no, user_ref, card_ref, cents = _a_member_with_history(db)
+    points = f"{cents // 100}.{cents % 100:02d}"
+    token = base64.b64encode(f"{made['imonggo']['api_token']}:X".encode()).decode()
+    xml = _get(f"{server.url}/api/customers/{customer_no}.xml", {"Authorization": f"Basic {token}"}).decode()
+    assert f"<id type=\"integer\">{customer_no}</id>" in xml or f"<id>{customer_no}</id>" in xml, xml
+    assert points in xml, (points, xml)
+
+    mp = made["memberpoints"]
+    body = json.loads(_get(f"{server.url}/webapps/api/memberpointsbalances?mbr_id={customer_no}",
+                           {"apiID": mp["api_id"], "apiKey": mp["api_key"]}))
+    assert [row["mbr_id"] for row in body["data"]] == [customer_no], body
+    assert str(body["data"][0]["mbr_points_balance"]) in (points, points.rstrip("0").rstrip(".")), body
+
+    pomelo = made["pomelo"]
+    grant = _post_json(f"{server.url}/oauth/token", {
+        "client_id": pomelo["client_id"], "client_secret": pomelo["client_secret"],
+        "audience": "https://api.pomelo.la", "grant_type": "client_credentials",
+    })
+    balance = json.loads(_get(f"{server.url}/loyalty/v1/accounts/balance?card_id={card_ref}",
+                              {"Authorization": f"Bearer {grant['access_token']}"}))
+    assert balance["user_id"] == user_ref and balance["card_id"] == card_ref, balance
+    assert str(balance["points"]) in (points, points.rstrip("0").rstrip(".")), balance
 
 
 def test_readable_credentials_and_a_name_taken(tmp_path: Path) -> None:
