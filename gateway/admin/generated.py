@@ -9,7 +9,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..ledger import InvalidArgument, Ledger, NewMember, add_members_in_bulk
+from ..ledger import InvalidArgument, Ledger, NewMember, Tenant, add_members_in_bulk
+from ..settings import Settings
 from ..synthetic import BATCH, Maker, generate
 from . import tenants as made
 
@@ -19,6 +20,7 @@ Progress = Callable[[int, int], None]  # (members written so far, members wanted
 # second, well inside any client's timeout, while a million would hold a CI job's sandbox for a minute.
 HTTP_LIMIT = 10_000
 PIECE = 250  # members made between two looks at the loop
+GENERATED = "generated"  # in the tenant's sandbox section: [count, seed] it was generated with
 
 
 def check_count(value: Any, *, limit: int | None = None) -> int:
@@ -67,6 +69,31 @@ async def generate_tenant(
     """Make the tenant and its `count` members; returns what `POST /__admin/tenants` answers for it."""
     fresh = made.checked({"tenants": [made.fresh_credentials(base_spec(), name)]}, "generated tenant")["tenants"][0]
     tenant = await made.build(ledger, fresh, generated=True)
+    # Remembered beside the spec, so a reset makes the same members again (reset_tenant below).
+    tenant = await ledger.update_tenant_config(
+        tenant=tenant, section=made.SECTION, values={**tenant.section(made.SECTION), GENERATED: [count, seed]}
+    )
+    written = await _fill(ledger, tenant, count, seed, makers, progress)
+    return {"name": tenant.name, "members": written, **made.credentials_of(fresh)}
+
+
+async def reset_tenant(ledger: Ledger, settings: Settings, name: str, makers: Sequence[Maker]) -> Tenant:
+    """made.reset_tenant, and a generated tenant's members made again, the same ones (same count and seed)."""
+    count_seed = (await ledger.tenant(name)).section(made.SECTION).get(GENERATED)
+    tenant = await made.reset_tenant(ledger, settings, name)
+    if count_seed:
+        count, seed = count_seed
+        tenant = await ledger.update_tenant_config(
+            tenant=tenant, section=made.SECTION, values={**tenant.section(made.SECTION), GENERATED: [count, seed]}
+        )
+        await _fill(ledger, tenant, count, seed, makers, None)
+    return tenant
+
+
+async def _fill(
+    ledger: Ledger, tenant: Tenant, count: int, seed: int, makers: Sequence[Maker], progress: Progress | None
+) -> int:
+    """Write `count` generated members into a tenant made for them; a failure part-way deletes the tenant."""
     written = 0
     writing: asyncio.Future[int] | None = None
 
@@ -100,4 +127,4 @@ async def generate_tenant(
             await asyncio.gather(writing, return_exceptions=True)
         await asyncio.shield(ledger.delete_tenants(tenants=[tenant]))
         raise
-    return {"name": tenant.name, "members": written, **made.credentials_of(fresh)}
+    return written

@@ -43,7 +43,7 @@ async def reset(request: web.Request) -> web.Response:
         raise InvalidArgument("tenant must be a tenant name")  # checked before `or`: {} must not reset everything
     name = name or request.query.get("tenant")
     if name:
-        await made.reset_tenant(ledger, settings, name)
+        await generated.reset_tenant(ledger, settings, name, request.config_dict[SYNTHETIC])
         return web.json_response({"reset": [name]})
     await ledger.check_deletable(tenants=await ledger.tenants())  # refused before anything is cleared
     moved = dict(ledger.clock.state)

@@ -83,3 +83,21 @@ async def test_a_generation_that_fails_part_way_leaves_no_tenant_behind(ledger: 
         await generate_tenant(ledger, count=10, name="half", seed=1, makers=[failing])
     with pytest.raises(UnknownTenant):
         await ledger.tenant("half")
+
+
+async def test_a_reset_makes_the_same_members_again(app_client: Any) -> None:
+    client = await app_client()
+    made = await (await client.post("/__admin/tenants", json={"generate": 12, "name": "again", "seed": 4})).json()
+    before = (await (await client.get("/__admin/members", params={"tenant": "again"})).json())["members"]
+    token = base64.b64encode(f"{made['imonggo']['api_token']}:X".encode()).decode()
+    extra = await client.post("/api/customers.json", json={"customer": {"name": "Extra"}},
+                              headers={"Authorization": f"Basic {token}"})
+    assert extra.status in (200, 201), await extra.text()
+    assert (await (await client.get("/__admin/tenants/again")).json())["members"] == 13
+    reset = await client.post("/__admin/reset", json={"tenant": "again"})
+    assert reset.status == 200, await reset.text()
+    after = (await (await client.get("/__admin/members", params={"tenant": "again"})).json())["members"]
+    same = [[{k: v for k, v in m.items() if k not in ("id", "updated_at")} for m in ms] for ms in (before, after)]
+    assert same[0] == same[1] and len(same[0]) == 12
+    audit = await (await client.get("/__admin/audit")).json()
+    assert audit["ok"] is True, audit
