@@ -31,7 +31,7 @@ async def insert_members(tx: Tx, tenant_id: int, rows: Sequence[Sequence[Any]], 
         "SELECT id, customer_no FROM members WHERE tenant_id = ? AND customer_no BETWEEN ? AND ?",
         (tenant_id, first_no, last_no),
     )
-    return {r["customer_no"]: r["id"] for r in found}
+    return {r[1]: r[0] for r in found}  # by position: a row's lookup by name costs more, ten thousand times
 
 
 async def insert_cards(tx: Tx, rows: Sequence[tuple[int, str, int]]) -> None:
@@ -44,15 +44,14 @@ async def insert_entries(tx: Tx, tenant_id: int, rows: Sequence[Sequence[Any]], 
     entry ids in insertion order. Only these members' entries are read back: no other transaction can
     have written one for a member that is not committed yet."""
     await tx.executemany(_insert("entries", ENTRY_COLUMNS), rows)
-    ours = set(member_ids)
     found = await tx.fetchall(
         "SELECT id, member_id FROM entries WHERE tenant_id = ? AND member_id BETWEEN ? AND ? ORDER BY member_id, id",
         (tenant_id, min(member_ids), max(member_ids)),
     )
-    out: dict[int, list[int]] = {}
-    for r in found:
-        if r["member_id"] in ours:
-            out.setdefault(r["member_id"], []).append(r["id"])
+    out: dict[int, list[int]] = {member_id: [] for member_id in member_ids}
+    for entry_id, member_id in found:
+        if member_id in out:
+            out[member_id].append(entry_id)
     return out
 
 
