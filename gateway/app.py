@@ -12,10 +12,13 @@ from .admin import create_admin_app
 from .delivery import delivery_context
 from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
+from .dialects.imonggo import synthetic as imonggo_synthetic
 from .dialects.imonggo import upstream as imonggo_upstream
+from .dialects.memberpoints import synthetic as memberpoints_synthetic
 from .dialects.memberpoints import upstream as memberpoints_upstream
+from .dialects.pomelo import synthetic as pomelo_synthetic
 from .dialects.pomelo import upstream as pomelo_upstream
-from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
+from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS, SYNTHETIC
 from .ledger import Ledger, open_store
 from .sandbox.middleware import fault_step_for, sandbox_middleware
 from .sandbox.redact import access_logger
@@ -37,6 +40,9 @@ UPSTREAM_DIALECTS = (
         "memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES, "request"
     ),
 )
+# What each dialect adds to a synthetic member (`seed --generate`, POST /__admin/tenants {"generate": N}).
+# Until the dialects' descriptors carry it (their `synthetic` field), the composition root hands them over.
+SYNTHETIC_MAKERS = (imonggo_synthetic.make, memberpoints_synthetic.make, pomelo_synthetic.make)
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
 declaration.register(*UPSTREAM_DIALECTS)
 
@@ -93,6 +99,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[SANDBOX] = sandbox = Sandbox.from_settings(settings)
     app[SANDBOX_AROUND] = fault_step_for(sandbox)
+    app[SYNTHETIC] = SYNTHETIC_MAKERS
     app.cleanup_ctx.append(_ledger_context)
     app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports
     app.cleanup_ctx.append(delivery_context)

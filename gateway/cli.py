@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import json
 import logging
 import os
 import signal
@@ -16,10 +17,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
-from .app import access_logger, build_ledger, create_app
+from .admin.generated import generate_tenant
+from .app import SYNTHETIC_MAKERS, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
-from .ledger import LedgerError, StoreOpenError
+from .ledger import LedgerError, StoreOpenError, UnknownTenant
+from .progress import ProgressLine
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import SETTINGS, Settings, SettingsError
 
@@ -44,8 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         serve.add_argument(setting.flag, dest=setting.name, default=None, metavar=setting.name.upper(),
                            help=f"{setting.help} Default: {setting.default}. Env: {setting.env}.")
-    seed = commands.add_parser("seed", help="load a scenario into a database")
-    seed.add_argument("--scenario", required=True, help="scenario file (JSON or TOML), or `demo`")
+    seed = commands.add_parser("seed", help="load a scenario into a database, or generate a tenant of N members")
+    source = seed.add_mutually_exclusive_group(required=True)
+    source.add_argument("--scenario", help="scenario file (JSON or TOML), or `demo`")
+    source.add_argument("--generate", type=_count, metavar="N",
+                        help="make a tenant of N synthetic members (identities in every dialect, balances, history)")
+    seed.add_argument("--tenant", default=None, help="the generated tenant's name (default generated-N)")
+    seed.add_argument("--seed", type=int, default=1, help="the generator's seed: the same seed, the same members (default 1)")
+    seed.add_argument("--json", action="store_true", help="print the generated tenant's credentials as one JSON document")
     seed.add_argument("--database", default=None, help="store URL (default: the database setting)")
     check = commands.add_parser("check", help="run audit() over a database and report every violation")
     check.add_argument("--database", default=None, help="store URL (default: the database setting)")
@@ -67,7 +76,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             _configure_logging(settings)
             with asyncio.Runner(loop_factory=_event_loop(settings)) as loop:
                 loop.run(serve(settings))
+        elif args.command == "seed" and args.generate is not None:
+            settings = Settings.load(flags={"database": args.database}, environ=os.environ)
+            asyncio.run(seed_generated(settings, args.generate, args.tenant or f"generated-{args.generate}",
+                                       args.seed, as_json=args.json))
         elif args.command == "seed":
+            if args.tenant is not None or args.json:
+                raise CliError("--tenant and --json go with --generate, not --scenario")
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(seed(settings, args.scenario))
         elif args.command == "webhooks":
@@ -169,6 +184,61 @@ async def seed(settings: Settings, scenario: str) -> None:
     finally:
         await ledger.close()
     print(f"{PROG}: seeded {', '.join(names)} from {path} into {_shown(settings.database)}")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"N must be a positive whole number, not {text!r}")
+    return value
+
+
+async def seed_generated(settings: Settings, count: int, name: str, seed_value: int, *, as_json: bool) -> None:
+    """A tenant of `count` synthetic members; progress on stderr, its credentials on stdout."""
+    ledger = build_ledger(settings)
+    await ledger.start()
+    try:
+        try:
+            await ledger.tenant(name)
+        except UnknownTenant:
+            pass
+        else:
+            raise CliError(f"a tenant named {name!r} exists already in {_shown(settings.database)} (choose another with --tenant)")
+        progress = ProgressLine(sys.stderr, count)
+        made = await generate_tenant(ledger, count=count, name=name, seed=seed_value, makers=SYNTHETIC_MAKERS,
+                                     progress=progress.update)
+        progress.done()
+    finally:
+        await ledger.close()
+    if as_json:
+        print(json.dumps(made, indent=2))
+        return
+    print(f"{PROG}: generated tenant {made['name']} with {made['members']} members into {_shown(settings.database)}"
+          f" in {progress.elapsed():.1f} s")
+    for line in _readable(made):
+        print(line)
+
+
+def _readable(made: dict[str, object], indent: str = "") -> list[str]:
+    """The credentials document as indented `key: value` lines, whatever sections it holds."""
+    lines = []
+    for key, value in made.items():
+        if key in ("name", "members") and not indent:
+            continue
+        if isinstance(value, dict):
+            lines.append(f"{indent}{key}:")
+            lines.extend(_readable(value, indent + "  "))
+        elif isinstance(value, list):
+            lines.append(f"{indent}{key}:")
+            for item in value:
+                shown = ", ".join(f"{k} {v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
+                lines.append(f"{indent}  - {shown}")
+        else:
+            lines.append(f"{indent}{key}: {value}")
+    return lines
 
 
 async def check(settings: Settings) -> None:

@@ -8,11 +8,13 @@ from aiohttp import web
 from .ledger import Ledger, Tenant
 from .sandbox.state import Sandbox
 from .settings import Settings
+from .synthetic import Maker
 from .upstream.ports import Ports
 
 SETTINGS = web.AppKey("settings", Settings)
 LEDGER = web.AppKey("ledger", Ledger)
 SANDBOX = web.AppKey("sandbox", Sandbox)  # journal, faults, rate limits
+SYNTHETIC: web.AppKey[tuple[Maker, ...]] = web.AppKey("synthetic")  # each dialect's maker of synthetic members
 UPSTREAMS = web.AppKey("upstreams", Ports)  # each upstream tenant's port, its statistics and recorder
 # The sandbox's fault step, run by common.sandbox_hook between a dialect's auth and its handler.
 SANDBOX_AROUND: web.AppKey[Callable[..., Awaitable[web.StreamResponse]]] = web.AppKey("sandbox_around")

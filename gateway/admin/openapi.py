@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario import scenario_schema
+from .generated import HTTP_LIMIT
 from .pomelo import WEBHOOK_URL
 
 
@@ -82,7 +83,11 @@ SCHEMAS: dict[str, Any] = {
                   "oneOf": [{"const": "demo"}, _ref("Scenario")]},
         tenant={"type": ["string", "null"], "description": "which tenant of the scenario to copy (default: the first)"},
         name={"type": "string", "pattern": "^[A-Za-z0-9_.-]{0,64}$",
-              "description": "the new tenant's name (empty or left out: <scenario tenant>-<8 hex>)"}),
+              "description": "the new tenant's name (empty or left out: <scenario tenant>-<8 hex>)"},
+        generate={"type": "integer", "minimum": 1, "maximum": HTTP_LIMIT,
+                  "description": "instead of a scenario's members, this many synthetic ones (the demo's tenant "
+                                 "otherwise; no scenario or tenant with it)"},
+        seed={"type": "integer", "description": "with generate: the generator's seed (default 1)"}),
     "TenantCreated": _obj(
         "name members", name=TENANT_NAME, members=INT,
         imonggo=_obj("account api_token", account=STR, api_token=STR,

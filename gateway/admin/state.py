@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..whole_numbers import whole_number
-from ..keys import LEDGER, SANDBOX, SETTINGS
+from ..keys import LEDGER, SANDBOX, SETTINGS, SYNTHETIC
 from ..ledger import (
     Asset,
     Balance,
@@ -29,6 +29,7 @@ from ..ledger import (
     UpstreamError,
 )
 from ..upstream.declaration import SECTION as UPSTREAM
+from . import generated
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
 
@@ -42,7 +43,7 @@ async def reset(request: web.Request) -> web.Response:
         raise InvalidArgument("tenant must be a tenant name")  # checked before `or`: {} must not reset everything
     name = name or request.query.get("tenant")
     if name:
-        await made.reset_tenant(ledger, settings, name)
+        await generated.reset_tenant(ledger, settings, name, request.config_dict[SYNTHETIC])
         return web.json_response({"reset": [name]})
     await ledger.check_deletable(tenants=await ledger.tenants())  # refused before anything is cleared
     moved = dict(ledger.clock.state)
@@ -103,7 +104,7 @@ async def show_tenant(request: web.Request) -> web.Response:
     return web.json_response(tenant_json(tenant, await ledger.count_members(tenant=tenant)))
 
 
-CREATE_TENANT_KEYS = frozenset({"scenario", "tenant", "name"})
+CREATE_TENANT_KEYS = frozenset({"scenario", "tenant", "name", "generate", "seed"})
 
 
 async def create_tenant(request: web.Request) -> web.Response:
@@ -115,6 +116,10 @@ async def create_tenant(request: web.Request) -> web.Response:
         raise InvalidArgument(
             f"unknown field(s) {', '.join(unknown)}: the body takes {', '.join(sorted(CREATE_TENANT_KEYS))}"
             " (an upstream and members belong to the tenant in the scenario document)"
+        )
+    if "generate" in body or "seed" in body:  # N synthetic members instead of a scenario's
+        return web.json_response(
+            await generated.from_request(ledger, body, request.config_dict[SYNTHETIC], _refuse_existing), status=201
         )
     spec = made.pick_tenant(made.pick_scenario(body), body.get("tenant"))
     name = body.get("name")

@@ -2,6 +2,7 @@
 It knows no HTTP, no XML and no vendor's field names; dialects import only from here."""
 from __future__ import annotations
 
+from .bulk import NewEntry, NewMember, add_members_in_bulk
 from .clock import Clock, IdGenerator
 from .core import By, MemberRef
 from .errors import (
@@ -96,4 +97,5 @@ __all__ = [
     "Applied", "Cause", "Direction", "Forward", "RemoteMember", "Upstream", "UpstreamCannotExpress",
     "UpstreamCredentialsRefused", "UpstreamError", "UpstreamFailed", "UpstreamRateLimited", "UpstreamTimeout",
     "UpstreamUnavailable", "Intent", "INTENT_STATES",
+    "NewEntry", "NewMember", "add_members_in_bulk",
 ]

@@ -27,6 +27,11 @@ class Tx(Protocol):
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement run once per row, in one call (bulk loads): no results, rows' types as the
+        columns take them."""
+        ...
+
 
 # A unit of work: `async def work(tx)` whose only awaits are its Tx's calls, so a store may run it to its end
 # on a thread of its own (SQLite does); a unit that awaits anything else there fails, naming itself.

@@ -49,6 +49,11 @@ class _SQLiteTx:
         row = self._conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # Thousands of rows: off the loop, which meanwhile serves others (or makes the next batch); sqlite3
+        # lets go of the GIL while it steps. Only this unit uses the writer's connection until it returns.
+        await asyncio.to_thread(self._conn.executemany, sql, rows)
+
 
 class _ObservedTx(_SQLiteTx):
     """The same, telling an observer each statement (only built while one is set: no cost otherwise)."""
