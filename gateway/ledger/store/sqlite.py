@@ -50,9 +50,9 @@ class _SQLiteTx:
         return None if row is None else row[0]
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        # Thousands of rows: off the loop, which meanwhile serves others (or makes the next batch); sqlite3
-        # lets go of the GIL while it steps. Only this unit uses the writer's connection until it returns.
-        await asyncio.to_thread(self._conn.executemany, sql, rows)
+        # Already off the loop: the whole unit runs on the writer's thread (drive.py), and sqlite3 lets go of
+        # the GIL while it steps, so the loop meanwhile serves others (or makes the next batch).
+        self._conn.executemany(sql, rows)
 
 
 class _ObservedTx(_SQLiteTx):
