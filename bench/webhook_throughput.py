@@ -1,0 +1,205 @@
+"""Webhooks per second and their lag from a real `loyalty-gateway serve` process: 32 clients make card
+transactions (each one holds a reward, so the gateway owes one loyalty-pending webhook) and a receiver
+in its own process notes when each webhook arrives. Lag is arrival minus the moment the transaction's
+answer reached its client. Reference, alternated in the same run: the same receiver posted to directly
+by 32 aiohttp clients, the same count (the ceiling of the receiver and this machine). Medians.
+
+    .venv/bin/python bench/webhook_throughput.py [--stores sqlite,postgres] [--transactions 3000]
+        [--rounds 3] [--concurrency 32] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+PostgreSQL runs in a fresh database created (and dropped) beside the one the URL names."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from aiohttp import ClientSession, TCPConnector, web
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.store_throughput import admin  # noqa: E402
+
+CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
+
+
+def receiver_main(ports: Any) -> None:
+    """The receiver, in a process of its own so it never shares a loop with the clients it times:
+    POST anything records (monotonic arrival, transaction id); GET /arrivals hands them over and forgets."""
+    arrivals: list[tuple[float, str]] = []
+
+    async def take(request: web.Request) -> web.Response:
+        body = await request.read()
+        detail = json.loads(body).get("event_detail") or {}
+        arrivals.append((time.monotonic(), str(detail.get("transaction_id"))))
+        return web.json_response({"ok": True})
+
+    async def hand_over(request: web.Request) -> web.Response:
+        found = list(arrivals)
+        arrivals.clear()
+        return web.json_response(found)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/arrivals", hand_over)
+        app.router.add_post("/{tail:.*}", take)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ports.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def serve(url: str) -> tuple[asyncio.subprocess.Process, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "serve", "--database", url, "--port", "0", "--access-log", "false",
+        "--journal", "false", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
+    found = re.search(r"listening on (http://\S+)", line)
+    if not found:
+        raise SystemExit(f"the gateway did not start: {line}")
+    return process, found.group(1)
+
+
+async def collect(http: ClientSession, receiver: str, expected: int, seconds: float = 60) -> list[tuple[float, str]]:
+    got: list[tuple[float, str]] = []
+    deadline = time.monotonic() + seconds
+    while len(got) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        async with http.get(f"{receiver}/arrivals") as response:
+            got.extend((float(at), tid) for at, tid in await response.json())
+    return got
+
+
+def figures(begin: float, answered: dict[str, float], arrived: list[tuple[float, str]], count: int) -> dict[str, float]:
+    lags = sorted(at - answered[tid] for at, tid in arrived if tid in answered)
+    last = max((at for at, _ in arrived), default=begin)
+    return {
+        "per_second": len(arrived) / (last - begin) if arrived else 0.0,
+        "p50_ms": 1000 * lags[len(lags) // 2] if lags else float("nan"),
+        "p99_ms": 1000 * lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else float("nan"),
+        "missing": float(count - len({tid for _, tid in arrived})),
+    }
+
+
+async def through_gateway(http: ClientSession, gateway: str, receiver: str, count: int, concurrency: int) -> dict[str, float]:
+    answered: dict[str, float] = {}
+    queue = iter(range(count))
+
+    async def client() -> None:
+        for _ in queue:
+            body = {"card_id": CARD, "amount": "10.00", "currency": "ARS"}
+            async with http.post(f"{gateway}/__admin/pomelo/transactions", json=body) as response:
+                made = await response.json()
+                assert response.status == 201, made
+            answered[made["id"]] = time.monotonic()
+
+    begin = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    sent = time.monotonic()
+    result = figures(begin, answered, await collect(http, receiver, count), count)
+    result["requests_per_second"] = count / (sent - begin)
+    return result
+
+
+async def direct(http: ClientSession, receiver: str, count: int, concurrency: int) -> dict[str, float]:
+    """The ceiling: the same receiver, the same count, posted by 32 clients with no gateway between."""
+    answered: dict[str, float] = {}
+    queue = iter(range(count))
+
+    async def client() -> None:
+        for n in queue:
+            tid = f"direct-{n}"
+            answered[tid] = time.monotonic()  # lag from the send: there is no answer to wait for
+            body = json.dumps({"event_id": "loyalty-pending", "event_detail": {"transaction_id": tid}})
+            async with http.post(f"{receiver}/loyalty", data=body) as response:
+                await response.read()
+
+    begin = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    sent = time.monotonic()
+    result = figures(begin, answered, await collect(http, receiver, count), count)
+    result["requests_per_second"] = count / (sent - begin)
+    return result
+
+
+async def bench_store(name: str, url: str, receiver: str, options: argparse.Namespace) -> None:
+    process, gateway = await serve(url)
+    try:
+        async with ClientSession(connector=TCPConnector(limit=0)) as http:
+            hook = {"url": f"{receiver}/loyalty"}
+            async with http.put(f"{gateway}/__admin/pomelo/webhooks?tenant=demo", json=hook) as response:
+                assert response.status == 200, await response.text()
+            await through_gateway(http, gateway, receiver, min(300, options.transactions), options.concurrency)  # warm
+            ours: list[dict[str, float]] = []
+            ceiling: list[dict[str, float]] = []
+            for _ in range(options.rounds):
+                ceiling.append(await direct(http, receiver, options.transactions, options.concurrency))
+                ours.append(await through_gateway(http, gateway, receiver, options.transactions, options.concurrency))
+    finally:
+        process.terminate()
+        await process.wait()
+
+    def median(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    rate, top = median(ours, "per_second"), median(ceiling, "per_second")
+    print(f"{name:9} webhooks/s {rate:7.0f} (ceiling {top:6.0f}, {rate / top:.2f}x)  "
+          f"lag p50 {median(ours, 'p50_ms'):7.1f} ms  p99 {median(ours, 'p99_ms'):7.1f} ms  "
+          f"card transactions/s {median(ours, 'requests_per_second'):6.0f}  "
+          f"missing {sum(r['missing'] for r in ours):.0f}  "
+          f"(direct p99 {median(ceiling, 'p99_ms'):.1f} ms)")
+    for n, (a, b) in enumerate(zip(ours, ceiling)):
+        print(f"          round {n + 1}: {a['per_second']:.0f}/s p50 {a['p50_ms']:.1f} p99 {a['p99_ms']:.1f} ms;"
+              f" ceiling {b['per_second']:.0f}/s")
+
+
+async def run(options: argparse.Namespace, receiver: str) -> None:
+    for store in options.stores.split(","):
+        if store == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                await bench_store("sqlite", f"sqlite:///{folder}/bench.db", receiver, options)
+        else:
+            name = f"lg_pg_bench_webhooks_{os.getpid()}"
+            url = urlunsplit(urlsplit(options.postgres)._replace(path=f"/{name}"))
+            await admin(options.postgres, f'CREATE DATABASE "{name}"')
+            try:
+                await bench_store("postgres", url, receiver, options)
+            finally:
+                await admin(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", default="sqlite,postgres")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--transactions", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=32)
+    options = parser.parse_args()
+    ports: Any = multiprocessing.Queue()
+    child = multiprocessing.Process(target=receiver_main, args=(ports,), daemon=True)
+    child.start()
+    try:
+        asyncio.run(run(options, f"http://127.0.0.1:{ports.get(timeout=30)}"))
+    finally:
+        child.terminate()
+        child.join()
+
+
+if __name__ == "__main__":
+    main()
