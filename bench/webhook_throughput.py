@@ -2,10 +2,12 @@
 transactions (each one holds a reward, so the gateway owes one loyalty-pending webhook) and a receiver
 in its own process notes when each webhook arrives. Lag is arrival minus the moment the transaction's
 answer reached its client. Reference, alternated in the same run: the same receiver posted to directly
-by 32 aiohttp clients, the same count (the ceiling of the receiver and this machine). Medians.
+by 32 aiohttp clients, the same count (the ceiling of the receiver and this machine); with --baseline,
+another checkout's gateway too (before/after on one noisy machine). Medians.
 
     .venv/bin/python bench/webhook_throughput.py [--stores sqlite,postgres] [--transactions 3000]
         [--rounds 3] [--concurrency 32] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+        [--baseline /work/main]
 
 PostgreSQL runs in a fresh database created (and dropped) beside the one the URL names."""
 from __future__ import annotations
@@ -62,10 +64,13 @@ def receiver_main(ports: Any) -> None:
     asyncio.run(main())
 
 
-async def serve(url: str) -> tuple[asyncio.subprocess.Process, str]:
+async def serve(url: str, checkout: str | None = None) -> tuple[asyncio.subprocess.Process, str]:
+    """`loyalty-gateway serve` of this tree, or of another checkout's `gateway` package (--baseline)."""
+    here = checkout or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gateway", "serve", "--database", url, "--port", "0", "--access-log", "false",
         "--journal", "false", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=here, env={**os.environ, "PYTHONPATH": here},
     )
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode()
@@ -138,34 +143,42 @@ async def direct(http: ClientSession, receiver: str, count: int, concurrency: in
 
 
 async def bench_store(name: str, url: str, receiver: str, options: argparse.Namespace) -> None:
-    process, gateway = await serve(url)
+    """Rounds of: the ceiling, this gateway, and (with --baseline) the other checkout's gateway on its
+    own copy of the store, alternated so that a noisy machine weighs on all of them alike."""
+    gateways = {"this": await serve(url)}
+    if options.baseline:
+        gateways["baseline"] = await serve(url.replace("bench", "baseline"), options.baseline)
+    runs: dict[str, list[dict[str, float]]] = {"ceiling": [], **{k: [] for k in gateways}}
     try:
         async with ClientSession(connector=TCPConnector(limit=0)) as http:
-            hook = {"url": f"{receiver}/loyalty"}
-            async with http.put(f"{gateway}/__admin/pomelo/webhooks?tenant=demo", json=hook) as response:
-                assert response.status == 200, await response.text()
-            await through_gateway(http, gateway, receiver, min(300, options.transactions), options.concurrency)  # warm
-            ours: list[dict[str, float]] = []
-            ceiling: list[dict[str, float]] = []
+            for _, address in gateways.values():
+                hook = {"url": f"{receiver}/loyalty"}
+                async with http.put(f"{address}/__admin/pomelo/webhooks?tenant=demo", json=hook) as response:
+                    assert response.status == 200, await response.text()
+                await through_gateway(http, address, receiver, min(300, options.transactions), options.concurrency)
             for _ in range(options.rounds):
-                ceiling.append(await direct(http, receiver, options.transactions, options.concurrency))
-                ours.append(await through_gateway(http, gateway, receiver, options.transactions, options.concurrency))
+                runs["ceiling"].append(await direct(http, receiver, options.transactions, options.concurrency))
+                for which, (_, address) in gateways.items():
+                    runs[which].append(
+                        await through_gateway(http, address, receiver, options.transactions, options.concurrency)
+                    )
     finally:
-        process.terminate()
-        await process.wait()
+        for process, _ in gateways.values():
+            process.terminate()
+            await process.wait()
 
-    def median(runs: list[dict[str, float]], key: str) -> float:
-        return statistics.median(r[key] for r in runs)
+    def median(which: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[which])
 
-    rate, top = median(ours, "per_second"), median(ceiling, "per_second")
-    print(f"{name:9} webhooks/s {rate:7.0f} (ceiling {top:6.0f}, {rate / top:.2f}x)  "
-          f"lag p50 {median(ours, 'p50_ms'):7.1f} ms  p99 {median(ours, 'p99_ms'):7.1f} ms  "
-          f"card transactions/s {median(ours, 'requests_per_second'):6.0f}  "
-          f"missing {sum(r['missing'] for r in ours):.0f}  "
-          f"(direct p99 {median(ceiling, 'p99_ms'):.1f} ms)")
-    for n, (a, b) in enumerate(zip(ours, ceiling)):
-        print(f"          round {n + 1}: {a['per_second']:.0f}/s p50 {a['p50_ms']:.1f} p99 {a['p99_ms']:.1f} ms;"
-              f" ceiling {b['per_second']:.0f}/s")
+    top = median("ceiling", "per_second")
+    print(f"{name}: the receiver posted to directly: {top:.0f}/s, p99 {median('ceiling', 'p99_ms'):.1f} ms")
+    for which in gateways:
+        rate = median(which, "per_second")
+        print(f"  {which:8} webhooks/s {rate:6.0f} ({rate / top:.2f}x ceiling)  lag p50 {median(which, 'p50_ms'):7.1f} ms"
+              f"  p99 {median(which, 'p99_ms'):7.1f} ms  card transactions/s {median(which, 'requests_per_second'):5.0f}"
+              f"  missing {sum(r['missing'] for r in runs[which]):.0f}")
+        print("           rounds: " + "; ".join(
+            f"{r['per_second']:.0f}/s p50 {r['p50_ms']:.0f} p99 {r['p99_ms']:.0f} ms" for r in runs[which]))
 
 
 async def run(options: argparse.Namespace, receiver: str) -> None:
@@ -175,12 +188,14 @@ async def run(options: argparse.Namespace, receiver: str) -> None:
                 await bench_store("sqlite", f"sqlite:///{folder}/bench.db", receiver, options)
         else:
             name = f"lg_pg_bench_webhooks_{os.getpid()}"
-            url = urlunsplit(urlsplit(options.postgres)._replace(path=f"/{name}"))
-            await admin(options.postgres, f'CREATE DATABASE "{name}"')
+            names = [name, name.replace("bench", "baseline")] if options.baseline else [name]
+            for each in names:
+                await admin(options.postgres, f'CREATE DATABASE "{each}"')
             try:
-                await bench_store("postgres", url, receiver, options)
+                await bench_store("postgres", urlunsplit(urlsplit(options.postgres)._replace(path=f"/{name}")), receiver, options)
             finally:
-                await admin(options.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                for each in names:
+                    await admin(options.postgres, f'DROP DATABASE IF EXISTS "{each}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -190,6 +205,7 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--baseline", help="another checkout (e.g. /work/main) whose gateway runs alternated with this one")
     options = parser.parse_args()
     ports: Any = multiprocessing.Queue()
     child = multiprocessing.Process(target=receiver_main, args=(ports,), daemon=True)

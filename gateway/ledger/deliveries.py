@@ -4,7 +4,7 @@ exponential backoff on the ledger clock. What is sent, and how, is the caller's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from .core import LedgerBase
@@ -15,6 +15,17 @@ from .repo import deliveries as delivery_sql
 from .store.base import Tx
 
 DELIVERED, PENDING, FAILED = "delivered", "pending", "failed"
+
+
+@dataclass(frozen=True)
+class SentAttempt:
+    """One try of a claimed delivery, as its sender saw it: ok, or the status and/or error it got."""
+
+    delivery: int
+    claim: str | None
+    ok: bool
+    status: int | None = None
+    error: str | None = None
 
 
 class DeliveryOps(LedgerBase):
@@ -73,27 +84,47 @@ class DeliveryOps(LedgerBase):
         pending (else None: its lease ran out and another worker took it over, or it was settled).
         Success ends it; a failure is retried after base x 2^(tries-1) seconds until `max_attempts`
         tries have been made, then the delivery is failed."""
-        if max_attempts < 1 or retry_base_seconds < 0:
-            raise InvalidArgument("max_attempts must be at least 1 and the retry base not negative")
+        _check_retry_rule(retry_base_seconds, max_attempts)
+        tried = SentAttempt(delivery, claim, ok, status, error)
 
         async def work(tx: Tx) -> Delivery | None:
-            row = await delivery_sql.get(tx, delivery)
-            if row is None:
+            if await delivery_sql.get(tx, delivery) is None:
                 raise InvalidArgument(f"no delivery {delivery}")
-            if row["claim"] != claim or row["state"] != PENDING:
-                return None
-            now = self.clock.now()
+            (recorded,) = await self._record_attempts(tx, [tried], retry_base_seconds, max_attempts)
+            return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery)) if recorded else None
+
+        return await self.store.write(work)
+
+    async def record_attempts(
+        self, *, attempts: Sequence[SentAttempt], retry_base_seconds: float = 1.0, max_attempts: int = 8
+    ) -> list[bool]:
+        """Many tries' outcomes in one transaction, each by record_attempt's rule; for each, whether it
+        was recorded (False: its claim is no longer the latest, or the delivery is settled or gone)."""
+        _check_retry_rule(retry_base_seconds, max_attempts)
+        return await self.store.write(lambda tx: self._record_attempts(tx, attempts, retry_base_seconds, max_attempts))
+
+    async def _record_attempts(
+        self, tx: Tx, attempts: Sequence[SentAttempt], retry_base_seconds: float, max_attempts: int
+    ) -> list[bool]:
+        rows = await delivery_sql.claim_states(tx, sorted({a.delivery for a in attempts}))
+        now = self.clock.now()
+        recorded = []
+        for tried in attempts:
+            row = rows.get(tried.delivery)
+            if row is None or row["claim"] != tried.claim or row["state"] != PENDING:
+                recorded.append(False)
+                continue
             number = row["attempts"] + 1
-            if ok:
+            if tried.ok:
                 state, next_at = DELIVERED, now
             elif number >= max_attempts:
                 state, next_at = FAILED, now
             else:
                 state, next_at = PENDING, now + timedelta(seconds=retry_base_seconds * 2 ** (number - 1))
-            await delivery_sql.record(tx, delivery, number, now, status, error, state, next_at)
-            return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery))
-
-        return await self.store.write(work)
+            await delivery_sql.record(tx, tried.delivery, number, now, tried.status, tried.error, state, next_at)
+            rows[tried.delivery] = {"claim": row["claim"], "state": state, "attempts": number}
+            recorded.append(True)
+        return recorded
 
     async def redeliver(self, *, delivery: int) -> Delivery:
         """Send a delivery again now, whatever its state; its attempts so far are kept."""
@@ -113,3 +144,8 @@ class DeliveryOps(LedgerBase):
         return await self._read(
             lambda tx: delivery_sql.listing(tx, None if tenant is None else tenant.id, offset, limit)
         )
+
+
+def _check_retry_rule(retry_base_seconds: float, max_attempts: int) -> None:
+    if max_attempts < 1 or retry_base_seconds < 0:
+        raise InvalidArgument("max_attempts must be at least 1 and the retry base not negative")

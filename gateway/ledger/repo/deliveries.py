@@ -61,6 +61,17 @@ async def reopen(tx: Tx, delivery_id: int, now: datetime) -> None:
     )
 
 
+async def claim_states(tx: Tx, delivery_ids: Sequence[int]) -> dict[int, Any]:
+    """id -> (claim, state, attempts) of each delivery named that exists, read in one statement."""
+    if not delivery_ids:
+        return {}
+    marks = ", ".join("?" * len(delivery_ids))
+    found = await tx.fetchall(
+        f"SELECT id, claim, state, attempts FROM deliveries WHERE id IN ({marks})", tuple(delivery_ids)
+    )
+    return {r["id"]: r for r in found}
+
+
 async def get(tx: Tx, delivery_id: int) -> Any:
     return await tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
 
