@@ -68,10 +68,10 @@ class Deliverer:
                 self._room.clear()
                 room = claimed = 0
                 try:
-                    await self.pump()
                     room = self.senders * AHEAD - self._outstanding
-                    if room > 0:
-                        claimed = await self.send_due(limit=room)
+                    claimed = await self.pump(claim=max(0, room))
+                    if claimed is None:  # nothing new: claim what is due again (retries, expired leases)
+                        claimed = await self.send_due(limit=room) if room > 0 else 0
                 except LedgerError as exc:
                     log.warning("webhook delivery paused: %s", exc.message)
                 except Exception:
@@ -94,31 +94,36 @@ class Deliverer:
             for waiting in waits:
                 waiting.cancel()
 
-    async def pump(self) -> None:
-        """Enqueue a delivery for every new event that is a webhook for a tenant with a URL for it.
-        Several instances may pump at once: an event is enqueued once whoever gets there first, and
-        the cursor never passes an event that committed after it was read (see enqueue_deliveries)."""
+    async def pump(self, claim: int = 0) -> int | None:
+        """Enqueue a delivery for every new event that is a webhook for a tenant with a URL for it, and
+        in the same transaction claim up to `claim` due ones for the senders; return how many were
+        claimed, or None when there was nothing new (and so no write). Several instances may pump at
+        once: an event is enqueued once whoever gets there first, and the cursor never passes an event
+        that committed after it was read (see enqueue_deliveries)."""
+        claimed: int | None = None
         while True:
-            after = await self.ledger.cursor(name=CONSUMER)
-            events = await self.ledger.events(after=after, limit=EVENTS_PER_READ)
+            after, events = await self.ledger.events_for(consumer=CONSUMER, limit=EVENTS_PER_READ)
             if not events:
-                return
-            await self.ledger.reload_tenants()  # another instance may have changed a webhook URL since
-            tenants = {t.id: t for t in await self.ledger.tenants()}
+                return claimed
+            await self._reload_tenants()  # another instance may have changed a webhook URL since
             items = []
             for event in events:
-                tenant = tenants.get(event.tenant_id)
+                tenant = self._tenants.get(event.tenant_id)
                 if tenant is not None:
                     item = await self._delivery_for(tenant, event)
                     if item is not None:
                         items.append(item)
-            position = await self.ledger.enqueue_deliveries(
-                consumer=CONSUMER, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events]
+            send_by = asyncio.get_running_loop().time() + self.lease_seconds - self.timeout_seconds
+            position, due = await self.ledger.enqueue_and_claim(
+                consumer=CONSUMER, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events],
+                limit=claim - (claimed or 0), lease_seconds=self.lease_seconds,
             )
+            self._queue(due, send_by)
+            claimed = (claimed or 0) + len(due)
             if position < events[-1].id and position == after:
-                return  # an event below the read ones appeared late: read again at the next tick
+                return claimed  # an event below the read ones appeared late: read again at the next tick
             if len(events) < EVENTS_PER_READ and position == events[-1].id:
-                return  # all there was: later commits here wake us, other processes' are seen at the tick
+                return claimed  # all there was: later commits here wake us, other processes' come at the tick
 
     async def _delivery_for(self, tenant: Tenant, event: Event) -> NewDelivery | None:
         original = None
@@ -139,12 +144,19 @@ class Deliverer:
         send_by = asyncio.get_running_loop().time() + self.lease_seconds - self.timeout_seconds
         due = await self.ledger.claim_deliveries(limit=limit, lease_seconds=self.lease_seconds)
         if due:
-            await self.ledger.reload_tenants()  # the signing secret as it is now, whoever changed it
-            self._tenants = {t.id: t for t in await self.ledger.tenants()}
-            self._outstanding += len(due)
-            for delivery in due:
-                self._claimed.put_nowait((delivery, send_by))
+            await self._reload_tenants()  # the signing secret as it is now, whoever changed it
+        self._queue(due, send_by)
         return len(due)
+
+    async def _reload_tenants(self) -> None:
+        await self.ledger.reload_tenants()
+        self._tenants = {t.id: t for t in await self.ledger.tenants()}
+
+    def _queue(self, due: list[Delivery], send_by: float) -> None:
+        """Hand claimed deliveries to the senders, each to be sent before `send_by` or not at all."""
+        self._outstanding += len(due)
+        for delivery in due:
+            self._claimed.put_nowait((delivery, send_by))
 
     async def _sender(self) -> None:
         loop = asyncio.get_running_loop()

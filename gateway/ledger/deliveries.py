@@ -10,8 +10,9 @@ from datetime import timedelta
 from .core import LedgerBase
 from .errors import InvalidArgument, UnknownEntry
 from .members import check_page
-from .models import Delivery, NewDelivery, Tenant
+from .models import Delivery, Event, NewDelivery, Tenant
 from .repo import deliveries as delivery_sql
+from .repo import events as event_sql
 from .store.base import Tx
 
 DELIVERED, PENDING, FAILED = "delivered", "pending", "failed"
@@ -33,6 +34,15 @@ class DeliveryOps(LedgerBase):
         """The last outbox event id the consumer `name` has taken into account."""
         return await self._read(lambda tx: delivery_sql.cursor(tx, name))
 
+    async def events_for(self, *, consumer: str, limit: int = 200) -> tuple[int, list[Event]]:
+        """The consumer's cursor and the outbox events after it, read in one transaction."""
+
+        async def work(tx: Tx) -> tuple[int, list[Event]]:
+            after = await delivery_sql.cursor(tx, consumer)
+            return after, await event_sql.events_after(tx, after, limit)
+
+        return await self._read(work)
+
     async def enqueue_deliveries(
         self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
         after: int | None = None,
@@ -42,11 +52,20 @@ class DeliveryOps(LedgerBase):
         race. With `seen` (the events from `after` to `upto` the items were made from), the write runs
         alone and the cursor stops before any event in that range that was not seen: generated ids are
         not handed out in commit order, so an event with a smaller id may have committed after the read."""
+        position, _ = await self.enqueue_and_claim(consumer=consumer, upto=upto, items=items, seen=seen, after=after)
+        return position
+
+    async def enqueue_and_claim(
+        self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
+        after: int | None = None, limit: int = 0, lease_seconds: float = 60.0,
+    ) -> tuple[int, list[Delivery]]:
+        """enqueue_deliveries, then claim_deliveries up to `limit` in the same transaction (one commit
+        where there would be two, so a delivery just enqueued is on its way a round trip sooner)."""
 
         if (seen is None) != (after is None):
             raise InvalidArgument("seen and after go together")
 
-        async def work(tx: Tx) -> int:
+        async def work(tx: Tx) -> tuple[int, list[Delivery]]:
             now = self.clock.now()
             for item in items:
                 await delivery_sql.insert(tx, item, now)
@@ -56,25 +75,24 @@ class DeliveryOps(LedgerBase):
                 late = [i for i in await delivery_sql.event_ids(tx, after or 0, upto) if i not in known]
                 position = min(late, default=upto + 1) - 1
             await delivery_sql.advance(tx, consumer, position)
-            return await delivery_sql.cursor(tx, consumer)
+            claimed = await self._claim_due(tx, limit, lease_seconds) if limit > 0 else []
+            return await delivery_sql.cursor(tx, consumer), claimed
 
         return await self.store.write(work, alone=seen is not None)
 
     async def claim_deliveries(self, *, limit: int = 20, lease_seconds: float = 60.0) -> list[Delivery]:
-        """Due deliveries (an expired lease is due again), each leased under a new claim token: its next
-        try is pushed past the lease so no other worker, in this process or another, takes it meanwhile."""
+        """Due deliveries (an expired lease is due again), leased under a new claim token: their next
+        try is pushed past the lease so no other worker, in this process or another, takes them meanwhile."""
+        return await self.store.write(lambda tx: self._claim_due(tx, limit, lease_seconds))
 
-        async def work(tx: Tx) -> list[Delivery]:
-            now = self.clock.now()
-            rows = await delivery_sql.due(tx, now, limit)
-            claimed = []
-            for row in rows:
-                token = self.ids.ksuid("dlc-")
-                await delivery_sql.lease(tx, row["id"], now + timedelta(seconds=lease_seconds), token)
-                claimed.append(replace(delivery_sql.to_delivery(row), claim=token))
-            return claimed
-
-        return await self.store.write(work)
+    async def _claim_due(self, tx: Tx, limit: int, lease_seconds: float) -> list[Delivery]:
+        now = self.clock.now()
+        rows = await delivery_sql.due(tx, now, limit)
+        if not rows:
+            return []
+        token = self.ids.ksuid("dlc-")  # one per claim: the deliveries it took are recorded against it
+        await delivery_sql.lease(tx, [row["id"] for row in rows], now + timedelta(seconds=lease_seconds), token)
+        return [replace(delivery_sql.to_delivery(row), claim=token) for row in rows]
 
     async def record_attempt(
         self, *, delivery: int, claim: str | None, ok: bool, status: int | None = None, error: str | None = None,

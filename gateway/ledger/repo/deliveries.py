@@ -48,9 +48,10 @@ async def due(tx: Tx, now: datetime, limit: int) -> list[Any]:
     )
 
 
-async def lease(tx: Tx, delivery_id: int, next_at: datetime, claim: str) -> None:
+async def lease(tx: Tx, delivery_ids: Sequence[int], next_at: datetime, claim: str) -> None:
+    marks = ", ".join("?" * len(delivery_ids))
     await tx.execute(
-        "UPDATE deliveries SET next_at = ?, claim = ? WHERE id = ?", (to_text(next_at), claim, delivery_id)
+        f"UPDATE deliveries SET next_at = ?, claim = ? WHERE id IN ({marks})", (to_text(next_at), claim, *delivery_ids)
     )
 
 
