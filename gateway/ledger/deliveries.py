@@ -119,6 +119,8 @@ class DeliveryOps(LedgerBase):
         """Many tries' outcomes in one transaction, each by record_attempt's rule; for each, whether it
         was recorded (False: its claim is no longer the latest, or the delivery is settled or gone)."""
         _check_retry_rule(retry_base_seconds, max_attempts)
+        if not attempts:
+            return []
         return await self.store.write(lambda tx: self._record_attempts(tx, attempts, retry_base_seconds, max_attempts))
 
     async def _record_attempts(
