@@ -52,6 +52,7 @@ class Deliverer:
         self._outstanding = 0  # claimed here and not yet tried (queued or being sent)
         self._outcomes: list[tuple[SentAttempt, str]] = []  # (attempt, its idempotency key for the log)
         self._have_outcomes = asyncio.Event()
+        self._stopping = False
         self._tenants: dict[int, Tenant] = {}
 
     def wake(self) -> None:
@@ -59,8 +60,8 @@ class Deliverer:
         self._wake.set()
 
     async def run(self) -> None:
-        helpers = [asyncio.create_task(self._record_outcomes(), name="webhook-outcomes")]
-        helpers += [asyncio.create_task(self._sender(), name="webhook-sender") for _ in range(self.senders)]
+        recorder = asyncio.create_task(self._record_outcomes(), name="webhook-outcomes")
+        senders = [asyncio.create_task(self._sender(), name="webhook-sender") for _ in range(self.senders)]
         try:
             while True:
                 # Cleared before looking, so an event committed while we look wakes the next round.
@@ -79,7 +80,7 @@ class Deliverer:
                 # More may be due when the claim was full: then look again as soon as half has gone.
                 await self._idle(full=room <= 0 or claimed == room)
         finally:
-            await self._stop(helpers)
+            await self._stop(recorder, senders)
 
     async def _idle(self, *, full: bool) -> None:
         """Until an event is committed here, half the claimed-ahead deliveries have gone (when the last
@@ -199,16 +200,22 @@ class Deliverer:
     async def _record_outcomes(self) -> None:
         """Write the outcomes gathered so far in one transaction, again and again: while one write is in
         flight the next batch gathers. A write that fails is tried again; one refused for an attempt
-        means its lease ran out and another claim owns the delivery now."""
+        means its lease ran out and another claim owns the delivery now. Ends after the write that
+        follows a stop, so what arrived is on record before the store closes."""
         while True:
             await self._have_outcomes.wait()
             self._have_outcomes.clear()
             try:
                 await self._flush()
             except Exception:
+                if self._stopping:
+                    log.exception("webhook outcomes not recorded at shutdown; those deliveries will be sent again")
+                    return
                 log.exception("webhook outcomes not recorded yet; trying again")
                 self._have_outcomes.set()
                 await asyncio.sleep(min(IDLE_SECONDS, max(0.01, self.retry_base_seconds)))
+            if self._stopping:
+                return
 
     async def _flush(self) -> None:
         batch, self._outcomes = self._outcomes, []
@@ -226,17 +233,19 @@ class Deliverer:
             if not done:
                 log.warning("delivery %s outlived its lease; its attempt is not recorded (another one owns it)", key)
 
-    async def _stop(self, helpers: list[asyncio.Task[None]]) -> None:
+    async def _stop(self, recorder: asyncio.Task[None], senders: list[asyncio.Task[None]]) -> None:
         """Sends cut short, and deliveries claimed but not yet sent, stay leased (sent again once the lease
-        runs out, by whichever instance claims them); outcomes already gathered are recorded, so a
-        delivery that did arrive is not sent twice."""
-        for helper in helpers:
-            helper.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
+        runs out, by whichever instance claims them); outcomes already gathered are recorded first, so
+        a delivery that did arrive is not sent twice."""
+        for sender in senders:
+            sender.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        self._stopping = True
+        self._have_outcomes.set()
         try:
-            await self._flush()
-        except Exception:
-            log.exception("webhook outcomes not recorded at shutdown; those deliveries will be sent again")
+            await asyncio.wait_for(recorder, timeout=self.timeout_seconds)
+        except asyncio.TimeoutError:
+            log.warning("webhook outcomes not recorded at shutdown; those deliveries will be sent again")
 
 
 DELIVERY = web.AppKey("delivery", Deliverer)
