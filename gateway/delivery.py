@@ -168,6 +168,8 @@ class Deliverer:
                     await self._send(delivery)
                 else:  # a send now could outlast the lease and overlap another instance's: leave it to expire
                     log.warning("delivery %s waited too long here; it is sent once its lease runs out", delivery.key)
+            except Exception:  # a sender lives on; the delivery stays leased and is tried again after it
+                log.exception("webhook delivery %s failed; retrying once its lease runs out", delivery.key)
             finally:
                 self._outstanding -= 1
                 if self._outstanding * 2 <= self.senders * AHEAD:

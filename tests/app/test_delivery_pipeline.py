@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from gateway import delivery as delivery_module
 from gateway.delivery import Deliverer
 from gateway.dialects.pomelo.webhooks import verify
 from gateway.ledger import Ledger, NewDelivery, Tenant
@@ -184,3 +185,26 @@ async def test_a_backlog_larger_than_a_claim_drains_each_delivery_once(
 
 async def _all_delivered(ledger: Ledger) -> bool:
     return all(state == ("delivered", 1) for state in (await states(ledger)).values())
+
+
+async def test_a_sender_outlives_an_unexpected_error_and_leaves_that_delivery_leased(
+    ledger: Ledger, shop: Tenant, session: aiohttp.ClientSession, aiohttp_server: Any, monkeypatch: Any
+) -> None:
+    receiver = Receiver()
+    await enqueue(ledger, shop, await target(aiohttp_server, receiver), ["odd", "fine"])
+    real = delivery_module.webhooks.headers
+
+    def headers(**kwargs: Any) -> dict[str, str]:
+        if kwargs["key"] == "odd":
+            raise RuntimeError("something nobody expected")
+        return real(**kwargs)
+
+    monkeypatch.setattr(delivery_module.webhooks, "headers", headers)
+    running = asyncio.create_task(deliverer(ledger, session, senders=1).run())  # one sender for both
+    try:
+        await until(lambda: _delivered(ledger, "fine"))
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert receiver.arrived == ["fine"] and (await states(ledger))["odd"] == ("pending", 0)
