@@ -70,3 +70,10 @@ async def test_outcomes_recorded_together_follow_the_rules_of_one(ledger: Ledger
 
 async def test_no_outcomes_is_no_write(ledger: Ledger) -> None:
     assert await ledger.record_attempts(attempts=[]) == []
+
+
+async def test_a_batch_larger_than_one_statement_takes_is_recorded_whole(ledger: Ledger, tenant: Tenant) -> None:
+    await _enqueued(ledger, tenant, 1200)  # more than SQLite's 999 parameters per statement
+    claimed = await ledger.claim_deliveries(limit=1200)
+    recorded = await ledger.record_attempts(attempts=[SentAttempt(d.id, d.claim, True, 200) for d in claimed])
+    assert len(recorded) == 1200 and all(recorded)

@@ -49,10 +49,12 @@ async def due(tx: Tx, now: datetime, limit: int) -> list[Any]:
 
 
 async def lease(tx: Tx, delivery_ids: Sequence[int], next_at: datetime, claim: str) -> None:
-    marks = ", ".join("?" * len(delivery_ids))
-    await tx.execute(
-        f"UPDATE deliveries SET next_at = ?, claim = ? WHERE id IN ({marks})", (to_text(next_at), claim, *delivery_ids)
-    )
+    for start in range(0, len(delivery_ids), 500):  # SQLite may refuse more than 999 parameters
+        some = delivery_ids[start:start + 500]
+        await tx.execute(
+            f"UPDATE deliveries SET next_at = ?, claim = ? WHERE id IN ({', '.join('?' * len(some))})",
+            (to_text(next_at), claim, *some),
+        )
 
 
 async def reopen(tx: Tx, delivery_id: int, now: datetime) -> None:
@@ -63,14 +65,15 @@ async def reopen(tx: Tx, delivery_id: int, now: datetime) -> None:
 
 
 async def claim_states(tx: Tx, delivery_ids: Sequence[int]) -> dict[int, Any]:
-    """id -> (claim, state, attempts) of each delivery named that exists, read in one statement."""
-    if not delivery_ids:
-        return {}
-    marks = ", ".join("?" * len(delivery_ids))
-    found = await tx.fetchall(
-        f"SELECT id, claim, state, attempts FROM deliveries WHERE id IN ({marks})", tuple(delivery_ids)
-    )
-    return {r["id"]: r for r in found}
+    """id -> (claim, state, attempts) of each delivery named that exists, a few hundred per statement
+    (SQLite may refuse more than 999 parameters)."""
+    found: dict[int, Any] = {}
+    for start in range(0, len(delivery_ids), 500):
+        some = tuple(delivery_ids[start:start + 500])
+        marks = ", ".join("?" * len(some))
+        for row in await tx.fetchall(f"SELECT id, claim, state, attempts FROM deliveries WHERE id IN ({marks})", some):
+            found[row["id"]] = row
+    return found
 
 
 async def get(tx: Tx, delivery_id: int) -> Any:
