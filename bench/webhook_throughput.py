@@ -7,7 +7,9 @@ another checkout's gateway too (before/after on one noisy machine). Medians.
 
     .venv/bin/python bench/webhook_throughput.py [--stores sqlite,postgres] [--transactions 3000]
         [--rounds 3] [--concurrency 32] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
-        [--baseline /work/main]
+        [--baseline /work/main] [--drain 5000]
+
+--drain also times delivery alone: deliveries already queued, drained by this tree's Deliverer.
 
 PostgreSQL runs in a fresh database created (and dropped) beside the one the URL names."""
 from __future__ import annotations
@@ -30,6 +32,10 @@ from aiohttp import ClientSession, TCPConnector, web
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.store_throughput import admin  # noqa: E402
+from gateway.delivery import SENDERS, Deliverer  # noqa: E402
+from gateway.ledger import Ledger, NewDelivery, open_store  # noqa: E402
+
+SECRET = "ZGVtby13ZWJob29rLXNlY3JldA=="
 
 CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
 
@@ -142,6 +148,47 @@ async def direct(http: ClientSession, receiver: str, count: int, concurrency: in
     return result
 
 
+async def drain(url: str, receiver: str, count: int, round_no: int) -> dict[str, float]:
+    """Delivery's own capacity, apart from how fast card transactions come: `count` deliveries already
+    queued in the store, sent by this tree's Deliverer (in this process) until the receiver has all."""
+    ledger = Ledger(open_store(url))
+    await ledger.start()
+    try:
+        tenant = await ledger.create_tenant(name=f"drain-{round_no}", config={"pomelo": {"webhook_api_secret": SECRET}})
+        keys = [f"drain-{round_no}-{n}" for n in range(count)]
+        items = [NewDelivery(tenant.id, None, "bench", key, f"{receiver}/loyalty", key,
+                             json.dumps({"event_detail": {"transaction_id": key}})) for key in keys]
+        await ledger.enqueue_deliveries(consumer="bench-drain", upto=0, items=items)
+        connector = TCPConnector(limit=SENDERS, limit_per_host=SENDERS, keepalive_timeout=30)
+        async with ClientSession(connector=connector) as session, ClientSession() as http:
+            deliverer = Deliverer(ledger, session, retry_base_seconds=1.0, max_attempts=8)
+            begin = time.monotonic()
+            task = asyncio.create_task(deliverer.run())
+            try:
+                arrived = await collect(http, receiver, count)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        result = figures(begin, {key: begin for key in keys}, arrived, count)
+    finally:
+        await ledger.close()
+    return result
+
+
+async def bench_drain(name: str, url: str, receiver: str, options: argparse.Namespace) -> None:
+    ours: list[dict[str, float]] = []
+    ceiling: list[dict[str, float]] = []
+    async with ClientSession(connector=TCPConnector(limit=0)) as http:
+        for n in range(options.rounds):
+            ceiling.append(await direct(http, receiver, options.drain, options.concurrency))
+            ours.append(await drain(url, receiver, options.drain, n))
+    rate = statistics.median(r["per_second"] for r in ours)
+    top = statistics.median(r["per_second"] for r in ceiling)
+    print(f"{name}: {options.drain} queued deliveries drained at {rate:.0f}/s ({rate / top:.2f}x the receiver's"
+          f" {top:.0f}/s posted to directly); rounds: " + ", ".join(f"{r['per_second']:.0f}/s" for r in ours)
+          + f"; missing {sum(r['missing'] for r in ours):.0f}")
+
+
 async def bench_store(name: str, url: str, receiver: str, options: argparse.Namespace) -> None:
     """Rounds of: the ceiling, this gateway, and (with --baseline) the other checkout's gateway on its
     own copy of the store, alternated so that a noisy machine weighs on all of them alike."""
@@ -186,13 +233,18 @@ async def run(options: argparse.Namespace, receiver: str) -> None:
         if store == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 await bench_store("sqlite", f"sqlite:///{folder}/bench.db", receiver, options)
+                if options.drain:
+                    await bench_drain("sqlite", f"sqlite:///{folder}/drain.db", receiver, options)
         else:
             name = f"lg_pg_bench_webhooks_{os.getpid()}"
             names = [name, name.replace("bench", "baseline")] if options.baseline else [name]
             for each in names:
                 await admin(options.postgres, f'CREATE DATABASE "{each}"')
             try:
-                await bench_store("postgres", urlunsplit(urlsplit(options.postgres)._replace(path=f"/{name}")), receiver, options)
+                url = urlunsplit(urlsplit(options.postgres)._replace(path=f"/{name}"))
+                await bench_store("postgres", url, receiver, options)
+                if options.drain:
+                    await bench_drain("postgres", url, receiver, options)
             finally:
                 for each in names:
                     await admin(options.postgres, f'DROP DATABASE IF EXISTS "{each}" WITH (FORCE)')
@@ -205,6 +257,7 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--drain", type=int, default=5000, help="queued deliveries to drain per round (0: skip)")
     parser.add_argument("--baseline", help="another checkout (e.g. /work/main) whose gateway runs alternated with this one")
     options = parser.parse_args()
     ports: Any = multiprocessing.Queue()
