@@ -4,7 +4,7 @@ exponential backoff on the ledger clock. What is sent, and how, is the caller's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from .core import LedgerBase
@@ -92,7 +92,7 @@ class DeliveryOps(LedgerBase):
             return []
         token = self.ids.ksuid("dlc-")  # one per claim: the deliveries it took are recorded against it
         await delivery_sql.lease(tx, [row["id"] for row in rows], now + timedelta(seconds=lease_seconds), token)
-        return [replace(delivery_sql.to_delivery(row), claim=token) for row in rows]
+        return [delivery_sql.to_delivery(row, claim=token) for row in rows]
 
     async def record_attempt(
         self, *, delivery: int, claim: str | None, ok: bool, status: int | None = None, error: str | None = None,

@@ -119,11 +119,12 @@ async def with_history(tx: Tx, row: Any) -> Delivery:
     return to_delivery(row, [Attempt(a["number"], from_text(a["at"]), a["status"], a["error"]) for a in tried])
 
 
-def to_delivery(row: Any, history: Sequence[Attempt] = ()) -> Delivery:
+def to_delivery(row: Any, history: Sequence[Attempt] = (), claim: str | None = None) -> Delivery:
+    """The row as a Delivery; `claim`, when given, stands for the row's (a claim just written)."""
     return Delivery(
         id=row["id"], tenant_id=row["tenant_id"], event_id=row["event_id"], channel=row["channel"],
         label=row["label"], target=row["target"], key=row["dedupe_key"], body=row["body"], state=row["state"],
         attempts=row["attempts"], next_at=from_text(row["next_at"]), last_status=row["last_status"],
         last_error=row["last_error"], created_at=from_text(row["created_at"]),
-        updated_at=from_text(row["updated_at"]), history=tuple(history), claim=row["claim"],
+        updated_at=from_text(row["updated_at"]), history=tuple(history), claim=claim or row["claim"],
     )
