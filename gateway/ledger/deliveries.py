@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .core import LedgerBase
 from .errors import InvalidArgument, UnknownEntry
@@ -129,6 +129,7 @@ class DeliveryOps(LedgerBase):
         rows = await delivery_sql.claim_states(tx, sorted({a.delivery for a in attempts}))
         now = self.clock.now()
         recorded = []
+        tries: list[tuple[int, int, int | None, str | None, str, datetime]] = []
         for tried in attempts:
             row = rows.get(tried.delivery)
             if row is None or row["claim"] != tried.claim or row["state"] != PENDING:
@@ -141,9 +142,10 @@ class DeliveryOps(LedgerBase):
                 state, next_at = FAILED, now
             else:
                 state, next_at = PENDING, now + timedelta(seconds=retry_base_seconds * 2 ** (number - 1))
-            await delivery_sql.record(tx, tried.delivery, number, now, tried.status, tried.error, state, next_at)
+            tries.append((tried.delivery, number, tried.status, tried.error, state, next_at))
             rows[tried.delivery] = {"claim": row["claim"], "state": state, "attempts": number}
             recorded.append(True)
+        await delivery_sql.record_many(tx, now, tries)
         return recorded
 
     async def redeliver(self, *, delivery: int) -> Delivery:

@@ -77,3 +77,14 @@ async def test_a_batch_larger_than_one_statement_takes_is_recorded_whole(ledger:
     claimed = await ledger.claim_deliveries(limit=1200)
     recorded = await ledger.record_attempts(attempts=[SentAttempt(d.id, d.claim, True, 200) for d in claimed])
     assert len(recorded) == 1200 and all(recorded)
+
+
+async def test_two_tries_of_one_delivery_in_a_batch_are_recorded_in_order(ledger: Ledger, tenant: Tenant) -> None:
+    ledger.clock.freeze(START)
+    await _enqueued(ledger, tenant, 1)
+    (one,) = await ledger.claim_deliveries(lease_seconds=30)
+    tries = [SentAttempt(one.id, one.claim, False, 500), SentAttempt(one.id, one.claim, False, 502)]
+    assert await ledger.record_attempts(attempts=tries, retry_base_seconds=2, max_attempts=5) == [True, True]
+    (after,) = await ledger.deliveries()
+    assert (after.attempts, after.last_status, [a.status for a in after.history]) == (2, 502, [500, 502])
+    assert after.next_at == START + timedelta(seconds=4) and after.state == "pending"

@@ -87,19 +87,29 @@ async def get(tx: Tx, delivery_id: int) -> Any:
     return await tx.fetchone("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
 
 
-async def record(
-    tx: Tx, delivery_id: int, number: int, now: datetime, status: int | None, error: str | None,
-    state: str, next_at: datetime,
+async def record_many(
+    tx: Tx, now: datetime, tries: Sequence[tuple[int, int, int | None, str | None, str, datetime]]
 ) -> None:
-    await tx.execute(
-        "INSERT INTO delivery_attempts (delivery_id, number, at, status, error) VALUES (?, ?, ?, ?, ?)",
-        (delivery_id, number, to_text(now), status, error),
-    )
-    await tx.execute(
-        "UPDATE deliveries SET attempts = ?, state = ?, next_at = ?, last_status = ?, last_error = ?, updated_at = ?"
-        " WHERE id = ?",
-        (number, state, to_text(next_at), status, error, to_text(now), delivery_id),
-    )
+    """Attempts (delivery id, number, status, error, new state, next try) written a batch per statement:
+    one INSERT per 150 attempts, one UPDATE per kind of outcome (usually all alike: delivered, 200)."""
+    for start in range(0, len(tries), 150):  # five parameters a row, under SQLite's 999
+        some = tries[start:start + 150]
+        await tx.execute(
+            "INSERT INTO delivery_attempts (delivery_id, number, at, status, error) VALUES "
+            + ", ".join("(?, ?, ?, ?, ?)" for _ in some),
+            tuple(v for d, number, status, error, _, _ in some for v in (d, number, to_text(now), status, error)),
+        )
+    alike: dict[tuple[int, int | None, str | None, str, datetime], list[int]] = {}
+    for d, number, status, error, state, next_at in tries:
+        alike.setdefault((number, status, error, state, next_at), []).append(d)
+    for (number, status, error, state, next_at), ids in sorted(alike.items(), key=lambda kv: kv[0][0]):
+        for start in range(0, len(ids), 500):  # a later try of the same delivery is written after an earlier
+            some = ids[start:start + 500]
+            await tx.execute(
+                "UPDATE deliveries SET attempts = ?, state = ?, next_at = ?, last_status = ?, last_error = ?,"
+                f" updated_at = ? WHERE id IN ({', '.join('?' * len(some))})",
+                (number, state, to_text(next_at), status, error, to_text(now), *some),
+            )
 
 
 async def listing(tx: Tx, tenant_id: int | None, offset: int, limit: int) -> list[Delivery]:
