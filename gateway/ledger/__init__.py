@@ -61,6 +61,7 @@ from .models import (
 from .passwords import GENERATED, check_password, hash_password, is_password_hash
 from .money import from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
+from .deliveries import SentAttempt
 from .service import Ledger
 from .upstream import (
     Applied,
@@ -91,7 +92,7 @@ __all__ = [
     "MemberRef", "Movement", "NewDelivery", "NotInProgramme", "NotReversible", "open_store", "Order",
     "OrderResult", "OrderVoided", "Outcome",
     "PendingUpstreamWrites", "Page", "parse_amount", "parse_number", "Period", "Programme", "round_down",
-    "round_half_up", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
+    "round_half_up", "SentAttempt", "SpendResult", "Status", "Store", "StoreOpenError", "StoreUnavailable", "Tenant",
     "to_cents", "UnknownEntry", "UnknownMember", "UnknownOrder", "UnknownProgramme", "UnknownTenant",
     "GENERATED", "check_password", "hash_password", "is_password_hash",
     "Applied", "Cause", "Direction", "Forward", "RemoteMember", "Upstream", "UpstreamCannotExpress",

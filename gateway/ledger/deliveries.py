@@ -4,23 +4,44 @@ exponential backoff on the ledger clock. What is sent, and how, is the caller's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from .core import LedgerBase
 from .errors import InvalidArgument, UnknownEntry
 from .members import check_page
-from .models import Delivery, NewDelivery, Tenant
+from .models import Delivery, Event, NewDelivery, Tenant
 from .repo import deliveries as delivery_sql
+from .repo import events as event_sql
 from .store.base import Tx
 
 DELIVERED, PENDING, FAILED = "delivered", "pending", "failed"
+
+
+@dataclass(frozen=True)
+class SentAttempt:
+    """One try of a claimed delivery, as its sender saw it: ok, or the status and/or error it got."""
+
+    delivery: int
+    claim: str | None
+    ok: bool
+    status: int | None = None
+    error: str | None = None
 
 
 class DeliveryOps(LedgerBase):
     async def cursor(self, *, name: str) -> int:
         """The last outbox event id the consumer `name` has taken into account."""
         return await self._read(lambda tx: delivery_sql.cursor(tx, name))
+
+    async def events_for(self, *, consumer: str, limit: int = 200) -> tuple[int, list[Event]]:
+        """The consumer's cursor and the outbox events after it, read in one transaction."""
+
+        async def work(tx: Tx) -> tuple[int, list[Event]]:
+            after = await delivery_sql.cursor(tx, consumer)
+            return after, await event_sql.events_after(tx, after, limit)
+
+        return await self._read(work)
 
     async def enqueue_deliveries(
         self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
@@ -31,11 +52,20 @@ class DeliveryOps(LedgerBase):
         race. With `seen` (the events from `after` to `upto` the items were made from), the write runs
         alone and the cursor stops before any event in that range that was not seen: generated ids are
         not handed out in commit order, so an event with a smaller id may have committed after the read."""
+        position, _ = await self.enqueue_and_claim(consumer=consumer, upto=upto, items=items, seen=seen, after=after)
+        return position
+
+    async def enqueue_and_claim(
+        self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
+        after: int | None = None, limit: int = 0, lease_seconds: float = 60.0,
+    ) -> tuple[int, list[Delivery]]:
+        """enqueue_deliveries, then claim_deliveries up to `limit` in the same transaction (one commit
+        where there would be two, so a delivery just enqueued is on its way a round trip sooner)."""
 
         if (seen is None) != (after is None):
             raise InvalidArgument("seen and after go together")
 
-        async def work(tx: Tx) -> int:
+        async def work(tx: Tx) -> tuple[int, list[Delivery]]:
             now = self.clock.now()
             for item in items:
                 await delivery_sql.insert(tx, item, now)
@@ -45,25 +75,24 @@ class DeliveryOps(LedgerBase):
                 late = [i for i in await delivery_sql.event_ids(tx, after or 0, upto) if i not in known]
                 position = min(late, default=upto + 1) - 1
             await delivery_sql.advance(tx, consumer, position)
-            return await delivery_sql.cursor(tx, consumer)
+            claimed = await self._claim_due(tx, limit, lease_seconds) if limit > 0 else []
+            return await delivery_sql.cursor(tx, consumer), claimed
 
         return await self.store.write(work, alone=seen is not None)
 
     async def claim_deliveries(self, *, limit: int = 20, lease_seconds: float = 60.0) -> list[Delivery]:
-        """Due deliveries (an expired lease is due again), each leased under a new claim token: its next
-        try is pushed past the lease so no other worker, in this process or another, takes it meanwhile."""
+        """Due deliveries (an expired lease is due again), leased under a new claim token: their next
+        try is pushed past the lease so no other worker, in this process or another, takes them meanwhile."""
+        return await self.store.write(lambda tx: self._claim_due(tx, limit, lease_seconds))
 
-        async def work(tx: Tx) -> list[Delivery]:
-            now = self.clock.now()
-            rows = await delivery_sql.due(tx, now, limit)
-            claimed = []
-            for row in rows:
-                token = self.ids.ksuid("dlc-")
-                await delivery_sql.lease(tx, row["id"], now + timedelta(seconds=lease_seconds), token)
-                claimed.append(replace(delivery_sql.to_delivery(row), claim=token))
-            return claimed
-
-        return await self.store.write(work)
+    async def _claim_due(self, tx: Tx, limit: int, lease_seconds: float) -> list[Delivery]:
+        now = self.clock.now()
+        rows = await delivery_sql.due(tx, now, limit)
+        if not rows:
+            return []
+        token = self.ids.ksuid("dlc-")  # one per claim: the deliveries it took are recorded against it
+        await delivery_sql.lease(tx, [row["id"] for row in rows], now + timedelta(seconds=lease_seconds), token)
+        return [delivery_sql.to_delivery(row, claim=token) for row in rows]
 
     async def record_attempt(
         self, *, delivery: int, claim: str | None, ok: bool, status: int | None = None, error: str | None = None,
@@ -73,27 +102,51 @@ class DeliveryOps(LedgerBase):
         pending (else None: its lease ran out and another worker took it over, or it was settled).
         Success ends it; a failure is retried after base x 2^(tries-1) seconds until `max_attempts`
         tries have been made, then the delivery is failed."""
-        if max_attempts < 1 or retry_base_seconds < 0:
-            raise InvalidArgument("max_attempts must be at least 1 and the retry base not negative")
+        _check_retry_rule(retry_base_seconds, max_attempts)
+        tried = SentAttempt(delivery, claim, ok, status, error)
 
         async def work(tx: Tx) -> Delivery | None:
-            row = await delivery_sql.get(tx, delivery)
-            if row is None:
+            if await delivery_sql.get(tx, delivery) is None:
                 raise InvalidArgument(f"no delivery {delivery}")
-            if row["claim"] != claim or row["state"] != PENDING:
-                return None
-            now = self.clock.now()
+            (recorded,) = await self._record_attempts(tx, [tried], retry_base_seconds, max_attempts)
+            return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery)) if recorded else None
+
+        return await self.store.write(work)
+
+    async def record_attempts(
+        self, *, attempts: Sequence[SentAttempt], retry_base_seconds: float = 1.0, max_attempts: int = 8
+    ) -> list[bool]:
+        """Many tries' outcomes in one transaction, each by record_attempt's rule; for each, whether it
+        was recorded (False: its claim is no longer the latest, or the delivery is settled or gone)."""
+        _check_retry_rule(retry_base_seconds, max_attempts)
+        if not attempts:
+            return []
+        return await self.store.write(lambda tx: self._record_attempts(tx, attempts, retry_base_seconds, max_attempts))
+
+    async def _record_attempts(
+        self, tx: Tx, attempts: Sequence[SentAttempt], retry_base_seconds: float, max_attempts: int
+    ) -> list[bool]:
+        rows = await delivery_sql.claim_states(tx, sorted({a.delivery for a in attempts}))
+        now = self.clock.now()
+        recorded = []
+        tries: list[tuple[int, int, int | None, str | None, str, datetime]] = []
+        for tried in attempts:
+            row = rows.get(tried.delivery)
+            if row is None or row["claim"] != tried.claim or row["state"] != PENDING:
+                recorded.append(False)
+                continue
             number = row["attempts"] + 1
-            if ok:
+            if tried.ok:
                 state, next_at = DELIVERED, now
             elif number >= max_attempts:
                 state, next_at = FAILED, now
             else:
                 state, next_at = PENDING, now + timedelta(seconds=retry_base_seconds * 2 ** (number - 1))
-            await delivery_sql.record(tx, delivery, number, now, status, error, state, next_at)
-            return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery))
-
-        return await self.store.write(work)
+            tries.append((tried.delivery, number, tried.status, tried.error, state, next_at))
+            rows[tried.delivery] = {"claim": row["claim"], "state": state, "attempts": number}
+            recorded.append(True)
+        await delivery_sql.record_many(tx, now, tries)
+        return recorded
 
     async def redeliver(self, *, delivery: int) -> Delivery:
         """Send a delivery again now, whatever its state; its attempts so far are kept."""
@@ -113,3 +166,8 @@ class DeliveryOps(LedgerBase):
         return await self._read(
             lambda tx: delivery_sql.listing(tx, None if tenant is None else tenant.id, offset, limit)
         )
+
+
+def _check_retry_rule(retry_base_seconds: float, max_attempts: int) -> None:
+    if max_attempts < 1 or retry_base_seconds < 0:
+        raise InvalidArgument("max_attempts must be at least 1 and the retry base not negative")
