@@ -1,0 +1,89 @@
+"""SQL for state shared by every process over one database, without knowing what it is: versioned named
+documents (one version across all of them, so one read tells a reader whether anything changed), named
+counters that restart after a window, and streams of records appended in batches and trimmed to a cap."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..store.base import Tx
+
+_NEXT_VERSION = "(SELECT coalesce(max(version), 0) + 1 FROM shared_documents)"
+
+
+async def version(tx: Tx) -> int:
+    return int(await tx.fetchval("SELECT coalesce(max(version), 0) FROM shared_documents") or 0)
+
+
+async def documents(tx: Tx) -> tuple[int, dict[str, str]]:
+    found = await tx.fetchall("SELECT name, version, body FROM shared_documents")
+    return max((int(r["version"]) for r in found), default=0), {r["name"]: r["body"] for r in found}
+
+
+async def put(tx: Tx, name: str, body: str, *, only_if_absent: bool = False) -> int:
+    """Write a document under the next version; the version every reader will now see."""
+    on_conflict = "DO NOTHING" if only_if_absent else "DO UPDATE SET version = excluded.version, body = excluded.body"
+    await tx.execute(
+        "INSERT INTO shared_documents (name, version, body) VALUES (?, " + _NEXT_VERSION + ", ?)"
+        " ON CONFLICT (name) " + on_conflict,
+        (name, body),
+    )
+    return await version(tx)
+
+
+async def count_up(tx: Tx, name: str, now: int, window: int) -> tuple[int, int]:
+    """Add one to a counter in one statement (atomic under any isolation); a counter whose window (in the
+    caller's units, measured from its start) has passed starts again at one. Its start and count after."""
+    row = await tx.fetchone(
+        "INSERT INTO shared_counters (name, started, count) VALUES (?, ?, 1) ON CONFLICT (name) DO UPDATE SET"
+        " started = CASE WHEN excluded.started - shared_counters.started >= ? THEN excluded.started"
+        " ELSE shared_counters.started END,"
+        " count = CASE WHEN excluded.started - shared_counters.started >= ? THEN 1"
+        " ELSE shared_counters.count + 1 END"
+        " RETURNING started, count",
+        (name, now, window, window),
+    )
+    assert row is not None
+    return int(row["started"]), int(row["count"])
+
+
+async def counters(tx: Tx, prefix: str) -> dict[str, int]:
+    found = await tx.fetchall(
+        "SELECT name, count FROM shared_counters WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+    )
+    return {r["name"]: int(r["count"]) for r in found}
+
+
+async def drop_counters(tx: Tx, prefix: str) -> int:
+    return await tx.execute("DELETE FROM shared_counters WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))
+
+
+async def append(tx: Tx, stream: str, bodies: Sequence[tuple[int, str]], keep: int, keep_size: int) -> None:
+    """Records (size, body) appended in order, then the oldest dropped until at most `keep` records of at
+    most `keep_size` in all remain."""
+    for size, body in bodies:
+        await tx.execute("INSERT INTO shared_records (stream, size, body) VALUES (?, ?, ?)", (stream, size, body))
+    await tx.execute(
+        "DELETE FROM shared_records WHERE stream = ? AND id <= (SELECT id FROM (SELECT id,"
+        " sum(size) OVER (ORDER BY id DESC) AS total, row_number() OVER (ORDER BY id DESC) AS n"
+        " FROM shared_records WHERE stream = ?) AS newest WHERE total > ? OR n > ? ORDER BY id DESC LIMIT 1)",
+        (stream, stream, keep_size, keep),
+    )
+
+
+async def newest(tx: Tx, stream: str, limit: int) -> list[tuple[int, str]]:
+    found = await tx.fetchall(
+        "SELECT id, body FROM shared_records WHERE stream = ? ORDER BY id DESC LIMIT ?", (stream, limit)
+    )
+    return [(int(r["id"]), r["body"]) for r in found]
+
+
+async def totals(tx: Tx, stream: str) -> tuple[int, int]:
+    row = await tx.fetchone(
+        "SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM shared_records WHERE stream = ?", (stream,)
+    )
+    assert row is not None
+    return int(row["n"]), int(row["size"])
+
+
+async def clear(tx: Tx, stream: str) -> int:
+    return await tx.execute("DELETE FROM shared_records WHERE stream = ?", (stream,))
