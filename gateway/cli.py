@@ -8,8 +8,9 @@ import errno
 import logging
 import os
 import signal
+import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +20,7 @@ from aiohttp import web
 from .app import access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
+from . import workers
 from .ledger import LedgerError, StoreOpenError
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import SETTINGS, Settings, SettingsError
@@ -64,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             flags = {s.name: getattr(args, s.name) for s in SETTINGS}
             settings = Settings.load(flags=flags, environ=os.environ, config_file=args.config)
             _configure_logging(settings)
+            if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
+                sys.exit(workers.run(settings, serve, _shown(settings.database)))
             asyncio.run(serve(settings))
         elif args.command == "seed":
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
@@ -73,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(check(settings))
-    except (CliError, SettingsError, ScenarioError, StoreOpenError) as exc:
+    except (CliError, SettingsError, ScenarioError, StoreOpenError, workers.WorkersError) as exc:
         _fail(str(exc))
     except LedgerError as exc:
         _fail(exc.message)
@@ -94,7 +98,9 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, sock: socket.socket | None = None, ready: Callable[[], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; a worker of `--workers N` gets the supervisor's socket, and says it
+    serves through `ready` instead of printing (the supervisor prints once for all)."""
     app = create_app(settings)
     runner = GuardedRunner(
         app,
@@ -111,12 +117,16 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, settings.host, settings.port)
         try:
             await site.start()
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise CliError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
+        if ready is not None:
+            ready()
+            await stop.wait()
+            return
         port = _bound_port(runner, settings.port)
         print(f"{PROG}: listening on http://{settings.host}:{port} (database {_shown(settings.database)})", flush=True)
         await stop.wait()
