@@ -17,13 +17,15 @@ class SharedOps(LedgerBase):
         """The version of the newest document write: equal to a reader's own, nothing changed since."""
         return await self.store.read(shared_sql.version)
 
-    async def shared_documents(self) -> tuple[int, dict[str, str]]:
-        """Every document by name, with the version they amount to."""
+    async def shared_documents(self) -> tuple[int, dict[str, tuple[int, str]]]:
+        """Every document by name, as (its version, its body), and the newest version of them all."""
         return await self.store.read(shared_sql.documents)
 
-    async def put_shared_document(self, name: str, body: str, *, only_if_absent: bool = False) -> int:
-        """Write a document (or, with only_if_absent, keep the one there); the version readers now see."""
-        return await self.store.write(lambda tx: shared_sql.put(tx, name, body, only_if_absent=only_if_absent))
+    async def put_shared_document(self, name: str, body: str, *, if_version: int | None = None) -> int | None:
+        """Write a document; the version readers now see. With `if_version`, only over that version of it
+        (0: only if there is none), else nothing is written and None comes back: a read-change-write
+        loop over this loses no other process's change."""
+        return await self.store.write(lambda tx: shared_sql.put(tx, name, body, if_version))
 
     async def count_up(self, name: str, *, now: int, window: int = FOREVER) -> tuple[int, int]:
         """One more on a named counter, restarting at one once `window` has passed since its start (both

@@ -7,15 +7,19 @@ import asyncio
 from gateway.ledger import Ledger
 
 
-async def test_documents_move_one_version_and_keep_an_existing_one_when_asked(ledger: Ledger) -> None:
+async def test_documents_move_one_version_and_are_written_over_the_version_read_only(ledger: Ledger) -> None:
     assert await ledger.shared_version() == 0
     first = await ledger.put_shared_document("a", '{"x": 1}')
-    second = await ledger.put_shared_document("b", "[]")
-    assert second > first
-    kept = await ledger.put_shared_document("a", "changed", only_if_absent=True)
+    second = await ledger.put_shared_document("b", "[]", if_version=0)
+    assert first is not None and second is not None and second > first
+    assert await ledger.put_shared_document("a", "absent only", if_version=0) is None
+    assert await ledger.put_shared_document("a", "stale", if_version=first + 100) is None
     version, documents = await ledger.shared_documents()
-    assert documents == {"a": '{"x": 1}', "b": "[]"}
-    assert version == await ledger.shared_version() >= kept >= second
+    assert documents == {"a": (first, '{"x": 1}'), "b": (second, "[]")}
+    assert version == second == await ledger.shared_version()
+    third = await ledger.put_shared_document("a", "changed", if_version=first)
+    assert third is not None and third > second
+    assert (await ledger.shared_documents())[1]["a"] == (third, "changed")
 
 
 async def test_counters_count_every_concurrent_call_and_restart_after_their_window(ledger: Ledger) -> None:

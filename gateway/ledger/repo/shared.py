@@ -14,19 +14,34 @@ async def version(tx: Tx) -> int:
     return int(await tx.fetchval("SELECT coalesce(max(version), 0) FROM shared_documents") or 0)
 
 
-async def documents(tx: Tx) -> tuple[int, dict[str, str]]:
+async def documents(tx: Tx) -> tuple[int, dict[str, tuple[int, str]]]:
     found = await tx.fetchall("SELECT name, version, body FROM shared_documents")
-    return max((int(r["version"]) for r in found), default=0), {r["name"]: r["body"] for r in found}
+    return (max((int(r["version"]) for r in found), default=0),
+            {r["name"]: (int(r["version"]), r["body"]) for r in found})
 
 
-async def put(tx: Tx, name: str, body: str, *, only_if_absent: bool = False) -> int:
-    """Write a document under the next version; the version every reader will now see."""
-    on_conflict = "DO NOTHING" if only_if_absent else "DO UPDATE SET version = excluded.version, body = excluded.body"
-    await tx.execute(
-        "INSERT INTO shared_documents (name, version, body) VALUES (?, " + _NEXT_VERSION + ", ?)"
-        " ON CONFLICT (name) " + on_conflict,
-        (name, body),
-    )
+async def put(tx: Tx, name: str, body: str, if_version: int | None) -> int | None:
+    """Write a document under the next version, the version every reader will now see; with `if_version`,
+    only if the document is still at that version (0: absent), else None and nothing written."""
+    if if_version is None:
+        await tx.execute(
+            "INSERT INTO shared_documents (name, version, body) VALUES (?, " + _NEXT_VERSION + ", ?)"
+            " ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",
+            (name, body),
+        )
+    elif if_version == 0:
+        written = await tx.execute(
+            "INSERT INTO shared_documents (name, version, body) VALUES (?, " + _NEXT_VERSION + ", ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (name, body),
+        )
+        if not written:
+            return None
+    elif not await tx.execute(
+        "UPDATE shared_documents SET version = " + _NEXT_VERSION + ", body = ? WHERE name = ? AND version = ?",
+        (body, name, if_version),
+    ):
+        return None
     return await version(tx)
 
 
