@@ -74,6 +74,8 @@ async def prepare(settings: Settings) -> None:
 
 def run(settings: Settings, serve_one: ServeOne, shown_database: str) -> int:
     """Serve with settings.workers processes until SIGTERM/SIGINT; the exit status for the supervisor."""
+    if settings.workers > changes.MOST_WORKERS:
+        raise WorkersError(f"workers must be at most {changes.MOST_WORKERS}")
     sock = bind(settings.host, settings.port)
     port = int(sock.getsockname()[1])  # the kernel's pick, for port 0
     try:
@@ -83,7 +85,7 @@ def run(settings: Settings, serve_one: ServeOne, shown_database: str) -> int:
         # Signals wait until the workers exist and the handlers are in: a SIGTERM in between must neither
         # kill the supervisor alone (orphaning workers) nor be lost.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-        pids = [_fork(settings, serve_one, sock, counter, ready_in, ready_out) for _ in range(settings.workers)]
+        pids = [_fork(settings, serve_one, sock, counter, ready_in, ready_out, i) for i in range(settings.workers)]
     finally:
         sock.close()  # the workers hold it now
     os.close(ready_out)
@@ -91,7 +93,7 @@ def run(settings: Settings, serve_one: ServeOne, shown_database: str) -> int:
 
 
 def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter: changes.ChangeCounter,
-          ready_in: int, ready_out: int) -> int:
+          ready_in: int, ready_out: int, index: int) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -100,7 +102,7 @@ def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter:
     try:
         os.close(ready_in)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-        changes.install(counter)
+        changes.install(counter, index)
         asyncio.run(serve_one(settings, sock, lambda: os.write(ready_out, b".")))
         status = 0
     except KeyboardInterrupt:

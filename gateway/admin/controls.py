@@ -101,7 +101,7 @@ async def add_fault(request: web.Request) -> web.Response:
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    return web.json_response({"faults": [r.as_json() for r in request.config_dict[SANDBOX].faults.rules()]})
+    return web.json_response({"faults": [r.as_json() for r in await settled(request.config_dict[SANDBOX].faults.rules())]})
 
 
 async def clear_faults(request: web.Request) -> web.Response:

@@ -9,13 +9,26 @@ import mmap
 import multiprocessing
 
 
+MOST_WORKERS = 256
+
+
 class ChangeCounter:
-    """Made before the workers are forked: the mapping is shared, not copied, by fork."""
+    """Made before the workers are forked: the mapping is shared, not copied, by fork. Besides the
+    version, one word per worker that only that worker writes: how many journal entries it holds not yet
+    written to the store, so a listing can wait for every worker's (see shared_journal.py)."""
 
     def __init__(self) -> None:
-        self._map = mmap.mmap(-1, 8)  # anonymous and MAP_SHARED: one page every child sees
+        self._map = mmap.mmap(-1, 8 * (1 + MOST_WORKERS))  # anonymous and MAP_SHARED: every child sees it
         self._word = ctypes.c_int64.from_buffer(self._map)
+        self._pending = (ctypes.c_int64 * MOST_WORKERS).from_buffer(self._map, 8)
         self._lock = multiprocessing.Lock()  # writers only; an aligned 8-byte read is never torn on x86-64 and arm64
+        self.index = 0  # which worker this process is, set by install
+
+    def set_pending(self, count: int) -> None:
+        self._pending[self.index] = count
+
+    def pending(self) -> int:
+        return sum(self._pending)
 
     @property
     def value(self) -> int:
@@ -32,6 +45,8 @@ class ChangeCounter:
 installed: ChangeCounter | None = None
 
 
-def install(counter: ChangeCounter | None) -> None:
+def install(counter: ChangeCounter | None, index: int = 0) -> None:
     global installed
     installed = counter
+    if counter is not None:
+        counter.index = index

@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -34,6 +35,15 @@ async def settled(value: T | Awaitable[T]) -> T:
     if inspect.isawaitable(value):
         return await value  # type: ignore[no-any-return]
     return value  # type: ignore[return-value]
+
+
+def _dumps(document: Any) -> str:
+    """A document as JSON; the admin API reads numbers as Decimal (10.0 stays 10.0), and so does _loads."""
+    return json.dumps(document, default=float)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
 
 
 class SharedState:
@@ -71,7 +81,11 @@ class SharedState:
             version, documents = await self.store.shared_documents()
             for name, apply in self._appliers.items():
                 if name in documents:
-                    apply(json.loads(documents[name][1]))
+                    apply(_loads(documents[name][1]))
+            # A change to the sandbox may come with one to the tenants (a reset rebuilds them): their cache
+            # is brought up to date too (one read of their epoch when they did not change), so the next
+            # request here does not wait out the cache's second to find them.
+            await self.store.reload_tenants()
             self.version = version
             if changes.installed is not None:
                 changes.installed.advance(version)
@@ -82,8 +96,8 @@ class SharedState:
         while True:
             _, documents = await self.store.shared_documents()
             seen, text = documents.get(name, (0, None))
-            document, result = change(empty if text is None else json.loads(text))
-            written = await self.store.put_shared_document(name, json.dumps(document), if_version=seen)
+            document, result = change(empty if text is None else _loads(text))
+            written = await self.store.put_shared_document(name, _dumps(document), if_version=seen)
             if written is not None:
                 break
         await self.refresh()
@@ -126,6 +140,14 @@ class SharedFaultBook(FaultBook):
 
         rule_id = await self.shared.update(FAULTS, change, {"next": 1, "rules": []})
         return self._rules.get(rule_id) or parse_rule(rule_id, body)
+
+    async def rules(self) -> list[FaultRule]:  # type: ignore[override]
+        """The rules, a counted rule's hits as the store counts them (every worker's)."""
+        counted = await self.shared.store.counters("fault:")
+        for rule in self._rules.values():
+            if rule.times is not None:
+                rule.hits = min(counted.get(f"fault:{rule.id}", 0), rule.times)
+        return list(self._rules.values())
 
     async def remove(self, rule_id: str) -> bool:  # type: ignore[override]
         def change(document: Any) -> tuple[Any, bool]:
@@ -229,7 +251,7 @@ def context(state: SharedState, clock: SharedClock, defaults: dict[str, Any]) ->
         ledger = app[LEDGER]
         state.ledger = ledger
         for name, document in defaults.items():
-            await ledger.put_shared_document(name, json.dumps(document), if_version=0)
+            await ledger.put_shared_document(name, _dumps(document), if_version=0)
         ledger.clock, ledger.ids = clock, IdGenerator(clock)  # the ids' timestamps follow the shared clock too
         await state.refresh()
         yield

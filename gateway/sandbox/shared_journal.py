@@ -15,12 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from .journal import ENTRY_OVERHEAD, Filter, Journal, JournalEntry
+from . import changes
 from .shared import JOURNAL, SharedState
 
 log = logging.getLogger("gateway.journal")
 STREAM = "sandbox.journal"
-BATCH_SECONDS = 0.02  # how long the writer gathers entries into one transaction
+BATCH_SECONDS = 0.05  # how long the writer gathers entries into one transaction (one fsync on SQLite)
 BATCH_MOST = 500
+WAIT_MOST = 0.5  # the longest a listing waits for other workers' entries (under steady load some are always pending)
 
 
 class StoredEntry:
@@ -71,6 +73,8 @@ class SharedJournal(Journal):
         data = entry.as_json()
         data["worker"] = self._worker  # which process served it
         self._pending.append((self.epoch, cost_of(entry), json.dumps(data)))
+        if changes.installed is not None:
+            changes.installed.set_pending(len(self._pending))
         self._wake.set()
 
     async def flush(self) -> None:
@@ -84,8 +88,8 @@ class SharedJournal(Journal):
                 await self.shared.store.append_records(
                     STREAM, kept[start:start + BATCH_MOST], keep=self.max_entries, keep_size=self.max_bytes
                 )
-            if kept:
-                self._stored = await self.shared.store.record_totals(STREAM)
+            if changes.installed is not None:
+                changes.installed.set_pending(len(self._pending))
 
     async def run(self) -> None:
         """The writer task: gathers entries for BATCH_SECONDS, then writes them in one transaction."""
@@ -101,9 +105,21 @@ class SharedJournal(Journal):
     async def select(self, wanted: Filter) -> list[StoredEntry]:  # type: ignore[override]
         """Matching entries of every worker, newest first."""
         await self.flush()
+        await self._others_written()
         found = [StoredEntry(i, json.loads(text)) for i, text in await self.shared.store.newest_records(STREAM, self.max_entries)]
         self._stored = await self.shared.store.record_totals(STREAM)
         return [e for e in found if wanted(e)]  # type: ignore[arg-type]
+
+    async def _others_written(self) -> None:
+        """Wait (a little) until the other workers have written what they hold, so a listing shows a request
+        any worker answered before it was asked; instances with no common memory wait one batch interval."""
+        counter = changes.installed
+        if counter is None:
+            await asyncio.sleep(3 * BATCH_SECONDS)
+            return
+        deadline = asyncio.get_running_loop().time() + WAIT_MOST
+        while counter.pending() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
 
     async def clear(self) -> int:  # type: ignore[override]
         await self.shared.update(JOURNAL, lambda d: ({**d, "epoch": d["epoch"] + 1}, None), self.defaults())
@@ -129,7 +145,7 @@ class SharedJournal(Journal):
         return self._stored[1]
 
     def stats(self) -> dict[str, Any]:
-        """As Journal's; entries and bytes as the store held them when this process last read or wrote it."""
+        """As Journal's; entries and bytes as the store held them when this process last listed or changed it."""
         return {**super().stats(), "entries": self._stored[0], "bytes": self._stored[1]}
 
     async def running(self) -> AsyncIterator[None]:
