@@ -38,10 +38,10 @@ class SharedOps(LedgerBase):
     async def drop_counters(self, prefix: str) -> int:
         return await self.store.write(lambda tx: shared_sql.drop_counters(tx, prefix))
 
-    async def append_records(self, stream: str, records: Sequence[tuple[int, str]], *, keep: int, keep_size: int) -> None:
+    async def append_records(self, stream: str, records: Sequence[tuple[int, str]], *, keep: int, keep_size: int) -> int:
         """Records (size, body) appended in one transaction; the oldest of the stream then dropped until
-        at most `keep` records and `keep_size` in all remain."""
-        await self.store.write(lambda tx: shared_sql.append(tx, stream, records, keep, keep_size))
+        at most `keep` records and `keep_size` in all remain. How many were dropped."""
+        return await self.store.write(lambda tx: shared_sql.append(tx, stream, records, keep, keep_size))
 
     async def newest_records(self, stream: str, limit: int) -> list[tuple[int, str]]:
         """(id, body) newest first; ids grow with every append in any process."""

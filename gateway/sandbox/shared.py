@@ -226,7 +226,7 @@ class SharedClock(Clock):
         if document.get("frozen"):
             Clock.freeze(self, datetime.fromisoformat(document["frozen"]))
         else:
-            Clock.shift(self, timedelta(seconds=document.get("offset", 0)))
+            Clock.shift(self, timedelta(seconds=float(document.get("offset", 0))))  # stored JSON reads as Decimal
 
     async def _publish(self, document: dict[str, Any]) -> None:
         await self.shared.update(CLOCK, lambda _: (document, None), {})

@@ -85,7 +85,7 @@ class SharedJournal(Journal):
             kept = [(cost, text) for epoch, cost, text in batch if epoch == self.epoch]
             self.dropped += len(batch) - len(kept)
             for start in range(0, len(kept), BATCH_MOST):
-                await self.shared.store.append_records(
+                self.dropped += await self.shared.store.append_records(
                     STREAM, kept[start:start + BATCH_MOST], keep=self.max_entries, keep_size=self.max_bytes
                 )
             if changes.installed is not None:
@@ -122,6 +122,9 @@ class SharedJournal(Journal):
             await asyncio.sleep(0.005)
 
     async def clear(self) -> int:  # type: ignore[override]
+        """Every worker's entries gone, those answered before this call and not yet written included."""
+        await self.flush()
+        await self._others_written()
         await self.shared.update(JOURNAL, lambda d: ({**d, "epoch": d["epoch"] + 1}, None), self.defaults())
         self._pending = []
         cleared = await self.shared.store.clear_records(STREAM)
@@ -134,7 +137,7 @@ class SharedJournal(Journal):
                    if v is not None}
         await self.shared.update(JOURNAL, lambda d: ({**d, **changes}, None), self.defaults())
         if max_entries is not None or max_bytes is not None:
-            await self.shared.store.append_records(STREAM, [], keep=self.max_entries, keep_size=self.max_bytes)
+            self.dropped += await self.shared.store.append_records(STREAM, [], keep=self.max_entries, keep_size=self.max_bytes)
         self._stored = await self.shared.store.record_totals(STREAM)
 
     def __len__(self) -> int:
@@ -145,7 +148,8 @@ class SharedJournal(Journal):
         return self._stored[1]
 
     def stats(self) -> dict[str, Any]:
-        """As Journal's; entries and bytes as the store held them when this process last listed or changed it."""
+        """As Journal's; entries and bytes as the store held them when this process last listed or changed
+        it, and `dropped` as this process dropped them."""
         return {**super().stats(), "entries": self._stored[0], "bytes": self._stored[1]}
 
     async def running(self) -> AsyncIterator[None]:

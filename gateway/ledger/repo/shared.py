@@ -72,12 +72,12 @@ async def drop_counters(tx: Tx, prefix: str) -> int:
     return await tx.execute("DELETE FROM shared_counters WHERE substr(name, 1, ?) = ?", (len(prefix), prefix))
 
 
-async def append(tx: Tx, stream: str, bodies: Sequence[tuple[int, str]], keep: int, keep_size: int) -> None:
+async def append(tx: Tx, stream: str, bodies: Sequence[tuple[int, str]], keep: int, keep_size: int) -> int:
     """Records (size, body) appended in order, then the oldest dropped until at most `keep` records of at
-    most `keep_size` in all remain."""
+    most `keep_size` in all remain; how many were dropped."""
     for size, body in bodies:
         await tx.execute("INSERT INTO shared_records (stream, size, body) VALUES (?, ?, ?)", (stream, size, body))
-    await tx.execute(
+    return await tx.execute(
         "DELETE FROM shared_records WHERE stream = ? AND id <= (SELECT id FROM (SELECT id,"
         " sum(size) OVER (ORDER BY id DESC) AS total, row_number() OVER (ORDER BY id DESC) AS n"
         " FROM shared_records WHERE stream = ?) AS newest WHERE total > ? OR n > ? ORDER BY id DESC LIMIT 1)",
