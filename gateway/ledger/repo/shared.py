@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..store.base import Tx
 
+_ROWS_PER_INSERT = 100  # 300 parameters: within SQLite's and asyncpg's limits
 _NEXT_VERSION = "(SELECT coalesce(max(version), 0) + 1 FROM shared_documents)"
 
 
@@ -75,8 +76,12 @@ async def drop_counters(tx: Tx, prefix: str) -> int:
 async def append(tx: Tx, stream: str, bodies: Sequence[tuple[int, str]], keep: int, keep_size: int) -> int:
     """Records (size, body) appended in order, then the oldest dropped until at most `keep` records of at
     most `keep_size` in all remain; how many were dropped."""
-    for size, body in bodies:
-        await tx.execute("INSERT INTO shared_records (stream, size, body) VALUES (?, ?, ?)", (stream, size, body))
+    for start in range(0, len(bodies), _ROWS_PER_INSERT):  # one statement per hundred records, not per record
+        chunk = bodies[start:start + _ROWS_PER_INSERT]
+        await tx.execute(
+            "INSERT INTO shared_records (stream, size, body) VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)),
+            [value for size, body in chunk for value in (stream, size, body)],
+        )
     return await tx.execute(
         "DELETE FROM shared_records WHERE stream = ? AND id <= (SELECT id FROM (SELECT id,"
         " sum(size) OVER (ORDER BY id DESC) AS total, row_number() OVER (ORDER BY id DESC) AS n"

@@ -330,7 +330,7 @@ CREATE TABLE shared_records (
     size INTEGER NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX shared_records_stream ON shared_records(stream, id);
+CREATE INDEX shared_records_stream ON shared_records(stream, id, size);  -- trimming reads the index alone
 """,
     ),
 ]
