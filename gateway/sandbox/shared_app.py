@@ -69,5 +69,6 @@ async def start_afresh(ledger: Ledger, settings: Any) -> None:
         return
     for name, document in _defaults(settings, _journal(SharedState(across_instances=True), settings)).items():
         await ledger.put_shared_document(name, json.dumps(document))
-    await ledger.drop_counters("")
+    for prefix in ("fault:", "limit:"):
+        await ledger.drop_counters(prefix)
     await ledger.clear_records(STREAM)

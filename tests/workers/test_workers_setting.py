@@ -43,6 +43,14 @@ def test_serve_refuses_a_bad_number_of_workers_in_one_line(given: str, tmp_path:
 
 
 @pytest.mark.slow
+def test_more_workers_than_the_shared_mapping_holds_are_refused_in_one_line(tmp_path: Path) -> None:
+    done = process.run(["serve", "--workers", "257", "--port", "0", "--database", "sqlite:///w.db"], cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == "loyalty-gateway: error: workers must be at most 256\n"
+    assert not (tmp_path / "w.db").exists()
+
+
+@pytest.mark.slow
 def test_a_taken_port_fails_the_supervisor_at_start_and_makes_no_database(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
