@@ -82,12 +82,22 @@ async def append(tx: Tx, stream: str, bodies: Sequence[tuple[int, str]], keep: i
             "INSERT INTO shared_records (stream, size, body) VALUES " + ", ".join(["(?, ?, ?)"] * len(chunk)),
             [value for size, body in chunk for value in (stream, size, body)],
         )
-    return await tx.execute(
-        "DELETE FROM shared_records WHERE stream = ? AND id <= (SELECT id FROM (SELECT id,"
-        " sum(size) OVER (ORDER BY id DESC) AS total, row_number() OVER (ORDER BY id DESC) AS n"
-        " FROM shared_records WHERE stream = ?) AS newest WHERE total > ? OR n > ? ORDER BY id DESC LIMIT 1)",
-        (stream, stream, keep_size, keep),
+    # By count first (a seek on the index), then by size only when the total is over (the running sum that
+    # finds where to cut costs a window over the whole stream: too dear for every append).
+    dropped = await tx.execute(
+        "DELETE FROM shared_records WHERE stream = ? AND id <= (SELECT id FROM shared_records WHERE stream = ?"
+        " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        (stream, stream, keep),
     )
+    total = await tx.fetchval("SELECT coalesce(sum(size), 0) FROM shared_records WHERE stream = ?", (stream,))
+    if int(total) > keep_size:
+        dropped += await tx.execute(
+            "DELETE FROM shared_records WHERE stream = ? AND id <= (SELECT id FROM (SELECT id,"
+            " sum(size) OVER (ORDER BY id DESC) AS total FROM shared_records WHERE stream = ?) AS newest"
+            " WHERE total > ? ORDER BY id DESC LIMIT 1)",
+            (stream, stream, keep_size),
+        )
+    return dropped
 
 
 async def newest(tx: Tx, stream: str, limit: int) -> list[tuple[int, str]]:
