@@ -147,6 +147,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--shared", action="store_true", help="also one worker with shared_state on")
     parser.add_argument("--journal-off", action="store_true", help="also both with the journal off")
+    parser.add_argument("--extra", action="append", default=[], metavar="NAME=FLAGS",
+                        help='another server to measure, e.g. "w2 normal=--workers 2 --sqlite-synchronous normal"')
     parser.add_argument("--database", default=None, help="store URL (default: a fresh SQLite file per server)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,6 +159,9 @@ def main() -> None:
         if args.journal_off:
             configs["workers 1, journal off"] = ["--workers", "1", "--journal", "false"]
             configs["workers 2, journal off"] = ["--workers", "2", "--journal", "false"]
+        for extra in args.extra:
+            name, _, flags = extra.partition("=")
+            configs[name] = flags.split()
         servers: dict[str, tuple[subprocess.Popen[str], str]] = {"hello": _start_hello()}
         for i, (name, flags) in enumerate(configs.items()):
             database = args.database or f"sqlite:///{workdir}/bench{i}.db"
