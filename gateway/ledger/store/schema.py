@@ -312,7 +312,8 @@ ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
         13,
         # State several processes over one database must see alike, kept without knowing what it is (11 and 12
         # are other branches'): named documents, each write moving one version every reader compares with
-        # its own; named counters that restart after a window; and streams of records appended in batches.
+        # its own; named counters that restart after a window; and streams of records appended in batches
+        # (their index holds the size, so trimming reads the index alone).
         """
 CREATE TABLE shared_documents (
     name TEXT PRIMARY KEY,
@@ -330,7 +331,7 @@ CREATE TABLE shared_records (
     size INTEGER NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX shared_records_stream ON shared_records(stream, id, size);  -- trimming reads the index alone
+CREATE INDEX shared_records_stream ON shared_records(stream, id, size);
 """,
     ),
 ]
