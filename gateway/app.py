@@ -22,6 +22,7 @@ from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS, SYNTHETIC
 from .ledger import Ledger, open_store
 from .sandbox.middleware import fault_step_for, sandbox_middleware
 from .sandbox.redact import access_logger
+from .sandbox.shared_app import shared_sandbox
 from .sandbox.state import Sandbox
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
@@ -95,12 +96,16 @@ def check_exposure(settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.defaults()
     check_exposure(settings)
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[sandbox_middleware])
+    shared = shared_sandbox(settings)  # None: the sandbox lives in this process's memory, as ever
+    first = [shared.middleware] if shared is not None else []
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[*first, sandbox_middleware])
     app[SETTINGS] = settings
-    app[SANDBOX] = sandbox = Sandbox.from_settings(settings)
+    app[SANDBOX] = sandbox = shared.sandbox if shared is not None else Sandbox.from_settings(settings)
     app[SANDBOX_AROUND] = fault_step_for(sandbox)
     app[SYNTHETIC] = SYNTHETIC_MAKERS
     app.cleanup_ctx.append(_ledger_context)
+    if shared is not None:
+        app.cleanup_ctx.append(shared.context)  # binds it to the ledger, gives the ledger the shared clock
     app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports
     app.cleanup_ctx.append(delivery_context)
     app.add_subapp("/__admin", create_admin_app())

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from .admin.generated import generate_tenant
 from .app import SYNTHETIC_MAKERS, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
+from . import workers
 from .ledger import LedgerError, StoreOpenError, UnknownTenant
 from .progress import ProgressLine
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -74,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             flags = {s.name: getattr(args, s.name) for s in SETTINGS}
             settings = Settings.load(flags=flags, environ=os.environ, config_file=args.config)
             _configure_logging(settings)
-            with asyncio.Runner(loop_factory=_event_loop(settings)) as loop:
+            loop_factory = _event_loop(settings)
+            if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
+                sys.exit(workers.run(settings, serve, _shown(settings.database), loop_factory))
+            with asyncio.Runner(loop_factory=loop_factory) as loop:
                 loop.run(serve(settings))
         elif args.command == "seed" and args.generate is not None:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
@@ -90,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(check(settings))
-    except (CliError, SettingsError, ScenarioError, StoreOpenError) as exc:
+    except (CliError, SettingsError, ScenarioError, StoreOpenError, workers.WorkersError) as exc:
         _fail(str(exc))
     except LedgerError as exc:
         _fail(exc.message)
@@ -126,7 +131,9 @@ def _event_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] |
     return uvloop.new_event_loop
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, sock: socket.socket | None = None, ready: Callable[[], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; a worker of `--workers N` gets the supervisor's socket, and says it
+    serves through `ready` instead of printing (the supervisor prints once for all)."""
     app = create_app(settings)
     runner = GuardedRunner(
         app,
@@ -143,12 +150,16 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, settings.host, settings.port)
         try:
             await site.start()
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise CliError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
+        if ready is not None:
+            ready()
+            await stop.wait()
+            return
         port = _bound_port(runner, settings.port)
         print(f"{PROG}: listening on http://{settings.host}:{port} (database {_shown(settings.database)})", flush=True)
         await stop.wait()

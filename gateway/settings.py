@@ -38,6 +38,20 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    """A number of worker processes; 0 or `auto` is WORKERS_AUTO, what served best on a 2-core machine."""
+    if text.strip().lower() in ("auto", "0"):
+        return WORKERS_AUTO
+    value = int(text)
+    if value < 1:
+        raise ValueError("expected a whole number of at least 1, or 0 or auto for the default")
+    return value
+
+
+# What `auto` means: see bench/workers_bench.py and the workers branch's report for the measurement.
+WORKERS_AUTO = 1
+
+
 def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -115,6 +129,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "postgres_pool_size", 10, "Read connections each gateway process keeps to PostgreSQL (writes use one more).",
         _positive_int,
+    ),
+    Setting(
+        "workers", 1,
+        "Processes serving the port (a supervisor binds it once and runs them); 0 or auto: the measured best."
+        " With more than 1, the sandbox's faults, rate limits, clock and journal live in the database.",
+        _workers,
+    ),
+    Setting(
+        "shared_state", False,
+        "Keep the sandbox's faults, rate limits, clock and journal in the database, so every instance on one"
+        " (PostgreSQL) database sees them; always on with workers above 1.",
+        _boolean,
     ),
     Setting("max_body_bytes", 1_048_576, "Largest request body accepted; larger ones get 413.", _positive_int),
     Setting(
@@ -250,7 +276,7 @@ class Settings:
 def _convert(setting: Setting, raw: Any, source: str) -> Any:
     if isinstance(raw, bool) and setting.parse is _boolean:
         return raw
-    if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _non_negative_int, _port):
+    if isinstance(raw, int) and not isinstance(raw, bool) and setting.parse in (_positive_int, _non_negative_int, _port, _workers):
         raw = str(raw)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and setting.parse in (_seconds, _positive_seconds):
         raw = str(raw)

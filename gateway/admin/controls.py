@@ -14,6 +14,7 @@ from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
 from ..sandbox.ratelimit import VENDOR_STATUS
+from ..sandbox.shared import settled  # the shared sandbox's changes reach the store
 from .wire import body_of, iso, page_args, render_error
 
 CENTURY = 100 * 365 * 86400  # the furthest the clock may be shifted, in seconds
@@ -53,14 +54,14 @@ async def list_requests(request: web.Request) -> web.Response:
     """Journal entries that match the filters, newest first."""
     journal = request.config_dict[SANDBOX].journal
     offset, limit = page_args(request, default_limit=100)
-    found = list(journal.select(_filter(request)))
+    found = list(await settled(journal.select(_filter(request))))
     return web.json_response(
         {"requests": [e.as_json() for e in found[offset:offset + limit]], "total": len(found), "journal": journal.stats()}
     )
 
 
 async def clear_requests(request: web.Request) -> web.Response:
-    return web.json_response({"cleared": request.config_dict[SANDBOX].journal.clear()})
+    return web.json_response({"cleared": await settled(request.config_dict[SANDBOX].journal.clear())})
 
 
 async def journal_settings(request: web.Request) -> web.Response:
@@ -83,7 +84,7 @@ async def configure_journal(request: web.Request) -> web.Response:
             raise InvalidArgument(f"{name} must be a whole number of at least 1")
         sizes[name] = value
     journal = request.config_dict[SANDBOX].journal
-    journal.configure(enabled=enabled, **sizes)
+    await settled(journal.configure(enabled=enabled, **sizes))
     return web.json_response(journal.stats())
 
 
@@ -93,23 +94,23 @@ async def configure_journal(request: web.Request) -> web.Response:
 async def add_fault(request: web.Request) -> web.Response:
     body = await body_of(request)
     try:
-        rule = request.config_dict[SANDBOX].faults.add(body)
+        rule = await settled(request.config_dict[SANDBOX].faults.add(body))
     except RuleError as exc:
         raise InvalidArgument(str(exc)) from None
     return web.json_response(rule.as_json(), status=201)
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    return web.json_response({"faults": [r.as_json() for r in request.config_dict[SANDBOX].faults.rules()]})
+    return web.json_response({"faults": [r.as_json() for r in await settled(request.config_dict[SANDBOX].faults.rules())]})
 
 
 async def clear_faults(request: web.Request) -> web.Response:
-    return web.json_response({"removed": request.config_dict[SANDBOX].faults.clear()})
+    return web.json_response({"removed": await settled(request.config_dict[SANDBOX].faults.clear())})
 
 
 async def remove_fault(request: web.Request) -> web.Response:
     rule_id = request.match_info["id"]
-    if not request.config_dict[SANDBOX].faults.remove(rule_id):
+    if not await settled(request.config_dict[SANDBOX].faults.remove(rule_id)):
         return render_error(request, 404, f"no fault rule {rule_id}", None)
     return web.json_response({"removed": 1})
 
@@ -138,7 +139,7 @@ async def set_clock(request: web.Request) -> web.Response:
     if "frozen_at" in body:
         if not isinstance(body["frozen_at"], str):
             raise InvalidArgument("frozen_at must be an ISO 8601 time with a timezone")
-        clock.freeze(_instant(body["frozen_at"], "frozen_at"))
+        await settled(clock.freeze(_instant(body["frozen_at"], "frozen_at")))
     else:
         offset = body["offset_seconds"]
         if isinstance(offset, bool) or not isinstance(offset, (int, Decimal)):  # JSON gives no NaN or Infinity
@@ -146,12 +147,12 @@ async def set_clock(request: web.Request) -> web.Response:
         # Compared before any conversion: float() of a huge integer overflows, abs() of a huge Decimal traps.
         if not -CENTURY <= offset <= CENTURY:
             raise InvalidArgument("offset_seconds must be within a hundred years")
-        clock.shift(timedelta(seconds=float(offset)))
+        await settled(clock.shift(timedelta(seconds=float(offset))))
     return web.json_response(_clock_json(request))
 
 
 async def reset_clock(request: web.Request) -> web.Response:
-    request.config_dict[LEDGER].clock.reset()
+    await settled(request.config_dict[LEDGER].clock.reset())
     return web.json_response(_clock_json(request))
 
 
@@ -182,5 +183,5 @@ async def set_rate_limits(request: web.Request) -> web.Response:
                 raise InvalidArgument(f"{dialect}.{name} must be a whole number from 1 to {MAX_LIMIT}")
         changes[dialect] = (limit, window)  # type: ignore[assignment]
     for dialect, (limit, window) in changes.items():
-        limits.set(dialect, limit, window)
+        await settled(limits.set(dialect, limit, window))
     return web.json_response(limits.as_json())

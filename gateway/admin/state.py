@@ -30,6 +30,7 @@ from ..ledger import (
 )
 from ..upstream.declaration import SECTION as UPSTREAM
 from . import generated
+from ..sandbox.shared import settled  # the shared sandbox's changes reach the store
 from . import tenants as made
 from .wire import body_of, entry_json, member_json, page_args, tenant_json
 
@@ -47,26 +48,26 @@ async def reset(request: web.Request) -> web.Response:
         return web.json_response({"reset": [name]})
     await ledger.check_deletable(tenants=await ledger.tenants())  # refused before anything is cleared
     moved = dict(ledger.clock.state)
-    ledger.clock.reset()  # first, so the rebuilt tenants are dated in real time
+    await settled(ledger.clock.reset())  # first, so the rebuilt tenants are dated in real time
     try:
         names = await made.reset_all(ledger, settings)
     except PendingUpstreamWrites:
         # An intent opened since the check: nothing was deleted, so the clock goes back to where it was
         # and faults, rate-limit counts and the journal stay as they were (a refused reset changes nothing).
-        _restore(ledger.clock, moved)
+        await _restore(ledger.clock, moved)
         raise
     sandbox = request.config_dict[SANDBOX]
-    sandbox.faults.clear()
-    sandbox.limits.reset_counters()
-    sandbox.journal.clear()
+    await settled(sandbox.faults.clear())
+    await settled(sandbox.limits.reset_counters())
+    await settled(sandbox.journal.clear())
     return web.json_response({"reset": names, "journal": "cleared", "faults": "cleared", "clock": "real"})
 
 
-def _restore(clock: Any, state: dict[str, Any]) -> None:
+async def _restore(clock: Any, state: dict[str, Any]) -> None:
     if state["frozen"] is not None:
-        clock.freeze(state["frozen"])
+        await settled(clock.freeze(state["frozen"]))
     elif state["offset_seconds"]:
-        clock.shift(timedelta(seconds=state["offset_seconds"]))
+        await settled(clock.shift(timedelta(seconds=state["offset_seconds"])))
 
 
 async def load_scenario(request: web.Request) -> web.Response:

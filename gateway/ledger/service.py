@@ -13,10 +13,12 @@ from .models import Event
 from .movements import MovementOps
 from .orders import OrderOps
 from .rewards import RewardOps
+from .shared import SharedOps
 from .repo import events as event_sql
 
 
-class Ledger(ForwardedOps, MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps, LoginOps):
+class Ledger(ForwardedOps, MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps, LoginOps,
+             SharedOps):
     async def events(self, *, after: int = 0, limit: int = 100, tenant_id: int | None = None) -> list[Event]:
         """Outbox events in commit order, after the given event id."""
         return await self._read(lambda tx: event_sql.events_after(tx, after, limit, tenant_id))

@@ -26,6 +26,7 @@ from ..keys import LEDGER, REQUEST_DIALECT, REQUEST_FAULT, REQUEST_TENANT, SANDB
 from ..ledger import Ledger, Tenant
 from .faults import FaultRule
 from .journal import Body, JournalEntry
+from .shared import settled  # a shared sandbox's checks reach the store
 from .state import Sandbox
 
 # The dialect a path belongs to, known before its authentication runs.
@@ -110,7 +111,7 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
     tenant: Tenant | None = None
     if sandbox.limits.get(dialect):
         key, tenant = await _counted(request, dialect, config[LEDGER])
-        retry = sandbox.limits.check(dialect, key)
+        retry = await settled(sandbox.limits.check(dialect, key))
     forwarded, opened = exchanges.begin()  # what the request exchanges with the tenant's upstream
     try:
         if retry is not None:
@@ -225,7 +226,7 @@ async def fault_step(sandbox: Sandbox, request: web.Request, handler: Handler) -
     if dialect is None or not sandbox.faults.active:
         return await handler(request)
     book = sandbox.faults
-    rule = book.pick(when="before", **_facts(request, dialect))
+    rule = await settled(book.pick(when="before", **_facts(request, dialect)))
     if rule is not None:
         _note(request, rule, handler_ran=False, handler_status=None)
         if rule.effect == "latency":
@@ -233,7 +234,7 @@ async def fault_step(sandbox: Sandbox, request: web.Request, handler: Handler) -
         else:
             return await _apply(request, dialect, rule)
     response = await handler(request)
-    rule = book.pick(when="after", **_facts(request, dialect))
+    rule = await settled(book.pick(when="after", **_facts(request, dialect)))
     if rule is None:
         return response
     _note(request, rule, handler_ran=True, handler_status=response.status)

@@ -315,4 +315,30 @@ ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
         # Listing counts: where a deep page starts, kept by triggers (see listing_counts.py).
         LISTING_TABLE + SQLITE_TRIGGERS,
     ),
+    (
+        13,
+        # State several processes over one database must see alike, kept without knowing what it is (11 and 12
+        # are other branches'): named documents, each write moving one version every reader compares with
+        # its own; named counters that restart after a window; and streams of records appended in batches
+        # (their index holds the size, so trimming reads the index alone).
+        """
+CREATE TABLE shared_documents (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE shared_counters (
+    name TEXT PRIMARY KEY,
+    started INTEGER NOT NULL,
+    count INTEGER NOT NULL
+);
+CREATE TABLE shared_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX shared_records_stream ON shared_records(stream, id, size);
+""",
+    ),
 ]
