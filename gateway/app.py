@@ -12,12 +12,11 @@ from .admin import create_admin_app
 from .delivery import delivery_context
 from .admin.auth import is_loopback
 from .dialects import imonggo, memberpoints, pomelo
-from .dialects.imonggo import upstream as imonggo_upstream
-from .dialects.memberpoints import upstream as memberpoints_upstream
-from .dialects.pomelo import upstream as pomelo_upstream
-from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS
+from .dialects.descriptor import Dialect
+from .keys import DIALECTS, LEDGER, SANDBOX, SETTINGS
 from .ledger import Ledger, open_store
-from .sandbox.middleware import fault_step_for, sandbox_middleware
+from .sandbox.pipeline import Pipeline
+from .sandbox.access_log import AccessLog
 from .sandbox.redact import access_logger
 from .sandbox.state import Sandbox
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -26,16 +25,15 @@ from .upstream import declaration
 from .upstream.context import upstream_context
 
 log = logging.getLogger("gateway")
-__all__ = ["UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure", "create_app"]
+__all__ = ["DIALECT_LIST", "AccessLog", "UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure", "create_app"]
 
+# Every dialect the gateway speaks, each one descriptor: the only list of vendors outside gateway/dialects/.
+DIALECT_LIST: tuple[Dialect, ...] = (imonggo.DIALECT, memberpoints.DIALECT, pomelo.DIALECT)
 # The dialects a tenant's points can live at: each one's port, the credentials it takes and the shape of
 # the contract cases record mode writes for it (that of fixtures/<dialect>/cases.json).
-UPSTREAM_DIALECTS = (
-    declaration.UpstreamDialect("imonggo", imonggo_upstream.connect, imonggo_upstream.CREDENTIAL_NAMES, "steps"),
-    declaration.UpstreamDialect("pomelo", pomelo_upstream.connect, pomelo_upstream.CREDENTIAL_NAMES, "flat"),
-    declaration.UpstreamDialect(
-        "memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES, "request"
-    ),
+UPSTREAM_DIALECTS = tuple(
+    declaration.UpstreamDialect(d.name, d.upstream.connect, d.upstream.credentials, d.upstream.case_format)
+    for d in DIALECT_LIST if d.upstream is not None
 )
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
 declaration.register(*UPSTREAM_DIALECTS)
@@ -88,14 +86,16 @@ def check_exposure(settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.defaults()
     check_exposure(settings)
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[sandbox_middleware])
+    sandbox = Sandbox.from_settings(settings, DIALECT_LIST)
+    pipeline = Pipeline(app := web.Application(client_max_size=settings.max_body_bytes), DIALECT_LIST, sandbox)
+    app.middlewares.append(pipeline.middleware)
     app[SETTINGS] = settings
-    app[SANDBOX] = sandbox = Sandbox.from_settings(settings)
-    app[SANDBOX_AROUND] = fault_step_for(sandbox)
+    app[SANDBOX] = sandbox
+    app[DIALECTS] = DIALECT_LIST
     app.cleanup_ctx.append(_ledger_context)
     app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports
     app.cleanup_ctx.append(delivery_context)
-    app.add_subapp("/__admin", create_admin_app())
-    for dialect in (imonggo, pomelo, memberpoints):
-        dialect.mount(app)
+    app.add_subapp("/__admin", create_admin_app(DIALECT_LIST))
+    for dialect in DIALECT_LIST:
+        dialect.add_routes(app.router)  # flat on the root router: no sub-app, no middleware of its own
     return app

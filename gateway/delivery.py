@@ -1,5 +1,5 @@
 """Outbox to signed HTTP webhooks: a background task turns committed ledger events into persistent
-deliveries (via the pomelo dialect's mapping), then POSTs the due ones with one ClientSession, re-signed
+deliveries (via the mapping of the dialect that sends webhooks), then POSTs the due ones with one ClientSession, re-signed
 on every attempt, retried with exponential backoff. Knows no SQL; the ledger keeps the delivery state."""
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from .dialects.pomelo import webhooks
-from .keys import LEDGER, SETTINGS
+from .dialects.descriptor import Webhooks
+from .keys import DIALECTS, LEDGER, SETTINGS
 from .ledger import Delivery, Event, Ledger, LedgerError, NewDelivery, Tenant
 
 log = logging.getLogger("gateway.delivery")
 
-CONSUMER = "pomelo-webhooks"
-CHANNEL = "pomelo"
 IDLE_SECONDS = 0.5
 BATCH = 20  # deliveries claimed, and sent concurrently, at a time
 LEASE_TIMEOUTS = 3  # a claimed delivery is leased for this many send timeouts
@@ -27,9 +25,10 @@ LEASE_TIMEOUTS = 3  # a claimed delivery is leased for this many send timeouts
 class Deliverer:
     def __init__(
         self, ledger: Ledger, session: aiohttp.ClientSession, *, retry_base_seconds: float, max_attempts: int,
-        timeout_seconds: float = 10.0,
+        timeout_seconds: float = 10.0, webhooks: Webhooks,
     ) -> None:
         self.ledger = ledger
+        self.webhooks = webhooks  # the sending dialect's pieces: names, mapping, targets, signing
         self.session = session
         self.retry_base_seconds = retry_base_seconds
         self.max_attempts = max_attempts
@@ -61,7 +60,7 @@ class Deliverer:
         Several instances may pump at once: an event is enqueued once whoever gets there first, and
         the cursor never passes an event that committed after it was read (see enqueue_deliveries)."""
         while True:
-            after = await self.ledger.cursor(name=CONSUMER)
+            after = await self.ledger.cursor(name=self.webhooks.consumer)
             events = await self.ledger.events(after=after, limit=200)
             if not events:
                 return
@@ -75,7 +74,7 @@ class Deliverer:
                     if item is not None:
                         items.append(item)
             position = await self.ledger.enqueue_deliveries(
-                consumer=CONSUMER, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events]
+                consumer=self.webhooks.consumer, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events]
             )
             if position < events[-1].id and position == after:
                 return  # an event below the read ones appeared late: read again at the next tick
@@ -85,14 +84,14 @@ class Deliverer:
         reversed_id = event.payload.get("reverses_id")
         if event.payload.get("kind") == "reversal" and reversed_id is not None:
             original = await self.ledger.entry(tenant=tenant, entry=int(reversed_id))
-        message = webhooks.message_for(event, original)
+        message = self.webhooks.message_for(event, original)
         if message is None:
             return None
-        url = webhooks.targets(tenant.section("pomelo")).get(message.phase)
+        url = self.webhooks.targets(tenant.section(self.webhooks.section)).get(message.phase)
         if url is None:
             log.info("tenant %s has no %s webhook URL; %s not sent", tenant.name, message.phase, message.idempotency_key)
             return None
-        return NewDelivery(tenant.id, event.id, CHANNEL, message.event_id, url, message.idempotency_key, message.body)
+        return NewDelivery(tenant.id, event.id, self.webhooks.channel, message.event_id, url, message.idempotency_key, message.body)
 
     async def send_due(self) -> int:
         """Claim up to BATCH due deliveries and send them at once; return how many were claimed."""
@@ -105,12 +104,11 @@ class Deliverer:
     async def _send(self, delivery: Delivery) -> None:
         status, error = None, None
         tenant = next((t for t in await self.ledger.tenants() if t.id == delivery.tenant_id), None)
-        section = tenant.section("pomelo") if tenant is not None else {}
+        section = tenant.section(self.webhooks.section) if tenant is not None else {}
         body = delivery.body.encode()
         try:
-            headers = webhooks.headers(
-                api_key=str(section.get("webhook_api_key", "")), api_secret=str(section["webhook_api_secret"]),
-                url=delivery.target, body=body, key=delivery.key, now=self.ledger.clock.now(),
+            headers = self.webhooks.headers(
+                section, url=delivery.target, body=body, key=delivery.key, now=self.ledger.clock.now(),
             )
             async with self.session.post(
                 delivery.target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)
@@ -137,10 +135,15 @@ DELIVERY = web.AppKey("delivery", Deliverer)
 async def delivery_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: one ClientSession and one delivery task for the app's lifetime (after the ledger's)."""
     settings = app[SETTINGS]
+    webhooks = next((d.webhooks for d in app[DIALECTS] if d.webhooks is not None), None)
+    if webhooks is None:  # no dialect sends webhooks
+        yield
+        return
     async with aiohttp.ClientSession() as session:
         deliverer = Deliverer(
             app[LEDGER], session, retry_base_seconds=float(settings.webhook_retry_base_seconds),
             max_attempts=int(settings.webhook_max_attempts), timeout_seconds=float(settings.webhook_timeout_seconds),
+            webhooks=webhooks,
         )
         app[DELIVERY] = deliverer
         task = asyncio.create_task(deliverer.run(), name="webhook-delivery")

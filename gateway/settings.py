@@ -129,7 +129,9 @@ SETTINGS: tuple[Setting, ...] = (
         "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
-    Setting("access_log", True, "Log one line per request.", _boolean),
+    # Off by default: a CI sandbox's user reads the journal (GET /__admin/requests: tenant, status, bodies,
+    # faults) rather than a line per request in the job's output, and the line costs every request.
+    Setting("access_log", False, "Log one line per request (the journal keeps every request either way).", _boolean),
     Setting(
         "webhook_retry_base_seconds",
         1.0,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..scenario import scenario_schema
-from .pomelo import WEBHOOK_URL
+from ..dialects.common import ABSOLUTE_URL as WEBHOOK_URL
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -1,12 +1,27 @@
 """The imonggo dialect: Imonggo-style XML and JSON REST under /api (customers, customer types, the
-Reward API, invoices, the Token API and the read-only catalogue) over the shared ledger."""
+Reward API, invoices, the Token API and the read-only catalogue) over the shared ledger. DIALECT is all
+the rest of the gateway knows of it."""
 from __future__ import annotations
 
-from aiohttp import web
+from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, UpstreamPort, address_key
+from . import admin, upstream
+from .auth import authenticate
+from .errors import ERRORS, refuse, render_error
+from .routes import PREFIX, add_routes
 
-from .routes import create_imonggo_app
-
-
-def mount(app: web.Application) -> None:
-    """Attach this dialect's sub-app to the root application."""
-    app.add_subapp("/api", create_imonggo_app())
+DIALECT = Dialect(
+    name="imonggo",
+    prefixes=(PREFIX + "/",),
+    add_routes=add_routes,
+    authenticate=authenticate,
+    rate_key=address_key,
+    # Imonggo's documented answer (imonggo.md section 1): 503, per API token, in a 10-second window.
+    rate_limit=RateLimitAnswer(503, "Max API call rate exceeded", 10,
+                               ("imonggo_rate_limit", "imonggo_rate_window_seconds")),
+    errors=ERRORS,
+    render_error=render_error,
+    refuse=refuse,
+    admin=AdminExtras(member_view=admin.member_view, credentials_view=admin.credentials_view,
+                      fresh_credentials=admin.fresh_credentials),
+    upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "steps"),
+)
