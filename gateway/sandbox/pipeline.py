@@ -18,7 +18,7 @@ from aiohttp import web
 from ..dialects.common import HTTP_MESSAGES, Handler, answer_error
 from ..dialects.descriptor import Dialect
 from ..keys import LEDGER, REQUEST_TENANT
-from ..ledger import Ledger, Tenant
+from ..ledger import Ledger, LedgerError, Tenant
 from . import exchanges
 from .faultstep import around
 from .recording import record
@@ -89,7 +89,7 @@ class Pipeline:
         try:
             found = await dialect.authenticate(request, ledger)
         except Exception as exc:
-            return self.failed(request, dialect, exc), "answered"
+            return self.failed(request, dialect, exc)
         if isinstance(found, Tenant):
             request[REQUEST_TENANT] = found
         limits = self.sandbox.limits
@@ -111,11 +111,13 @@ class Pipeline:
                 return await around(faults, dialect.name, dialect.render_error, request, handler), "answered"
             return await handler(request), "answered"
         except Exception as exc:
-            return self.failed(request, dialect, exc), "answered"
+            return self.failed(request, dialect, exc)
 
-    def failed(self, request: web.Request, dialect: Dialect, exc: Exception) -> web.StreamResponse:
+    def failed(self, request: web.Request, dialect: Dialect, exc: Exception) -> tuple[web.StreamResponse, str]:
+        """The dialect's answer to a failure; the journal calls one nobody expected (a bug) an error."""
         if dialect.refuse is not None:
             refused = dialect.refuse(request, exc)
             if refused is not None:
-                return refused
-        return answer_error(request, exc, dialect.errors, dialect.render_error, self.words[dialect.name])
+                return refused, "answered"
+        answer = answer_error(request, exc, dialect.errors, dialect.render_error, self.words[dialect.name])
+        return answer, "answered" if isinstance(exc, (LedgerError, web.HTTPException)) else "error"
