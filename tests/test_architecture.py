@@ -259,9 +259,7 @@ COMPOSITION_ROOT = "gateway.app"
 # Modules that still name a vendor, each with what is left to move. The list only shrinks: a module
 # cleaned up fails test_the_list_of_modules_still_naming_a_vendor_is_exact until it is taken off.
 STILL_NAMING_A_VENDOR = {
-    "gateway.scenario": "a tenant spec's credentials, catalogue checks and password sealing per dialect",
     "gateway.settings": "the rate-limit settings (names kept), to be gathered from the dialects",
-    "gateway.admin.openapi": "the per-dialect schemas (credentials, member views, rate limits, admin routes)",
 }
 
 

@@ -38,8 +38,10 @@ from ..ledger import (
 )
 from . import controls, state, upstream, webhooks
 from .auth import admin_auth
-from .openapi import DOCUMENT
+from .openapi import document
 from .wire import render_error
+
+ADMIN_DOCUMENT = web.AppKey("admin_openapi", dict)
 
 PENDING_WHERE = (
     "; see them with GET /__admin/upstream/unsettled (those a person settles, with POST"
@@ -84,12 +86,13 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def openapi_document(request: web.Request) -> web.Response:
-    return web.json_response(DOCUMENT)
+    return web.json_response(request.config_dict[ADMIN_DOCUMENT])
 
 
 def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     """The admin API, with the routes each dialect's descriptor adds to it."""
     app = web.Application(middlewares=[error_middleware(ERRORS, render_error), admin_auth])
+    app[ADMIN_DOCUMENT] = document(dialects)  # built once: it depends only on the dialects
     r = app.router
     r.add_get("/health", health)
     r.add_get("/openapi/admin.json", openapi_document)

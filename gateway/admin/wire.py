@@ -13,7 +13,7 @@ from ..dialects.common import read_json_object
 from ..dialects.descriptor import Dialect
 from ..whole_numbers import whole_number
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
-from ..scenario import LOGIN
+from ..scenario import login_schemes
 from ..upstream.declaration import SECTION as UPSTREAM, masked
 
 
@@ -59,7 +59,7 @@ def tenant_json(t: Tenant, members: int) -> dict[str, Any]:
         "name": t.name,
         "created_at": iso(t.created_at),
         "members": members,
-        "dialects": sorted({c.scheme for c in t.credentials} - {LOGIN}),  # a user's login is no dialect
+        "dialects": sorted({c.scheme for c in t.credentials} - login_schemes()),  # a user's login is no dialect
         "resettable_from": "its scenario" if spec else "the startup scenario, if it declares this tenant",
         "upstream": upstream_json(t.section(UPSTREAM)),
     }

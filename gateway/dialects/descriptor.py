@@ -58,11 +58,26 @@ class UpstreamPort:
 
 
 @dataclass(frozen=True)
+class ScenarioPart:
+    """What a scenario's tenant declares in this dialect's section (named after the dialect) and what it
+    becomes: parts(section, tenant name) -> (credentials, configuration section); check(section) raises
+    ValueError("<field>: <what is wrong>") for what the schema cannot say; seal(section, cost) keeps a
+    secret only as its hash, so a spec can be stored; logins are credential schemes that are no dialect."""
+
+    parts: Callable[[Mapping[str, Any], str], tuple[list[Any], dict[str, Any]]]
+    check: Callable[[Mapping[str, Any]], None] | None = None
+    seal: Callable[[Mapping[str, Any], int | None], Mapping[str, Any]] | None = None
+    logins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class AdminExtras:
     """What the admin API shows or does in a dialect's terms (all optional)."""
 
     add_routes: Callable[[web.UrlDispatcher], None] | None = None  # extra /__admin/<name>/* routes
-    openapi_paths: Mapping[str, Any] = field(default_factory=dict)  # those routes' OpenAPI paths
+    # openapi(kit) -> {"paths", "schemas" (those routes'), "credentials", "member" (schemas)}; kit holds the
+    # admin document's helpers, so a dialect imports nothing of the admin API
+    openapi: Callable[[Any], Mapping[str, Any]] | None = None
     member_view: Callable[[Member], Mapping[str, Any]] | None = None  # a member's identities in this dialect
     credentials_view: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # (section, tenant name)
     fresh_credentials: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # copied tenant's section
@@ -83,6 +98,7 @@ class Dialect:
     admin: AdminExtras = field(default_factory=AdminExtras)
     webhooks: Webhooks | None = None
     upstream: UpstreamPort | None = None  # when a tenant's points can live at this vendor
+    scenario: ScenarioPart | None = None  # what a scenario's tenant declares for this dialect
     synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
 
     def owns(self, path: str) -> bool:

@@ -6,14 +6,16 @@ import copy
 import json
 import re
 
-from gateway.admin.openapi import DOCUMENT
+from gateway.admin.openapi import document
 from gateway.admin.routes import ERRORS
+from gateway.app import DIALECT_LIST
 from gateway.dialects.common import missing_from
 from gateway.keys import LEDGER, SANDBOX
 from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth, memberpoints_auth
 from tests.admin.real import points, read, write
 from tests.support import FIXTURES
 
+DOCUMENT = document(DIALECT_LIST)
 DEMO = json.loads((FIXTURES / "scenarios" / "demo.json").read_text(encoding="utf-8"))
 
 

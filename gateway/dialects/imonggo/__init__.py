@@ -3,9 +3,9 @@ Reward API, invoices, the Token API and the read-only catalogue) over the shared
 the rest of the gateway knows of it."""
 from __future__ import annotations
 
-from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, UpstreamPort, address_key
-from . import admin, upstream
-from .auth import authenticate
+from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, address_key
+from . import admin, admin_openapi, scenario_part, upstream
+from .auth import LOGIN, authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIX, add_routes
 
@@ -21,7 +21,8 @@ DIALECT = Dialect(
     errors=ERRORS,
     render_error=render_error,
     refuse=refuse,
-    admin=AdminExtras(member_view=admin.member_view, credentials_view=admin.credentials_view,
-                      fresh_credentials=admin.fresh_credentials),
+    admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
+                      credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials),
+    scenario=ScenarioPart(scenario_part.parts, check=scenario_part.check, seal=scenario_part.seal, logins=(LOGIN,)),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "steps"),
 )

@@ -2,8 +2,8 @@
 the shared ledger. DIALECT is all the rest of the gateway knows of it."""
 from __future__ import annotations
 
-from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, UpstreamPort
-from . import admin, upstream
+from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort
+from . import admin, admin_openapi, scenario_part, upstream
 from .auth import authenticate, rate_key
 from .errors import ERRORS, MESSAGES, refuse, render_error
 from .routes import PREFIX, add_routes
@@ -21,7 +21,8 @@ DIALECT = Dialect(
     render_error=render_error,
     messages=MESSAGES,
     refuse=refuse,
-    admin=AdminExtras(member_view=admin.member_view, credentials_view=admin.credentials_view,
-                      fresh_credentials=admin.fresh_credentials),
+    admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
+                      credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials),
+    scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "request"),
 )

@@ -3,8 +3,8 @@ burn), plus the reward rule and the signed webhooks the sandbox sends for card-t
 DIALECT is all the rest of the gateway knows of it."""
 from __future__ import annotations
 
-from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, UpstreamPort, Webhooks, address_key
-from . import admin, admin_views, upstream, webhooks
+from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, Webhooks, address_key
+from . import admin, admin_openapi, admin_views, scenario_part, upstream, webhooks
 from .auth import authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIXES, add_routes
@@ -19,10 +19,12 @@ DIALECT = Dialect(
     errors=ERRORS,
     render_error=render_error,
     refuse=refuse,
-    admin=AdminExtras(add_routes=admin.add_admin_routes, member_view=admin_views.member_view, credentials_view=admin_views.credentials_view,
+    admin=AdminExtras(add_routes=admin.add_admin_routes, openapi=admin_openapi.admin_openapi,
+                      member_view=admin_views.member_view, credentials_view=admin_views.credentials_view,
                       fresh_credentials=admin_views.fresh_credentials),
     # Stored names: deliveries already in databases carry this consumer and channel; never rename them.
     webhooks=Webhooks(section="pomelo", consumer="pomelo-webhooks", channel="pomelo", message_for=webhooks.message_for,
                       targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify),
+    scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
 )
