@@ -20,6 +20,7 @@ from .sandbox.access_log import AccessLog
 from .sandbox.redact import access_logger
 from .sandbox.state import Sandbox
 from . import scenario
+from . import settings as settings_table
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
 from .upstream import declaration
@@ -39,6 +40,7 @@ UPSTREAM_DIALECTS = tuple(
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
 declaration.register(*UPSTREAM_DIALECTS)
 scenario.register(**{d.name: d.scenario for d in DIALECT_LIST if d.scenario is not None})
+settings_table.register(*(s for d in DIALECT_LIST for s in d.settings))
 
 
 def build_ledger(settings: Settings) -> Ledger:

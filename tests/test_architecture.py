@@ -256,11 +256,6 @@ def test_gateways_packages_import_each_other_one_way_only() -> None:
 VENDOR_NAMES = re.compile(r"imonggo|pomelo|memberpoints", re.IGNORECASE)
 WHERE_VENDORS_LIVE = "gateway.dialects"
 COMPOSITION_ROOT = "gateway.app"
-# Modules that still name a vendor, each with what is left to move. The list only shrinks: a module
-# cleaned up fails test_the_list_of_modules_still_naming_a_vendor_is_exact until it is taken off.
-STILL_NAMING_A_VENDOR = {
-    "gateway.settings": "the rate-limit settings (names kept), to be gathered from the dialects",
-}
 
 
 def vendor_words_in(source: str) -> list[str]:
@@ -274,19 +269,13 @@ def vendor_words_in(source: str) -> list[str]:
             if tok.type in kinds and VENDOR_NAMES.search(tok.string)]
 
 
-OUTSIDE_THE_DIALECTS = [m for m in MODULES if not m.startswith(WHERE_VENDORS_LIVE) and m != COMPOSITION_ROOT
-                        and m not in STILL_NAMING_A_VENDOR]
+OUTSIDE_THE_DIALECTS = [m for m in MODULES if not m.startswith(WHERE_VENDORS_LIVE) and m != COMPOSITION_ROOT]
 
 
 @pytest.mark.parametrize("name", OUTSIDE_THE_DIALECTS)
 def test_no_vendor_word_lives_outside_the_dialects(name: str) -> None:
     found = vendor_words_in(MODULES[name].read_text(encoding="utf-8"))
     assert not found, f"{name} names a vendor (move it into gateway/dialects/<vendor>/): {found}"
-
-
-def test_the_list_of_modules_still_naming_a_vendor_is_exact() -> None:
-    cleaned = [m for m in STILL_NAMING_A_VENDOR if not vendor_words_in(MODULES[m].read_text(encoding="utf-8"))]
-    assert not cleaned, f"{cleaned} name no vendor any more: take them off STILL_NAMING_A_VENDOR"
 
 
 @pytest.mark.parametrize("line", [

@@ -99,6 +99,7 @@ class Dialect:
     webhooks: Webhooks | None = None
     upstream: UpstreamPort | None = None  # when a tenant's points can live at this vendor
     scenario: ScenarioPart | None = None  # what a scenario's tenant declares for this dialect
+    settings: tuple[Any, ...] = ()  # its gateway.settings.Setting rows (flag, env var and README row each)
     synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
 
     def owns(self, path: str) -> bool:

@@ -3,6 +3,7 @@ Reward API, invoices, the Token API and the read-only catalogue) over the shared
 the rest of the gateway knows of it."""
 from __future__ import annotations
 
+from ...settings import Setting, positive_whole_number, whole_number
 from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, address_key
 from . import admin, admin_openapi, scenario_part, upstream
 from .auth import LOGIN, authenticate
@@ -23,6 +24,12 @@ DIALECT = Dialect(
     refuse=refuse,
     admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
                       credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials),
+    settings=(
+        Setting("imonggo_rate_limit", 0, "Emulate Imonggo's rate limit: most requests per API token per window, then"
+                " 503 with Retry-After; 0 is off.", whole_number),
+        Setting("imonggo_rate_window_seconds", 10, "The window of imonggo_rate_limit, in seconds.",
+                positive_whole_number),
+    ),
     scenario=ScenarioPart(scenario_part.parts, check=scenario_part.check, seal=scenario_part.seal, logins=(LOGIN,)),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "steps"),
 )

@@ -2,6 +2,7 @@
 the shared ledger. DIALECT is all the rest of the gateway knows of it."""
 from __future__ import annotations
 
+from ...settings import Setting, whole_number
 from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort
 from . import admin, admin_openapi, scenario_part, upstream
 from .auth import authenticate, rate_key
@@ -23,6 +24,10 @@ DIALECT = Dialect(
     refuse=refuse,
     admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
                       credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials),
+    settings=(
+        Setting("memberpoints_rate_limit", 0, "Emulate memberpoints' rate limit (the vendor's is 100): most requests"
+                " per apiID per minute, then 429; 0 is off.", whole_number),
+    ),
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "request"),
 )
