@@ -133,9 +133,10 @@ SETTINGS: list[Setting] = [
         "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
-    # Off by default: a CI sandbox's user reads the journal (GET /__admin/requests: tenant, status, bodies,
-    # faults) rather than a line per request in the job's output, and the line costs every request.
-    Setting("access_log", False, "Log one line per request (the journal keeps every request either way).", _boolean),
+    # On by default: in CI the sandbox's output is what survives a failed job (the journal lives in memory and
+    # goes with the process), so one cheap line per request is what someone reading the job needs.
+    Setting("access_log", True, "Log one line per request (address, time, request line with secrets masked,"
+            " status, bytes, duration); off costs nothing.", _boolean),
     Setting(
         "webhook_retry_base_seconds",
         1.0,

@@ -1,6 +1,6 @@
 """HTTP Basic auth as Imonggo does it: the tenant's API token is the user name, the password is
 ignored. Anything else gets Rails' 401, on every route under /api, known or not (the pipeline asks
-before it routes the request to a handler or to the 404)."""
+before it runs the route's handler, or its 404)."""
 from __future__ import annotations
 
 import base64
