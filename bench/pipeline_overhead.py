@@ -1,13 +1,17 @@
 """What the request pipeline costs: GET req/s and p99 of one read per dialect (imonggo customer XML,
 memberpoints balances, pomelo balance) against an aiohttp hello-world, with wrk (1 thread, 32
 connections), alternating in rounds within one run so every side sees the same machine. Prints the
-median req/s, the median ratio to hello-world and the median p99 of each.
+median req/s, the median ratio to hello-world, the median p99 and the median server CPU per request
+(user + system time of the serving process over the run / requests answered: on a shared, noisy machine
+the steadier measure of what the pipeline costs).
 
     .venv/bin/python bench/pipeline_overhead.py [--rounds 5] [--seconds 5] [--source DIR] [--label NAME]
 
 `--source DIR` serves the gateway from another checkout's gateway/ package (e.g. /work/main, to compare
 before and after in one run: pass it twice as `--source /work/main --source .`). Each gateway is a real
-`loyalty-gateway serve` with its default settings on SQLite (demo scenario) in a temporary directory."""
+`loyalty-gateway serve` with its default settings on SQLite (demo scenario) in a temporary directory.
+The `refused` side is imonggo's read without credentials: the 401 comes before any ledger work, so it
+times the request path alone (routing, the pipeline's steps, the journal)."""
 from __future__ import annotations
 
 import argparse
@@ -84,20 +88,31 @@ def targets(port: int) -> dict[str, tuple[str, dict[str, str]]]:
     }
     for url, headers in found.values():  # each answers 200 before it is measured
         urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5).read()
+    # The pipeline alone: a request without credentials is refused (401) before any ledger read, so this
+    # times routing, the dialect's steps and the journal, with no store work at all.
+    found["refused"] = (base + "/api/customers/1534.xml", {})
     return found
 
 
-def wrk(url: str, headers: dict[str, str], seconds: int) -> tuple[float, float]:
-    """(requests per second, p99 in ms) of one wrk run; non-2xx answers make the run fail."""
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def wrk(url: str, headers: dict[str, str], seconds: int, pid: int) -> tuple[float, float, float]:
+    """(requests per second, p99 in ms, server CPU µs per request) of one wrk run; non-2xx answers fail it."""
+    cpu = cpu_seconds(pid)
     args = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", url]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out:
+    if "Non-2xx" in out and headers:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")
+    used = cpu_seconds(pid) - cpu
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    answered = int(re.search(r"(\d+) requests in", out).group(1))
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
-    return rate, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rate, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], used / max(answered, 1) * 1e6
 
 
 def main() -> None:
@@ -112,6 +127,7 @@ def main() -> None:
         hello, hello_url = start_hello()
         procs.append(hello)
         sides: dict[str, tuple[str, dict[str, str]]] = {"hello": (hello_url, {})}
+        pids = {"hello": hello.pid}
         try:
             for i, source in enumerate(sources):
                 workdir = Path(tmp) / f"g{i}"
@@ -119,14 +135,17 @@ def main() -> None:
                 proc, port = start_gateway(source, workdir)
                 procs.append(proc)
                 for dialect, target in targets(port).items():
-                    sides[f"{source.name}:{dialect}" if len(sources) > 1 else dialect] = target
+                    side = f"{source.name}:{dialect}" if len(sources) > 1 else dialect
+                    sides[side], pids[side] = target, proc.pid
             rates: dict[str, list[float]] = {k: [] for k in sides}
             p99s: dict[str, list[float]] = {k: [] for k in sides}
             ratios: dict[str, list[float]] = {k: [] for k in sides}
+            cpus: dict[str, list[float]] = {k: [] for k in sides}
             for r in range(args.rounds):
                 order = list(sides) if r % 2 == 0 else list(reversed(sides))  # alternate who goes first
-                got = {k: wrk(*sides[k], args.seconds) for k in order}
-                for k, (rate, p99) in got.items():
+                got = {k: wrk(*sides[k], args.seconds, pids[k]) for k in order}
+                for k, (rate, p99, cpu) in got.items():
+                    cpus[k].append(cpu)
                     rates[k].append(rate)
                     p99s[k].append(p99)
                     ratios[k].append(rate / got["hello"][0])
@@ -136,10 +155,10 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=10)
     print(f"wrk -t1 -c32, {args.rounds} alternated rounds of {args.seconds} s, medians")
-    print(f"{'side':<28} {'req/s':>9} {'x hello':>8} {'p99 ms':>8}")
+    print(f"{'side':<28} {'req/s':>9} {'x hello':>8} {'p99 ms':>8} {'CPU us/req':>11}")
     for k in sides:
         print(f"{k:<28} {statistics.median(rates[k]):>9,.0f} {statistics.median(ratios[k]):>8.3f} "
-              f"{statistics.median(p99s[k]):>8.2f}")
+              f"{statistics.median(p99s[k]):>8.2f} {statistics.median(cpus[k]):>11.0f}")
 
 
 if __name__ == "__main__":
