@@ -1,5 +1,6 @@
 """create_app(settings): the composition root, the only module that knows the store URL, every
-dialect (and which of them can serve as a tenant's upstream) and the admin API. No I/O here: the store
+dialect (the one list of their descriptors, handed to the pipeline, the sandbox, the admin API, the
+scenario reader, the settings table and delivery) and the admin API. No I/O here: the store
 opens, and the upstream pool starts, in cleanup_ctx."""
 from __future__ import annotations
 
@@ -8,26 +9,27 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from . import scenario
+from . import settings as settings_table
 from .admin import create_admin_app
-from .delivery import delivery_context
 from .admin.auth import is_loopback
+from .delivery import delivery_context
 from .dialects import imonggo, memberpoints, pomelo
 from .dialects.descriptor import Dialect
 from .keys import DIALECTS, LEDGER, SANDBOX, SETTINGS
 from .ledger import Ledger, open_store
-from .sandbox.pipeline import Pipeline
 from .sandbox.access_log import AccessLog
+from .sandbox.pipeline import Pipeline
 from .sandbox.redact import access_logger
 from .sandbox.state import Sandbox
-from . import scenario
-from . import settings as settings_table
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
 from .upstream import declaration
 from .upstream.context import upstream_context
 
 log = logging.getLogger("gateway")
-__all__ = ["DIALECT_LIST", "AccessLog", "UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure", "create_app"]
+__all__ = ["DIALECT_LIST", "UPSTREAM_DIALECTS", "AccessLog", "access_logger", "build_ledger", "check_exposure",
+           "create_app"]
 
 # Every dialect the gateway speaks, each one descriptor: the only list of vendors outside gateway/dialects/.
 DIALECT_LIST: tuple[Dialect, ...] = (imonggo.DIALECT, memberpoints.DIALECT, pomelo.DIALECT)
@@ -91,8 +93,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.defaults()
     check_exposure(settings)
     sandbox = Sandbox.from_settings(settings, DIALECT_LIST)
-    pipeline = Pipeline(app := web.Application(client_max_size=settings.max_body_bytes), DIALECT_LIST, sandbox)
-    app.middlewares.append(pipeline.middleware)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app.middlewares.append(Pipeline(app, DIALECT_LIST, sandbox).middleware)  # the one middleware: see pipeline.py
     app[SETTINGS] = settings
     app[SANDBOX] = sandbox
     app[DIALECTS] = DIALECT_LIST
