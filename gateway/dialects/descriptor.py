@@ -86,7 +86,7 @@ class AdminExtras:
 @dataclass(frozen=True)
 class Dialect:
     name: str  # also the tenant configuration section and the journal's "dialect"
-    prefixes: tuple[str, ...]  # every path this dialect serves starts with one of these ("/api/")
+    prefixes: tuple[str, ...]  # every path this dialect answers starts with one ("/api/"), or is one less its "/"
     add_routes: Callable[[web.UrlDispatcher], None]  # mounted flat on the root router: no sub-app layer
     authenticate: Authenticate
     rate_key: Callable[[web.Request], str]  # whom an unauthenticated request is counted against
@@ -101,9 +101,6 @@ class Dialect:
     scenario: ScenarioPart | None = None  # what a scenario's tenant declares for this dialect
     settings: tuple[Any, ...] = ()  # its gateway.settings.Setting rows (flag, env var and README row each)
     synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
-
-    def owns(self, path: str) -> bool:
-        return path.startswith(self.prefixes)
 
 
 def address_key(request: web.Request) -> str:

@@ -48,7 +48,7 @@ class Pipeline:
 
     def dialect_of(self, path: str) -> Dialect | None:
         for prefix, dialect in self.owners:
-            if path.startswith(prefix):
+            if path.startswith(prefix) or path == prefix[:-1]:  # "/api/..." and "/api" itself
                 return dialect
         return None
 
