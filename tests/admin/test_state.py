@@ -11,7 +11,7 @@ from gateway.admin.routes import ERRORS
 from gateway.app import DIALECT_LIST
 from gateway.dialects.common import missing_from
 from gateway.keys import LEDGER, SANDBOX
-from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth, memberpoints_auth
+from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth
 from tests.admin.real import points, read, write
 from tests.support import FIXTURES
 
