@@ -1,6 +1,7 @@
 """The access log: one line per request, written only when the log is on and its logger takes INFO, and
 cheap when it is (no format-string parsing per request, the time formatted once a second, masking only
-for a request line with a query). Secrets in a query are masked as everywhere else (redact.redact_line)."""
+for a request line with a query). Secrets in a query are masked as everywhere else (redact.redact_line).
+Knows no dialect and no ledger."""
 from __future__ import annotations
 
 import logging
