@@ -3,8 +3,8 @@ its memory stays flat under load (entries, bytes and the server's RSS after each
 
     .venv/bin/python bench/journal_bench.py [--requests 20000] [--concurrency 32] [--path /api/...]
 
-By default it serves a bench-only imonggo-prefixed route that reads one balance through the ledger (the
-real dialect routes may not be on this branch); give --path and --auth to time a real route instead.
+By default it times imonggo's customer read (one balance through the ledger); give --path and --auth to
+time another route instead.
 Prints figures; asserts nothing."""
 from __future__ import annotations
 
@@ -23,44 +23,13 @@ import aiohttp
 from aiohttp import web
 
 DEMO_TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"
-BENCH_PATH = "/api/bench/1534"
+BENCH_PATH = "/api/customers/1534.json"  # a real imonggo read: one balance through the ledger
 
 
-def _bench_mount(app: web.Application) -> None:
-    """A stand-in imonggo sub-app: Basic-auth token → tenant (remembered), then one balance read."""
-    from gateway.dialects.common import remember, sandbox_hook
-    from gateway.keys import LEDGER
-    from gateway.ledger import Asset, By, Identity
-
-    @web.middleware
-    async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
-        token = base64.b64decode(request.headers["Authorization"].split()[1]).decode().partition(":")[0]
-        tenant = await request.config_dict[LEDGER].authenticate(scheme="imonggo", principal=token)
-        if tenant is None:
-            raise web.HTTPUnauthorized()
-        remember(request, dialect="imonggo", tenant=tenant)
-        return await handler(request)
-
-    async def balance(request: web.Request) -> web.Response:
-        from gateway.keys import REQUEST_TENANT
-
-        found = await request.config_dict[LEDGER].balance(
-            tenant=request[REQUEST_TENANT], member=By(Identity.CUSTOMER_NO, int(request.match_info["no"]))
-        )
-        return web.json_response({"available_points": str(found[Asset.POINTS].posted)})
-
-    sub = web.Application(middlewares=[auth, sandbox_hook("imonggo", lambda r, s, m, c: web.json_response({}, status=s))])
-    sub.router.add_get("/{no}", balance)
-    app.add_subapp("/api/bench", sub)
-
-
-def _serve(journal: bool, database: str, bench_route: bool, ready: Any, stop: Any) -> None:
+def _serve(journal: bool, database: str, ready: Any, stop: Any) -> None:
     from gateway.app import create_app
-    from gateway.dialects import imonggo
     from gateway.settings import Settings
 
-    if bench_route:
-        imonggo.mount = _bench_mount  # type: ignore[assignment]
     settings = Settings.defaults().replace(
         database=database, port=0, journal=journal, access_log=False, sqlite_synchronous="normal"
     )
@@ -118,7 +87,7 @@ def run(journal: bool, args: argparse.Namespace) -> list[tuple[float, float]]:
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Queue()
     with tempfile.TemporaryDirectory() as tmp:
-        proc = ctx.Process(target=_serve, args=(journal, f"sqlite:///{tmp}/bench.db", args.path == BENCH_PATH, ready, stop))
+        proc = ctx.Process(target=_serve, args=(journal, f"sqlite:///{tmp}/bench.db", ready, stop))
         proc.start()
         port, pid = ready.get(timeout=30)
         base = f"http://127.0.0.1:{port}"

@@ -32,6 +32,7 @@ from aiohttp import ClientSession, TCPConnector, web
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.store_throughput import admin  # noqa: E402
+from gateway.dialects.pomelo import DIALECT  # noqa: E402
 from gateway.delivery import SENDERS, Deliverer  # noqa: E402
 from gateway.ledger import Ledger, NewDelivery, open_store  # noqa: E402
 
@@ -161,7 +162,8 @@ async def drain(url: str, receiver: str, count: int, round_no: int) -> dict[str,
         await ledger.enqueue_deliveries(consumer="bench-drain", upto=0, items=items)
         connector = TCPConnector(limit=SENDERS, limit_per_host=SENDERS, keepalive_timeout=30)
         async with ClientSession(connector=connector) as session, ClientSession() as http:
-            deliverer = Deliverer(ledger, session, retry_base_seconds=1.0, max_attempts=8)
+            deliverer = Deliverer(ledger, session, retry_base_seconds=1.0, max_attempts=8,
+                                  webhooks=DIALECT.webhooks)
             begin = time.monotonic()
             task = asyncio.create_task(deliverer.run())
             try:

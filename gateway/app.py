@@ -1,5 +1,6 @@
 """create_app(settings): the composition root, the only module that knows the store URL, every
-dialect (and which of them can serve as a tenant's upstream) and the admin API. No I/O here: the store
+dialect (the one list of their descriptors, handed to the pipeline, the sandbox, the admin API, the
+scenario reader, the settings table and delivery) and the admin API. No I/O here: the store
 opens, and the upstream pool starts, in cleanup_ctx."""
 from __future__ import annotations
 
@@ -8,19 +9,17 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from . import scenario
+from . import settings as settings_table
 from .admin import create_admin_app
-from .delivery import delivery_context
 from .admin.auth import is_loopback
+from .delivery import delivery_context
 from .dialects import imonggo, memberpoints, pomelo
-from .dialects.imonggo import synthetic as imonggo_synthetic
-from .dialects.imonggo import upstream as imonggo_upstream
-from .dialects.memberpoints import synthetic as memberpoints_synthetic
-from .dialects.memberpoints import upstream as memberpoints_upstream
-from .dialects.pomelo import synthetic as pomelo_synthetic
-from .dialects.pomelo import upstream as pomelo_upstream
-from .keys import LEDGER, SANDBOX, SANDBOX_AROUND, SETTINGS, SYNTHETIC
+from .dialects.descriptor import Dialect
+from .keys import DIALECTS, LEDGER, SANDBOX, SETTINGS, SYNTHETIC
 from .ledger import Ledger, open_store
-from .sandbox.middleware import fault_step_for, sandbox_middleware
+from .sandbox.access_log import AccessLog
+from .sandbox.pipeline import Pipeline
 from .sandbox.redact import access_logger
 from .sandbox.shared_app import shared_sandbox
 from .sandbox.state import Sandbox
@@ -30,22 +29,23 @@ from .upstream import declaration
 from .upstream.context import upstream_context
 
 log = logging.getLogger("gateway")
-__all__ = ["UPSTREAM_DIALECTS", "access_logger", "build_ledger", "check_exposure", "create_app"]
+__all__ = ["DIALECT_LIST", "SYNTHETIC_MAKERS", "UPSTREAM_DIALECTS", "AccessLog", "access_logger", "build_ledger", "check_exposure",
+           "create_app"]
 
+# Every dialect the gateway speaks, each one descriptor: the only list of vendors outside gateway/dialects/.
+DIALECT_LIST: tuple[Dialect, ...] = (imonggo.DIALECT, memberpoints.DIALECT, pomelo.DIALECT)
 # The dialects a tenant's points can live at: each one's port, the credentials it takes and the shape of
 # the contract cases record mode writes for it (that of fixtures/<dialect>/cases.json).
-UPSTREAM_DIALECTS = (
-    declaration.UpstreamDialect("imonggo", imonggo_upstream.connect, imonggo_upstream.CREDENTIAL_NAMES, "steps"),
-    declaration.UpstreamDialect("pomelo", pomelo_upstream.connect, pomelo_upstream.CREDENTIAL_NAMES, "flat"),
-    declaration.UpstreamDialect(
-        "memberpoints", memberpoints_upstream.connect, memberpoints_upstream.CREDENTIAL_NAMES, "request"
-    ),
+UPSTREAM_DIALECTS = tuple(
+    declaration.UpstreamDialect(d.name, d.upstream.connect, d.upstream.credentials, d.upstream.case_format)
+    for d in DIALECT_LIST if d.upstream is not None
 )
 # What each dialect adds to a synthetic member (`seed --generate`, POST /__admin/tenants {"generate": N}).
-# Until the dialects' descriptors carry it (their `synthetic` field), the composition root hands them over.
-SYNTHETIC_MAKERS = (imonggo_synthetic.make, memberpoints_synthetic.make, pomelo_synthetic.make)
+SYNTHETIC_MAKERS = tuple(d.synthetic for d in DIALECT_LIST if d.synthetic is not None)
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
 declaration.register(*UPSTREAM_DIALECTS)
+scenario.register(**{d.name: d.scenario for d in DIALECT_LIST if d.scenario is not None})
+settings_table.register(*(s for d in DIALECT_LIST for s in d.settings))
 
 
 def build_ledger(settings: Settings) -> Ledger:
@@ -96,19 +96,22 @@ def check_exposure(settings: Settings) -> None:
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings.defaults()
     check_exposure(settings)
-    shared = shared_sandbox(settings)  # None: the sandbox lives in this process's memory, as ever
-    first = [shared.middleware] if shared is not None else []
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[*first, sandbox_middleware])
+    shared = shared_sandbox(settings, DIALECT_LIST)  # None: the sandbox lives in this process's memory, as ever
+    sandbox = shared.sandbox if shared is not None else Sandbox.from_settings(settings, DIALECT_LIST)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    if shared is not None:  # first: a change made through another worker or instance is seen before anything else
+        app.middlewares.append(shared.middleware)
+    app.middlewares.append(Pipeline(app, DIALECT_LIST, sandbox).middleware)  # the one middleware: see pipeline.py
     app[SETTINGS] = settings
-    app[SANDBOX] = sandbox = shared.sandbox if shared is not None else Sandbox.from_settings(settings)
-    app[SANDBOX_AROUND] = fault_step_for(sandbox)
+    app[SANDBOX] = sandbox
+    app[DIALECTS] = DIALECT_LIST
     app[SYNTHETIC] = SYNTHETIC_MAKERS
     app.cleanup_ctx.append(_ledger_context)
     if shared is not None:
         app.cleanup_ctx.append(shared.context)  # binds it to the ledger, gives the ledger the shared clock
     app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports
     app.cleanup_ctx.append(delivery_context)
-    app.add_subapp("/__admin", create_admin_app())
-    for dialect in (imonggo, pomelo, memberpoints):
-        dialect.mount(app)
+    app.add_subapp("/__admin", create_admin_app(DIALECT_LIST))
+    for dialect in DIALECT_LIST:
+        dialect.add_routes(app.router)  # flat on the root router: no sub-app, no middleware of its own
     return app

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 
 from .admin.generated import generate_tenant
-from .app import SYNTHETIC_MAKERS, access_logger, build_ledger, create_app
+from .app import DIALECT_LIST, SYNTHETIC_MAKERS, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
 from . import workers
@@ -41,8 +41,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message} (see {PROG} --help)\n")
 
 
+def _dialect_names() -> str:
+    names = [d.name for d in DIALECT_LIST]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="A loyalty-points sandbox speaking imonggo, pomelo and memberpoints.")
+    parser = _Parser(prog=PROG, description=f"A loyalty-points sandbox speaking {_dialect_names()}.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--config", help="TOML file of settings (or LOYALTY_GATEWAY_CONFIG)")
@@ -140,7 +145,8 @@ async def serve(settings: Settings, sock: socket.socket | None = None, ready: Ca
         timeouts=ReadTimeouts(settings.header_timeout_seconds, settings.body_timeout_seconds),
         handle_signals=False,
         shutdown_timeout=float(settings.shutdown_timeout_seconds),
-        access_log=access_logger() if settings.access_log else None,  # masks the Token API's password
+        access_log=access_logger() if settings.access_log else None,  # None: aiohttp skips logging entirely
+        access_log_class=AccessLog,  # masks the Token API's password; cheap per line
     )
     # Handlers go in before readiness is announced: a SIGTERM sent the moment "listening" appears must
     # still shut down gracefully rather than kill the process.

@@ -1,5 +1,5 @@
 """Outbox to signed HTTP webhooks: a background task turns committed ledger events into persistent
-deliveries (via the pomelo dialect's mapping), claims the due ones in batches under a lease, POSTs them
+deliveries (via the mapping of the dialect that sends webhooks), claims the due ones in batches under a lease, POSTs them
 concurrently over one pooled keep-alive ClientSession, re-signed on every attempt, and records their
 outcomes in batches; failures are retried with exponential backoff. Knows no SQL; the ledger keeps the
 delivery state."""
@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from .dialects.pomelo import webhooks
-from .keys import LEDGER, SETTINGS
+from .dialects.descriptor import Webhooks
+from .keys import DIALECTS, LEDGER, SETTINGS
 from .ledger import Delivery, Event, Ledger, LedgerError, NewDelivery, SentAttempt, Tenant
 
 log = logging.getLogger("gateway.delivery")
 
-CONSUMER = "pomelo-webhooks"
-CHANNEL = "pomelo"
 IDLE_SECONDS = 0.5  # how soon another process's events are seen; this process's own wake delivery at once
 SENDERS = 32  # webhook requests in flight at once (and connections kept alive to a receiver)
 AHEAD = 8  # deliveries claimed ahead per sender: one claim feeds the senders for several round trips
@@ -37,9 +35,10 @@ class Deliverer:
 
     def __init__(
         self, ledger: Ledger, session: aiohttp.ClientSession, *, retry_base_seconds: float, max_attempts: int,
-        timeout_seconds: float = 10.0, senders: int = SENDERS,
+        timeout_seconds: float = 10.0, senders: int = SENDERS, webhooks: Webhooks,
     ) -> None:
         self.ledger = ledger
+        self.webhooks = webhooks  # the sending dialect's pieces: names, mapping, targets, signing
         self.session = session
         self.retry_base_seconds = retry_base_seconds
         self.max_attempts = max_attempts
@@ -103,7 +102,7 @@ class Deliverer:
         that committed after it was read (see enqueue_deliveries)."""
         claimed: int | None = None
         while True:
-            after, events = await self.ledger.events_for(consumer=CONSUMER, limit=EVENTS_PER_READ)
+            after, events = await self.ledger.events_for(consumer=self.webhooks.consumer, limit=EVENTS_PER_READ)
             if not events:
                 return claimed
             await self._reload_tenants()  # another instance may have changed a webhook URL since
@@ -116,7 +115,7 @@ class Deliverer:
                         items.append(item)
             send_by = asyncio.get_running_loop().time() + self.lease_seconds - self.timeout_seconds
             position, due = await self.ledger.enqueue_and_claim(
-                consumer=CONSUMER, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events],
+                consumer=self.webhooks.consumer, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events],
                 limit=claim - (claimed or 0), lease_seconds=self.lease_seconds,
             )
             self._queue(due, send_by)
@@ -131,14 +130,14 @@ class Deliverer:
         reversed_id = event.payload.get("reverses_id")
         if event.payload.get("kind") == "reversal" and reversed_id is not None:
             original = await self.ledger.entry(tenant=tenant, entry=int(reversed_id))
-        message = webhooks.message_for(event, original)
+        message = self.webhooks.message_for(event, original)
         if message is None:
             return None
-        url = webhooks.targets(tenant.section("pomelo")).get(message.phase)
+        url = self.webhooks.targets(tenant.section(self.webhooks.section)).get(message.phase)
         if url is None:
             log.info("tenant %s has no %s webhook URL; %s not sent", tenant.name, message.phase, message.idempotency_key)
             return None
-        return NewDelivery(tenant.id, event.id, CHANNEL, message.event_id, url, message.idempotency_key, message.body)
+        return NewDelivery(tenant.id, event.id, self.webhooks.channel, message.event_id, url, message.idempotency_key, message.body)
 
     async def send_due(self, limit: int = SENDERS) -> int:
         """Claim up to `limit` due deliveries and queue them for the senders; return how many were claimed."""
@@ -178,12 +177,11 @@ class Deliverer:
     async def _send(self, delivery: Delivery) -> None:
         status, error = None, None
         tenant = self._tenants.get(delivery.tenant_id)
-        section = tenant.section("pomelo") if tenant is not None else {}
+        section = tenant.section(self.webhooks.section) if tenant is not None else {}
         body = delivery.body.encode()
         try:
-            headers = webhooks.headers(
-                api_key=str(section.get("webhook_api_key", "")), api_secret=str(section["webhook_api_secret"]),
-                url=delivery.target, body=body, key=delivery.key, now=self.ledger.clock.now(),
+            headers = self.webhooks.headers(
+                section, url=delivery.target, body=body, key=delivery.key, now=self.ledger.clock.now(),
             )
             async with self.session.post(
                 delivery.target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)
@@ -256,12 +254,17 @@ DELIVERY = web.AppKey("delivery", Deliverer)
 async def delivery_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: one ClientSession and one delivery task for the app's lifetime (after the ledger's)."""
     settings = app[SETTINGS]
+    webhooks = next((d.webhooks for d in app[DIALECTS] if d.webhooks is not None), None)
+    if webhooks is None:  # no dialect sends webhooks
+        yield
+        return
     # One pooled connector: connections to a receiver are kept alive and reused, at most one per sender.
     connector = aiohttp.TCPConnector(limit=SENDERS, limit_per_host=SENDERS, keepalive_timeout=30)
     async with aiohttp.ClientSession(connector=connector) as session:
         deliverer = Deliverer(
             app[LEDGER], session, retry_base_seconds=float(settings.webhook_retry_base_seconds),
             max_attempts=int(settings.webhook_max_attempts), timeout_seconds=float(settings.webhook_timeout_seconds),
+            webhooks=webhooks,
         )
         app[DELIVERY] = deliverer
         task = asyncio.create_task(deliverer.run(), name="webhook-delivery")

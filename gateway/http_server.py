@@ -128,7 +128,7 @@ class GuardedHandler(RequestHandler):
             return
         log.info("ended a request from %s: its body was not complete after %g s",
                  self._peer(), self._timeouts.body_seconds)
-        # The handler reading the body gets a 408, rendered by its dialect's error middleware; the
+        # The handler reading the body gets a 408, rendered in its dialect's shape by the pipeline; the
         # connection closes after the reply, since the rest of the body may still arrive.
         payload.set_exception(web.HTTPRequestTimeout(text="request body not complete in time"))
         payload.feed_eof()

@@ -1,8 +1,6 @@
 """Every typed key of the application's state, in one place."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from .ledger import Ledger, Tenant
@@ -16,12 +14,12 @@ LEDGER = web.AppKey("ledger", Ledger)
 SANDBOX = web.AppKey("sandbox", Sandbox)  # journal, faults, rate limits
 SYNTHETIC: web.AppKey[tuple[Maker, ...]] = web.AppKey("synthetic")  # each dialect's maker of synthetic members
 UPSTREAMS = web.AppKey("upstreams", Ports)  # each upstream tenant's port, its statistics and recorder
-# The sandbox's fault step, run by common.sandbox_hook between a dialect's auth and its handler.
-SANDBOX_AROUND: web.AppKey[Callable[..., Awaitable[web.StreamResponse]]] = web.AppKey("sandbox_around")
+# The dialects' descriptors (gateway/dialects/descriptor.py), as app.py lists them, for the admin API.
+# Typed tuple, not Dialect: the descriptor module imports this one.
+DIALECTS = web.AppKey("dialects", tuple)
 
-# Per-request facts a dialect learns and the sandbox around it reads (journal, faults, rate limits).
+# Per-request facts the pipeline learns and its later steps (and handlers) read.
 # RequestKey, not str: aiohttp 3.14 warns on string request keys, and the test suite turns warnings into errors.
-REQUEST_DIALECT = web.RequestKey("gateway.dialect", str)  # imonggo | pomelo | memberpoints
-REQUEST_TENANT = web.RequestKey("gateway.tenant", Tenant)  # once the dialect's auth has found it
-# What a fault rule did to this request, for the journal (sandbox/middleware.py).
+REQUEST_TENANT = web.RequestKey("gateway.tenant", Tenant)  # once the dialect's credentials have named it
+# What a fault rule did to this request, for the journal (sandbox/faultstep.py).
 REQUEST_FAULT = web.RequestKey("gateway.fault", dict)

@@ -1,23 +1,33 @@
 """`loyalty-gateway webhooks listen`: a small receiver an integrator runs to watch the sandbox's
 signed webhooks. It checks every X-Signature against the api secret, prints each event, and answers
-200 (403 for a bad signature, so the sandbox retries and the mismatch shows)."""
+200 (403 for a bad signature, so the sandbox retries and the mismatch shows). Names no vendor: the check
+is the one of the dialect that sends webhooks (its descriptor, as app.py lists the dialects)."""
 from __future__ import annotations
 
 import asyncio
 import json
 import signal
 import sys
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from aiohttp import web
 
-from .dialects.pomelo.webhooks import verify
+Verify = Callable[[str, Mapping[str, str], bytes], bool]
 
 
-def receiver_app(secret: str, out: TextIO = sys.stdout) -> web.Application:
+def _sender_check() -> Verify:
+    from .app import DIALECT_LIST  # the composition root: the one list of dialects
+
+    return next(d.webhooks.verify for d in DIALECT_LIST if d.webhooks is not None)
+
+
+def receiver_app(secret: str, out: TextIO = sys.stdout, verify: Verify | None = None) -> web.Application:
+    check = verify or _sender_check()
+
     async def receive(request: web.Request) -> web.Response:
         body = await request.read()
-        ok = verify(secret, request.headers, body)
+        ok = check(secret, request.headers, body)
         try:
             event = json.loads(body)
             summary = f"{event.get('event_id')} {event.get('idempotency_key')}"

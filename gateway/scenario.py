@@ -1,6 +1,7 @@
 """Scenarios: JSON or TOML files that declare tenants (with their credentials for every dialect, and an
 upstream vendor where their points live), customer types, members and opening balances. Validated whole
-before anything is written; errors name the file and the field, never an upstream's secret."""
+before anything is written; errors name the file and the field, never an upstream's secret. Names no
+vendor: what a tenant declares in a dialect's section is that dialect's ScenarioPart, registered by app.py."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from typing import Any
 
 import jsonschema
 
+from .dialects.descriptor import ScenarioPart
 from .ledger import (
     GENERATED,
     Asset,
@@ -19,15 +21,23 @@ from .ledger import (
     Kind,
     Ledger,
     LedgerError,
-    hash_password,
-    is_password_hash,
     parse_amount,
 )
 from .upstream import declaration
 
 SHIPPED = {"demo": "demo.json"}
-LOGIN = "imonggo-login"  # the credential an imonggo user's e-mail is: one tenant per e-mail, everywhere
-CATALOGUE = ("users", "branches", "products", "payment_types", "customer_groups")
+# Filled by app.py (the one module that knows every dialect): each dialect's part of a tenant spec, by the
+# name of its section. At import, not in create_app: `loyalty-gateway seed` reads scenarios with no app.
+PARTS: dict[str, ScenarioPart] = {}
+
+
+def register(**parts: ScenarioPart) -> None:
+    PARTS.update(parts)
+
+
+def login_schemes() -> set[str]:
+    """Credential schemes that are a user's login rather than a dialect's API credentials."""
+    return {scheme for part in PARTS.values() for scheme in part.logins}
 
 
 class ScenarioError(Exception):
@@ -105,7 +115,12 @@ def _validate(path: Path | str, data: Any) -> None:
         if tenant["name"] in names:
             raise ScenarioError(f"scenario {path}: field tenants[{t}].name: tenant {tenant['name']!r} appears twice")
         names.add(tenant["name"])
-        _check_catalogue(path, t, tenant.get("imonggo", {}))
+        for name, part in PARTS.items():
+            if part.check is not None and name in tenant:
+                try:
+                    part.check(tenant[name])
+                except ValueError as exc:
+                    raise ScenarioError(f"scenario {path}: field tenants[{t}].{name}.{exc}") from None
         types = {ct["id"] for ct in tenant.get("customer_types", [])}
         seen: dict[str, set[Any]] = {"customer_id": set(), "mbr_id": set(), "email": set(), "user_id": set(),
                                      "upstream_id": set()}
@@ -173,44 +188,20 @@ def _upstream_secrets(data: Any) -> list[str]:
 
 
 def _external_ref(member: dict[str, Any]) -> str | None:
-    """An Imonggo customer's alternate_code is the member's unique external_ref (absent or empty: none)."""
+    """A customer record's alternate_code is the member's unique external_ref (absent or empty: none)."""
     code = (member.get("profile") or {}).get("alternate_code")
     return str(code) if code not in (None, "") else None
 
 
-def _check_catalogue(path: Path | str, t: int, section: dict[str, Any]) -> None:
-    """Ids are unique per kind of record, and e-mails (the login) per tenant."""
-    for kind in (*CATALOGUE, "tax_rates"):
-        records = section.get("tax_settings", {}).get(kind, []) if kind == "tax_rates" else section.get(kind, [])
-        seen: set[Any] = set()
-        for r, record in enumerate(records):
-            for key in ("id", "email") if kind == "users" else ("id",):
-                value = record.get(key)
-                value = value.lower() if isinstance(value, str) else value
-                if value in seen:
-                    raise ScenarioError(
-                        f"scenario {path}: field tenants[{t}].imonggo.{kind}[{r}].{key}: {record[key]!r} appears twice"
-                    )
-                seen.add(value)
-            if kind == "users" and "password" not in record and not is_password_hash(record.get("password_hash", "")):
-                raise ScenarioError(
-                    f"scenario {path}: field tenants[{t}].imonggo.users[{r}]: needs a password or a valid password_hash"
-                )
-
-
 def sealed(spec: dict[str, Any], *, cost: int | None = None) -> dict[str, Any]:
-    """A tenant spec whose imonggo users carry a password hash instead of a password, so the spec can be
-    stored (reset rebuilds from it) without a password in clear. `cost` is for generated passwords."""
-    users = spec.get("imonggo", {}).get("users")
-    if not users or all("password" not in u for u in users):
-        return spec
-    out = {**spec, "imonggo": {**spec["imonggo"], "users": []}}
-    for user in users:
-        user = dict(user)
-        if "password" in user:
-            password = user.pop("password")
-            user["password_hash"] = hash_password(password) if cost is None else hash_password(password, cost=cost)
-        out["imonggo"]["users"].append(user)
+    """A tenant spec whose secrets are kept only as hashes (each dialect seals its own section), so the spec
+    can be stored (reset rebuilds from it) without a password in clear. `cost` is for generated passwords."""
+    out = spec
+    for name, part in PARTS.items():
+        if part.seal is not None and name in spec:
+            section = part.seal(spec[name], cost)
+            if section is not spec[name]:
+                out = {**out, name: section}
     return out
 
 
@@ -254,24 +245,13 @@ async def apply_scenario(ledger: Ledger, data: dict[str, Any], source: Path | st
 
 def tenant_parts(spec: dict[str, Any]) -> tuple[list[Credential], dict[str, Any]]:
     """The credentials and configuration sections a scenario's tenant declares."""
-    credentials, config = [], {}
-    if "imonggo" in spec:
-        imonggo = _plain(sealed(spec)["imonggo"])
-        credentials.append(Credential("imonggo", imonggo["api_token"]))
-        credentials.extend(Credential(LOGIN, u["email"].lower()) for u in imonggo.get("users", []))
-        # The catalogue is read-only tenant data: it lives and dies with the tenant's configuration.
-        config["imonggo"] = {
-            "account": imonggo.get("account", spec["name"]),
-            **{k: imonggo[k] for k in (*CATALOGUE, "tax_settings") if k in imonggo},
-        }
-    if "memberpoints" in spec:
-        mp = spec["memberpoints"]
-        credentials.append(Credential("memberpoints", mp["api_id"], mp["api_key"]))
-        config["memberpoints"] = {"cid": mp["cid"]}
-    if "pomelo" in spec:
-        pomelo = dict(spec["pomelo"])
-        credentials.append(Credential("pomelo", pomelo.pop("client_id"), pomelo.pop("client_secret")))
-        config["pomelo"] = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in pomelo.items()}
+    credentials: list[Credential] = []
+    config: dict[str, Any] = {}
+    whole = sealed(spec)
+    for name, part in PARTS.items():
+        if name in spec:
+            found, config[name] = part.parts(_plain(whole[name]), spec["name"])
+            credentials.extend(found)
     if "upstream" in spec:
         config[declaration.SECTION] = declaration.check(spec["upstream"], "upstream")
     return credentials, config

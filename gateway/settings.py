@@ -1,5 +1,6 @@
 """Every setting in one table (name, default, help), read from defaults, an optional TOML file, then
-LOYALTY_GATEWAY_* environment variables, then command-line flags: later sources win."""
+LOYALTY_GATEWAY_* environment variables, then command-line flags: later sources win. Names no vendor: a
+dialect's own settings are declared in its descriptor and registered here by app.py."""
 from __future__ import annotations
 
 import tomllib
@@ -98,7 +99,10 @@ class Setting:
         return "--" + self.name.replace("_", "-")
 
 
-SETTINGS: tuple[Setting, ...] = (
+# The gateway's own settings; each dialect's (e.g. its rate-limit emulation) are added by register(), which
+# app.py calls at import with the settings every dialect's descriptor declares. A list, changed in place, so
+# every module that imported it sees the whole table.
+SETTINGS: list[Setting] = [
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on (0 picks a free one).", _port),
     Setting(
@@ -161,7 +165,10 @@ SETTINGS: tuple[Setting, ...] = (
         "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
-    Setting("access_log", True, "Log one line per request.", _boolean),
+    # On by default: in CI the sandbox's output is what survives a failed job (the journal lives in memory and
+    # goes with the process), so one cheap line per request is what someone reading the job needs.
+    Setting("access_log", True, "Log one line per request (address, time, request line with secrets masked,"
+            " status, bytes, duration); off costs nothing.", _boolean),
     Setting("uvloop", True, "Run on uvloop's event loop when it is installed (the `speed` extra); false keeps asyncio's own.",
             _boolean),
     Setting(
@@ -188,19 +195,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("journal_max_bytes", 8_388_608, "Most bytes of recorded requests the journal keeps; the oldest go first.", _positive_int),
     Setting("journal_body_bytes", 4096, "Largest part of each request and response body the journal copies.", _non_negative_int),
     Setting(
-        "imonggo_rate_limit",
-        0,
-        "Emulate Imonggo's rate limit: most requests per API token per window, then 503 with Retry-After; 0 is off.",
-        _non_negative_int,
-    ),
-    Setting("imonggo_rate_window_seconds", 10, "The window of imonggo_rate_limit, in seconds.", _positive_int),
-    Setting(
-        "memberpoints_rate_limit",
-        0,
-        "Emulate memberpoints' rate limit (the vendor's is 100): most requests per apiID per minute, then 429; 0 is off.",
-        _non_negative_int,
-    ),
-    Setting(
         "upstream_timeout_seconds",
         10.0,
         "How long one request to a tenant's upstream vendor may take; then it counts as a timeout (a write's"
@@ -220,9 +214,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Where upstreams declared with \"record\": true write each exchange as a contract case:"
         " DIR/<tenant>/<dialect>/cases.json (relative to the working directory).",
     ),
-)
+]
 
 BY_NAME = {s.name: s for s in SETTINGS}
+# The parsers a dialect's settings may use.
+whole_number, positive_whole_number = _non_negative_int, _positive_int
+
+
+def register(*settings: Setting) -> None:
+    """Add settings declared elsewhere (a dialect's) to the table; a name is added once."""
+    for setting in settings:
+        if setting.name not in BY_NAME:
+            SETTINGS.append(setting)
+            BY_NAME[setting.name] = setting
 
 
 class Settings:

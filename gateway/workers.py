@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from .app import build_ledger
+from .app import DIALECT_LIST, build_ledger
 from .sandbox import changes
 from .sandbox.shared_app import start_afresh
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -55,7 +55,7 @@ async def prepare(settings: Settings) -> None:
     ledger = build_ledger(settings)
     await ledger.start()
     try:
-        await start_afresh(ledger, settings)
+        await start_afresh(ledger, settings, DIALECT_LIST)
         if not await ledger.tenants():
             path = resolve_scenario(settings.scenario)
             if path is not None:

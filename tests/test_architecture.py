@@ -3,6 +3,7 @@ and the core's names and string literals."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,42 @@ def test_gateways_packages_import_each_other_one_way_only() -> None:
     cycle = cycle_in(edges)
     assert cycle is None, "gateway's packages import each other in a circle: " + " -> ".join(cycle) + "\n" + "\n".join(
         line for a, b in zip(cycle, cycle[1:]) for line in edges[a][b])
+
+
+# -- one place per vendor ------------------------------------------------------------------------------
+# A vendor's name, in any case, in any token of a module outside gateway/dialects/ (names, strings,
+# docstrings and comments alike: a comment naming a vendor is vendor knowledge that has leaked, and
+# the next edit tends to follow it), except in gateway/app.py, the composition root that lists them.
+VENDOR_NAMES = re.compile(r"imonggo|pomelo|memberpoints", re.IGNORECASE)
+WHERE_VENDORS_LIVE = "gateway.dialects"
+COMPOSITION_ROOT = "gateway.app"
+
+
+def vendor_words_in(source: str) -> list[str]:
+    """Every token of a module's source (comments included) that names a vendor."""
+    import io
+    import tokenize
+
+    # Python 3.12 splits an f-string into parts; before, it is one STRING token.
+    kinds = {tokenize.NAME, tokenize.STRING, tokenize.COMMENT, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    return [tok.string for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+            if tok.type in kinds and VENDOR_NAMES.search(tok.string)]
+
+
+OUTSIDE_THE_DIALECTS = [m for m in MODULES if not m.startswith(WHERE_VENDORS_LIVE) and m != COMPOSITION_ROOT]
+
+
+@pytest.mark.parametrize("name", OUTSIDE_THE_DIALECTS)
+def test_no_vendor_word_lives_outside_the_dialects(name: str) -> None:
+    found = vendor_words_in(MODULES[name].read_text(encoding="utf-8"))
+    assert not found, f"{name} names a vendor (move it into gateway/dialects/<vendor>/): {found}"
+
+
+@pytest.mark.parametrize("line", [
+    'PREFIXES = (("/api/", "imonggo"),)', "if dialect == 'Pomelo':", "# see the MemberPoints docs",
+    'x = f"{tenant.section(\'pomelo\')}"', "def imonggo_key(): pass",
+])
+def test_the_vendor_rule_catches_a_vendor_word_put_back(line: str) -> None:
+    clean = MODULES["gateway.sandbox.pipeline"].read_text(encoding="utf-8")
+    assert vendor_words_in(clean) == []
+    assert vendor_words_in(clean + "\n" + line + "\n") != []

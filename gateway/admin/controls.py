@@ -13,7 +13,6 @@ from ..keys import LEDGER, SANDBOX
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
-from ..sandbox.ratelimit import VENDOR_STATUS
 from ..sandbox.shared import settled  # the shared sandbox's changes reach the store
 from .wire import body_of, iso, page_args, render_error
 
@@ -164,12 +163,13 @@ async def get_rate_limits(request: web.Request) -> web.Response:
 
 
 async def set_rate_limits(request: web.Request) -> web.Response:
-    """{"memberpoints": {"limit": 100}, "imonggo": {"limit": 500, "window_seconds": 10}}; null turns one off."""
+    """{"<dialect>": {"limit": 100, "window_seconds": 60}, ...}; null turns one off; the window defaults to
+    the dialect's own (its descriptor's rate-limit answer)."""
     body = await body_of(request)
     limits = request.config_dict[SANDBOX].limits
     changes: dict[str, tuple[int, int]] = {}
     for dialect, value in body.items():
-        if dialect not in VENDOR_STATUS:
+        if dialect not in limits.answers:
             raise InvalidArgument(f"unknown dialect {dialect!r}")
         if value is None:
             changes[dialect] = (0, 60)
@@ -177,7 +177,7 @@ async def set_rate_limits(request: web.Request) -> web.Response:
         if not isinstance(value, dict) or set(value) - {"limit", "window_seconds"}:
             raise InvalidArgument(f"{dialect} must be null or an object with limit and window_seconds")
         limit = json_whole(value.get("limit"), low=1, high=MAX_LIMIT)
-        window = json_whole(value.get("window_seconds", 10 if dialect == "imonggo" else 60), low=1, high=MAX_LIMIT)
+        window = json_whole(value.get("window_seconds", limits.default_window(dialect)), low=1, high=MAX_LIMIT)
         for name, number in (("limit", limit), ("window_seconds", window)):
             if number is None:
                 raise InvalidArgument(f"{dialect}.{name} must be a whole number from 1 to {MAX_LIMIT}")

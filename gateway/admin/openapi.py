@@ -1,13 +1,17 @@
 """The OpenAPI 3.1 document of /__admin, served at /__admin/openapi/admin.json. A test checks that every
 admin route appears here and nothing else does; another fuzzes the running server against it, so every
-status a handler can answer is listed with the body it really has."""
+status a handler can answer is listed with the body it really has. Names no vendor: document(dialects)
+takes each dialect's part (its admin routes, its credentials, a member's ids) from its descriptor."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
-from .pomelo import WEBHOOK_URL
+from ..dialects.common import ABSOLUTE_URL as WEBHOOK_URL
+from ..dialects.descriptor import Dialect
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -29,7 +33,6 @@ TIME = {"type": "string", "format": "date-time"}
 MAYBE_TIME, MAYBE_STR, MAYBE_INT = {"type": ["string", "null"]}, {"type": ["string", "null"]}, {"type": ["integer", "null"]}
 AMOUNT = {"type": ["string", "null"], "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "exact decimal, two places"}
 NUMBER = {"type": "number", "description": "exact decimal (two places at most)"}
-DIALECT = {"enum": ["imonggo", "memberpoints", "pomelo"]}
 ASSET = {"enum": ["points", "cashback", "miles"]}
 TENANT_NAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"}
 # a positive amount below 10^12 with at most two places, as a string or a whole number (money.parse_amount)
@@ -42,10 +45,10 @@ _LIMIT = {"type": "object", "required": ["limit"], "additionalProperties": False
     "limit": {"type": "integer", "minimum": 1, "maximum": 10**9},
     "window_seconds": {"type": "integer", "minimum": 1, "maximum": 10**9}}}
 _BODY = _obj("text size truncated", text=STR, size=INT, truncated=BOOL)
-_REWARD = _obj("loyalty_event_id account_type amount status balance pending", loyalty_event_id=MAYBE_STR,
-               account_type=ASSET, amount=NUMBER, status={"enum": ["PENDING", "CONFIRMED", "CANCELLED"]},
-               balance=NUMBER, pending=NUMBER)
-_FAULT_FIELDS = {
+
+
+def _fault_fields(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (the enum of dialect names)
+    return {
     "effect": {"enum": ["latency", "status", "empty", "drop"],
                "description": "latency: wait, then answer normally; status: answer with this status in the dialect's "
                               "error shape; empty: close the connection without a byte; drop: reset it"},
@@ -58,9 +61,13 @@ _FAULT_FIELDS = {
     "latency_ms": {"type": "integer", "minimum": 0, "maximum": 120_000},
     "status": {"type": "integer", "minimum": 400, "maximum": 599, "default": 503},
     "message": TEXT, "code": TEXT,
-}
+    }
 
-SCHEMAS: dict[str, Any] = {
+
+def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    """The document's schemas; `parts` is each dialect's part (see document)."""
+    _FAULT_FIELDS = _fault_fields(DIALECT)  # noqa: N806
+    return {
     "Error": _obj("error", error=_obj("status message", status={"type": "integer", "minimum": 400, "maximum": 599},
                                       message=STR)),
     "Health": _obj("status store", status={"const": "ok"}, store={"enum": ["sqlite", "postgresql"]}),
@@ -90,18 +97,14 @@ SCHEMAS: dict[str, Any] = {
         seed={"type": "integer", "description": "with generate: the generator's seed (default 1)"}),
     "TenantCreated": _obj(
         "name members", name=TENANT_NAME, members=INT,
-        imonggo=_obj("account api_token", account=STR, api_token=STR,
-                     users=_list(_obj("email password", email=STR, password=STR))),
-        memberpoints=_obj("api_id api_key cid", api_id=STR, api_key=STR, cid=INT),
-        pomelo=_obj("client_id client_secret", client_id=STR, client_secret=STR, webhook_api_key=STR,
-                    webhook_api_secret=STR), upstream=_ref("UpstreamDeclared")),
+        **{name: part["credentials"] for name, part in parts.items() if "credentials" in part},
+        upstream=_ref("UpstreamDeclared")),
     "TenantDeleted": _obj("deleted", deleted=STR),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
-        "tenant id name deleted imonggo memberpoints pomelo upstream_id balances updated_at", tenant=STR, id=INT, name=STR,
+        " ".join(["tenant id name deleted", *(n for n, part in parts.items() if "member" in part),
+                  "upstream_id balances updated_at"]), tenant=STR, id=INT, name=STR,
         upstream_id={"type": ["string", "null"], "description": "who the member is at the tenant's upstream, when linked"},
-        deleted=BOOL, imonggo=_obj("customer_id customer_type_id", customer_id=INT, customer_type_id=MAYBE_INT),
-        memberpoints=_obj("mbr_id mbr_email", mbr_id=INT, mbr_email=MAYBE_STR),
-        pomelo=_obj("user_id card_ids", user_id=STR, card_ids=_list(STR)),
+        deleted=BOOL, **{name: part["member"] for name, part in parts.items() if "member" in part},
         balances={"type": "object", "propertyNames": ASSET,
                   "additionalProperties": _obj("posted pending", posted=AMOUNT, pending=AMOUNT)},
         updated_at=MAYBE_TIME))),
@@ -154,19 +157,9 @@ SCHEMAS: dict[str, Any] = {
                              "years either way at most)"},
     "ClockState": _obj("now frozen_at offset_seconds", now=TIME, frozen_at=MAYBE_TIME, offset_seconds=NUM),
     "RateLimits": {**_obj(**{d: {"oneOf": [{"type": "null"}, _LIMIT]} for d in DIALECT["enum"]}),
-                   "description": '{"imonggo": {"limit": 500, "window_seconds": 10}}; null turns one off'},
-    "RateLimitState": _obj("imonggo memberpoints pomelo", **{d: {"oneOf": [{"type": "null"}, _obj(
+                   "description": '{"<dialect>": {"limit": 500, "window_seconds": 10}}; null turns one off'},
+    "RateLimitState": _obj(" ".join(DIALECT["enum"]), **{d: {"oneOf": [{"type": "null"}, _obj(
         "limit window_seconds status", limit=INT, window_seconds=INT, status=INT)]} for d in DIALECT["enum"]}),
-    "CardTransaction": _obj("card_id amount", card_id={**TEXT, "description": "crd-..."}, amount=POSITIVE_AMOUNT,
-                            currency={**TEXT, "default": "ARS"}),
-    "Authorized": _obj("id card_id user_id amount currency status rewards", id={"type": "string", "pattern": "^ctx-"},
-                       card_id=STR, user_id=STR, amount=NUMBER, currency=STR, status={"const": "AUTHORIZED"},
-                       rewards=_list(_REWARD)),
-    "Resolved": _obj("id status rewards", id=STR, status={"enum": ["PRESENTED", "REVERSED"]}, rewards=_list(_REWARD)),
-    "WebhookUrls": {**_obj(**{name: URL for name in ("url", "pending", "confirm", "cancel")}), "minProperties": 1,
-                    "description": '{"url": U} for all three events, or any of pending, confirm, cancel'},
-    "Webhooks": _obj("tenant webhooks", tenant=STR, webhooks=_obj(**{n: STR for n in ("url", "pending", "confirm",
-                                                                                      "cancel")})),
     "Delivery": _obj(
         "id tenant_id event idempotency_key url state attempts last_status last_error next_attempt_at created_at "
         "history body", id=INT, tenant_id=INT, event=STR, idempotency_key=STR, url=STR,
@@ -199,7 +192,8 @@ SCHEMAS: dict[str, Any] = {
         linked=_list(_obj("member upstream_id by", member=INT, upstream_id=STR, by={"enum": ["id", "email"]})),
         unmatched_local=_list(_obj("member name email", member=INT, name=STR, email=MAYBE_STR)),
         unmatched_upstream=_list(_obj("upstream_id name email", upstream_id=STR, name=MAYBE_STR, email=MAYBE_STR))),
-}
+    **{name: schema for part in parts.values() for name, schema in part.get("schemas", {}).items()},
+    }
 
 _RESPONSES = {
     "BadRequest": (400, "bad input; the message names the field"),
@@ -238,10 +232,8 @@ def _op(summary: str, answer: str, *, ok: int = 200, errors: tuple[int, ...] = (
     return op
 
 
-_TENANT = _q("tenant", 'tenant name; left out or "": demo')
 PAGING = [_q("offset", "rows to skip", {"type": "integer", "minimum": 0, "maximum": 10**9}),
           _q("limit", "rows to return; 0 counts without listing", {"type": "integer", "minimum": 0, "maximum": 10_000})]
-_CTX = _p("transaction_id", "ctx-...")
 
 
 def _scenario_components() -> dict[str, Any]:
@@ -260,7 +252,20 @@ def _scenario_components() -> dict[str, Any]:
     return {"Scenario": lift(schema), **{f"Scenario.{name}": lift(d) for name, d in defs.items()}}
 
 
-DOCUMENT: dict[str, Any] = {
+KIT = SimpleNamespace(  # what a dialect builds its part of the document with
+    obj=_obj, list=_list, ref=_ref, op=_op, q=_q, p=_p, STR=STR, INT=INT, BOOL=BOOL, NUM=NUM, TEXT=TEXT, TIME=TIME,
+    MAYBE_STR=MAYBE_STR, MAYBE_INT=MAYBE_INT, MAYBE_TIME=MAYBE_TIME, AMOUNT=AMOUNT, NUMBER=NUMBER, ASSET=ASSET,
+    POSITIVE_AMOUNT=POSITIVE_AMOUNT, URL=URL,
+)
+
+
+def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
+    """The whole document, with each dialect's part from its descriptor."""
+    parts = {d.name: dict(d.admin.openapi(KIT)) if d.admin.openapi is not None else {} for d in dialects}
+    DIALECT = {"enum": [d.name for d in dialects]}  # noqa: N806
+    names = [d.name for d in dialects]
+    dialect_words = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+    return {
     "openapi": "3.1.0",
     "info": {"title": "loyalty-gateway admin API", "version": "1",
              "description": "State, request journal, faults, clock, rate limits and tenants of the sandbox. Without an "
@@ -270,7 +275,7 @@ DOCUMENT: dict[str, Any] = {
     "components": {
         "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
                                            "description": "only when the server is started with an admin_token"}},
-        "schemas": {**SCHEMAS, **_scenario_components()},
+        "schemas": {**_schemas(DIALECT, parts), **_scenario_components()},
         "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for name, (_, text) in _RESPONSES.items()},
     },
@@ -321,7 +326,7 @@ DOCUMENT: dict[str, Any] = {
         "/audit": {"get": _op("Every ledger invariant checked; each violation named", "Audit")},
         "/requests": {
             "get": _op("Journal entries, newest first", "Requests", store=False, errors=(400,), params=[
-                _q("tenant", "tenant name"), _q("dialect", "imonggo, memberpoints or pomelo"),
+                _q("tenant", "tenant name"), _q("dialect", dialect_words),
                 _q("path", "prefix, or glob with * ?"), _q("method", "HTTP method"),
                 _q("status", "a status (404) or a class (4xx)", {"type": "string", "pattern": "^([0-9]{3}|[0-9][xX]{2})?$"}),
                 _q("since", "entry id (entries after it) or ISO time with its timezone (entries at or after it)",
@@ -345,20 +350,6 @@ DOCUMENT: dict[str, Any] = {
                        body="Clock", store=False),
             "delete": _op("Back to real time", "ClockState", store=False),
         },
-        "/pomelo/transactions": {"post": {**_op(
-            "Authorize a card purchase: the tenant's campaign rule holds pending rewards (loyalty-pending); returns "
-            "its ctx- id", "Authorized", body="CardTransaction", ok=201, errors=(404,)), "parameters": [_TENANT]}},
-        "/pomelo/transactions/{transaction_id}/presentment": {"post": {**_op(
-            "Present the purchase: its pending rewards are credited (loyalty-confirm)", "Resolved", errors=(404, 409)),
-            "parameters": [_CTX, _TENANT]}},
-        "/pomelo/transactions/{transaction_id}/reversal": {"post": {**_op(
-            "Reverse the purchase: its rewards are cancelled, debited back if confirmed (loyalty-cancel)", "Resolved",
-            errors=(404, 409)), "parameters": [_CTX, _TENANT]}},
-        "/pomelo/webhooks": {
-            "get": {**_op("The tenant's webhook URLs", "Webhooks", errors=(404,)), "parameters": [_TENANT]},
-            "put": {**_op("Set the tenant's webhook URLs", "Webhooks", body="WebhookUrls", errors=(404,)),
-                    "parameters": [_TENANT]},
-        },
         "/webhooks/deliveries": {"get": _op("Webhook deliveries with their attempts, statuses and next try",
                                             "Deliveries", errors=(400, 404), params=[
             _q("tenant", 'tenant name; left out or "": every tenant'), *PAGING])},
@@ -366,12 +357,11 @@ DOCUMENT: dict[str, Any] = {
             "Send a delivery again, keeping its idempotency key", "Delivery", errors=(400, 404)),
             "parameters": [_p("delivery_id", "delivery id", {"type": "integer", "minimum": 1,
                                                              "maximum": 2**63 - 1})]}},
-        "/openapi/pomelo.json": {"get": _op("The OpenAPI document of the pomelo dialect", "OpenApiDocument",
-                                            store=False)},
         "/rate-limits": {
             "get": _op("The rate-limit emulation per dialect", "RateLimitState", store=False),
             "put": _op("Switch a dialect's rate-limit emulation on, change it, or (null) off", "RateLimitState",
                        body="RateLimits", store=False),
         },
+        **{path: item for part in parts.values() for path, item in part.get("paths", {}).items()},
     },
-}
+    }

@@ -1,9 +1,12 @@
 """Routes of /__admin, its ledger-error table and its JSON error shape."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiohttp import web
 
 from ..dialects.common import ErrorSpec, ErrorTable, error_middleware
+from ..dialects.descriptor import Dialect
 from ..keys import LEDGER
 from ..ledger import (
     AlreadyResolved,
@@ -33,11 +36,12 @@ from ..ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
-from . import controls, state, upstream
+from . import controls, state, upstream, webhooks
 from .auth import admin_auth
-from .openapi import DOCUMENT
-from .pomelo import add_pomelo_routes
+from .openapi import document
 from .wire import render_error
+
+ADMIN_DOCUMENT = web.AppKey("admin_openapi", dict)
 
 PENDING_WHERE = (
     "; see them with GET /__admin/upstream/unsettled (those a person settles, with POST"
@@ -82,11 +86,13 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def openapi_document(request: web.Request) -> web.Response:
-    return web.json_response(DOCUMENT)
+    return web.json_response(request.config_dict[ADMIN_DOCUMENT])
 
 
-def create_admin_app() -> web.Application:
+def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
+    """The admin API, with the routes each dialect's descriptor adds to it."""
     app = web.Application(middlewares=[error_middleware(ERRORS, render_error), admin_auth])
+    app[ADMIN_DOCUMENT] = document(dialects)  # built once: it depends only on the dialects
     r = app.router
     r.add_get("/health", health)
     r.add_get("/openapi/admin.json", openapi_document)
@@ -116,5 +122,8 @@ def create_admin_app() -> web.Application:
     r.add_delete("/clock", controls.reset_clock)
     r.add_get("/rate-limits", controls.get_rate_limits)
     r.add_put("/rate-limits", controls.set_rate_limits)
-    add_pomelo_routes(app)
+    webhooks.add_routes(r)
+    for dialect in dialects:
+        if dialect.admin.add_routes is not None:
+            dialect.admin.add_routes(r)
     return app

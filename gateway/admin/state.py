@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..whole_numbers import whole_number
-from ..keys import LEDGER, SANDBOX, SETTINGS, SYNTHETIC
+from ..keys import DIALECTS, LEDGER, SANDBOX, SETTINGS, SYNTHETIC
 from ..ledger import (
     Asset,
     Balance,
@@ -128,10 +128,10 @@ async def create_tenant(request: web.Request) -> web.Response:
         raise InvalidArgument("name must be a string")  # checked before `or`: {} must not pick a name
     name = name or f"{spec['name']}-{secrets.token_hex(4)}"
     await _refuse_existing(ledger, [name])
-    fresh = made.checked({"tenants": [made.fresh_credentials(spec, name)]}, "request body")["tenants"][0]
+    fresh = made.checked({"tenants": [made.fresh_credentials(spec, name, request.config_dict[DIALECTS])]}, "request body")["tenants"][0]
     tenant = await made.build(ledger, fresh, generated=True)
     return web.json_response(
-        {"name": tenant.name, "members": await ledger.count_members(tenant=tenant), **made.credentials_of(fresh)},
+        {"name": tenant.name, "members": await ledger.count_members(tenant=tenant), **made.credentials_of(fresh, request.config_dict[DIALECTS])},
         status=201,
     )
 
@@ -155,6 +155,7 @@ async def _tenant(ledger: Ledger, name: str | None) -> Tenant:
 async def members(request: web.Request) -> web.Response:
     """Every member's identities in all three dialects and its balances; `q` keeps those that mention it."""
     ledger = request.config_dict[LEDGER]
+    dialects = request.config_dict[DIALECTS]
     offset, limit = page_args(request, default_limit=100)
     wanted = request.query.get("q", "").strip().lower()
     tenants = [await ledger.tenant(request.query["tenant"])] if request.query.get("tenant") else await ledger.tenants()
@@ -163,7 +164,7 @@ async def members(request: web.Request) -> web.Response:
         for member in await every_member(ledger, tenant):
             if wanted and wanted not in _words(member):
                 continue
-            rows.append(member_json(tenant, await _balance(ledger, tenant, member)))
+            rows.append(member_json(tenant, await _balance(ledger, tenant, member), dialects))
     return web.json_response({"members": rows[offset:offset + limit], "total": len(rows), "offset": offset, "limit": limit})
 
 

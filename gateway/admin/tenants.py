@@ -4,11 +4,11 @@ configuration section), and reset = drop the tenant and rebuild it from that sce
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
-import secrets
+from collections.abc import Sequence
 from typing import Any
 
+from ..dialects.descriptor import Dialect
 from ..ledger import GENERATED, InvalidArgument, Ledger, LedgerError, Tenant, UnknownTenant
 from ..scenario import (
     ScenarioError,
@@ -24,59 +24,26 @@ from .wire import upstream_json
 SECTION = "sandbox"  # the tenant's configuration section holding the scenario it was built from
 
 
-def fresh_credentials(spec: dict[str, Any], name: str) -> dict[str, Any]:
-    """A copy of a scenario tenant under `name` with new credentials for all three dialects. Member ids
-    stay: they are per tenant, so they cannot collide with another tenant's."""
+def fresh_credentials(spec: dict[str, Any], name: str, dialects: Sequence[Dialect]) -> dict[str, Any]:
+    """A copy of a scenario tenant under `name` with new credentials for every dialect (each dialect makes
+    its own). Member ids stay: they are per tenant, so they cannot collide with another tenant's."""
     fresh = copy.deepcopy(spec)
     fresh["name"] = name
-    imonggo = dict(fresh.get("imonggo", {}))
-    imonggo.update(account=name, api_token=secrets.token_hex(20))
-    # A login is an e-mail, one tenant's everywhere: the copy's users get the tenant's name as a
-    # sub-address (demo@example.com -> demo+NAME@example.com) and a fresh password each.
-    imonggo["users"] = [
-        {**{k: v for k, v in user.items() if k != "password_hash"}, "email": _sub_address(user["email"], name),
-         "password": secrets.token_urlsafe(16)}
-        for user in imonggo.get("users", [])
-    ]
-    fresh["imonggo"] = imonggo
-    fresh["memberpoints"] = {
-        "api_id": str(secrets.randbelow(9 * 10**8) + 10**8),
-        "api_key": secrets.token_hex(16),
-        "cid": secrets.randbelow(9 * 10**6) + 10**6,
-    }
-    pomelo = dict(fresh.get("pomelo", {}))
-    pomelo.update(
-        client_id=secrets.token_hex(16),
-        client_secret=secrets.token_urlsafe(32),
-        webhook_api_key=secrets.token_hex(16),
-        webhook_api_secret=base64.b64encode(secrets.token_bytes(32)).decode(),
-    )
-    fresh["pomelo"] = pomelo
+    for dialect in dialects:
+        make = dialect.admin.fresh_credentials
+        if make is not None:
+            fresh[dialect.name] = make(fresh.get(dialect.name, {}), name)
     return fresh
 
 
-def _sub_address(email: str, name: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local.partition('+')[0]}+{name}@{domain}"
-
-
-def credentials_of(spec: dict[str, Any]) -> dict[str, Any]:
+def credentials_of(spec: dict[str, Any], dialects: Sequence[Dialect]) -> dict[str, Any]:
     """What a test job needs to talk to its tenant in each dialect (a fresh copy's only: its logins'
     passwords were just generated, so this is the one reply that shows them)."""
     out: dict[str, Any] = {}
-    if "imonggo" in spec:
-        imonggo = spec["imonggo"]
-        out["imonggo"] = {"account": imonggo.get("account", spec["name"]), "api_token": imonggo["api_token"]}
-        if imonggo.get("users"):
-            out["imonggo"]["users"] = [{"email": u["email"], "password": u["password"]} for u in imonggo["users"]]
-    if "memberpoints" in spec:
-        mp = spec["memberpoints"]
-        out["memberpoints"] = {"api_id": mp["api_id"], "api_key": mp["api_key"], "cid": mp["cid"]}
-    if "pomelo" in spec:
-        p = spec["pomelo"]
-        out["pomelo"] = {
-            k: p[k] for k in ("client_id", "client_secret", "webhook_api_key", "webhook_api_secret") if k in p
-        }
+    for dialect in dialects:
+        show = dialect.admin.credentials_view
+        if show is not None and dialect.name in spec:
+            out[dialect.name] = show(spec[dialect.name], spec["name"])
     if "upstream" in spec:  # the gateway's own credentials above are fresh; the upstream's are not, and stay hidden
         out["upstream"] = upstream_json(spec["upstream"])
     return out

@@ -2,6 +2,7 @@
 (never asdict), decimals as strings, times as ISO 8601 UTC."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -9,9 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from ..dialects.common import read_json_object
+from ..dialects.descriptor import Dialect
 from ..whole_numbers import whole_number
 from ..ledger import Balance, Entry, InvalidArgument, Tenant
-from ..scenario import LOGIN
+from ..scenario import login_schemes
 from ..upstream.declaration import SECTION as UPSTREAM, masked
 
 
@@ -57,7 +59,7 @@ def tenant_json(t: Tenant, members: int) -> dict[str, Any]:
         "name": t.name,
         "created_at": iso(t.created_at),
         "members": members,
-        "dialects": sorted({c.scheme for c in t.credentials} - {LOGIN}),  # a user's login is no dialect
+        "dialects": sorted({c.scheme for c in t.credentials} - login_schemes()),  # a user's login is no dialect
         "resettable_from": "its scenario" if spec else "the startup scenario, if it declares this tenant",
         "upstream": upstream_json(t.section(UPSTREAM)),
     }
@@ -72,16 +74,15 @@ def upstream_json(declaration: Any) -> dict[str, Any] | None:
             "record": shown["record"]}
 
 
-def member_json(t: Tenant, b: Balance) -> dict[str, Any]:
+def member_json(t: Tenant, b: Balance, dialects: Sequence[Dialect]) -> dict[str, Any]:
+    """A member with its identities as each dialect shows them (under the dialect's name) and its balances."""
     m = b.member
+    shown: dict[str, Any] = {"tenant": t.name, "id": m.id, "name": m.name, "deleted": m.deleted}
+    for dialect in dialects:
+        if dialect.admin.member_view is not None:
+            shown[dialect.name] = dialect.admin.member_view(m)
     return {
-        "tenant": t.name,
-        "id": m.id,
-        "name": m.name,
-        "deleted": m.deleted,
-        "imonggo": {"customer_id": m.customer_no, "customer_type_id": m.programme_no},
-        "memberpoints": {"mbr_id": m.member_no, "mbr_email": m.email},
-        "pomelo": {"user_id": m.user_ref, "card_ids": list(m.card_refs)},
+        **shown,
         "upstream_id": m.upstream_ref,
         "balances": {
             a.asset.value: {"posted": amount(a.posted), "pending": amount(a.pending)}

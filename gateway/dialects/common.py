@@ -1,9 +1,11 @@
-"""Dialect-neutral helpers: the error-table type, the error-middleware factory, JSON body reading.
+"""Dialect-neutral helpers: the error-table type, the answer to a failure in a dialect's shape, JSON body
+reading.
 Nothing vendor-specific lives here."""
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..keys import REQUEST_DIALECT, REQUEST_TENANT, SANDBOX_AROUND
+from ..keys import REQUEST_TENANT
 from ..ledger import InvalidArgument, LedgerError, Tenant, all_error_classes
 
 log = logging.getLogger("gateway.errors")
@@ -38,9 +40,9 @@ ErrorTable = Mapping[type[LedgerError], ErrorSpec]
 ErrorRenderer = Callable[[web.Request, int, str, str | None], web.StreamResponse]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# Each dialect's renderer, by dialect name, so the sandbox (faults, rate limits) answers in that dialect's
-# error shape. Filled by sandbox_hook(); a dialect that never calls it gets plain JSON errors from the sandbox.
-ERROR_RENDERERS: dict[str, ErrorRenderer] = {}
+# An absolute http(s) URL (a webhook target): scheme, a host (and port), then anything without white space.
+# The admin API's OpenAPI document uses the same pattern.
+ABSOLUTE_URL = re.compile(r"^https?://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*$")
 
 # What the transport-level errors say when a dialect has no better words.
 HTTP_MESSAGES = {
@@ -60,30 +62,9 @@ HTTP_MESSAGES = {
 }
 
 
-def remember(request: web.Request, *, dialect: str, tenant: Tenant | None = None) -> None:
-    """Record which dialect (and, once authenticated, which tenant) a request belongs to."""
-    request[REQUEST_DIALECT] = dialect
-    if tenant is not None:
-        request[REQUEST_TENANT] = tenant
-
-
-def sandbox_hook(
-    dialect: str, render: ErrorRenderer
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """Register the dialect's error renderer with the sandbox and return the middleware to put LAST in the
-    dialect sub-app's middlewares: there, after the dialect's auth, the sandbox's fault rules can match the
-    tenant and strike just before or just after the handler's one ledger write."""
-    ERROR_RENDERERS[dialect] = render
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        around = request.config_dict.get(SANDBOX_AROUND)
-        if around is None:
-            return await handler(request)
-        return await around(request, handler)
-
-    middleware.sandbox_hook = True  # type: ignore[attr-defined]  # the root sandbox looks for it
-    return middleware
+def remember(request: web.Request, tenant: Tenant) -> None:
+    """Name the tenant of a request whose handler found it itself (a login route), for the journal."""
+    request[REQUEST_TENANT] = tenant
 
 
 def tenant_of(request: web.Request) -> Tenant:
@@ -110,41 +91,49 @@ def lookup(table: ErrorTable, cls: type[BaseException]) -> ErrorSpec | None:
     return None
 
 
+def answer_error(
+    request: web.Request, exc: Exception, table: ErrorTable, render: ErrorRenderer, words: Mapping[int, str]
+) -> web.StreamResponse:
+    """The dialect's answer to a failure: ledger errors through the table, HTTP errors (404, 405, 413 ...)
+    and unexpected failures (500) in the dialect's own shape. An HTTP exception below 400 (a redirect) is
+    raised again, to be answered as it is."""
+    if isinstance(exc, LedgerError):
+        spec = lookup(table, type(exc))
+        if type(exc) not in table:  # the completeness tests make this unreachable for known errors
+            log.error("ledger error %s has no row of its own: %s", type(exc).__name__, exc.message)
+        if spec is None:
+            return render(request, 500, words[500], None)
+        response = render(request, spec.status, spec.message_for(exc), spec.code)
+        wait = exc.details.get("retry_after")
+        if isinstance(wait, int) and not isinstance(wait, bool):  # an upstream's rate limit, passed on
+            response.headers["Retry-After"] = str(wait)
+        return response
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            raise exc
+        if exc.status == 405:
+            response = render(request, 405, words[405], None)
+            allow = exc.headers.get("Allow")
+            if allow:
+                response.headers["Allow"] = allow
+            return response
+        return render(request, exc.status, words.get(exc.status, exc.reason), None)
+    log.error("unexpected failure in %s %s", request.method, request.path, exc_info=exc)
+    return render(request, 500, words[500], None)
+
+
 def error_middleware(
     table: ErrorTable, render: ErrorRenderer, messages: Mapping[int, str] | None = None
 ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """One middleware per sub-app: ledger errors through the table, HTTP errors (404, 405, 413 ...) and
-    unexpected failures (500) in the dialect's own shape."""
+    """One middleware for an app of its own (the admin API): every failure through answer_error."""
     words = {**HTTP_MESSAGES, **(messages or {})}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except LedgerError as exc:
-            spec = lookup(table, type(exc))
-            if type(exc) not in table:  # the completeness tests make this unreachable for known errors
-                log.error("ledger error %s has no row of its own: %s", type(exc).__name__, exc.message)
-            if spec is None:
-                return render(request, 500, words[500], None)
-            response = render(request, spec.status, spec.message_for(exc), spec.code)
-            wait = exc.details.get("retry_after")
-            if isinstance(wait, int) and not isinstance(wait, bool):  # an upstream's rate limit, passed on
-                response.headers["Retry-After"] = str(wait)
-            return response
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            if exc.status == 405:
-                response = render(request, 405, words[405], None)
-                allow = exc.headers.get("Allow")
-                if allow:
-                    response.headers["Allow"] = allow
-                return response
-            return render(request, exc.status, words.get(exc.status, exc.reason), None)
-        except Exception:
-            log.exception("unexpected failure in %s %s", request.method, request.path)
-            return render(request, 500, words[500], None)
+        except Exception as exc:
+            return answer_error(request, exc, table, render, words)
 
     return middleware
 

@@ -67,7 +67,7 @@ class Upstream(Protocol):
     """One tenant's upstream. Refusals come back as the ledger's own errors (InsufficientFunds,
     UnknownMember, UpstreamCannotExpress ...); transport trouble as the Upstream* errors below."""
 
-    name: str  # what messages call it, e.g. "the pomelo upstream at https://api.example"
+    name: str  # what messages call it, e.g. "the <vendor> upstream at https://api.example"
     settles: bool  # True when an unclear write can be settled by asking (a replayed key, a history lookup)
     lists_members: bool
 

@@ -1,2 +1,2 @@
 """The sandbox around the dialects: request journal, fault injection and rate-limit emulation (state in
-state.py, applied by the middlewares in middleware.py). Knows the dialects only by name and path prefix."""
+state.py, applied as steps of pipeline.py). Knows the dialects only through their descriptors."""

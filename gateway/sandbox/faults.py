@@ -7,14 +7,13 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ..whole_numbers import json_whole
 
-DIALECTS = ("imonggo", "memberpoints", "pomelo")
 EFFECTS = ("latency", "status", "empty", "drop")
 WHEN = ("before", "after")
 MAX_LATENCY_MS = 120_000
@@ -102,7 +101,7 @@ def _int(body: Mapping[str, Any], name: str, low: int, high: int) -> int | None:
     return value
 
 
-def parse_rule(rule_id: str, body: Any) -> FaultRule:
+def parse_rule(rule_id: str, body: Any, dialects: Sequence[str]) -> FaultRule:
     """A FaultRule from the admin API's JSON, or RuleError naming the first bad field."""
     if not isinstance(body, Mapping):
         raise RuleError("the body must be a JSON object")
@@ -118,8 +117,8 @@ def parse_rule(rule_id: str, body: Any) -> FaultRule:
     if when not in WHEN:
         raise RuleError("when must be before or after")
     dialect = _text(body, "dialect")
-    if dialect is not None and dialect not in DIALECTS:
-        raise RuleError(f"dialect must be one of {', '.join(DIALECTS)}")
+    if dialect is not None and dialect not in dialects:
+        raise RuleError(f"dialect must be one of {', '.join(dialects)}")
     probability = body.get("probability", 1)
     if isinstance(probability, bool) or not isinstance(probability, (int, float, Decimal)) or not 0 < probability <= 1:
         raise RuleError("probability must be a number above 0 and at most 1")
@@ -153,13 +152,14 @@ def parse_rule(rule_id: str, body: Any) -> FaultRule:
 class FaultBook:
     """The active rules in the order they were added; the first that matches and fires wins."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, dialects: Sequence[str] = (), seed: int | None = None) -> None:
+        self.dialects = tuple(dialects)  # the names a rule may give; handed over by app.py
         self._rules: dict[str, FaultRule] = {}
         self._ids = itertools.count(1)
         self.random = random.Random(seed)
 
     def add(self, body: Any) -> FaultRule:
-        rule = parse_rule(f"flt-{next(self._ids)}", body)
+        rule = parse_rule(f"flt-{next(self._ids)}", body, self.dialects)
         self._rules[rule.id] = rule
         return rule
 

@@ -19,28 +19,62 @@ ENTRY_OVERHEAD = 512
 _MASK_MARGIN = 1024
 
 
-@dataclass
 class Body:
-    """A copy of at most `limit` bytes of a body, secrets masked, with the full size (as sent) and
-    whether it was cut."""
+    """At most `limit` bytes of a body, secrets masked, with the full size (as sent) and whether it was cut.
 
-    data: bytes
-    size: int
-    truncated: bool = False
+    Recording one costs no copy and no scan: copy() keeps a reference to the bytes it is handed (cut past
+    the limit and the masking margin, which for a body that fits is the same object), and the masking and
+    the cut are done once, the first time anything reads `data` (the admin API listing the entry). Nothing
+    unmasked ever leaves: `data`, `truncated` and as_json() only ever see the masked copy."""
+
+    __slots__ = ("size", "_seen", "_type", "_limit", "_done")
+
+    def __init__(self, data: bytes, size: int, truncated: bool = False) -> None:
+        self.size = size
+        self._seen, self._type, self._limit = b"", "", 0
+        self._done: tuple[bytes, bool] | None = (data, truncated)
 
     @classmethod
     def copy(cls, raw: bytes | None, limit: int, content_type: str = "") -> Body:
         raw = raw or b""
         if limit <= 0:
             return cls(b"", len(raw), bool(raw))
+        body = cls(b"", len(raw))
         # Masking looks a little past the cut, so a secret that straddles it is masked, not half kept,
         # while a large body costs no more than its copy.
-        seen = raw[: limit + _MASK_MARGIN]
-        masked = redact_body(seen, content_type)
-        return cls(bytes(masked[:limit]), len(raw), len(masked) > limit or len(seen) < len(raw))
+        body._seen, body._type, body._limit, body._done = raw[: limit + _MASK_MARGIN], content_type, limit, None
+        return body
+
+    def _finished(self) -> tuple[bytes, bool]:
+        if self._done is None:
+            masked = redact_body(self._seen, self._type)
+            self._done = (bytes(masked[: self._limit]), len(masked) > self._limit or len(self._seen) < self.size)
+            self._seen = b""
+        return self._done
+
+    @property
+    def data(self) -> bytes:
+        return self._finished()[0]
+
+    @property
+    def truncated(self) -> bool:
+        return self._finished()[1]
+
+    @property
+    def kept(self) -> int:
+        """The bytes this body counts against the journal's max_bytes (what `data` is, or will be, at most)."""
+        return len(self._done[0]) if self._done is not None else min(len(self._seen), self._limit)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Body) and (self.data, self.size, self.truncated) == (other.data, other.size,
+                                                                                      other.truncated)
+
+    def __repr__(self) -> str:
+        return f"Body(data={self.data!r}, size={self.size}, truncated={self.truncated})"
 
     def as_json(self) -> dict[str, Any]:
-        return {"text": self.data.decode("utf-8", errors="replace"), "size": self.size, "truncated": self.truncated}
+        data, truncated = self._finished()
+        return {"text": data.decode("utf-8", errors="replace"), "size": self.size, "truncated": truncated}
 
 
 @dataclass
@@ -148,12 +182,16 @@ class Journal:
     def add(self, entry: JournalEntry) -> None:
         if not self.enabled:
             return
-        entry.cost = ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "") + len(
-            entry.request_body.data) + len(entry.response_body.data) + sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
-                for x in entry.upstream)
+        cost = (ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "")
+                + entry.request_body.kept + entry.response_body.kept)
+        if entry.upstream:
+            cost += sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
+                        for x in entry.upstream)
+        entry.cost = cost
         self._entries.append(entry)
-        self._bytes += entry.cost
-        self._trim()
+        self._bytes += cost
+        if len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+            self._trim()
 
     def _trim(self) -> None:
         while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):

@@ -1,20 +1,18 @@
 """Vendor rate-limit emulation: a fixed window per (dialect, caller key) on the monotonic wall clock,
-never the ledger's clock (freezing ledger time must not freeze the limiter). Off until given a limit."""
+never the ledger's clock (freezing ledger time must not freeze the limiter). Off until given a limit.
+Names no vendor: each dialect's answer (status, words, default window) comes from its descriptor."""
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# How each vendor answers when the limit is hit (imonggo.md section 1, memberpoints.md section 8).
-VENDOR_STATUS = {"imonggo": 503, "memberpoints": 429, "pomelo": 429}
-VENDOR_MESSAGE = {
-    "imonggo": "Max API call rate exceeded",
-    "memberpoints": "Rate limit exceeded: at most {limit} API requests per {window} seconds",
-    "pomelo": "Too Many Requests",
-}
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # keys.py imports the sandbox, and the descriptor module imports keys
+    from ..dialects.descriptor import RateLimitAnswer
 
 
 @dataclass
@@ -30,7 +28,9 @@ class Limit:
 class RateLimits:
     """Per-dialect limits; `check` answers None (go on) or the seconds to wait before retrying."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, answers: Mapping[str, RateLimitAnswer] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.answers = dict(answers or {})
         self._limits: dict[str, Limit] = {}
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._clock = clock
@@ -40,18 +40,21 @@ class RateLimits:
         if limit <= 0:
             self._limits.pop(dialect, None)
         else:
-            self._limits[dialect] = Limit(limit, window_seconds, VENDOR_STATUS[dialect])
+            self._limits[dialect] = Limit(limit, window_seconds, self.answers[dialect].status)
         self._windows = {k: v for k, v in self._windows.items() if k[0] != dialect}
 
     def get(self, dialect: str) -> Limit | None:
         return self._limits.get(dialect)
 
+    def default_window(self, dialect: str) -> int:
+        return self.answers[dialect].window_seconds
+
     def as_json(self) -> dict[str, Any]:
-        return {d: (self._limits[d].as_json() if d in self._limits else None) for d in VENDOR_STATUS}
+        return {d: (self._limits[d].as_json() if d in self._limits else None) for d in self.answers}
 
     def message(self, dialect: str) -> str:
         limit = self._limits[dialect]
-        return VENDOR_MESSAGE[dialect].format(limit=limit.limit, window=limit.window_seconds)
+        return self.answers[dialect].message.format(limit=limit.limit, window=limit.window_seconds)
 
     def check(self, dialect: str, key: str) -> int | None:
         limit = self._limits.get(dialect)

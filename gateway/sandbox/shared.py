@@ -13,7 +13,7 @@ import inspect
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -24,7 +24,7 @@ from ..keys import LEDGER
 from ..ledger import Clock, IdGenerator, Ledger
 from . import changes
 from .faults import FaultBook, FaultRule, parse_rule
-from .ratelimit import VENDOR_STATUS, Limit, RateLimits
+from .ratelimit import Limit, RateLimits
 
 T = TypeVar("T")
 FAULTS, LIMITS, CLOCK, JOURNAL = "sandbox.faults", "sandbox.limits", "sandbox.clock", "sandbox.journal"
@@ -117,8 +117,8 @@ class SharedFaultBook(FaultBook):
     with `times` counts its hits in the store, so it strikes that many times across all workers. `matched`,
     and `hits` of a rule without `times`, count this process's requests only."""
 
-    def __init__(self, state: SharedState, seed: int | None = None) -> None:
-        super().__init__(seed)
+    def __init__(self, state: SharedState, dialects: Sequence[str] = (), seed: int | None = None) -> None:
+        super().__init__(dialects, seed)
         self.shared = state
         state.on(FAULTS, self._apply)
 
@@ -126,20 +126,20 @@ class SharedFaultBook(FaultBook):
         before = self._rules
         self._rules = {}
         for item in document["rules"]:
-            rule = parse_rule(item["id"], item["body"])
+            rule = parse_rule(item["id"], item["body"], self.dialects)
             if item["id"] in before:
                 rule.matched, rule.hits = before[item["id"]].matched, before[item["id"]].hits
             self._rules[rule.id] = rule
 
     async def add(self, body: Any) -> FaultRule:  # type: ignore[override]
-        parse_rule("flt-0", body)  # refused here, before anything is written
+        parse_rule("flt-0", body, self.dialects)  # refused here, before anything is written
 
         def change(document: Any) -> tuple[Any, str]:
             rule_id = f"flt-{document['next']}"
             return {"next": document["next"] + 1, "rules": [*document["rules"], {"id": rule_id, "body": body}]}, rule_id
 
         rule_id = await self.shared.update(FAULTS, change, {"next": 1, "rules": []})
-        return self._rules.get(rule_id) or parse_rule(rule_id, body)
+        return self._rules.get(rule_id) or parse_rule(rule_id, body, self.dialects)
 
     async def rules(self) -> list[FaultRule]:  # type: ignore[override]
         """The rules, a counted rule's hits as the store counts them (every worker's)."""
@@ -184,13 +184,13 @@ class SharedRateLimits(RateLimits):
     """Limits in a document; each caller's window counted in the store on the wall clock (time.monotonic
     is one machine's), so requests count alike whichever worker or instance serves them."""
 
-    def __init__(self, state: SharedState) -> None:
-        super().__init__(clock=time.time)
+    def __init__(self, state: SharedState, answers: Mapping[str, Any]) -> None:
+        super().__init__(answers, clock=time.time)
         self.shared = state
         state.on(LIMITS, self._apply)
 
     def _apply(self, document: Any) -> None:
-        self._limits = {d: Limit(v[0], v[1], VENDOR_STATUS[d]) for d, v in document.items() if v}
+        self._limits = {d: Limit(v[0], v[1], self.answers[d].status) for d, v in document.items() if v}
 
     async def set(self, dialect: str, limit: int, window_seconds: int) -> None:  # type: ignore[override]
         value = [limit, window_seconds] if limit > 0 else None

@@ -4,9 +4,9 @@ the application mounts for the shared one: its Sandbox, its per-request check, i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -14,6 +14,9 @@ from ..ledger import Ledger
 from .shared import CLOCK, FAULTS, LIMITS, SharedClock, SharedFaultBook, SharedRateLimits, SharedState, context
 from .shared_journal import JOURNAL, STREAM, SharedJournal
 from .state import Sandbox
+
+if TYPE_CHECKING:  # keys.py imports the sandbox, and the descriptor module imports keys
+    from ..dialects.descriptor import Dialect
 
 
 @dataclass(frozen=True)
@@ -27,16 +30,17 @@ def wanted(settings: Any) -> bool:
     return settings.workers > 1 or settings.shared_state
 
 
-def shared_sandbox(settings: Any) -> SharedSandbox | None:
+def shared_sandbox(settings: Any, dialects: Sequence[Dialect]) -> SharedSandbox | None:
     """The shared sandbox when the settings call for one, else None (keep the in-memory Sandbox)."""
     if not wanted(settings):
         return None
     # Instances on one database have no common memory: they ask the store's version on every request.
     state = SharedState(across_instances=settings.shared_state)
     journal = _journal(state, settings)
-    sandbox = Sandbox(journal, SharedFaultBook(state), SharedRateLimits(state))
+    sandbox = Sandbox(journal, SharedFaultBook(state, [d.name for d in dialects]),
+                      SharedRateLimits(state, {d.name: d.rate_limit for d in dialects}))
     clock = SharedClock(state)
-    bind = context(state, clock, _defaults(settings, journal))
+    bind = context(state, clock, _defaults(settings, dialects, journal))
 
     async def both(app: web.Application) -> AsyncIterator[None]:
         async for _ in bind(app):
@@ -53,21 +57,27 @@ def _journal(state: SharedState, settings: Any) -> SharedJournal:
     )
 
 
-def _defaults(settings: Any, journal: SharedJournal) -> dict[str, Any]:
-    """The documents a sandbox starts from: the settings' rate limits, real time, no rule, the journal on."""
-    limits = {"imonggo": [settings.imonggo_rate_limit, settings.imonggo_rate_window_seconds],
-              "memberpoints": [settings.memberpoints_rate_limit, 60]}
+def _defaults(settings: Any, dialects: Sequence[Dialect], journal: SharedJournal) -> dict[str, Any]:
+    """The documents a sandbox starts from: the settings' rate limits (named by each dialect's descriptor,
+    as Sandbox.from_settings reads them), real time, no rule, the journal on."""
+    limits: dict[str, list[int]] = {}
+    for dialect in dialects:
+        answer = dialect.rate_limit
+        if answer.settings is not None:
+            limit, window = answer.settings
+            limits[dialect.name] = [getattr(settings, limit),
+                                    answer.window_seconds if window is None else getattr(settings, window)]
     return {LIMITS: {d: (v if v[0] > 0 else None) for d, v in limits.items()}, CLOCK: {"offset": 0},
             JOURNAL: journal.defaults(), FAULTS: {"next": 1, "rules": []}}
 
 
-async def start_afresh(ledger: Ledger, settings: Any) -> None:
+async def start_afresh(ledger: Ledger, settings: Any, dialects: Sequence[Dialect]) -> None:
     """A supervisor's start, as a lone process starts: no rule, no count, real time, an empty journal
     (what a previous run left in the database is gone). Not for instances sharing one database: the
     others are still running on that state."""
     if not wanted(settings) or settings.shared_state:
         return
-    for name, document in _defaults(settings, _journal(SharedState(across_instances=True), settings)).items():
+    for name, document in _defaults(settings, dialects, _journal(SharedState(across_instances=True), settings)).items():
         await ledger.put_shared_document(name, json.dumps(document))
     for prefix in ("fault:", "limit:"):
         await ledger.drop_counters(prefix)

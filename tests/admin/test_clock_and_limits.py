@@ -6,14 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.admin.conftest import imonggo_auth, memberpoints_auth, pomelo_auth
+from tests.admin.real import imonggo_auth, memberpoints_auth, points, read, write
 
 
 async def test_a_frozen_clock_dates_the_entries_and_delete_returns_to_real_time(sandbox_client) -> None:
     client = await sandbox_client()
     response = await client.put("/__admin/clock", json={"frozen_at": "2030-02-03T04:05:06Z"})
     assert await response.json() == {"now": "2030-02-03T04:05:06Z", "frozen_at": "2030-02-03T04:05:06Z", "offset_seconds": 0.0}
-    await client.post("/api/echo/1534", json={"amount": "1"}, headers=imonggo_auth())
+    await write(client, "memberpoints", "1")
     entries = (await (await client.get("/__admin/entries", params={"member": "1534"})).json())["entries"]
     assert entries[-1]["created_at"] == "2030-02-03T04:05:06Z" and entries[-1]["occurred_at"] == "2030-02-03T04:05:06Z"
     journal = (await (await client.get("/__admin/requests")).json())["requests"]
@@ -49,20 +49,20 @@ async def test_a_bad_clock_setting_is_refused_and_changes_nothing(sandbox_client
 async def test_rate_limits_are_off_by_default(sandbox_client) -> None:
     client = await sandbox_client()
     assert await (await client.get("/__admin/rate-limits")).json() == {"imonggo": None, "memberpoints": None, "pomelo": None}
-    statuses = {(await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status for _ in range(120)}
+    statuses = {(await read(client, "memberpoints")).status for _ in range(120)}
     assert statuses == {200}
 
 
 async def test_memberpoints_allows_its_limit_per_minute_then_answers_429_with_retry_after(sandbox_client) -> None:
     client = await sandbox_client(memberpoints_rate_limit=100)
-    statuses = [(await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status for _ in range(101)]
+    statuses = [(await read(client, "memberpoints")).status for _ in range(101)]
     assert statuses.count(200) == 100 and statuses[-1] == 429
-    response = await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())
+    response = await read(client, "memberpoints")
     assert response.status == 429 and 1 <= int(response.headers["Retry-After"]) <= 60
     assert "at most 100 API requests per 60 seconds" in await response.text()
     # another apiID is counted apart (so its wrong key reaches the dialect's auth); other dialects are not limited
-    assert (await client.get("/webapps/api/echo/442531", headers=memberpoints_auth("x", "y"))).status == 401
-    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+    assert (await read(client, "memberpoints", headers=memberpoints_auth("x", "y"))).status == 401
+    assert (await read(client, "imonggo")).status == 200
     entry = (await (await client.get("/__admin/requests", params={"status": "429", "limit": "1"})).json())["requests"][0]
     assert entry["outcome"] == "rate_limited" and entry["dialect"] == "memberpoints" and entry["tenant"] == "demo"
 
@@ -71,26 +71,26 @@ async def test_imonggo_answers_503_with_retry_after_in_its_own_error_shape(sandb
     client = await sandbox_client()
     response = await client.put("/__admin/rate-limits", json={"imonggo": {"limit": 2, "window_seconds": 30}})
     assert (await response.json())["imonggo"] == {"limit": 2, "window_seconds": 30, "status": 503}
-    statuses = [(await client.get("/api/echo/1534", headers=imonggo_auth())).status for _ in range(3)]
+    statuses = [(await read(client, "imonggo")).status for _ in range(3)]
     assert statuses == [200, 200, 503]
-    response = await client.get("/api/echo/1534", headers=imonggo_auth())
+    response = await read(client, "imonggo")
     assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 30
-    assert "<errors><error>Max API call rate exceeded</error></errors>" in await response.text()
+    assert await response.json() == {"error": "Max API call rate exceeded",  # imonggo's JSON error shape
+                                     "errors": {"base": ["Max API call rate exceeded"]}}
     entry = (await (await client.get("/__admin/requests", params={"limit": "1"})).json())["requests"][0]
     assert (entry["tenant"], entry["outcome"]) == ("demo", "rate_limited")
-    assert (await client.get("/api/echo/1534", headers=imonggo_auth("another-token"))).status == 401  # own window
+    assert (await read(client, "imonggo", headers=imonggo_auth("another-token"))).status == 401  # own window
 
     await client.put("/__admin/rate-limits", json={"imonggo": None})
-    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+    assert (await read(client, "imonggo")).status == 200
 
 
 async def test_a_limited_write_is_not_applied(sandbox_client) -> None:
     client = await sandbox_client()
     await client.put("/__admin/rate-limits", json={"pomelo": {"limit": 1}})
-    assert (await client.post("/loyalty/v1/echo/1534", json={"amount": "1"}, headers=pomelo_auth())).status == 200
-    assert (await client.post("/loyalty/v1/echo/1534", json={"amount": "1"}, headers=pomelo_auth())).status == 429
-    balance = await client.get("/api/echo/1534", headers=imonggo_auth())
-    assert (await balance.json())["points"] == "30512.00"
+    assert (await write(client, "pomelo", "1")).status == 200
+    assert (await write(client, "pomelo", "1")).status == 429
+    assert await points(client) == "30512.00"
 
 
 @pytest.mark.parametrize(
@@ -109,17 +109,17 @@ async def test_the_imonggo_limit_can_be_switched_on_by_setting(sandbox_client) -
     client = await sandbox_client(imonggo_rate_limit=1, imonggo_rate_window_seconds=5)
     assert (await (await client.get("/__admin/rate-limits")).json())["imonggo"] == {
         "limit": 1, "window_seconds": 5, "status": 503}
-    assert (await client.get("/api/echo/1534", headers=imonggo_auth())).status == 200
-    response = await client.get("/api/echo/1534", headers=imonggo_auth())
+    assert (await read(client, "imonggo")).status == 200
+    response = await read(client, "imonggo")
     assert response.status == 503 and 1 <= int(response.headers["Retry-After"]) <= 5
 
 
 async def test_a_tenant_reset_alone_starts_its_count_afresh_under_the_same_credentials(sandbox_client) -> None:
     client = await sandbox_client(memberpoints_rate_limit=2)
-    statuses = [(await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status for _ in range(3)]
+    statuses = [(await read(client, "memberpoints")).status for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert (await client.post("/__admin/reset", json={"tenant": "demo"})).status == 200
-    assert (await client.get("/webapps/api/echo/442531", headers=memberpoints_auth())).status == 200
+    assert (await read(client, "memberpoints")).status == 200
 
 
 async def test_a_tenant_replaced_through_another_instance_starts_its_count_afresh_here(sandbox_client) -> None:
@@ -127,11 +127,11 @@ async def test_a_tenant_replaced_through_another_instance_starts_its_count_afres
 
     limited = await sandbox_client(imonggo_rate_limit=2, imonggo_rate_window_seconds=60)
     other = await sandbox_client()  # a second instance over the same database
-    statuses = [(await limited.get("/api/echo/1534", headers=imonggo_auth())).status for _ in range(3)]
+    statuses = [(await read(limited, "imonggo")).status for _ in range(3)]
     assert statuses == [200, 200, 503]
     assert (await other.post("/__admin/reset")).status == 200  # the demo tenant again, same API token
     await asyncio.sleep(1.1)  # this instance reads the tenants again once its copy is a second old
-    assert (await limited.get("/api/echo/1534", headers=imonggo_auth())).status == 200
+    assert (await read(limited, "imonggo")).status == 200
 
 
 async def test_a_reset_refused_for_pending_upstream_writes_changes_nothing(sandbox_client, monkeypatch) -> None:

@@ -9,6 +9,7 @@ from gateway.app import create_app
 from gateway.cli import main
 from gateway.settings import Settings, SettingsError
 from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth, memberpoints_auth
+from tests.admin.real import read
 
 TOKEN = "s3cret-admin-token"
 
@@ -53,7 +54,8 @@ async def test_with_a_token_admin_needs_it_and_dialect_credentials_never_grant_i
     assert (await client.get("/__admin/tenants", headers={"Authorization": f"Bearer {TOKEN}"})).status == 200
     assert (await client.get("/__admin/health")).status == 200  # a readiness probe needs no token
     # and the admin token is no dialect credential either
-    assert (await client.get("/api/echo/1534", headers={"Authorization": f"Bearer {TOKEN}"})).status == 401
+    assert (await read(client, "imonggo", headers={"Authorization": f"Bearer {TOKEN}"})).status == 401
+    assert (await read(client, "pomelo", headers={"Authorization": f"Bearer {TOKEN}"})).status == 401
 
 
 @pytest.mark.parametrize(

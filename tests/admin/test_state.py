@@ -6,13 +6,16 @@ import copy
 import json
 import re
 
-from gateway.admin.openapi import DOCUMENT
+from gateway.admin.openapi import document
 from gateway.admin.routes import ERRORS
+from gateway.app import DIALECT_LIST
 from gateway.dialects.common import missing_from
 from gateway.keys import LEDGER, SANDBOX
-from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth, memberpoints_auth
+from tests.admin.conftest import DEMO_IMONGGO, imonggo_auth
+from tests.admin.real import points, read, write
 from tests.support import FIXTURES
 
+DOCUMENT = document(DIALECT_LIST)
 DEMO = json.loads((FIXTURES / "scenarios" / "demo.json").read_text(encoding="utf-8"))
 
 
@@ -51,7 +54,7 @@ async def test_a_scenario_body_adds_its_tenants_and_is_refused_whole_when_a_name
     client = await sandbox_client()
     response = await client.post("/__admin/scenarios", json=scenario())
     assert response.status == 201 and await response.json() == {"tenants": ["shop"]}
-    assert (await client.get("/api/echo/1534", headers=imonggo_auth("shop-token"))).status == 200
+    assert (await read(client, "imonggo", headers=imonggo_auth("shop-token"))).status == 200
 
     response = await client.post("/__admin/scenarios", json=scenario())
     assert response.status == 409
@@ -95,7 +98,7 @@ async def test_members_shows_identities_in_every_dialect_and_balances(sandbox_cl
 
 async def test_entries_shows_the_ledger_paged_and_by_member(sandbox_client) -> None:
     client = await sandbox_client()
-    await client.post("/api/echo/1534", json={"amount": "5", "note": "welcome"}, headers=imonggo_auth())
+    await write(client, "memberpoints", "5", note="welcome")
     body = await (await client.get("/__admin/entries", params={"tenant": "demo"})).json()
     assert body["total"] == 4 and [e["kind"] for e in body["entries"]] == ["opening"] * 3 + ["adjustment"]
     mine = await (await client.get("/__admin/entries", params={"member": "usr-2ay34WhGUtCeoewakpeJTRuVWlx"})).json()
@@ -137,19 +140,18 @@ async def test_reset_of_one_tenant_brings_back_its_scenario_state_only(sandbox_c
     client = await sandbox_client()
     assert (await client.post("/__admin/scenarios", json=scenario())).status == 201
     for token in (DEMO_IMONGGO, "shop-token"):  # both moved, so a reset that did nothing cannot pass
-        moved = await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth(token))
-        assert (await moved.json())["points"] == "30521.00"
+        moved = await write(client, "imonggo", "10", headers=imonggo_auth(token))
+        assert (await moved.json())["points-available"] == "28511.0"
 
     response = await client.post("/__admin/reset", json={"tenant": "shop"})
     assert await response.json() == {"reset": ["shop"]}
-    shop = await client.get("/api/echo/1534", headers=imonggo_auth("shop-token"))
-    assert (await shop.json())["points"] == "30511.00"  # same credentials still work after the reset
-    demo = await client.get("/api/echo/1534", headers=imonggo_auth())
-    assert (await demo.json())["points"] == "30521.00"
+    shop = await read(client, "imonggo", headers=imonggo_auth("shop-token"))
+    assert (await shop.json())["available_points"] == "30511.0"  # same credentials still work after the reset
+    assert await points(client, "demo") == "28511.00"
 
     response = await client.post("/__admin/reset", json={"tenant": "demo"})  # from the startup scenario
     assert response.status == 200
-    assert (await (await client.get("/api/echo/1534", headers=imonggo_auth())).json())["points"] == "30511.00"
+    assert (await (await read(client, "imonggo")).json())["available_points"] == "30511.0"
     response = await client.post("/__admin/reset", json={"tenant": "nobody"})
     assert response.status == 404
 
@@ -158,7 +160,7 @@ async def test_reset_of_everything_returns_to_the_startup_scenario_and_clears_th
     client = await sandbox_client()
     # Each change is checked as made, so a reset that cleared nothing cannot pass below.
     assert (await client.post("/__admin/scenarios", json=scenario())).status == 201
-    assert (await client.post("/api/echo/1534", json={"amount": "10"}, headers=imonggo_auth())).status == 200
+    assert (await write(client, "memberpoints", "10")).status == 200
     assert (await client.post("/__admin/faults", json={"effect": "latency", "latency_ms": 1})).status == 201
     assert (await client.put("/__admin/clock", json={"offset_seconds": 3600})).status == 200
     sandbox = client.app[SANDBOX]
@@ -167,7 +169,7 @@ async def test_reset_of_everything_returns_to_the_startup_scenario_and_clears_th
     response = await client.post("/__admin/reset")
     assert (await response.json())["reset"] == ["demo"]
     assert [t["name"] for t in (await (await client.get("/__admin/tenants")).json())["tenants"]] == ["demo"]
-    assert (await (await client.get("/api/echo/1534", headers=imonggo_auth())).json())["points"] == "30511.00"
+    assert (await (await read(client, "imonggo")).json())["available_points"] == "30511.0"
     assert sandbox.faults.rules() == [] and len(sandbox.journal) == 1  # only the request just made
     assert client.app[LEDGER].clock.state["offset_seconds"] == 0
 
@@ -187,8 +189,7 @@ async def test_delete_tenant_removes_it_and_its_credentials_stop_working(sandbox
     client = await sandbox_client()
     made = await (await client.post("/__admin/tenants", json={"name": "gone"})).json()
     assert (await client.delete("/__admin/tenants/gone")).status == 200
-    assert (await client.get("/webapps/api/echo/1534", headers=memberpoints_auth(
-        made["memberpoints"]["api_id"], made["memberpoints"]["api_key"]))).status == 401
+    assert (await read(client, "memberpoints", made)).status == 401
     assert (await client.delete("/__admin/tenants/gone")).status == 404
 
 

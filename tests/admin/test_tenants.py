@@ -1,8 +1,8 @@
 """Fresh tenants for parallel CI: POST /__admin/tenants copies a scenario's tenant with newly generated
 credentials for every dialect, and jobs sharing one server never see each other's state.
 
-These drive the ledger through each dialect's credential scheme over the TEST-ONLY fake routes of
-tests/admin/fakes.py; tests/app/test_sandbox_in_every_dialect.py does the same through the real ones."""
+These drive the ledger through each real dialect's credential scheme (a read and a write each, see
+tests/admin/real.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from gateway.keys import LEDGER
 from gateway.ledger import Asset, By, Identity
-from tests.admin.conftest import DEMO_IMONGGO, auth_for
+from tests.admin.conftest import DEMO_IMONGGO
+from tests.admin.real import points_moved, seen_points, write
 
 DIALECTS = ("imonggo", "memberpoints", "pomelo")
 
@@ -79,21 +80,18 @@ async def test_parallel_jobs_never_see_each_other(sandbox_client) -> None:
     # every job moves points in every dialect, all at once
     async def run(i: int, job: dict) -> None:
         for n, dialect in enumerate(DIALECTS, start=1):
-            path = {"imonggo": "/api/echo", "memberpoints": "/webapps/api/echo", "pomelo": "/loyalty/v1/echo"}[dialect]
-            response = await client.post(f"{path}/1534", json={"amount": str(i * 10 + n)}, headers=auth_for(dialect, job))
+            response = await write(client, dialect, str(i * 10 + n), job)
             assert response.status == 200, await response.text()
 
     await asyncio.gather(*(run(i, job) for i, job in enumerate(jobs)))
     demo = await ledger.balance(tenant=await ledger.tenant("demo"), member=By(Identity.CUSTOMER_NO, 1534))
     assert demo[Asset.POINTS].posted == Decimal("30511.00")
     for i, job in enumerate(jobs):
-        expected = Decimal("30511") + sum(Decimal(i * 10 + n) for n in (1, 2, 3))
+        moves = [points_moved(dialect, i * 10 + n) for n, dialect in enumerate(DIALECTS, start=1)]
         for dialect in DIALECTS:
-            path = {"imonggo": "/api/echo", "memberpoints": "/webapps/api/echo", "pomelo": "/loyalty/v1/echo"}[dialect]
-            seen = await (await client.get(f"{path}/1534", headers=auth_for(dialect, job))).json()
-            assert Decimal(seen["points"]) == expected, (job["name"], dialect)
+            assert await seen_points(client, dialect, job) == Decimal("30511") + sum(moves), (job["name"], dialect)
         entries = await (await client.get("/__admin/entries", params={"tenant": job["name"], "member": "1534"})).json()
-        assert [e["amount"] for e in entries["entries"][1:]] == [f"{i * 10 + n}.00" for n in (1, 2, 3)]
+        assert [Decimal(e["amount"]) for e in entries["entries"][1:]] == moves
         journal = await (await client.get("/__admin/requests", params={"tenant": job["name"]})).json()
         assert journal["total"] == 6 and {e["dialect"] for e in journal["requests"]} == set(DIALECTS)
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway import delivery as delivery_module
 from gateway.delivery import Deliverer
+from gateway.dialects.pomelo import DIALECT
 from gateway.dialects.pomelo.webhooks import verify
 from gateway.ledger import Ledger, NewDelivery, Tenant
 
@@ -72,7 +73,7 @@ async def states(ledger: Ledger) -> dict[str, tuple[str, int]]:
 
 
 def deliverer(ledger: Ledger, session: aiohttp.ClientSession, **options: Any) -> Deliverer:
-    return Deliverer(ledger, session, retry_base_seconds=0.01, max_attempts=3, **options)
+    return Deliverer(ledger, session, retry_base_seconds=0.01, max_attempts=3, webhooks=DIALECT.webhooks, **options)
 
 
 async def test_a_claimed_delivery_is_not_sent_once_its_lease_is_too_short_for_a_send(

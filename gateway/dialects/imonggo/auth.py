@@ -1,5 +1,6 @@
 """HTTP Basic auth as Imonggo does it: the tenant's API token is the user name, the password is
-ignored. Anything else gets Rails' 401, on every route under /api, known or not."""
+ignored. Anything else gets Rails' 401, on every route under /api, known or not (the pipeline asks
+before it runs the route's handler, or its 404)."""
 from __future__ import annotations
 
 import base64
@@ -7,8 +8,7 @@ import binascii
 
 from aiohttp import web
 
-from ...keys import LEDGER
-from ..common import Handler, remember
+from ...ledger import Ledger, Tenant
 
 SCHEME = "imonggo"
 LOGIN = "imonggo-login"  # a user's e-mail, the Token API's way in (see gateway/scenario.py)
@@ -38,18 +38,10 @@ def denied() -> web.Response:
     )
 
 
-@web.middleware
-async def basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    remember(request, dialect=SCHEME)
+async def authenticate(request: web.Request, ledger: Ledger) -> Tenant | web.StreamResponse | None:
+    """The tenant whose API token is the Basic user name; the Token API needs none (its query is the login)."""
     if request.match_info.route.name == TOKENS_ROUTE:
-        return await handler(request)
+        return None
     token = token_of(request.headers.get("Authorization"))
-    tenant = None
-    if token is not None:
-        tenant = await request.config_dict[LEDGER].authenticate(scheme=SCHEME, principal=token)
-    if tenant is None:
-        return denied()
-    remember(request, dialect=SCHEME, tenant=tenant)
-    return await handler(request)
-
-
+    tenant = None if token is None else await ledger.authenticate(scheme=SCHEME, principal=token)
+    return denied() if tenant is None else tenant

@@ -33,7 +33,7 @@ from ...ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
-from ..common import BodyError, ErrorSpec, ErrorTable, Handler
+from ..common import BodyError, ErrorSpec, ErrorTable
 from . import wire
 
 NOT_FOUND = "Not Found"
@@ -92,10 +92,6 @@ def render_error(request: web.Request, status: int, message: str, code: str | No
     return wire.errors(request, status, [_sentence(message)])
 
 
-@web.middleware
-async def body_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+def refuse(request: web.Request, exc: Exception) -> web.StreamResponse | None:
     """A body that is not a readable XML or JSON document (malformed, hostile, wrong root): 400."""
-    try:
-        return await handler(request)
-    except BodyError as exc:
-        return render_error(request, 400, str(exc), None)
+    return render_error(request, 400, str(exc), None) if isinstance(exc, BodyError) else None

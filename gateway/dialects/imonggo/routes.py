@@ -1,23 +1,21 @@
-"""The /api sub-app: every route in `.xml` and `.json` (and bare, meaning XML), behind Basic auth,
-with one error middleware rendering the dialect's error shape."""
+"""The /api routes: every route in `.xml` and `.json` (and bare, meaning XML). Mounted flat on the root
+router; the pipeline puts Basic auth and the dialect's error shape around them (see __init__.DIALECT)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..common import error_middleware, sandbox_hook
+from ..common import Handler
 from . import catalogue, customers, invoices, rewards, tokens
-from .auth import basic_auth
-from .errors import ERRORS, body_errors, render_error
 
+PREFIX = "/api"
 EXT = r"{ext:(\.xml|\.json)?}"
 ID = r"{id:\d{1,18}}"
 
 
-def create_imonggo_app() -> web.Application:
-    app = web.Application(
-        middlewares=[basic_auth, error_middleware(ERRORS, render_error), body_errors, sandbox_hook("imonggo", render_error)]
-    )
-    add = app.router.add_route
+def add_routes(router: web.UrlDispatcher) -> None:
+    def add(method: str, path: str, handler: Handler, name: str | None = None) -> None:
+        router.add_route(method, PREFIX + path, handler, name=name)
+
     add("GET", f"/customers{EXT}", customers.index)
     add("POST", f"/customers{EXT}", customers.create)
     add("GET", f"/customers/{ID}{EXT}", customers.show)
@@ -37,4 +35,3 @@ def create_imonggo_app() -> web.Application:
         add("GET", f"/{resource.key}{EXT}", catalogue.index(resource))
         add("GET", f"/{resource.key}/{ID}{EXT}", catalogue.show(resource))
     add("GET", f"/tax_settings{EXT}", catalogue.tax_settings)
-    return app

@@ -27,5 +27,5 @@ async def show(request: web.Request) -> web.StreamResponse:
     if found is None:
         raise UnknownTenant("no user with this e-mail and password")
     tenant, token = found
-    remember(request, dialect=SCHEME, tenant=tenant)
+    remember(request, tenant)
     return wire.one(request, "hash", api_token(token.principal))

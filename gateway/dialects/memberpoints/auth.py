@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ...keys import LEDGER
-from ...ledger import Tenant
-from ..common import Handler, remember
+from ...ledger import Ledger, Tenant
+from ..descriptor import address_key
 from .errors import render_error
 
 DIALECT = "memberpoints"
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    remember(request, dialect=DIALECT)
+async def authenticate(request: web.Request, ledger: Ledger) -> Tenant | web.StreamResponse:
     api_id = request.headers.get("apiID", "").strip()
     api_key = request.headers.get("apiKey", "").strip()
     if not api_id or not api_key:
         return render_error(request, 401, "Missing apiID or apiKey header")
-    tenant = await request.config_dict[LEDGER].authenticate(scheme=DIALECT, principal=api_id, secret=api_key)
+    tenant = await ledger.authenticate(scheme=DIALECT, principal=api_id, secret=api_key)
     if tenant is None:
         return render_error(request, 401, "Invalid apiID/apiKey")
-    remember(request, dialect=DIALECT, tenant=tenant)
-    return await handler(request)
+    return tenant
 
+
+def rate_key(request: web.Request) -> str:
+    """Whom memberpoints counts a request against when its credentials name no tenant: the apiID sent."""
+    api_id = request.headers.get("apiID")
+    return "id:" + api_id if api_id else address_key(request)
 
 
 def cid_of(tenant: Tenant) -> int | None:

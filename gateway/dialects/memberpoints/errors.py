@@ -32,7 +32,7 @@ from ...ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
-from ..common import ErrorSpec, ErrorTable, Handler, json_bytes
+from ..common import ErrorSpec, ErrorTable, json_bytes
 
 # Every bad parameter or body is a 400 (the vendor publishes no codes; decisions.md fixes these), a
 # missing adjustment id is a 404, and nothing else a client can cause is a 5xx.
@@ -89,9 +89,6 @@ def render_error(request: web.Request, status: int, message: str, code: str | No
     return web.Response(body=json_bytes(body), status=status, content_type="application/json")
 
 
-@web.middleware
-async def request_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except RequestError as exc:
-        return render_error(request, exc.status, exc.message)
+def refuse(request: web.Request, exc: Exception) -> web.StreamResponse | None:
+    """A RequestError from the dialect's parsers, in the envelope."""
+    return render_error(request, exc.status, exc.message) if isinstance(exc, RequestError) else None

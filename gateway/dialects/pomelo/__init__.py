@@ -1,13 +1,31 @@
 """The pomelo dialect: /oauth client-credentials tokens and the /loyalty/v1 JSON API (balance, mint,
-burn), plus the reward rule and the signed webhooks the sandbox sends for card-transaction rewards."""
+burn), plus the reward rule and the signed webhooks the sandbox sends for card-transaction rewards.
+DIALECT is all the rest of the gateway knows of it."""
 from __future__ import annotations
 
-from aiohttp import web
+from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, Webhooks, address_key
+from . import admin, admin_openapi, admin_views, scenario_part, upstream, webhooks, synthetic
+from .auth import authenticate
+from .errors import ERRORS, refuse, render_error
+from .routes import PREFIXES, add_routes
 
-from .routes import loyalty_app, oauth_app
-
-
-def mount(app: web.Application) -> None:
-    """Attach this dialect's sub-apps to the root application."""
-    app.add_subapp("/oauth", oauth_app())
-    app.add_subapp("/loyalty/v1", loyalty_app())
+DIALECT = Dialect(
+    name="pomelo",
+    synthetic=synthetic.make,  # what a generated member holds in this dialect (seed --generate)
+    prefixes=PREFIXES,
+    add_routes=add_routes,
+    authenticate=authenticate,
+    rate_key=address_key,
+    rate_limit=RateLimitAnswer(429, "Too Many Requests", 60),
+    errors=ERRORS,
+    render_error=render_error,
+    refuse=refuse,
+    admin=AdminExtras(add_routes=admin.add_admin_routes, openapi=admin_openapi.admin_openapi,
+                      member_view=admin_views.member_view, credentials_view=admin_views.credentials_view,
+                      fresh_credentials=admin_views.fresh_credentials),
+    # Stored names: deliveries already in databases carry this consumer and channel; never rename them.
+    webhooks=Webhooks(section="pomelo", consumer="pomelo-webhooks", channel="pomelo", message_for=webhooks.message_for,
+                      targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify),
+    scenario=ScenarioPart(scenario_part.parts),
+    upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
+)

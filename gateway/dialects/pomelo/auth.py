@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from ...keys import LEDGER
-from ...ledger import Credential, InvalidArgument
+from ...ledger import Credential, InvalidArgument, Ledger, Tenant
 from ..common import read_json_object, remember
-from .errors import PomeloRefusal
+from .errors import PomeloRefusal, refusal
 from .wire import dumps
 
 SCHEME = "pomelo"
@@ -25,6 +25,8 @@ SCOPE_BURN = "arg:loyalty:burn"
 ALL_SCOPES = (SCOPE_BALANCE, SCOPE_MINT, SCOPE_BURN)
 LIFETIME = timedelta(seconds=86400)
 AUDIENCE = "https://api.pomelo.la"
+OAUTH = "/oauth"  # the token endpoints' prefix
+LOYALTY = "/loyalty/v1"  # the Bearer-protected API's prefix
 
 
 async def _form_or_json(request: web.Request) -> dict[str, Any]:
@@ -37,7 +39,6 @@ async def _form_or_json(request: web.Request) -> dict[str, Any]:
 
 async def _client(request: web.Request) -> tuple[Credential, dict[str, Any]]:
     """The client credential the request presents, once it is known (401 otherwise)."""
-    remember(request, dialect="pomelo")
     body = await _form_or_json(request)
     for name in ("client_id", "client_secret"):
         if not isinstance(body.get(name), str) or not body[name]:
@@ -47,7 +48,7 @@ async def _client(request: web.Request) -> tuple[Credential, dict[str, Any]]:
     )
     if tenant is None:
         raise PomeloRefusal(401, "invalid client_id or client_secret")
-    remember(request, dialect="pomelo", tenant=tenant)
+    remember(request, tenant)
     return Credential(SCHEME, body["client_id"], body["client_secret"]), body
 
 
@@ -102,19 +103,20 @@ def needs(scope: str) -> Callable[[Handler], Handler]:
     return mark
 
 
-@web.middleware
-async def bearer_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """401 without a live Bearer token, 403 when its scope lacks what the route needs."""
-    remember(request, dialect="pomelo")
+async def authenticate(request: web.Request, ledger: Ledger) -> Tenant | web.StreamResponse | None:
+    """The tenant of a live Bearer token (401 without one, 403 when its scope lacks what the route needs);
+    the token endpoints take client credentials in their body instead, and find the tenant themselves."""
+    path = request.path
+    if path != LOYALTY and not path.startswith(LOYALTY + "/"):
+        return None
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     found = None
     if scheme.lower() == "bearer" and value.strip():
-        found = await request.config_dict[LEDGER].check_access(token=value.strip())
+        found = await ledger.check_access(token=value.strip())
     if found is None:
-        raise PomeloRefusal(401, "a valid Bearer access token is required")
+        return refusal(request, 401, "a valid Bearer access token is required")
     tenant, grant = found
-    remember(request, dialect="pomelo", tenant=tenant)
-    wanted = getattr(getattr(request.match_info, "handler", None), SCOPE_OF, None)
+    wanted = getattr(request.match_info.handler, SCOPE_OF, None)
     if wanted is not None and wanted not in grant.scopes:
-        raise PomeloRefusal(403, f"the token's scope does not include {wanted}")
-    return await handler(request)
+        return refusal(request, 403, f"the token's scope does not include {wanted}")
+    return tenant

@@ -2,8 +2,6 @@
 mapping every ledger error to a status and an error code."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from ...ledger import (
@@ -98,14 +96,13 @@ class PomeloRefusal(Exception):
         self.detail = detail
 
 
-@web.middleware
-async def refusal_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except PomeloRefusal as exc:
-        response = render_error(request, exc.status, exc.detail, None)
-        if exc.status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="pomelo"'
-        return response
+def refusal(request: web.Request, status: int, detail: str) -> web.StreamResponse:
+    response = render_error(request, status, detail, None)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pomelo"'
+    return response
+
+
+def refuse(request: web.Request, exc: Exception) -> web.StreamResponse | None:
+    """A refusal a handler decided (the token endpoint's client credentials), in the envelope."""
+    return refusal(request, exc.status, exc.detail) if isinstance(exc, PomeloRefusal) else None

@@ -1,33 +1,20 @@
-"""The pomelo sub-apps: /oauth (token and revoke) and /loyalty/v1 (Bearer-protected), each with the
-error middleware that speaks Pomelo's envelope."""
+"""The pomelo routes: /oauth (token and revoke) and /loyalty/v1 (Bearer-protected), mounted flat on the
+root router; the pipeline puts the Bearer check and Pomelo's envelope around them (see __init__.DIALECT)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from ..common import error_middleware, sandbox_hook
 from . import auth, handlers
-from .errors import ERRORS, refusal_middleware, render_error
+
+# Every path under /loyalty/ is this dialect's (journaled, answered in its envelope); /loyalty/v1 needs a token.
+PREFIXES = (auth.OAUTH + "/", "/loyalty/")
 
 
-def oauth_app() -> web.Application:
-    app = web.Application(
-        middlewares=[error_middleware(ERRORS, render_error), refusal_middleware, sandbox_hook("pomelo", render_error)]
-    )
+def add_routes(router: web.UrlDispatcher) -> None:
     for path in ("/token", "/v1/token"):
-        app.router.add_post(path, auth.issue_token)
+        router.add_post(auth.OAUTH + path, auth.issue_token)
     for path in ("/token/revoke", "/v1/token/revoke"):
-        app.router.add_post(path, auth.revoke_token)
-    return app
-
-
-def loyalty_app() -> web.Application:
-    app = web.Application(
-        middlewares=[
-            error_middleware(ERRORS, render_error), refusal_middleware, auth.bearer_middleware,
-            sandbox_hook("pomelo", render_error),
-        ]
-    )
-    app.router.add_get("/accounts/balance", handlers.balance)
-    app.router.add_post("/accounts/{account_type}/mint", handlers.mint)
-    app.router.add_post("/accounts/{account_type}/burn", handlers.burn)
-    return app
+        router.add_post(auth.OAUTH + path, auth.revoke_token)
+    router.add_get(auth.LOYALTY + "/accounts/balance", handlers.balance)
+    router.add_post(auth.LOYALTY + "/accounts/{account_type}/mint", handlers.mint)
+    router.add_post(auth.LOYALTY + "/accounts/{account_type}/burn", handlers.burn)

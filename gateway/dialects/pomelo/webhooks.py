@@ -121,3 +121,9 @@ def targets(section: Mapping[str, Any]) -> dict[str, str]:
         if url:
             found[phase] = url
     return found
+
+
+def signed_headers(section: Mapping[str, Any], *, url: str, body: bytes, key: str, now: datetime) -> dict[str, str]:
+    """The headers of one attempt, signed with the tenant's webhook secret (KeyError: it has none)."""
+    return headers(api_key=str(section.get("webhook_api_key", "")), api_secret=str(section["webhook_api_secret"]),
+                   url=url, body=body, key=key, now=now)

@@ -1,25 +1,17 @@
-"""/__admin routes for the pomelo sandbox: card transactions that drive the reward lifecycle
-(authorize, present, reverse), the tenant's webhook URLs, the webhook delivery log and redelivery, and
-the dialect's OpenAPI document. Admin JSON errors; the rules live in the ledger and the pomelo dialect."""
+"""The pomelo dialect's /__admin routes, mounted by the admin API from the descriptor: card transactions
+that drive the reward lifecycle (authorize, present, reverse), the tenant's webhook URLs, and the
+dialect's OpenAPI document. Admin JSON errors (the admin app's middleware); the rules live in the ledger."""
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..delivery import DELIVERY
-from ..dialects.common import read_json_object
-from ..whole_numbers import whole_number
-from ..dialects.pomelo.openapi import document
-from ..dialects.pomelo.rewards import reward_amounts
-from ..dialects.pomelo.webhooks import EVENTS, ORIGIN
-from ..dialects.pomelo.wire import dumps, timestamp
-from ..keys import LEDGER
-from ..ledger import (
+from ...delivery import DELIVERY
+from ...keys import LEDGER
+from ...ledger import (
     By,
-    Delivery,
     Identity,
     InvalidArgument,
     Kind,
@@ -27,11 +19,14 @@ from ..ledger import (
     Tenant,
     parse_amount,
 )
-from .wire import page_args
+from ..common import ABSOLUTE_URL, read_json_object
+from .openapi import document
+from .rewards import reward_amounts
+from .webhooks import EVENTS, ORIGIN
+from .wire import dumps
 
 
-# the OpenAPI document's pattern too: scheme, a host (and port), then anything without white space
-WEBHOOK_URL = re.compile(r"^https?://[^\x00-\x20\x7f/?#]+[^\x00-\x20\x7f]*$")
+WEBHOOK_URL = ABSOLUTE_URL
 
 
 async def _tenant(request: web.Request) -> Tenant:
@@ -139,48 +134,16 @@ async def get_webhooks(request: web.Request) -> web.Response:
     return _json({"tenant": tenant.name, "webhooks": tenant.section("pomelo").get("webhooks", {})})
 
 
-def _delivery(d: Delivery) -> dict[str, Any]:
-    return {
-        "id": d.id, "tenant_id": d.tenant_id, "event": d.label, "idempotency_key": d.key, "url": d.target,
-        "state": d.state, "attempts": d.attempts, "last_status": d.last_status, "last_error": d.last_error,
-        "next_attempt_at": timestamp(d.next_at) if d.state == "pending" else None,
-        "created_at": timestamp(d.created_at),
-        "history": [{"attempt": a.number, "at": timestamp(a.at), "status": a.status, "error": a.error}
-                    for a in d.history],
-        "body": d.body,
-    }
-
-
-async def deliveries(request: web.Request) -> web.Response:
-    ledger = request.config_dict[LEDGER]
-    tenant = await _tenant(request) if request.query.get("tenant") else None
-    offset, limit = page_args(request, default_limit=200)
-    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit) if limit else []  # a page has a row
-    return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
-
-
-async def redeliver(request: web.Request) -> web.Response:
-    """Send a delivery again (a failed one, or one the receiver lost)."""
-    delivery = whole_number(request.match_info["delivery_id"], low=1)
-    if delivery is None:
-        raise InvalidArgument("a delivery id is a whole number")
-    found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
-    _wake(request)
-    return _json(_delivery(found))
-
-
 async def openapi(request: web.Request) -> web.Response:
     return _json(document())
 
 
-def add_pomelo_routes(app: web.Application) -> None:
-    """Add the pomelo sandbox routes to the /__admin sub-app."""
-    app.router.add_post("/pomelo/transactions", authorize)
-    app.router.add_post("/pomelo/transactions/{transaction_id}/presentment", presentment)
-    app.router.add_post("/pomelo/transactions/{transaction_id}/reversal", reversal)
-    app.router.add_put("/pomelo/webhooks", set_webhooks)
-    app.router.add_get("/pomelo/webhooks", get_webhooks)
-    app.router.add_get("/webhooks/deliveries", deliveries)
-    app.router.add_post("/webhooks/deliveries/{delivery_id}/redeliver", redeliver)
-    app.router.add_get("/openapi/pomelo.json", openapi)
+def add_admin_routes(router: web.UrlDispatcher) -> None:
+    """The dialect's routes on the /__admin sub-app's router."""
+    router.add_post("/pomelo/transactions", authorize)
+    router.add_post("/pomelo/transactions/{transaction_id}/presentment", presentment)
+    router.add_post("/pomelo/transactions/{transaction_id}/reversal", reversal)
+    router.add_put("/pomelo/webhooks", set_webhooks)
+    router.add_get("/pomelo/webhooks", get_webhooks)
+    router.add_get("/openapi/pomelo.json", openapi)
 

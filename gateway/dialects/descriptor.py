@@ -1,0 +1,109 @@
+"""What the rest of the gateway knows of a dialect: one Dialect descriptor, exported as DIALECT by each
+gateway/dialects/<vendor>/__init__.py and handed by app.py to the pipeline, the sandbox and the admin API.
+Neutral: names no vendor, imports no dialect. A dialect's handlers never see their descriptor."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from ..ledger import Ledger, Member, Tenant
+from .common import ErrorRenderer, ErrorTable
+
+# authenticate(request, ledger): the tenant the credentials name; None where the route needs no credentials
+# at the edge (a login route: the handler finds the tenant itself); or the refusal to answer, in the
+# vendor's own shape (401, 403 ...).
+Authenticate = Callable[[web.Request, Ledger], Awaitable["Tenant | web.StreamResponse | None"]]
+# refuse(request, exc): the dialect's own answer to an exception its parsers raise (a bad body, a bad
+# parameter), or None to let it through to the error table.
+Refuse = Callable[[web.Request, Exception], "web.StreamResponse | None"]
+
+
+@dataclass(frozen=True)
+class RateLimitAnswer:
+    """How a vendor answers once a caller is over its limit, and the window it counts in by default."""
+
+    status: int
+    message: str  # may name {limit} and {window}
+    window_seconds: int = 60
+    # The settings that switch the limit on at start: (limit setting, window setting or None for the default).
+    settings: tuple[str, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """The signed webhooks a dialect sends: the outbox consumer and channel names (stored as data, keep
+    their values), the tenant's configuration section they are set in, the event -> message mapping,
+    where a tenant wants them, and signing/verifying."""
+
+    section: str
+    consumer: str
+    channel: str
+    message_for: Callable[..., Any]  # (event, original entry) -> message (.phase, .event_id, .body ...) or None
+    targets: Callable[[Mapping[str, Any]], Mapping[str, str]]  # the tenant's section -> {phase: url}
+    headers: Callable[..., Mapping[str, str]]  # (section, *, url, body, key, now) -> signed headers; KeyError: no secret
+    verify: Callable[[str, Mapping[str, str], bytes], bool]  # (secret, received headers, body): the receiver's check
+
+
+@dataclass(frozen=True)
+class UpstreamPort:
+    """How the gateway serves a tenant whose points live at this vendor: its port's connect(transport,
+    credentials), the credential names it takes, and the shape of the contract cases record mode writes."""
+
+    connect: Callable[..., Any]
+    credentials: tuple[str, ...]
+    case_format: str
+
+
+@dataclass(frozen=True)
+class ScenarioPart:
+    """What a scenario's tenant declares in this dialect's section (named after the dialect) and what it
+    becomes: parts(section, tenant name) -> (credentials, configuration section); check(section) raises
+    ValueError("<field>: <what is wrong>") for what the schema cannot say; seal(section, cost) keeps a
+    secret only as its hash, so a spec can be stored; logins are credential schemes that are no dialect."""
+
+    parts: Callable[[Mapping[str, Any], str], tuple[list[Any], dict[str, Any]]]
+    check: Callable[[Mapping[str, Any]], None] | None = None
+    seal: Callable[[Mapping[str, Any], int | None], Mapping[str, Any]] | None = None
+    logins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdminExtras:
+    """What the admin API shows or does in a dialect's terms (all optional)."""
+
+    add_routes: Callable[[web.UrlDispatcher], None] | None = None  # extra /__admin/<name>/* routes
+    # openapi(kit) -> {"paths", "schemas" (those routes'), "credentials", "member" (schemas)}; kit holds the
+    # admin document's helpers, so a dialect imports nothing of the admin API
+    openapi: Callable[[Any], Mapping[str, Any]] | None = None
+    member_view: Callable[[Member], Mapping[str, Any]] | None = None  # a member's identities in this dialect
+    credentials_view: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # (section, tenant name)
+    fresh_credentials: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # copied tenant's section
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # also the tenant configuration section and the journal's "dialect"
+    prefixes: tuple[str, ...]  # every path this dialect answers starts with one ("/api/"), or is one less its "/"
+    add_routes: Callable[[web.UrlDispatcher], None]  # mounted flat on the root router: no sub-app layer
+    authenticate: Authenticate
+    rate_key: Callable[[web.Request], str]  # whom an unauthenticated request is counted against
+    rate_limit: RateLimitAnswer
+    errors: ErrorTable
+    render_error: ErrorRenderer
+    messages: Mapping[int, str] = field(default_factory=dict)  # the dialect's words for 404, 405, 413 ...
+    refuse: Refuse | None = None
+    admin: AdminExtras = field(default_factory=AdminExtras)
+    webhooks: Webhooks | None = None
+    upstream: UpstreamPort | None = None  # when a tenant's points can live at this vendor
+    scenario: ScenarioPart | None = None  # what a scenario's tenant declares for this dialect
+    settings: tuple[Any, ...] = ()  # its gateway.settings.Setting rows (flag, env var and README row each)
+    synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
+
+
+def address_key(request: web.Request) -> str:
+    """The fallback caller key: the credentials header as sent, else the client's address."""
+    auth = request.headers.get("Authorization")
+    return "auth:" + auth if auth else "addr:" + (request.remote or "")
