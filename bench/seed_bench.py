@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from gateway.admin.generated import generate_tenant
-from gateway.app import SYNTHETIC_MAKERS
+from gateway.app import DIALECT_LIST
 from gateway.ledger import Ledger, open_store
 from gateway.synthetic import BATCH
 
@@ -39,7 +39,7 @@ async def _gateway(url: str, members: int, seed: int) -> tuple[float, float]:
     await ledger.start()
     try:
         started, cpu = time.perf_counter(), time.process_time()
-        await generate_tenant(ledger, count=members, name="bench", seed=seed, makers=SYNTHETIC_MAKERS)
+        await generate_tenant(ledger, count=members, name="bench", seed=seed, dialects=DIALECT_LIST)
         return time.perf_counter() - started, time.process_time() - cpu
     finally:
         await ledger.close()

@@ -16,7 +16,7 @@ from .admin.auth import is_loopback
 from .delivery import delivery_context
 from .dialects import imonggo, memberpoints, pomelo
 from .dialects.descriptor import Dialect
-from .keys import DIALECTS, LEDGER, SANDBOX, SETTINGS, SYNTHETIC
+from .keys import DIALECTS, LEDGER, SANDBOX, SETTINGS
 from .ledger import Ledger, open_store
 from .sandbox.access_log import AccessLog
 from .sandbox.pipeline import Pipeline
@@ -29,7 +29,7 @@ from .upstream import declaration
 from .upstream.context import upstream_context
 
 log = logging.getLogger("gateway")
-__all__ = ["DIALECT_LIST", "SYNTHETIC_MAKERS", "UPSTREAM_DIALECTS", "AccessLog", "access_logger", "build_ledger", "check_exposure",
+__all__ = ["DIALECT_LIST", "UPSTREAM_DIALECTS", "AccessLog", "access_logger", "build_ledger", "check_exposure",
            "create_app"]
 
 # Every dialect the gateway speaks, each one descriptor: the only list of vendors outside gateway/dialects/.
@@ -40,8 +40,6 @@ UPSTREAM_DIALECTS = tuple(
     declaration.UpstreamDialect(d.name, d.upstream.connect, d.upstream.credentials, d.upstream.case_format)
     for d in DIALECT_LIST if d.upstream is not None
 )
-# What each dialect adds to a synthetic member (`seed --generate`, POST /__admin/tenants {"generate": N}).
-SYNTHETIC_MAKERS = tuple(d.synthetic for d in DIALECT_LIST if d.synthetic is not None)
 # At import, not in create_app: `loyalty-gateway seed` checks scenarios (and their upstreams) with no app.
 declaration.register(*UPSTREAM_DIALECTS)
 scenario.register(**{d.name: d.scenario for d in DIALECT_LIST if d.scenario is not None})
@@ -105,7 +103,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[SANDBOX] = sandbox
     app[DIALECTS] = DIALECT_LIST
-    app[SYNTHETIC] = SYNTHETIC_MAKERS
     app.cleanup_ctx.append(_ledger_context)
     if shared is not None:
         app.cleanup_ctx.append(shared.context)  # binds it to the ledger, gives the ledger the shared clock

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 
 from .admin.generated import generate_tenant
-from .app import DIALECT_LIST, SYNTHETIC_MAKERS, AccessLog, access_logger, build_ledger, create_app
+from .app import DIALECT_LIST, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
 from . import workers
@@ -81,10 +81,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             flags = {s.name: getattr(args, s.name) for s in SETTINGS}
             settings = Settings.load(flags=flags, environ=os.environ, config_file=args.config)
             _configure_logging(settings)
-            loop_factory = _event_loop(settings)
             if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
-                sys.exit(workers.run(settings, serve, _shown(settings.database), loop_factory))
-            with asyncio.Runner(loop_factory=loop_factory) as loop:
+                sys.exit(workers.run(settings, serve, _shown(settings.database), lambda: _event_loop(settings)))
+            with asyncio.Runner(loop_factory=_event_loop(settings)) as loop:
                 loop.run(serve(settings))
         elif args.command == "seed" and args.generate is not None:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
@@ -225,7 +224,7 @@ async def seed_generated(settings: Settings, count: int, name: str, seed_value: 
         else:
             raise CliError(f"a tenant named {name!r} exists already in {_shown(settings.database)} (choose another with --tenant)")
         progress = ProgressLine(sys.stderr, count)
-        made = await generate_tenant(ledger, count=count, name=name, seed=seed_value, makers=SYNTHETIC_MAKERS,
+        made = await generate_tenant(ledger, count=count, name=name, seed=seed_value, dialects=DIALECT_LIST,
                                      progress=progress.update)
         progress.done()
     finally:

@@ -6,13 +6,11 @@ from aiohttp import web
 from .ledger import Ledger, Tenant
 from .sandbox.state import Sandbox
 from .settings import Settings
-from .synthetic import Maker
 from .upstream.ports import Ports
 
 SETTINGS = web.AppKey("settings", Settings)
 LEDGER = web.AppKey("ledger", Ledger)
 SANDBOX = web.AppKey("sandbox", Sandbox)  # journal, faults, rate limits
-SYNTHETIC: web.AppKey[tuple[Maker, ...]] = web.AppKey("synthetic")  # each dialect's maker of synthetic members
 UPSTREAMS = web.AppKey("upstreams", Ports)  # each upstream tenant's port, its statistics and recorder
 # The dialects' descriptors (gateway/dialects/descriptor.py), as app.py lists them, for the admin API.
 # Typed tuple, not Dialect: the descriptor module imports this one.

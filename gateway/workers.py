@@ -73,7 +73,7 @@ async def prepare(settings: Settings) -> None:
 
 
 def run(settings: Settings, serve_one: ServeOne, shown_database: str,
-        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> int:
+        choose_loop: Callable[[], Callable[[], asyncio.AbstractEventLoop] | None] | None = None) -> int:
     """Serve with settings.workers processes until SIGTERM/SIGINT; the exit status for the supervisor."""
     if settings.workers > changes.MOST_WORKERS:
         raise WorkersError(f"workers must be at most {changes.MOST_WORKERS}")
@@ -86,7 +86,7 @@ def run(settings: Settings, serve_one: ServeOne, shown_database: str,
         # Signals wait until the workers exist and the handlers are in: a SIGTERM in between must neither
         # kill the supervisor alone (orphaning workers) nor be lost.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-        pids = [_fork(settings, serve_one, sock, counter, ready_in, ready_out, i, loop_factory) for i in range(settings.workers)]
+        pids = [_fork(settings, serve_one, sock, counter, ready_in, ready_out, i, choose_loop) for i in range(settings.workers)]
     finally:
         sock.close()  # the workers hold it now
     os.close(ready_out)
@@ -95,7 +95,7 @@ def run(settings: Settings, serve_one: ServeOne, shown_database: str,
 
 def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter: changes.ChangeCounter,
           ready_in: int, ready_out: int, index: int,
-          loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None) -> int:
+          choose_loop: Callable[[], Callable[[], asyncio.AbstractEventLoop] | None] | None = None) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -105,7 +105,8 @@ def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter:
         os.close(ready_in)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
         changes.install(counter, index)
-        with asyncio.Runner(loop_factory=loop_factory) as loop:  # uvloop in each worker too, when chosen
+        # Each worker picks (and logs) its event loop itself: uvloop in every worker too, when chosen.
+        with asyncio.Runner(loop_factory=choose_loop() if choose_loop is not None else None) as loop:
             loop.run(serve_one(settings, sock, lambda: os.write(ready_out, b".")))
         status = 0
     except KeyboardInterrupt:

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import SYNTHETIC_MAKERS
+from gateway.admin.generated import makers_of
+from gateway.app import DIALECT_LIST
+
+SYNTHETIC_MAKERS = makers_of(DIALECT_LIST)
 from gateway.ledger import Asset, Kind
 from gateway.synthetic import Person, generate
 

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..dialects.descriptor import Dialect
 from ..ledger import InvalidArgument, Ledger, NewMember, Tenant, add_members_in_bulk
 from ..settings import Settings
 from ..synthetic import BATCH, Maker, generate
@@ -38,6 +39,11 @@ def check_seed(value: Any) -> int:
     return value
 
 
+def makers_of(dialects: Sequence[Dialect]) -> list[Maker]:
+    """What each dialect adds to a generated member (its descriptor's `synthetic`)."""
+    return [d.synthetic for d in dialects if d.synthetic is not None]
+
+
 def base_spec() -> dict[str, Any]:
     """The shipped demo tenant without its members: what a generated tenant's catalogue and types are."""
     spec = dict(made.pick_tenant(made.pick_scenario({}), None))
@@ -46,7 +52,7 @@ def base_spec() -> dict[str, Any]:
 
 
 async def from_request(
-    ledger: Ledger, body: dict[str, Any], makers: Sequence[Maker], refuse_existing: Callable[[Ledger, list[str]], Any],
+    ledger: Ledger, body: dict[str, Any], dialects: Sequence[Dialect], refuse_existing: Callable[[Ledger, list[str]], Any],
 ) -> dict[str, Any]:
     """`{"generate": N, "name": ..., "seed": S}`: the tenant made, as `POST /__admin/tenants` answers it."""
     if "scenario" in body or "tenant" in body:
@@ -60,24 +66,24 @@ async def from_request(
         raise InvalidArgument("name must be a string")
     name = name or f"generated-{secrets.token_hex(4)}"
     await refuse_existing(ledger, [name])
-    return await generate_tenant(ledger, count=count, name=name, seed=seed, makers=makers)
+    return await generate_tenant(ledger, count=count, name=name, seed=seed, dialects=dialects)
 
 
 async def generate_tenant(
-    ledger: Ledger, *, count: int, name: str, seed: int, makers: Sequence[Maker], progress: Progress | None = None,
+    ledger: Ledger, *, count: int, name: str, seed: int, dialects: Sequence[Dialect], progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Make the tenant and its `count` members; returns what `POST /__admin/tenants` answers for it."""
-    fresh = made.checked({"tenants": [made.fresh_credentials(base_spec(), name)]}, "generated tenant")["tenants"][0]
+    fresh = made.checked({"tenants": [made.fresh_credentials(base_spec(), name, dialects)]}, "generated tenant")["tenants"][0]
     tenant = await made.build(ledger, fresh, generated=True)
     # Remembered beside the spec, so a reset makes the same members again (reset_tenant below).
     tenant = await ledger.update_tenant_config(
         tenant=tenant, section=made.SECTION, values={**tenant.section(made.SECTION), GENERATED: [count, seed]}
     )
-    written = await _fill(ledger, tenant, count, seed, makers, progress)
-    return {"name": tenant.name, "members": written, **made.credentials_of(fresh)}
+    written = await _fill(ledger, tenant, count, seed, makers_of(dialects), progress)
+    return {"name": tenant.name, "members": written, **made.credentials_of(fresh, dialects)}
 
 
-async def reset_tenant(ledger: Ledger, settings: Settings, name: str, makers: Sequence[Maker]) -> Tenant:
+async def reset_tenant(ledger: Ledger, settings: Settings, name: str, dialects: Sequence[Dialect]) -> Tenant:
     """made.reset_tenant, and a generated tenant's members made again, the same ones (same count and seed)."""
     count_seed = (await ledger.tenant(name)).section(made.SECTION).get(GENERATED)
     tenant = await made.reset_tenant(ledger, settings, name)
@@ -86,7 +92,7 @@ async def reset_tenant(ledger: Ledger, settings: Settings, name: str, makers: Se
         tenant = await ledger.update_tenant_config(
             tenant=tenant, section=made.SECTION, values={**tenant.section(made.SECTION), GENERATED: [count, seed]}
         )
-        await _fill(ledger, tenant, count, seed, makers, None)
+        await _fill(ledger, tenant, count, seed, makers_of(dialects), None)
     return tenant
 
 

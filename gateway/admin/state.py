@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..whole_numbers import whole_number
-from ..keys import DIALECTS, LEDGER, SANDBOX, SETTINGS, SYNTHETIC
+from ..keys import DIALECTS, LEDGER, SANDBOX, SETTINGS
 from ..ledger import (
     Asset,
     Balance,
@@ -44,7 +44,7 @@ async def reset(request: web.Request) -> web.Response:
         raise InvalidArgument("tenant must be a tenant name")  # checked before `or`: {} must not reset everything
     name = name or request.query.get("tenant")
     if name:
-        await generated.reset_tenant(ledger, settings, name, request.config_dict[SYNTHETIC])
+        await generated.reset_tenant(ledger, settings, name, request.config_dict[DIALECTS])
         return web.json_response({"reset": [name]})
     await ledger.check_deletable(tenants=await ledger.tenants())  # refused before anything is cleared
     moved = dict(ledger.clock.state)
@@ -120,7 +120,7 @@ async def create_tenant(request: web.Request) -> web.Response:
         )
     if "generate" in body or "seed" in body:  # N synthetic members instead of a scenario's
         return web.json_response(
-            await generated.from_request(ledger, body, request.config_dict[SYNTHETIC], _refuse_existing), status=201
+            await generated.from_request(ledger, body, request.config_dict[DIALECTS], _refuse_existing), status=201
         )
     spec = made.pick_tenant(made.pick_scenario(body), body.get("tenant"))
     name = body.get("name")

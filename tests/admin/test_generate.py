@@ -3,10 +3,14 @@ credentials come back as for any fresh tenant; N bounded on this path; every mis
 admin's shape that makes nothing."""
 from __future__ import annotations
 
+import dataclasses
+
 import base64
 from typing import Any
 
 import pytest
+
+from gateway.app import DIALECT_LIST
 
 from gateway.admin.generated import HTTP_LIMIT, generate_tenant
 from gateway.ledger import UnknownTenant
@@ -80,7 +84,8 @@ async def test_a_generation_that_fails_part_way_leaves_no_tenant_behind(ledger: 
         return {}
 
     with pytest.raises(RuntimeError, match="the maker broke"):
-        await generate_tenant(ledger, count=10, name="half", seed=1, makers=[failing])
+        await generate_tenant(ledger, count=10, name="half", seed=1,
+                              dialects=[dataclasses.replace(d, synthetic=failing) for d in DIALECT_LIST])
     with pytest.raises(UnknownTenant):
         await ledger.tenant("half")
 

@@ -5,6 +5,7 @@ again rather than lost; a backlog larger than one claim drains, each delivery on
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway import delivery as delivery_module
 from gateway.delivery import Deliverer
 from gateway.dialects.pomelo import DIALECT
 from gateway.dialects.pomelo.webhooks import verify
@@ -73,7 +73,7 @@ async def states(ledger: Ledger) -> dict[str, tuple[str, int]]:
 
 
 def deliverer(ledger: Ledger, session: aiohttp.ClientSession, **options: Any) -> Deliverer:
-    return Deliverer(ledger, session, retry_base_seconds=0.01, max_attempts=3, webhooks=DIALECT.webhooks, **options)
+    return Deliverer(ledger, session, retry_base_seconds=0.01, max_attempts=3, **{"webhooks": DIALECT.webhooks, **options})
 
 
 async def test_a_claimed_delivery_is_not_sent_once_its_lease_is_too_short_for_a_send(
@@ -193,15 +193,15 @@ async def test_a_sender_outlives_an_unexpected_error_and_leaves_that_delivery_le
 ) -> None:
     receiver = Receiver()
     await enqueue(ledger, shop, await target(aiohttp_server, receiver), ["odd", "fine"])
-    real = delivery_module.webhooks.headers
+    real = DIALECT.webhooks.headers
 
-    def headers(**kwargs: Any) -> dict[str, str]:
+    def headers(section: Any, **kwargs: Any) -> Any:
         if kwargs["key"] == "odd":
             raise RuntimeError("something nobody expected")
-        return real(**kwargs)
+        return real(section, **kwargs)
 
-    monkeypatch.setattr(delivery_module.webhooks, "headers", headers)
-    running = asyncio.create_task(deliverer(ledger, session, senders=1).run())  # one sender for both
+    odd_signer = dataclasses.replace(DIALECT.webhooks, headers=headers)
+    running = asyncio.create_task(deliverer(ledger, session, senders=1, webhooks=odd_signer).run())  # one sender for both
     try:
         await until(lambda: _delivered(ledger, "fine"))
     finally:
