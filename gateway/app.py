@@ -30,7 +30,7 @@ from .upstream.context import upstream_context
 
 log = logging.getLogger("gateway")
 __all__ = ["DIALECT_LIST", "UPSTREAM_DIALECTS", "AccessLog", "access_logger", "build_ledger", "check_exposure",
-           "create_app"]
+           "create_app", "load_default_scenario"]
 
 # Every dialect the gateway speaks, each one descriptor: the only list of vendors outside gateway/dialects/.
 DIALECT_LIST: tuple[Dialect, ...] = (imonggo.DIALECT, memberpoints.DIALECT, pomelo.DIALECT)
@@ -58,24 +58,31 @@ def build_ledger(settings: Settings) -> Ledger:
     return Ledger(store)
 
 
+async def load_default_scenario(ledger: Ledger, settings: Settings) -> None:
+    """An empty database gets the settings' scenario (the demo by default); one with tenants is left as it is."""
+    if await ledger.tenants():
+        return
+    path = resolve_scenario(settings.scenario)
+    if path is None:
+        return
+    try:
+        names = await load_scenario(ledger, path)
+    except ScenarioError:
+        await ledger.reload_tenants()
+        if not await ledger.tenants():
+            raise
+        # Another instance started at the same moment and created the tenants first.
+        log.info("empty database: scenario %s loaded meanwhile by another instance", path)
+    else:
+        log.info("empty database: loaded scenario %s (tenants: %s)", path, ", ".join(names))
+
+
 async def _ledger_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     ledger = build_ledger(settings)
     await ledger.start()
     try:
-        if not await ledger.tenants():
-            path = resolve_scenario(settings.scenario)
-            if path is not None:
-                try:
-                    names = await load_scenario(ledger, path)
-                except ScenarioError:
-                    await ledger.reload_tenants()
-                    if not await ledger.tenants():
-                        raise
-                    # Another instance started at the same moment and created the tenants first.
-                    log.info("empty database: scenario %s loaded meanwhile by another instance", path)
-                else:
-                    log.info("empty database: loaded scenario %s (tenants: %s)", path, ", ".join(names))
+        await load_default_scenario(ledger, settings)
         app[LEDGER] = ledger
         yield
     finally:

@@ -21,10 +21,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from .app import DIALECT_LIST, build_ledger
+from .app import DIALECT_LIST, build_ledger, load_default_scenario
 from .sandbox import changes
 from .sandbox.shared_app import start_afresh
-from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings
 
 log = logging.getLogger("gateway.workers")
@@ -56,18 +55,7 @@ async def prepare(settings: Settings) -> None:
     await ledger.start()
     try:
         await start_afresh(ledger, settings, DIALECT_LIST)
-        if not await ledger.tenants():
-            path = resolve_scenario(settings.scenario)
-            if path is not None:
-                try:
-                    names = await load_scenario(ledger, path)
-                except ScenarioError:
-                    await ledger.reload_tenants()
-                    if not await ledger.tenants():
-                        raise
-                    log.info("empty database: scenario %s loaded meanwhile by another instance", path)
-                else:
-                    log.info("empty database: loaded scenario %s (tenants: %s)", path, ", ".join(names))
+        await load_default_scenario(ledger, settings)
     finally:
         await ledger.close()
 
