@@ -214,7 +214,9 @@ class Deliverer:
                 log.exception("webhook outcomes not recorded yet; trying again")
                 self._have_outcomes.set()
                 await asyncio.sleep(min(IDLE_SECONDS, max(0.01, self.retry_base_seconds)))
-            if self._stopping:
+            # After a stop, only once nothing is left: outcomes that came in while the last write was in
+            # flight were delivered too, and unrecorded they would be sent again when their lease ran out.
+            if self._stopping and not self._outcomes:
                 return
 
     async def _flush(self) -> None:

@@ -209,3 +209,30 @@ async def test_a_sender_outlives_an_unexpected_error_and_leaves_that_delivery_le
         with pytest.raises(asyncio.CancelledError):
             await running
     assert receiver.arrived == ["fine"] and (await states(ledger))["odd"] == ("pending", 0)
+
+
+class _SlowLedger:
+    """Records outcome batches slowly, so a stop can come while one is being written."""
+
+    def __init__(self) -> None:
+        self.recorded: list[str] = []
+
+    async def record_attempts(self, *, attempts: list[Any], **_: Any) -> list[bool]:
+        await asyncio.sleep(0.2)
+        self.recorded.extend(attempts)
+        return [True] * len(attempts)
+
+
+async def test_outcomes_gathered_while_the_last_write_is_in_flight_are_recorded_before_a_stop_ends(
+    session: aiohttp.ClientSession,
+) -> None:
+    slow = _SlowLedger()
+    deliverer = Deliverer(slow, session, retry_base_seconds=0.01, max_attempts=3, webhooks=DIALECT.webhooks)  # type: ignore[arg-type]
+    recorder = asyncio.create_task(deliverer._record_outcomes())
+    deliverer._outcomes.append(("first", "first"))
+    deliverer._have_outcomes.set()
+    await asyncio.sleep(0.05)  # the first outcome's write is in flight
+    deliverer._outcomes.append(("second", "second"))  # a sender finished meanwhile: delivered, not yet on record
+    deliverer._have_outcomes.set()
+    await deliverer._stop(recorder, [])
+    assert slow.recorded == ["first", "second"]

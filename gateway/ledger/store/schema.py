@@ -317,8 +317,8 @@ ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
     ),
     (
         13,
-        # State several processes over one database must see alike, kept without knowing what it is (11 and 12
-        # are other branches'): named documents, each write moving one version every reader compares with
+        # State several processes over one database must see alike, kept without knowing what it is (there is
+        # no 12: migrations run by which are missing, not by the highest, so a gap is harmless): named documents, each write moving one version every reader compares with
         # its own; named counters that restart after a window; and streams of records appended in batches
         # (their index holds the size, so trimming reads the index alone).
         """

@@ -159,14 +159,15 @@ class SQLiteStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+            applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+            current = max(applied, default=0)
             newest = max(v for v, _ in SQLITE_MIGRATIONS)
             if current > newest:
                 raise StoreOpenError(
                     f"database {self.path!r} has schema version {current}, newer than this gateway ({newest})"
                 )
             for version, script in SQLITE_MIGRATIONS:
-                if version > current:
+                if version not in applied:  # by set, not by the highest: a lower number merged later still runs
                     for statement in _statements(script):
                         conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
