@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gateway.app import create_app
@@ -199,6 +199,9 @@ def test_imonggo_query_parameters(live: Live, params: dict[str, str], route: str
     method, _, path = route.partition(" ")
     query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
     url = path.format(ext=".json" if as_json else ".xml") + query
+    # A request line past aiohttp's 8190 bytes is refused by its HTTP parser before any dialect sees it (a
+    # plain 400, as a Rails server's own front refuses one); the dialects' shapes are for the rest.
+    assume(len(url) < 8000)
     imonggo_shape(*live.request(method, url, headers=IMONGGO), as_json)
 
 
