@@ -86,3 +86,16 @@ async def taken(tx: Tx, tenant_id: int, column: str, values: Sequence[str]) -> l
         )
         found.extend(r["v"] for r in rows)
     return found
+
+
+async def begin_counting(tx: Tx, tenant_id: int, first_no: int, last_no: int) -> None:
+    """Members first_no..last_no of the tenant, and their entries, are counted in the listings all at once by
+    end_counting in this same transaction, not row by row as they are inserted (listing_counts.py)."""
+    await tx.execute(
+        "INSERT INTO listing_loads (tenant_id, first_no, last_no) VALUES (?, ?, ?)", (tenant_id, first_no, last_no)
+    )
+
+
+async def end_counting(tx: Tx, tenant_id: int, first_no: int) -> None:
+    """Counts the members begin_counting named, and their entries (the row's deletion does, in the store)."""
+    await tx.execute("DELETE FROM listing_loads WHERE tenant_id = ? AND first_no = ?", (tenant_id, first_no))
