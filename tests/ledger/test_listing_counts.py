@@ -191,18 +191,18 @@ async def test_offsets_past_the_end_give_empty_pages(ledger: Ledger, tenant: Ten
 
 async def test_a_database_from_before_migration_11_gets_its_counts_at_upgrade(ledger: Ledger, store_url: str) -> None:
     """Migration 11 counts the rows already there: the database is taken back to version 10 (counts and
-    triggers gone, and migration 14's bulk-load table with its trigger), changed, and opened again."""
+    triggers gone), changed, and opened again."""
     tenants = [await ledger.create_tenant(name=f"u{i}") for i in range(2)]
     world = World(random.Random(11), [ledger], tenants)
     for _ in range(40):
         await world.step()
     if ledger.kind == "sqlite":
-        undo = ["DROP TABLE listing_counts", "DROP TABLE listing_loads"] + [
+        undo = ["DROP TABLE listing_counts"] + [
             f"DROP TRIGGER {t}" for t in
             ("members_listed", "members_relisted", "entries_listed", "entries_revised", "entries_relisted", "tenants_unlisted")
         ]
     else:
-        undo = ["DROP TABLE listing_counts", "DROP TABLE listing_loads", "DROP FUNCTION listing_count, members_added, members_changed, entries_added,"
+        undo = ["DROP TABLE listing_counts", "DROP FUNCTION listing_count, members_added, members_changed, entries_added,"
                 " entries_changed, tenants_unlisted CASCADE"]
 
     async def back_to_10(tx: Any) -> None:

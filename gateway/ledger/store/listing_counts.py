@@ -178,57 +178,25 @@ CREATE TRIGGER tenants_unlisted AFTER DELETE ON tenants FOR EACH ROW EXECUTE FUN
 """
 
 
-# Migration 14: a bulk load counts its own rows. While a load holds a row here (its tenant and the member
-# numbers it is writing), SQLite's insert triggers leave those members and their entries alone, and taking
-# the row away counts them all at once, grouped: a few hundred upserts per batch instead of three per row.
-# The row lives only inside the load's transaction (written first, deleted last), so a crash or a rollback
-# leaves neither the row nor any count behind, and no other writer ever sees it. A load only inserts new
-# members and their first entries: a recount of their heads is exactly what the row triggers would have
-# written. PostgreSQL's statement triggers already count once per statement (the COPY included), so there the
-# table is only written and emptied again.
-LOADS_TABLE = """
-CREATE TABLE listing_loads (
-    tenant_id INTEGER NOT NULL,
-    first_no INTEGER NOT NULL,
-    last_no INTEGER NOT NULL,
-    PRIMARY KEY (tenant_id, first_no)
-);
-"""
-_LOADED_MEMBER = (
-    "EXISTS (SELECT 1 FROM listing_loads l WHERE l.tenant_id = NEW.tenant_id AND NEW.member_no BETWEEN l.first_no AND l.last_no)"
+# SQLite, a bulk load: the insert triggers that count row by row. A load drops them inside its transaction and
+# makes them again before it ends (a crash or rollback leaves them as they were; no other writer runs
+# meanwhile): besides their own work, a table's insert trigger makes SQLite keep a statement journal of every
+# page each row touches, some twenty page writes per member. The load counts its rows at once instead, below.
+# PostgreSQL's statement triggers count a load's COPY once per statement already.
+SQLITE_ROW_COUNTERS = ("members_listed", "entries_listed", "entries_revised")
+# Members (tenant, first number, last number) of a load, and their entries: only new members and their first
+# entries, so a count of their heads is exactly what the row triggers would have added.
+SQLITE_COUNT_LOADED = (
+    "INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
+    " SELECT m.tenant_id, 'members', w.shift, m.member_no >> w.shift, '', 0, count(*)"
+    f" FROM members m, ({_WIDTHS}) AS w"
+    " WHERE m.tenant_id = ? AND m.deleted = 0 AND m.member_no BETWEEN ? AND ?"
+    " GROUP BY w.shift, m.member_no >> w.shift" + _SQLITE_UPSERT,
+    "INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
+    f" SELECT e.tenant_id, 'entries', w.shift, {_ENTRY_KEY.format(e='e')} >> w.shift, {_ENTRY_CATEGORY.format(e='e')},"
+    " 0, count(*)"
+    f" FROM members m, entries e, ({_WIDTHS}) AS w"
+    " WHERE m.tenant_id = ? AND m.member_no BETWEEN ? AND ? AND e.tenant_id = m.tenant_id AND e.member_id = m.id"
+    f" AND (e.record_id IS NULL OR {_IS_HEAD.format(e='e')})"
+    f" GROUP BY w.shift, {_ENTRY_KEY.format(e='e')} >> w.shift, {_ENTRY_CATEGORY.format(e='e')}" + _SQLITE_UPSERT,
 )
-# An entry's member by its id, looked up only when a load of its tenant is on (none: one probe of an empty table).
-_LOADED_ENTRY = (
-    "EXISTS (SELECT 1 FROM listing_loads l WHERE l.tenant_id = NEW.tenant_id"
-    " AND (SELECT m.member_no FROM members m WHERE m.id = NEW.member_id) BETWEEN l.first_no AND l.last_no)"
-)
-SQLITE_LOADS = LOADS_TABLE + f"""
-DROP TRIGGER members_listed;
-CREATE TRIGGER members_listed AFTER INSERT ON members WHEN NEW.deleted = 0 AND NOT {_LOADED_MEMBER} BEGIN
-{_count("NEW.tenant_id", "members", "NEW.member_no", "''", 1)}
-END;
-DROP TRIGGER entries_listed;
-CREATE TRIGGER entries_listed AFTER INSERT ON entries WHEN NOT {_LOADED_ENTRY} BEGIN
-{_entry("NEW", 1, "NEW.record_id IS NULL OR " + _IS_HEAD.format(e="NEW"))}
-END;
-DROP TRIGGER entries_revised;
-CREATE TRIGGER entries_revised AFTER INSERT ON entries WHEN NEW.record_id IS NOT NULL AND NOT {_LOADED_ENTRY} BEGIN
-{_entry("p", -1, "p.id = (SELECT max(r.id) FROM entries r WHERE r.tenant_id = NEW.tenant_id"
-        " AND coalesce(r.record_id, r.id) = NEW.record_id AND r.id < NEW.id) AND " + _IS_HEAD.format(e="NEW"),
-        "entries p, ")}
-END;
-CREATE TRIGGER listing_loaded AFTER DELETE ON listing_loads BEGIN
-  INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
-  SELECT OLD.tenant_id, 'members', w.shift, m.member_no >> w.shift, '', 0, count(*)
-  FROM members m, ({_WIDTHS}) AS w
-  WHERE m.tenant_id = OLD.tenant_id AND m.deleted = 0 AND m.member_no BETWEEN OLD.first_no AND OLD.last_no
-  GROUP BY w.shift, m.member_no >> w.shift{_SQLITE_UPSERT}
-  INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)
-  SELECT OLD.tenant_id, 'entries', w.shift, {_ENTRY_KEY.format(e="e")} >> w.shift, {_ENTRY_CATEGORY.format(e="e")}, 0, count(*)
-  FROM members m, entries e, ({_WIDTHS}) AS w
-  WHERE m.tenant_id = OLD.tenant_id AND m.member_no BETWEEN OLD.first_no AND OLD.last_no
-    AND e.tenant_id = m.tenant_id AND e.member_id = m.id
-    AND (e.record_id IS NULL OR {_IS_HEAD.format(e="e")})
-  GROUP BY w.shift, {_ENTRY_KEY.format(e="e")} >> w.shift, {_ENTRY_CATEGORY.format(e="e")}{_SQLITE_UPSERT}
-END;
-"""

@@ -2,7 +2,7 @@
 transaction. SQL kept portable where the engines allow."""
 from __future__ import annotations
 
-from .listing_counts import LISTING_TABLE, SQLITE_LOADS, SQLITE_TRIGGERS
+from .listing_counts import LISTING_TABLE, SQLITE_TRIGGERS
 
 # Migration 8. Before migration 6, a member's client-assigned code lived only in its profile, under the key
 # the profile's writer used (`alternate_code`); migration 6 added the column without copying it, so a
@@ -314,11 +314,5 @@ ALTER TABLE upstream_intents ADD COLUMN sent_at TEXT;
         11,
         # Listing counts: where a deep page starts, kept by triggers (see listing_counts.py).
         LISTING_TABLE + SQLITE_TRIGGERS,
-    ),
-    (
-        14,
-        # A bulk load counts its own rows, grouped, instead of the row triggers (listing_counts.py). Numbered
-        # 14: 12 and 13 were handed to work in progress elsewhere.
-        SQLITE_LOADS,
     ),
 ]

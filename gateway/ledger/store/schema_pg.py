@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .listing_counts import LISTING_TABLE, LOADS_TABLE, PG_TRIGGERS
+from .listing_counts import LISTING_TABLE, PG_TRIGGERS
 from .schema import SQLITE_MIGRATIONS
 
 # SQLite compares text byte by byte and lower() folds ASCII only; collation "C" gives both on PostgreSQL,
@@ -61,8 +61,6 @@ def translate(script: str) -> str:
 
 # 11: the listing counts' table is SQLite's, translated; PostgreSQL's triggers are its own (listing_counts.py).
 OVERRIDES[11] = translate(LISTING_TABLE.replace(" WITHOUT ROWID", "")) + PG_TRIGGERS  # a SQLite storage choice
-# 14: the table only; PostgreSQL's statement triggers count a load's rows once per statement already.
-OVERRIDES[14] = translate(LOADS_TABLE)
 
 def postgres_migrations() -> list[tuple[int, str]]:
     """Every SQLite migration, numbered the same, as PostgreSQL runs it."""
