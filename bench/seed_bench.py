@@ -1,7 +1,8 @@
 """`seed --generate N` against its floor: the gateway's whole path (generator, dialects' makers, bulk ledger
 writes, store) on a fresh SQLite file, alternated in the same run with a raw sqlite3 loop that inserts the
 very rows the gateway wrote (read back from its file, untimed) with executemany, batch for batch, under the
-same schema and PRAGMAs (WAL, synchronous=FULL). Prints each round, the medians and their ratio; with
+same schema and PRAGMAs (WAL, synchronous=FULL), and, as the gateway does, with the listing counts' row
+triggers set aside in each transaction and the batch counted with one grouped upsert per listing. Prints each round, the medians and their ratio; with
 --postgres URL also the gateway's time on PostgreSQL (no raw reference there). Asserts nothing.
 
     .venv/bin/python -m bench.seed_bench [--members 1000000] [--rounds 3] [--postgres postgresql://...]
@@ -19,6 +20,7 @@ from pathlib import Path
 from gateway.admin.generated import generate_tenant
 from gateway.app import DIALECT_LIST
 from gateway.ledger import Ledger, open_store
+from gateway.ledger.store.listing_counts import SQLITE_COUNT_LOADED, SQLITE_ROW_COUNTERS
 from gateway.synthetic import BATCH
 
 # Tables in the order the bulk writer fills them, and how one batch of members' rows is found in each.
@@ -69,11 +71,22 @@ def _raw(source: Path, target: Path) -> tuple[float, float]:
     elapsed = cpu = 0.0
     for start in range(low, high + 1, BATCH):
         batch = {t: src.execute(sql, (tenant[0], start, start + BATCH - 1)).fetchall() for t, sql in _TABLES.items()}
+        numbers = src.execute("SELECT min(member_no), max(member_no) FROM members WHERE tenant_id = ? AND id BETWEEN ? AND ?",
+                              (tenant[0], start, start + BATCH - 1)).fetchone()
         began, cpu_began = time.perf_counter(), time.process_time()
         dst.execute("BEGIN IMMEDIATE")
+        triggers = dst.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN {SQLITE_ROW_COUNTERS}"
+        ).fetchall()
+        for name, _ in triggers:
+            dst.execute(f"DROP TRIGGER {name}")
         for table, rows in batch.items():
             if rows:
                 dst.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+        for sql in SQLITE_COUNT_LOADED:
+            dst.execute(sql, (tenant[0], *numbers))
+        for _, sql in triggers:
+            dst.execute(sql)
         dst.execute("COMMIT")
         elapsed += time.perf_counter() - began
         cpu += time.process_time() - cpu_began

@@ -119,10 +119,14 @@ def _stored(moment: datetime) -> str:
     return to_text(moment)
 
 
-async def _write_batch(tx: Tx, tenant: Tenant, members: Sequence[NewMember], origin: str, check_taken: bool) -> int:
+async def _write_batch(
+    tx: Tx, kind: str, tenant: Tenant, members: Sequence[NewMember], origin: str, check_taken: bool
+) -> int:
     if check_taken:
         await _refuse_taken(tx, tenant.id, members)
     first = await member_sql.next_number(tx, tenant.id)
+    last_no = first + len(members) - 1
+    paused = await bulk_sql.pause_row_counting(tx, kind)
     member_rows, entry_rows, times = [], [], []
     for n, m in enumerate(members, first):
         moved = [e.occurred_at for e in m.entries if e.kind is not Kind.OPENING]
@@ -131,7 +135,7 @@ async def _write_batch(tx: Tx, tenant: Tenant, members: Sequence[NewMember], ori
             tenant.id, n, n, m.email, m.user_ref, m.name, m.programme_no, dumps(m.profile), 0,
             _stored(m.created_at), _stored(updated), m.external_ref,
         ))
-    ids = await bulk_sql.insert_members(tx, tenant.id, member_rows, first, first + len(members) - 1)
+    ids = await bulk_sql.insert_members(tx, tenant.id, member_rows, first, last_no)
     member_ids = [ids[n] for n in range(first, first + len(members))]
     await bulk_sql.insert_cards(tx, [(tenant.id, c, mid) for m, mid in zip(members, member_ids) for c in m.card_refs])
     for m, mid in zip(members, member_ids):
@@ -161,6 +165,7 @@ async def _write_batch(tx: Tx, tenant: Tenant, members: Sequence[NewMember], ori
         accounts.extend([(mid, a, running.get(a, 0), 0, last.get(a)) for a in assets])
     await bulk_sql.insert_events(tx, events)
     await bulk_sql.insert_accounts(tx, accounts)
+    await bulk_sql.resume_row_counting(tx, paused, tenant.id, first, last_no)  # the batch's listing counts, grouped
     await member_sql.bump_roster(tx, tenant.id)  # listings remembered under the old roster start again
     await entry_sql.bump_history(tx, tenant.id)
     return len(members)
@@ -176,4 +181,4 @@ async def add_members_in_bulk(
     knows none can (it made the tenant itself and every identity in it); the store's unique indexes
     still refuse a collision, then as a failed write."""
     _check(members)
-    return await ledger.store.write(lambda tx: _write_batch(tx, tenant, members, origin, check_taken))
+    return await ledger.store.write(lambda tx: _write_batch(tx, ledger.kind, tenant, members, origin, check_taken))

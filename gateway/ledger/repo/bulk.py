@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..store.base import Tx
+from ..store.listing_counts import SQLITE_COUNT_LOADED, SQLITE_ROW_COUNTERS
 
 MEMBER_COLUMNS = (
     "tenant_id", "customer_no", "member_no", "email", "user_ref", "name", "programme_no", "profile",
@@ -86,3 +87,30 @@ async def taken(tx: Tx, tenant_id: int, column: str, values: Sequence[str]) -> l
         )
         found.extend(r["v"] for r in rows)
     return found
+
+
+async def pause_row_counting(tx: Tx, kind: str) -> list[str]:
+    """On SQLite, drop the listing counts' insert triggers for the rest of this transaction and return the
+    SQL that makes them again (resume_row_counting); elsewhere nothing (listing_counts.py says why)."""
+    if kind != "sqlite":
+        return []
+    names = SQLITE_ROW_COUNTERS
+    found = await tx.fetchall(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' for _ in names)})", names
+    )
+    if len(found) != len(names):  # not the schema this counts for: leave the triggers to it
+        return []
+    for name, _ in found:
+        await tx.execute(f"DROP TRIGGER {name}")
+    return [sql for _, sql in found]
+
+
+async def resume_row_counting(tx: Tx, paused: Sequence[str], tenant_id: int, first_no: int, last_no: int) -> None:
+    """Count members first_no..last_no of the tenant and their entries, written while the triggers were
+    paused, and make the triggers again as they were."""
+    if not paused:
+        return
+    for sql in SQLITE_COUNT_LOADED:
+        await tx.execute(sql, (tenant_id, first_no, last_no))
+    for sql in paused:
+        await tx.execute(sql)

@@ -10,7 +10,7 @@ from __future__ import annotations
 # Members and entries are removed only with their tenant: its counts go with it (no delete triggers, so a
 # tenant's removal does not pay for a million decrements).
 LISTING_SHIFTS = (8, 16, 24)
-_UPSERT = (
+_SQLITE_UPSERT = (
     " ON CONFLICT (tenant_id, listing, level, bucket, category, stripe) DO UPDATE SET n = listing_counts.n + excluded.n;"
 )
 
@@ -24,7 +24,7 @@ def _count(tenant: str, listing: str, key: str, category: str, delta: int, where
     return (
         f"  INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
         f" SELECT {tenant}, '{listing}', w.shift, ({key}) >> w.shift, {category}, 0, {delta}"
-        f" FROM {source}({_WIDTHS}) AS w WHERE {where}" + _UPSERT
+        f" FROM {source}({_WIDTHS}) AS w WHERE {where}" + _SQLITE_UPSERT
     )
 
 
@@ -176,3 +176,27 @@ BEGIN
 END $$;
 CREATE TRIGGER tenants_unlisted AFTER DELETE ON tenants FOR EACH ROW EXECUTE FUNCTION tenants_unlisted();
 """
+
+
+# SQLite, a bulk load: the insert triggers that count row by row. A load drops them inside its transaction and
+# makes them again before it ends (a crash or rollback leaves them as they were; no other writer runs
+# meanwhile): besides their own work, a table's insert trigger makes SQLite keep a statement journal of every
+# page each row touches, some twenty page writes per member. The load counts its rows at once instead, below.
+# PostgreSQL's statement triggers count a load's COPY once per statement already.
+SQLITE_ROW_COUNTERS = ("members_listed", "entries_listed", "entries_revised")
+# Members (tenant, first number, last number) of a load, and their entries: only new members and their first
+# entries, so a count of their heads is exactly what the row triggers would have added.
+SQLITE_COUNT_LOADED = (
+    "INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
+    " SELECT m.tenant_id, 'members', w.shift, m.member_no >> w.shift, '', 0, count(*)"
+    f" FROM members m, ({_WIDTHS}) AS w"
+    " WHERE m.tenant_id = ? AND m.deleted = 0 AND m.member_no BETWEEN ? AND ?"
+    " GROUP BY w.shift, m.member_no >> w.shift" + _SQLITE_UPSERT,
+    "INSERT INTO listing_counts (tenant_id, listing, level, bucket, category, stripe, n)"
+    f" SELECT e.tenant_id, 'entries', w.shift, {_ENTRY_KEY.format(e='e')} >> w.shift, {_ENTRY_CATEGORY.format(e='e')},"
+    " 0, count(*)"
+    f" FROM members m, entries e, ({_WIDTHS}) AS w"
+    " WHERE m.tenant_id = ? AND m.member_no BETWEEN ? AND ? AND e.tenant_id = m.tenant_id AND e.member_id = m.id"
+    f" AND (e.record_id IS NULL OR {_IS_HEAD.format(e='e')})"
+    f" GROUP BY w.shift, {_ENTRY_KEY.format(e='e')} >> w.shift, {_ENTRY_CATEGORY.format(e='e')}" + _SQLITE_UPSERT,
+)
