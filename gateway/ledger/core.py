@@ -87,7 +87,7 @@ class LedgerBase:
         """Bring the cache up to date. One read of the tenant epoch when nothing changed, so the cost does
         not grow with the number of tenants; all of them are read again only when another instance (or a
         write this cache has not seen) moved the epoch."""
-        if await self.store.read(tenant_sql.epoch) != self._tenant_epoch:
+        if await self.store.read(tenant_sql.epoch, point=True) != self._tenant_epoch:
             at, loaded = await self.store.read(tenant_sql.load_all)
             if at < self._tenant_epoch:  # a write of ours (or a later reload) got in while this one read
                 return
@@ -189,8 +189,8 @@ class LedgerBase:
 
     # -- transactions ------------------------------------------------------------------------------
 
-    async def _read(self, work: Callable[[Tx], Awaitable[R]]) -> R:
-        return await self.store.read(work)
+    async def _read(self, work: Callable[[Tx], Awaitable[R]], *, point: bool = False) -> R:
+        return await self.store.read(work, point=point)
 
     async def _write(
         self, tenant: Tenant, work: Callable[[Tx], Awaitable[R]], idempotency: Idempotency | None = None

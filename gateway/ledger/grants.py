@@ -73,7 +73,7 @@ class GrantOps(LedgerBase):
             tenant_id = await self._owner(tx, credential)
             return tenant_id, (None if tenant_id is None else await grant_sql.for_client(tx, tenant_id, client, joined))
 
-        tenant_id, found = await self._read(look)
+        tenant_id, found = await self._read(look, point=True)
         token = _live(found, secret, now)
         if found is not None and token is not None:
             return _grant(found, token)
@@ -105,7 +105,7 @@ class GrantOps(LedgerBase):
         clock. Nothing is cached here: a revocation or a deletion through any instance counts at once."""
         if not token:
             return None
-        row = await self._read(lambda tx: grant_sql.by_hash(tx, token_hash(token)))
+        row = await self._read(lambda tx: grant_sql.by_hash(tx, token_hash(token)), point=True)
         if row is None or from_text(row["expires_at"]) <= self.clock.now():
             return None
         tenant = await self._tenant_by_id(row["tenant_id"])

@@ -138,7 +138,7 @@ class MemberOps(LedgerBase):
         return await self.store.write(work)
 
     async def programme(self, *, tenant: Tenant, number: int) -> Programme:
-        found = await self._read(lambda tx: member_sql.get_programme(tx, tenant.id, number))
+        found = await self._read(lambda tx: member_sql.get_programme(tx, tenant.id, number), point=True)
         if found is None:
             raise UnknownProgramme(f"no programme {number}")
         return found
@@ -279,7 +279,7 @@ class MemberOps(LedgerBase):
         return await self.store.write(work)
 
     async def find_member(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = True) -> Member:
-        return await self._read(lambda tx: self._member(tx, tenant, member, include_deleted=include_deleted))
+        return await self._read(lambda tx: self._member(tx, tenant, member, include_deleted=include_deleted), point=True)
 
     async def members(
         self,
@@ -329,7 +329,7 @@ class MemberOps(LedgerBase):
                 programme = await member_sql.get_programme(tx, tenant.id, found.programme_no)
             return Balance(found, accounts, programme)
 
-        return await self._read(work)
+        return await self._read(work, point=True)
 
     async def balances(
         self,
@@ -347,5 +347,5 @@ class MemberOps(LedgerBase):
         async def work(tx: Tx) -> list[tuple[Member, int]]:
             return await member_sql.balance_page(tx, tenant.id, asset, member_no=member_no, offset=offset, limit=limit)
 
-        found = await self._read(work)
+        found = await self._read(work, point=member_no is not None)  # one member's: a point read
         return Page([BalanceRow(m, from_cents(c)) for m, c in found], offset, limit)

@@ -60,7 +60,7 @@ def count_store_work(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Tal
     def counted(work: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
         return lambda tx: work(CountingTx(tx, tally))
 
-    monkeypatch.setattr(store, "read", lambda work: read(counted(work)))
+    monkeypatch.setattr(store, "read", lambda work, **kw: read(counted(work), **kw))
     monkeypatch.setattr(store, "write", lambda work, **kw: write(counted(work), **kw))
     return tally
 

@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,20 @@ async def test_a_read_unit_that_suspends_fails_naming_itself(store: SQLiteStore)
     with pytest.raises(UnitSuspended, match="waits_for_an_event"):
         await asyncio.wait_for(store.read(waits_for_an_event), timeout=10)
     assert await store.read(lambda tx: tx.fetchval("SELECT 7")) == 7
+
+
+async def test_point_reads_run_on_the_calling_thread_and_the_rest_on_the_reader_pool(tmp_path: Path) -> None:
+    """A point read (a few unique-index lookups) is cheaper where it is asked than on a reader thread;
+    anything else (a listing, a count, an audit) goes to the pool, so a slow one delays only itself."""
+    store = open_store(f"sqlite:///{tmp_path}/point.db")
+    await store.open()
+    try:
+        async def where(tx: Any) -> str:
+            await tx.fetchval("SELECT 1")
+            return threading.current_thread().name
+
+        here = threading.current_thread().name
+        assert await store.read(where, point=True) == here
+        assert await store.read(where) != here
+    finally:
+        await store.close()

@@ -55,8 +55,11 @@ class Store(Protocol):
         commits, so it sees every row that will ever carry a generated id below one it can see."""
         ...
 
-    async def read(self, work: Work[R]) -> R:
-        """Run `work` in a read transaction over committed data."""
+    async def read(self, work: Work[R], *, point: bool = False) -> R:
+        """Run `work` in a read transaction over committed data. `point`: the unit is a few lookups on
+        unique indexes (a member, its accounts, a token), bounded whatever the data's size; a store may run
+        it where handing it to another thread would cost more than the read (SQLite: on the calling
+        thread). Anything that may walk many rows (a listing, a count, an audit) is not a point read."""
         ...
 
 

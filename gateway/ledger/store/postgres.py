@@ -128,7 +128,7 @@ class PostgresStore:
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def read(self, work: Work[R]) -> R:
+    async def read(self, work: Work[R], *, point: bool = False) -> R:
         """One snapshot for the whole unit (an audit sees one consistent state). A pooled connection
         found dead (the server restarted) is replaced once; reading again changes nothing."""
         pool = self._require_pool()
