@@ -347,5 +347,7 @@ class MemberOps(LedgerBase):
         async def work(tx: Tx) -> list[tuple[Member, int]]:
             return await member_sql.balance_page(tx, tenant.id, asset, member_no=member_no, offset=offset, limit=limit)
 
-        found = await self._read(work, point=member_no is not None)  # one member's: a point read
+        # Bounded whatever the offset (the listing counts find the start; then at most 255 index steps and
+        # `limit` rows): a point read.
+        found = await self._read(work, point=True)
         return Page([BalanceRow(m, from_cents(c)) for m, c in found], offset, limit)
