@@ -4,6 +4,7 @@ a person holding a gateway's journal finds the vendor's side of each exchange.""
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -97,3 +98,14 @@ async def test_faults_and_the_rate_limit_answer_with_an_id_too(session: aiohttp.
     entries = await journal(session)
     assert [e["status"] for e in entries] == [502, 200, 429]
     assert all(MADE.fullmatch(found) for found in answered) and [e["request_id"] for e in entries] == answered
+
+
+def test_made_ids_never_repeat_even_when_the_counter_runs_out() -> None:
+    from gateway.sandbox.pipeline import _RequestIds
+
+    ids = _RequestIds()
+    made = [ids.next() for _ in range(1000)]
+    assert len(set(made)) == 1000 and all(MADE.fullmatch(i) for i in made)
+    ids._count = itertools.count(0xFFFFFFFF)  # the last id this prefix can make, then a new prefix
+    last, after = ids.next(), ids.next()
+    assert last[4:12] != after[4:12] and after not in made and MADE.fullmatch(after)
