@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,11 +42,13 @@ class Context:
 
 
 @contextlib.contextmanager
-def scratch_postgres(admin_url: str) -> Iterator[str]:
-    """A database of its own on the server at admin_url, so a run never meets another's tenants."""
+def scratch_postgres(admin_url: str, prefix: str = "lg_bench") -> Iterator[str]:
+    """A database of its own beside the one admin_url names, dropped afterwards, so a run never meets
+    another's tenants. Called outside any event loop (it runs its own to create and drop the database)."""
     import asyncpg  # the postgres extra; only asked for with --postgres
+    from urllib.parse import urlsplit, urlunsplit
 
-    name = f"lg_bench_{secrets.token_hex(4)}"
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(2)}"
 
     async def execute(sql: str) -> None:
         connection = await asyncpg.connect(admin_url)
@@ -54,8 +57,8 @@ def scratch_postgres(admin_url: str) -> Iterator[str]:
         finally:
             await connection.close()
 
-    asyncio.run(execute(f"CREATE DATABASE {name}"))
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
     try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
     finally:
-        asyncio.run(execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import signal
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import aiohttp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.context import scratch_postgres  # noqa: E402
 from tests import process  # noqa: E402
 from tests.gateway_mode.dialects import RATIO, call, client  # noqa: E402
 from tests.gateway_mode.harness import JUAN, Pair, make_pair, start_gateway, start_vendor  # noqa: E402
@@ -47,23 +47,8 @@ def fresh_postgres(server: str | None) -> Iterator[str | None]:
     if not server:
         yield None
         return
-    import asyncpg
-    from urllib.parse import urlsplit, urlunsplit
-
-    name = f"lg_upstream_bench_{os.getpid()}_{secrets.token_hex(2)}"
-
-    async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(server)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres(server, prefix="lg_upstream_bench") as url:
+        yield url
 
 
 @dataclass
