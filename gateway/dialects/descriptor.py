@@ -84,6 +84,38 @@ class AdminExtras:
 
 
 @dataclass(frozen=True)
+class Document:
+    """One contract document a dialect publishes: served at /__admin/contracts/<name>, shipped in the wheel,
+    and the same schemas the dialect validates its incoming requests against."""
+
+    name: str  # the file name it is served under: "memberpoints.openapi.json", "imonggo.xsd"
+    kind: str  # "openapi" | "xsd" | "jsonschema"
+    media_type: str  # "application/json", "application/xml"
+    title: str  # one line for the index
+    content: Callable[[], bytes]  # the document's bytes (the caller keeps them)
+
+
+# check_answer(method, path with query, status, content type, body): what does not fit the dialect's documents
+# in an answer, one line each ("/customer/available_points: not a decimal"); empty when it fits.
+CheckAnswer = Callable[[str, str, int, str, bytes], list[str]]
+
+
+@dataclass(frozen=True)
+class Documents:
+    documents: tuple[Document, ...]
+    check_answer: CheckAnswer | None = None  # verify's shape mode and the tests hold answers to the documents
+
+
+@dataclass(frozen=True)
+class ContractCases:
+    """How verify reads this dialect's pinned cases (fixtures/<dialect>/cases.json, and what record mode
+    writes in the same format) and sets up the state a case names on a server that offers the admin API."""
+
+    load: Callable[..., Any]  # (path to a cases.json) -> list[gateway.contracts.model.Case]
+    provider_state: Callable[..., Any] | None = None  # (case state) -> what POST /__admin/provider-states needs
+
+
+@dataclass(frozen=True)
 class Dialect:
     name: str  # also the tenant configuration section and the journal's "dialect"
     prefixes: tuple[str, ...]  # every path this dialect answers starts with one ("/api/"), or is one less its "/"
@@ -101,6 +133,8 @@ class Dialect:
     scenario: ScenarioPart | None = None  # what a scenario's tenant declares for this dialect
     settings: tuple[Any, ...] = ()  # its gateway.settings.Setting rows (flag, env var and README row each)
     synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
+    documents: Documents | None = None  # its contract documents (OpenAPI, XSD), served and shipped
+    cases: ContractCases | None = None  # its pinned contract cases, for verify and diff
 
 
 def address_key(request: web.Request) -> str:
