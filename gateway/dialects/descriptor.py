@@ -104,6 +104,9 @@ CheckAnswer = Callable[[str, str, int, str, bytes], list[str]]
 class Documents:
     documents: tuple[Document, ...]
     check_answer: CheckAnswer | None = None  # verify's shape mode and the tests hold answers to the documents
+    # check_request(request): the dialect's own refusal (its error shape) of a request its documents do not
+    # allow, or None to let it through; the pipeline calls it just before the handler
+    check_request: Callable[[web.Request], Awaitable["web.StreamResponse | None"]] | None = None
 
 
 @dataclass(frozen=True)
