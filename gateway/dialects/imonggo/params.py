@@ -12,7 +12,34 @@ from ...whole_numbers import whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
+MAX_PAGE = 1_000_000_000
 TRUE = ("1", "true", "t", "yes")
+
+
+# The dialect's words for a refused parameter, in Rails' full-message style; the handlers' readers here and
+# the documents' check of a request (request_check.py) both say them.
+def not_whole(label: str) -> str:
+    return f"{label} must be a whole number from 1 to {MAX_PAGE}"
+
+
+def too_many(label: str, most: int) -> str:
+    return f"{label} must be at most {most}"
+
+
+def not_a_time(label: str) -> str:
+    return f"{label} is not a valid time"
+
+
+def unsupported_query(query: str) -> str:
+    return f"Invalid query: q={query} is not supported here"
+
+
+def too_long(label: str, limit: int) -> str:
+    return f"{label} is too long (maximum is {limit} characters)"
+
+
+def blank(label: str) -> str:
+    return f"{label} can't be blank"
 
 
 @dataclass(frozen=True)
@@ -37,9 +64,9 @@ def _whole(request: web.Request, name: str, default: int, label: str) -> int:
     text = request.query.get(name, "").strip()
     if not text:
         return default
-    number = whole_number(text, low=1, high=1_000_000_000)
+    number = whole_number(text, low=1, high=MAX_PAGE)
     if number is None:
-        raise InvalidArgument(f"{label} must be a whole number from 1 to 1000000000")
+        raise InvalidArgument(not_whole(label))
     return number
 
 
@@ -50,7 +77,7 @@ def moment(text: str, label: str) -> datetime:
         value = _slashed(text.strip()) or datetime.fromisoformat(text.strip())
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     except ValueError:
-        raise InvalidArgument(f"{label} is not a valid time") from None
+        raise InvalidArgument(not_a_time(label)) from None
     except OverflowError:  # an offset that moves the time past year 1 or 9999
         raise InvalidArgument(f"{label} is out of range") from None
 
@@ -87,11 +114,11 @@ def listing(
     if latest:
         allowed.add("last_updated_at")
     if query is not None and query not in allowed:
-        raise InvalidArgument(f"Invalid query: q={query} is not supported here")
+        raise InvalidArgument(unsupported_query(query))
     page = _whole(request, "page", 1, "Page")
     limit = _whole(request, "per_page", per_page, "Per page")
     if limit > max_per_page:
-        raise InvalidArgument(f"Per page must be at most {max_per_page}")
+        raise InvalidArgument(too_many("Per page", max_per_page))
     return Listing(
         offset=(page - 1) * limit, limit=limit,
         active_only=request.query.get("active_only", "").strip().lower() in TRUE,
@@ -106,7 +133,7 @@ def text(request: web.Request, name: str, *, limit: int = 255) -> str | None:
     if NOT_XML.search(value):
         raise InvalidArgument(f"{name.capitalize()} holds characters XML cannot carry")
     if len(value) > limit:
-        raise InvalidArgument(f"{name.capitalize()} is too long (maximum is {limit} characters)")
+        raise InvalidArgument(too_long(name.capitalize(), limit))
     return value or None
 
 
