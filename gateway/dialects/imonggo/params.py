@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 
 from aiohttp import web
 
 from ...ledger import InvalidArgument
-from ...whole_numbers import whole_number
+from ...whole_numbers import json_whole, whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
 MAX_PAGE = 1_000_000_000
+TEXT_LIMIT = 255  # the longest free-text parameter (reference, reason)
 TRUE = ("1", "true", "t", "yes")
 
 
@@ -38,6 +40,10 @@ def too_long(label: str, limit: int) -> str:
     return f"{label} is too long (maximum is {limit} characters)"
 
 
+def not_xml(label: str) -> str:
+    return f"{label} holds characters XML cannot carry"
+
+
 def blank(label: str) -> str:
     return f"{label} can't be blank"
 
@@ -58,6 +64,18 @@ def digits(text: str) -> bool:
     int() refuses, and int() refuses more than 4300 digits. Every integer parameter and field of the
     dialect is read through here before int()."""
     return whole_number(text) is not None
+
+
+def whole_text(text: str) -> int | None:
+    """A whole number as a body field writes it: ASCII digits, or a JSON number that is whole (`8.0`, `8E+1`:
+    JSON Schema's integer, which the JSON document promises, and what Rails' to_i reads too)."""
+    number = whole_number(text)
+    if number is None and text.strip()[:1].isdigit() and len(text) <= 64:
+        try:
+            return json_whole(Decimal(text.strip()))
+        except InvalidOperation:
+            return None
+    return number
 
 
 def _whole(request: web.Request, name: str, default: int, label: str) -> int:
@@ -127,11 +145,11 @@ def listing(
     )
 
 
-def text(request: web.Request, name: str, *, limit: int = 255) -> str | None:
+def text(request: web.Request, name: str, *, limit: int = TEXT_LIMIT) -> str | None:
     """A free-text parameter (reference, reason), stripped; None when absent or blank."""
     value = request.query.get(name, "").strip()
     if NOT_XML.search(value):
-        raise InvalidArgument(f"{name.capitalize()} holds characters XML cannot carry")
+        raise InvalidArgument(not_xml(name.capitalize()))
     if len(value) > limit:
         raise InvalidArgument(too_long(name.capitalize(), limit))
     return value or None

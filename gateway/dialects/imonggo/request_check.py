@@ -17,8 +17,10 @@ from ...whole_numbers import whole_number
 from ..common import BodyError, parse_json
 from ..request_schema import Problem, RequestSchema
 from . import params, published, rewards, xml_in
+from .body import as_params
 from .errors import refuse, render_error
 from .routes import EXT
+from .scalars import NOT_XML
 
 _EXT_NAME = EXT[1:].split(":")[0]  # "ext", the route's suffix parameter
 
@@ -77,8 +79,8 @@ def _query_words(request: web.Request, problem: Problem) -> str:
         if most < params.MAX_PAGE and number is not None and number > most:
             return params.too_many(label(name), most)
         return params.not_whole(label(name))
-    if name in ("reference", "reason") and "too long" in problem.message:
-        return params.too_long(label(name), 255)
+    if name in ("reference", "reason"):
+        return params.not_xml(label(name)) if NOT_XML.search(value) else params.too_long(label(name), params.TEXT_LIMIT)
     return f"{label(name)} is invalid"
 
 
@@ -152,6 +154,7 @@ def _body_words(raw: bytes, root: str, validator: Any) -> list[str]:
         return [invalid(_field(line.partition(":")[0])) for line in found]
     if start == b"{":
         value = parse_json(raw)
+        as_params(value)  # text XML cannot carry is the handler's 400 (BodyError), whatever the document says
         if set(value) == {root} and not isinstance(value[root], dict):
             return []  # a wrapper around no document: the handler's 400, as for a body that is no document
         return [invalid(_field(_deepest(error))) for error in validator.iter_errors(value)]
