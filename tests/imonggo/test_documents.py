@@ -257,3 +257,21 @@ async def test_a_query_the_document_refuses_is_refused_before_any_handler(docume
 
 def test_documents_dir_holds_only_published_documents() -> None:
     assert sorted(p.name for p in Path(published.HERE).iterdir()) == sorted(d.name for d in DOCUMENTS.documents)
+
+
+def test_the_routes_hold_record_ids_to_the_documents_id() -> None:
+    """check_request leaves path parameters to the routes' patterns: they must allow exactly the document's ids."""
+    from gateway.dialects.imonggo.routes import ID
+
+    assert ID == r"{id:\d{1,18}}"
+    for item in published.openapi()["paths"].values():
+        for parameter in item.get("parameters", []):
+            assert parameter["schema"] == {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+
+
+def test_a_whole_json_number_is_a_whole_number_as_the_document_promises(server: process.Server) -> None:
+    """JSON Schema's integer counts 8.0; so does the server (Rails' to_i reads "8.0" as 8)."""
+    status, _, answer = call(server, "POST", "/api/customers.json",
+                             b'{"customer": {"name": "Whole", "customer_type_id": 8.0}}')
+    assert status == 201, answer
+    assert json.loads(answer)["customer_type_id"] == 8
