@@ -276,6 +276,15 @@ def _scenario_components() -> dict[str, Any]:
     return {"Scenario": lift(schema), **{f"Scenario.{name}": lift(d) for name, d in defs.items()}}
 
 
+def _linked(op: dict[str, Any], operation_id: str, **links: dict[str, str]) -> dict[str, Any]:
+    """`op` named `operation_id`, its success answer linked to the operations it feeds (operationId ->
+    parameters from the answer), for clients and schemathesis's stateful phase."""
+    ok = next(status for status in op["responses"] if status.startswith("2"))
+    op["responses"][ok]["links"] = {f"{target}Link": {"operationId": target, "parameters": parameters}
+                                    for target, parameters in links.items()}
+    return {**op, "operationId": operation_id}
+
+
 def _contract(names: Sequence[str], summary: str, named: str | None = None) -> dict[str, Any]:
     """GET of one contract document: JSON (an OpenAPI document or a JSON Schema) or XML (an XSD)."""
     op = _op(summary, "OpenApiDocument", errors=() if named else (404,), store=False)
@@ -340,14 +349,17 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                                    "TenantsAdded", body="Scenario", ok=201, errors=(409,))},
         "/tenants": {
             "get": _op("Tenants, their member counts and dialects", "Tenants"),
-            "post": _op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
-                        "credentials for every dialect; returns them",
-                        "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
+            "post": _linked(_op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
+                                "credentials for every dialect; returns them",
+                                "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
+                            "createTenant", showTenant={"path.name": "$response.body#/name"},
+                            deleteTenant={"path.name": "$response.body#/name"}),
         },
         "/tenants/{name}": {"get": {**_op("One tenant: its member count, dialects and upstream (no secret)", "Tenant",
-                                          errors=(404,)), "parameters": [_p("name", "tenant name")]},
+                                          errors=(404,)), "parameters": [_p("name", "tenant name")],
+                                    "operationId": "showTenant"},
                             "delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
-                                       "parameters": [_p("name", "tenant name")]}},
+                                       "parameters": [_p("name", "tenant name")], "operationId": "deleteTenant"}},
         "/tenants/{name}/upstream/discover": {"post": {**_op(
             "Link each member without an upstream_id to the upstream's member with its default id or, failing that, "
             "its e-mail; 400: the tenant has no upstream, 409: the upstream cannot list its members", "Discovered",
@@ -383,12 +395,13 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
             "put": _op("Switch the journal on or off, or change its caps", "JournalStats", body="Journal", store=False),
         },
         "/faults": {
-            "post": _op("Add a fault rule; returns it with its id", "Fault", body="FaultRule", ok=201, store=False),
+            "post": _linked(_op("Add a fault rule; returns it with its id", "Fault", body="FaultRule", ok=201,
+                                store=False), "addFault", removeFault={"path.id": "$response.body#/id"}),
             "get": _op("Fault rules with their match and hit counts", "Faults", store=False),
             "delete": _op("Remove every fault rule", "Removed", store=False),
         },
         "/faults/{id}": {"delete": {**_op("Remove one fault rule", "Removed", errors=(404,), store=False),
-                                    "parameters": [_p("id", "rule id (flt-N)")]}},
+                                    "parameters": [_p("id", "rule id (flt-N)")], "operationId": "removeFault"}},
         "/clock": {
             "get": _op("The ledger's time", "ClockState", store=False),
             "put": _op("Freeze ({\"frozen_at\": ISO}) or shift ({\"offset_seconds\": N}) the ledger's time", "ClockState",
