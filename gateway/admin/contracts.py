@@ -4,8 +4,9 @@ its descriptor) and each document's bytes, with its media type and a strong ETag
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -86,3 +87,50 @@ def add_routes(app: web.Application, documents: Iterable[Document]) -> None:
             return _answer(request, found)
 
         app.router.add_get(path, old_link)
+
+
+def openapi_part(kit: Any, names: Sequence[str]) -> dict[str, Any]:
+    """These routes' part of the admin document ({"paths", "schemas"}), built with its helpers (`kit`);
+    `names`: every document served, for the {name} parameter's enum and the old links."""
+    obj, lst, ref, op, STR, INT = kit.obj, kit.list, kit.ref, kit.op, kit.STR, kit.INT  # noqa: N806
+
+    def one(summary: str, named: str | None = None) -> dict[str, Any]:
+        """GET of one document: JSON (an OpenAPI document or a JSON Schema) or XML (an XSD)."""
+        got = op(summary, "OpenApiDocument", errors=() if named else (404,), store=False)
+        as_json = ref("OpenApiDocument") if named else {"anyOf": [ref("OpenApiDocument"), ref("JsonSchemaDocument")]}
+        got["responses"]["200"] = {"description": "the document", "headers": {"ETag": {"schema": STR}}, "content": {
+            "application/json": {"schema": as_json},
+            **({} if named else {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}})}}
+        got["responses"]["304"] = {"description": "If-None-Match named the document's ETag: not modified"}
+        if not named:
+            got["parameters"] = [kit.p("name", "a name GET /contracts/ lists", {"type": "string", "enum": list(names)})]
+        return got
+
+    return {
+        "schemas": {
+            "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"], "properties": {
+                "openapi": {"const": "3.1.0"},
+                "info": {"type": "object", "required": ["title", "version"], "properties": {"title": STR, "version": STR}},
+                "paths": {"type": "object", "additionalProperties": {"type": "object", "propertyNames": {"enum": [
+                    "$ref", "summary", "description", "servers", "parameters",
+                    "get", "put", "post", "delete", "options", "head", "patch", "trace"]}}},
+                "components": {"type": "object", "propertyNames": {"enum": [
+                    "schemas", "responses", "parameters", "examples", "requestBodies",
+                    "headers", "securitySchemes", "links", "callbacks", "pathItems"]}}}},
+            "JsonSchemaDocument": {"type": "object", "required": ["$schema"], "properties": {"$schema": STR}},
+            "Contracts": obj("contracts", contracts=lst(obj(
+                "name kind media_type title url sha256 size", name=STR, kind={"enum": ["openapi", "xsd", "jsonschema"]},
+                media_type=STR, title=STR, url={**STR, "description": "where the document is served (a path on this server)"},
+                sha256={"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "of the bytes served"},
+                size={**INT, "description": "bytes"}))),
+        },
+        "paths": {
+            "/contracts/": {"get": op("Every contract document this server publishes (this one, and each dialect's "
+                                      "OpenAPI and XSD documents): name, kind, media type, title, URL and sha256",
+                                      "Contracts", store=False)},
+            "/contracts/{name}": {"get": one("A contract document's bytes, with its media type and an ETag "
+                                             "(If-None-Match: 304)")},
+            **{path: {"get": {**one(f"The same bytes as /contracts/{name} (an old link)", named=name),
+                              "deprecated": True}} for path, name in legacy_paths(names).items()},
+        },
+    }

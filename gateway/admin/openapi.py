@@ -12,7 +12,7 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.common import ABSOLUTE_URL as WEBHOOK_URL
 from ..dialects.descriptor import Dialect
-from .contracts import documents_of, legacy_paths
+from .contracts import documents_of, openapi_part
 
 DOCUMENT_NAME = "admin.openapi.json"
 TITLE = "loyalty-gateway admin API"
@@ -75,23 +75,6 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "Error": _obj("error", error=_obj("status message", status={"type": "integer", "minimum": 400, "maximum": 599},
                                       message=STR)),
     "Health": _obj("status store", status={"const": "ok"}, store={"enum": ["sqlite", "postgresql"]}),
-    "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"],
-                        "properties": {"openapi": {"const": "3.1.0"},
-                                       "info": {"type": "object", "required": ["title", "version"],
-                                                "properties": {"title": STR, "version": STR}},
-                                       "paths": {"type": "object", "additionalProperties": {
-                                           "type": "object", "propertyNames": {"enum": [
-                                               "$ref", "summary", "description", "servers", "parameters",
-                                               "get", "put", "post", "delete", "options", "head", "patch", "trace"]}}},
-                                       "components": {"type": "object", "propertyNames": {"enum": [
-                                           "schemas", "responses", "parameters", "examples", "requestBodies",
-                                           "headers", "securitySchemes", "links", "callbacks", "pathItems"]}}}},
-    "JsonSchemaDocument": {"type": "object", "required": ["$schema"], "properties": {"$schema": STR}},
-    "Contracts": _obj("contracts", contracts=_list(_obj(
-        "name kind media_type title url sha256 size", name=STR, kind={"enum": ["openapi", "xsd", "jsonschema"]},
-        media_type=STR, title=STR, url={**STR, "description": "where the document is served (a path on this server)"},
-        sha256={"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "of the bytes served"},
-        size={**INT, "description": "bytes"}))),
     "Reset": {**_obj(tenant={"type": ["string", "null"]}), "description": 'no tenant (null or "") resets everything'},
     "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
                       clock={"const": "real"}),
@@ -285,19 +268,6 @@ def _linked(op: dict[str, Any], operation_id: str, **links: dict[str, str]) -> d
     return {**op, "operationId": operation_id}
 
 
-def _contract(names: Sequence[str], summary: str, named: str | None = None) -> dict[str, Any]:
-    """GET of one contract document: JSON (an OpenAPI document or a JSON Schema) or XML (an XSD)."""
-    op = _op(summary, "OpenApiDocument", errors=() if named else (404,), store=False)
-    json_schema = _ref("OpenApiDocument") if named else {"anyOf": [_ref("OpenApiDocument"), _ref("JsonSchemaDocument")]}
-    op["responses"]["200"] = {"description": "the document", "headers": {"ETag": {"schema": STR}}, "content": {
-        "application/json": {"schema": json_schema},
-        **({} if named else {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}})}}
-    op["responses"]["304"] = {"description": "If-None-Match named the document's ETag: not modified"}
-    if not named:
-        op["parameters"] = [_p("name", "a name GET /contracts/ lists", {"type": "string", "enum": list(names)})]
-    return op
-
-
 KIT = SimpleNamespace(  # what a dialect builds its part of the document with
     obj=_obj, list=_list, ref=_ref, op=_op, q=_q, p=_p, STR=STR, INT=INT, BOOL=BOOL, NUM=NUM, TEXT=TEXT, TIME=TIME,
     MAYBE_STR=MAYBE_STR, MAYBE_INT=MAYBE_INT, MAYBE_TIME=MAYBE_TIME, AMOUNT=AMOUNT, NUMBER=NUMBER, ASSET=ASSET,
@@ -309,7 +279,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     """The whole document, with each dialect's part from its descriptor."""
     parts = {d.name: dict(d.admin.openapi(KIT)) if d.admin.openapi is not None else {} for d in dialects}
     DIALECT = {"enum": [d.name for d in dialects]}  # noqa: N806
-    names = [DOCUMENT_NAME, *(doc.name for doc in documents_of(dialects))]
+    contracts = openapi_part(KIT, [DOCUMENT_NAME, *(doc.name for doc in documents_of(dialects))])
     dialect_names = [d.name for d in dialects]
     dialect_words = (", ".join(dialect_names[:-1]) + " or " + dialect_names[-1] if len(dialect_names) > 1
                      else "".join(dialect_names))
@@ -323,7 +293,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     "components": {
         "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
                                            "description": "only when the server is started with an admin_token"}},
-        "schemas": {**_schemas(DIALECT, parts), **_scenario_components()},
+        "schemas": {**_schemas(DIALECT, parts), **contracts["schemas"], **_scenario_components()},
         "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for name, (_, text) in _RESPONSES.items()},
     },
@@ -332,13 +302,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
         "/health": {"get": {**_op("Liveness and the store kind", "Health", store=False), "security": [],
                             "responses": {"200": {"description": "up", "content": {
                                 "application/json": {"schema": _ref("Health")}}}}}},
-        "/contracts/": {"get": _op("Every contract document this server publishes (this one, and each dialect's "
-                                   "OpenAPI and XSD documents): name, kind, media type, title, URL and sha256",
-                                   "Contracts", store=False)},
-        "/contracts/{name}": {"get": _contract(names, "A contract document's bytes, with its media type and an ETag "
-                                               "(If-None-Match: 304)")},
-        **{path: {"get": {**_contract((), f"The same bytes as /contracts/{name} (an old link)", named=name),
-                          "deprecated": True}} for path, name in legacy_paths(names).items()},
+        **contracts["paths"],
         "/reset": {"post": _op("Reset one tenant to its scenario (body {\"tenant\": NAME} or ?tenant=NAME), or, with "
                                "no tenant, every tenant to the startup scenario and the journal, faults, rate counters "
                                "and clock too", "ResetDone", body="Reset", optional_body=True, errors=(404,),
