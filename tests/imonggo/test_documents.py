@@ -126,7 +126,7 @@ async def test_every_documented_exchange_fits_the_documents(app_client: ClientFa
                      b"<hash><count type=\"integer\">3</count></hash>", "expected <customers>", id="count-without-q"),
         pytest.param("GET", "/api/customers/1.json", 200, "application/json",
                      b'{"id": "1"}', "is not of type 'integer'", id="json-id-as-text"),
-        pytest.param("GET", "/api/customers/1.json", 418, "application/json", b"{}", "not documented", id="status"),
+        pytest.param("GET", "/api/customers/1.json", 418, "application/json", b"{}", "not listed", id="status"),
         pytest.param("GET", "/api/customers/1.xml", 401, "application/xml", b"<errors/>", "text/plain", id="401"),
     ],
 )

@@ -3,13 +3,11 @@ imonggo.xsd with the root (and a <hash>'s first field) the route answers with; J
 OpenAPI document's schema for the operation and status. Used by verify's shape mode and the tests."""
 from __future__ import annotations
 
-import json
 import re
-from decimal import Decimal
 from functools import cache
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..answer_schema import AnswerSchema
 from ..common import BodyError
 from . import published, xml_in
 from .auth import DENIED
@@ -53,7 +51,7 @@ def check_answer(method: str, target: str, status: int, content_type: str, body:
         return [] if media == "text/plain" and body.decode("utf-8", "replace") == DENIED else [
             f"401: expected text/plain {DENIED!r}, got {media} {body[:80]!r}"]
     if url.path.endswith(".json"):
-        return _json_problems(method, url.path, status, media, body)
+        return _json_problems(method, target, status, content_type, body)
     return _xml_problems(method, url.path, parse_qs(url.query), status, media, body)
 
 
@@ -76,37 +74,10 @@ def _xml_problems(method: str, path: str, query: dict[str, list[str]], status: i
 
 
 @cache
-def _operations() -> list[tuple[re.Pattern[str], str, dict[str, Any]]]:
-    """(path pattern, method, operation) of every OpenAPI operation."""
-    out = []
-    for template, item in published.openapi()["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", r"[0-9]+", re.escape(template)) + "$")
-        out += [(pattern, method.upper(), op) for method, op in item.items() if method != "parameters"]
-    return out
+def _json_answers() -> AnswerSchema:
+    return AnswerSchema(published.openapi())
 
 
-def _json_problems(method: str, path: str, status: int, media: str, body: bytes) -> list[str]:
-    operation = next((op for pattern, m, op in _operations() if m == method and pattern.match(path)), None)
-    if operation is None:
-        return [f"{method} {path}: not an operation of {published.OPENAPI}"]
-    schemas = published.openapi_schemas()
-    response = schemas.resolve(operation["responses"].get(str(status)))
-    if response is None:
-        return [f"status {status}: not documented for {method} {path}"]
-    content = response.get("content", {})
-    if media not in content:
-        return [f"content type: expected {' or '.join(content) or 'no body'}, got {media or 'none'}"]
-    try:
-        value = json.loads(body, parse_float=Decimal)
-    except ValueError as exc:
-        return [f"body: not JSON ({exc})"]
-    validator = _validator(operation["operationId"], str(status), media)
-    return [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(value)]
-
-
-@cache
-def _validator(operation_id: str, status: str, media: str) -> Any:
-    """The compiled validator of one documented answer (once per operation, status and media type)."""
-    operation = next(op for _, _, op in _operations() if op["operationId"] == operation_id)
-    schemas = published.openapi_schemas()
-    return schemas.validator(schemas.resolve(operation["responses"][status])["content"][media]["schema"])
+def _json_problems(method: str, target: str, status: int, content_type: str, body: bytes) -> list[str]:
+    """The neutral check of an answer against the OpenAPI document's operation, status and schema."""
+    return _json_answers().check(method, target, status, content_type, body)

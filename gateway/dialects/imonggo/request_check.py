@@ -72,7 +72,7 @@ def _query_words(request: web.Request, problem: Problem) -> str:
     name, value = problem.name, request.query.get(problem.name, "")
     if problem.location == "query" and name == "q":
         return rewards.not_spend(value) if request.match_info.route.handler is rewards.spend else params.unsupported_query(value)
-    if problem.message == "required" or "non-empty" in problem.message or "too short" in problem.message:
+    if problem.message.endswith("required") or "non-empty" in problem.message or "too short" in problem.message:
         return params.blank(label(name))
     if name in ("page", "per_page"):
         most = _most(request, name)
