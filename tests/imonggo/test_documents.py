@@ -70,6 +70,15 @@ def test_every_route_answers_xml_the_answers_schema_declares() -> None:
         assert answers.expected_root("GET", "/api/products.xml", {"q": [q]}) == ("hash", first)
 
 
+def test_every_route_that_reads_a_body_has_its_xml_root_declared_for_requests() -> None:
+    declared = {e.get("name") for e in etree.parse(str(published.HERE / published.REQUESTS_XSD)).getroot()
+                if e.tag == XSD_NS + "element"}
+    bodies = {(method.upper(), path) for path, item in published.openapi()["paths"].items()
+              for method, operation in item.items() if method != "parameters" and "requestBody" in operation}
+    assert bodies == {("POST", "/api/customers.json"), ("PUT", "/api/customers/{id}.json"), ("POST", "/api/invoices.json")}
+    assert {"customer", "invoice"} <= declared
+
+
 def test_the_json_document_is_strict_openapi_3_1_with_http_basic_and_real_schemas() -> None:
     document = published.openapi()
     validate(document, cls=OpenAPIV31SpecValidator)

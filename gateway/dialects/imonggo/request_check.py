@@ -1,5 +1,5 @@
 """check_request for the imonggo dialect: the server holds each request to the documents it publishes before
-the handler runs. Query and path parameters against imonggo.openapi.json (through the neutral request_schema,
+the handler runs. Query parameters against imonggo.openapi.json (through the neutral request_schema,
 for .xml and .json URLs alike: one handler serves both); a body as the handler would read it (decided by its
 first byte, as clients send XML to .json URLs and the reverse): XML against imonggo-requests.xsd, parsed only
 by the hardened parser, JSON against the operation's requestBody schema. A refusal is a 422 in Rails' error
