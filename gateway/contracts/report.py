@@ -9,6 +9,7 @@ import binascii
 import json
 import re
 import time
+from importlib import metadata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -174,7 +175,13 @@ class Console:
         self._write(head + "\n" + "".join(f"    {line}\n" for line in report.splitlines()))
 
     def summary(self, outcomes: Sequence[CaseOutcome]) -> str:
-        """`37 cases in 4.2 s: 35 passed, 1 failed, 0 errors, 1 skipped` and what the exit status will be."""
+        """`37 cases in 4.2 s: 35 passed, 1 failed, 0 errors, 1 skipped` and what the exit status will be:
+        written to the stream, and returned."""
+        text = self._summary(outcomes)
+        self._write(text + "\n")
+        return text
+
+    def _summary(self, outcomes: Sequence[CaseOutcome]) -> str:
         counts = tally(outcomes)
         seconds = time.monotonic() - self.started
         line = (f"{len(outcomes)} cases in {seconds:.1f} s: {counts['passed']} passed, {counts['failed']} failed, "
@@ -223,11 +230,25 @@ def _meta(meta: Mapping[str, Any], m: Masker) -> dict[str, Any]:
     for key, value in meta.items():
         if SECRET_HEADER.search(str(key)):
             out[key] = MASK
-        elif isinstance(value, str):
-            out[key] = m.url(value) if "://" in value else m.text(value)
         else:
-            out[key] = value
+            out[key] = _meta_value(value, m)
+    out.setdefault("version", _version())
     return out
+
+
+def _meta_value(value: Any, m: Masker) -> Any:
+    if isinstance(value, str):
+        return m.url(value) if "://" in value else m.text(value)
+    if isinstance(value, (list, tuple)):
+        return [_meta_value(v, m) for v in value]
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("loyalty-gateway")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def document(outcomes: Sequence[CaseOutcome], meta: Mapping[str, Any]) -> dict[str, Any]:

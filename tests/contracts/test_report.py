@@ -81,8 +81,10 @@ def test_skips_and_errors_say_why_in_one_line() -> None:
 
 
 def test_the_summary_counts_and_says_what_the_exit_will_be() -> None:
-    console = report.Console(io.StringIO(), total=5)
+    out = io.StringIO()
+    console = report.Console(out, total=5)
     summary = console.summary(outcomes())
+    assert out.getvalue() == summary + "\n"
     first, second = summary.splitlines()
     assert first.startswith("5 cases in ") and first.endswith(": 1 passed, 2 failed, 1 errors, 1 skipped")
     assert second == "exit 1: seed-get-customer-1534, balance, token-json did not pass (drift reports above)"
@@ -109,13 +111,13 @@ def test_bodies_are_shortened_with_their_length() -> None:
 
 def test_the_json_report(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
-    meta = {"target": "http://user:pw@127.0.0.1:8080", "dialect": "dialect-x", "mode": "exact",
+    meta = {"targets": ["http://user:pw@127.0.0.1:8080"], "dialect": "dialect-x", "mode": "exact",
             "started": "2026-11-29T21:00:00Z", "version": "0.1.0", "api_key": "k3y-s3cret"}
     report.write_json(outcomes(), path, meta)
     text = path.read_text(encoding="utf-8")
     assert not [s for s in (*SECRETS, "pw@") if s in text]
     doc = json.loads(text)
-    assert doc["meta"] == {**meta, "target": "http://[FILTERED]@127.0.0.1:8080", "api_key": "[FILTERED]"}
+    assert doc["meta"] == {**meta, "targets": ["http://[FILTERED]@127.0.0.1:8080"], "api_key": "[FILTERED]"}
     assert doc["summary"] == {"total": 5, "passed": 1, "failed": 2, "error": 1, "skipped": 1, "seconds": 0.36}
     case = doc["cases"][1]
     assert (case["id"], case["status"], case["seconds"], case["reason"]) == ("seed-get-customer-1534", "failed", 0.25, "")
