@@ -1,5 +1,5 @@
 """What every dialect's case loader shares: reading a cases file, JSON written back as the case wrote it
-(Decimals as their text, key order kept), the media of a content type, and the demo's credential values
+(Decimals as their text, key order kept), and the demo's credential values
 turned into {name} placeholders the runner fills. Neutral: knows no vendor and no HTTP."""
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .model import Media
 
 PINNED = Path(__file__).resolve().parent / "pinned"  # the fixtures, shipped in the wheel
 
@@ -41,18 +40,6 @@ def _dump(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     return json.dumps(value, ensure_ascii=False)
-
-
-def media_of(content_type: str | None, body: bytes | None = None) -> Media:
-    text = (content_type or "").lower()
-    if "json" in text:
-        return "json"
-    if "xml" in text:
-        return "xml"
-    if body is not None:
-        head = body.lstrip()[:1]
-        return "json" if head in (b"{", b"[") else "xml" if head == b"<" else "text" if head else "none"
-    return "text" if text else "none"
 
 
 def placeholders(text: str, values: Mapping[str, str]) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from .compare import media_of
 from .model import Answer, Request
 
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
@@ -45,11 +46,6 @@ class Limiter:
                 self.sent.append(now)
                 return
             await asyncio.sleep(self.seconds - (now - self.sent[0]))
-
-
-def media_type(content_type: str) -> str:
-    text = content_type.lower()
-    return "json" if "json" in text else "xml" if "xml" in text else "text" if text else "none"
 
 
 class Target:
@@ -100,13 +96,14 @@ class Target:
         except aiohttp.ClientError as exc:
             raise Unreachable(f"cannot reach {self.base}: {exc.__class__.__name__} {exc}".rstrip()) from None
         return Answer(status=response.status, headers=headers, body=body,
-                      media=media_type(headers.get("Content-Type", "")))  # type: ignore[arg-type]
+                      media=media_of(headers.get("Content-Type", ""), body))
 
 
 def _why(exc: aiohttp.ClientConnectorError) -> str:
     cause = exc.os_error
-    text = (cause.strerror or str(cause)) if cause is not None else str(exc)
-    return text.lower() if "refused" in text.lower() else text
+    if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+        return "connection refused"
+    return (cause.strerror or str(cause)) if cause is not None and cause.strerror else str(cause or exc)
 
 
 def _retry_after(value: str) -> float | None:

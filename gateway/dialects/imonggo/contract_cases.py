@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ...contracts.cases import CasesError, json_bytes, media_of, placeholders, read_cases
+from ...contracts.cases import CasesError, json_bytes, placeholders, read_cases
+from ...contracts.compare import media_of
 from ...contracts.model import Case, Expectation, Request, Step
 from ..descriptor import CaseClient, ContractCases, ProviderState
 
@@ -38,15 +39,15 @@ def _step(case: Mapping[str, Any], step: Mapping[str, Any], headers: Mapping[str
         body = str(step["body"]).encode() if step.get("body") else None
         sent = dict(headers)
         if body is not None and not headers:
-            sent["Content-Type"] = "application/json" if media_of(None, body) == "json" else "application/xml"
+            sent["Content-Type"] = "application/json" if media_of("", body) == "json" else "application/xml"
         request = Request(method=str(step["method"]), path=placeholders(str(step["path"]), DEFAULTS), headers=sent,
                           body=body)
-        expected, media = None, media_of(None, None)
+        expected, media = None, media_of("")
         if "expect_file" in step:
             expected = (folder / str(step["expect_file"])).read_bytes()
-            media = "xml" if expected.lstrip().startswith(b"<") else "json"
+            media = media_of("", expected)
         elif "expect_json" in step:
-            expected, media = json_bytes(step["expect_json"]), "json"
+            expected, media = placeholders(json_bytes(step["expect_json"]).decode(), DEFAULTS).encode(), "json"
         contains = (placeholders(str(step["expect_text"]), DEFAULTS),) if "expect_text" in step else ()
         schema = step.get("schema")
         return Step(request=request, expect=Expectation(
