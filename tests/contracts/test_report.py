@@ -203,3 +203,9 @@ def test_the_junit_file_fits_the_common_schema_and_reads_as_test_cases(tmp_path:
     token = cases["token-json"].find("failure").text
     assert '<&>' in token and "\x01" not in token  # escaped, and a control character replaced
     assert not [s for s in SECRETS if s.encode() in raw]
+
+
+def test_a_wrong_status_is_said_once_and_bodies_lose_their_xml_declaration() -> None:
+    text = report.drift_report(token_case())
+    assert text.count("expected 200, got 500") == 1
+    assert report.short('<?xml version="1.0" encoding="UTF-8"?>\n<a>\n  <b>1</b>\n</a>') == "<a><b>1</b></a>"
