@@ -59,6 +59,20 @@ def test_verify_passes_in_shape_mode_and_skips_the_writes(server: process.Server
     assert "skipped" in done.stderr.lower()
 
 
+def test_secrets_given_are_masked_in_the_report(server: process.Server, tmp_path: Path) -> None:
+    import base64
+
+    token = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    done = verify(server.url, "--dialect", "imonggo", "--mode", "shape", "--credentials", f"api_token={token}",
+                  "--only", "seed-get-customer-1534", "token-xml", "--report", str(report), "--junit", str(junit),
+                  cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = report.read_text() + junit.read_text() + done.stderr
+    assert token not in shown and base64.b64encode(f"{token}:X".encode()).decode() not in shown
+    assert "demo-password" not in shown
+
+
 def test_auto_mode_is_exact_against_the_gateway(server: process.Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     done = verify(server.url, "--dialect", "memberpoints", "--only", "post-example", "--report", str(report),
