@@ -1,6 +1,6 @@
 """diff: each case's requests sent to two servers and their answers compared field by field. The case runs
-twice on A first (its state set up each time, when both offer provider states): what differs between those
-two is noise (ids, times) and is masked with the case's volatile paths. Knows no vendor."""
+on A, on B, and on A again (its state set up each time, when both offer provider states): what differs
+between A's two runs is noise (ids, times) and is masked with the case's volatile paths. Knows no vendor."""
 from __future__ import annotations
 
 import time
@@ -19,9 +19,11 @@ async def diff_case(a: Target, b: Target, speaker: Speaker, case: Case, *, state
         outcome.reason = "it writes, and the servers do not both offer provider states to start it from"
         return outcome
     try:
+        # A, B, then A again: whatever B answered in between two equal answers of A's (a time to the second)
+        # was answered within the same span, so what moves with the clock shows up as noise
         first = await _run(a, speaker, case, states, tenant)
-        second = await _run(a, speaker, case, states, tenant)
         other = await _run(b, speaker, case, states, tenant)
+        second = await _run(a, speaker, case, states, tenant)
     except StateRefused as exc:
         outcome.status, outcome.reason = "error", str(exc)
         return outcome
