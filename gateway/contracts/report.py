@@ -9,8 +9,8 @@ import binascii
 import json
 import re
 import time
-from importlib import metadata
 from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
