@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from .. import safe_xml
+from ..redact import MASK, mask
 from . import compare
 from .cases import fill
 from .model import Answer, Case, CaseOutcome, Difference, Expectation, Request, Step, StepOutcome
@@ -20,7 +21,6 @@ from .transport import Target
 
 Mode = Literal["exact", "shape"]
 STATES_PATH = "/__admin/provider-states"
-SECRET = "***"
 
 
 class CredentialsRefused(Exception):
@@ -153,18 +153,11 @@ def _filled_expectation(expect: Expectation, values: Mapping[str, str]) -> Expec
 
 
 def _masked(request: Request, credentials: Mapping[str, str]) -> Request:
-    """The request with every credential value and every credentials header's value replaced by ***."""
-    secrets = sorted((v for v in credentials.values() if len(v) >= 4), key=len, reverse=True)
-
-    def mask(text: str) -> str:
-        for value in secrets:
-            text = text.replace(value, SECRET).replace(quote(value, safe=""), SECRET)
-        return text
-
-    headers = {k: SECRET if k.lower() == "authorization" else mask(v)
-               for k, v in request.headers.items()}
-    body = mask(request.body.decode("utf-8", "replace")).encode() if request.body is not None else None
-    return replace(request, path=mask(request.path), headers=headers, body=body)
+    """The request with every credential value (in any spelling) and any Authorization header masked."""
+    secrets = [v for v in credentials.values() if len(v) > 1]
+    headers = {k: MASK if k.lower() == "authorization" else mask(v, secrets) for k, v in request.headers.items()}
+    body = mask(request.body.decode("utf-8", "replace"), secrets).encode() if request.body is not None else None
+    return replace(request, path=mask(request.path, secrets), headers=headers, body=body)
 
 
 def record_id(answer: Answer) -> str | None:

@@ -129,7 +129,8 @@ class CaseClient:
 
     defaults: Mapping[str, str]
     from_state: Callable[[Mapping[str, Any]], dict[str, str]]  # the provider-state answer -> credentials
-    # authorize(credentials, auth word, send) -> headers; send(Request) -> Answer
+    # authorize(credentials, auth word, send) -> headers; send(Request) -> Answer. Words: "default", "none",
+    # "bogus", or the dialect's own (a narrowed scope). PermissionError(status): the server refused the credentials.
     authorize: Callable[[Mapping[str, str], str, Callable[..., Awaitable[Any]]], Awaitable[Mapping[str, str]]]
     rate: str | None = None  # "100/minute": the vendor's documented limit, verify's default
 
