@@ -36,7 +36,7 @@ from ..ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
-from . import controls, state, upstream, webhooks
+from . import controls, provider_states, state, upstream, webhooks
 from .auth import admin_auth
 from .openapi import document
 from .wire import render_error
@@ -102,6 +102,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_post("/tenants", state.create_tenant)
     r.add_get("/tenants/{name}", state.show_tenant)
     r.add_delete("/tenants/{name}", state.delete_tenant)
+    r.add_post("/provider-states", provider_states.set_up)
     r.add_post("/tenants/{name}/upstream/discover", upstream.discover)
     r.add_get("/upstream", upstream.overview)
     r.add_get("/upstream/unsettled", upstream.unsettled)

@@ -8,6 +8,8 @@ from . import admin, admin_openapi, admin_views, scenario_part, upstream, webhoo
 from .auth import authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIXES, add_routes
+from . import contract_cases
+
 
 DIALECT = Dialect(
     name="pomelo",
@@ -28,4 +30,5 @@ DIALECT = Dialect(
                       targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify),
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
+    cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
 )
