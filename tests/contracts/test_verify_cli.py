@@ -73,6 +73,18 @@ def test_secrets_given_are_masked_in_the_report(server: process.Server, tmp_path
     assert "demo-password" not in shown
 
 
+def test_tokens_in_answers_and_filled_expectations_are_masked_in_exact_mode(server: process.Server,
+                                                                          tmp_path: Path) -> None:
+    import re
+
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    done = verify(server.url, "--dialect", "imonggo", "--mode", "exact", "--only", "token-xml", "token-json",
+                  "--report", str(report), "--junit", str(junit), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = report.read_text() + junit.read_text()
+    assert "api_token" in shown and not re.search(r"[0-9a-f]{40}", shown)  # the tenant's fresh token, masked
+
+
 def test_auto_mode_is_exact_against_the_gateway(server: process.Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     done = verify(server.url, "--dialect", "memberpoints", "--only", "post-example", "--report", str(report),
