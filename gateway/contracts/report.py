@@ -9,8 +9,8 @@ import binascii
 import json
 import re
 import time
-from importlib import metadata
 from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -84,15 +84,35 @@ class Masker:
         return self.path(urlunsplit(parts))
 
 
-def short(text: str | None, limit: int = BODY_LIMIT) -> str:
-    """A body on one line, cut sensibly: whitespace runs closed up, at most `limit` characters."""
+def one_line(text: str) -> str:
+    """A body on one line: the XML declaration dropped, whitespace between tags and runs of it closed up."""
+    line = re.sub(r">\s+<", "><", _DECLARATION.sub("", text.strip(), count=1))
+    return " ".join(line.split())
+
+
+def short(text: str | None, limit: int = BODY_LIMIT, start: int = 0) -> str:
+    """A body on one line, at most `limit` characters of it from `start` (where the bodies part, so the
+    difference is in view), its length said when cut."""
     if text is None:
         return "(none)"
     if not text:
         return "(empty)"
-    line = re.sub(r">\s+<", "><", _DECLARATION.sub("", text.strip(), count=1))
-    line = " ".join(line.split())
-    return line if len(line) <= limit else f"{line[:limit]}… ({len(text)} characters)"
+    line = one_line(text)
+    if len(line) <= limit:
+        return line
+    start = max(0, min(start, len(line) - limit))
+    return ("…" if start else "") + line[start:start + limit] + ("…" if start + limit < len(line) else "") + \
+        f" ({len(text)} characters)"
+
+
+def parting(expected: str | None, actual: str | None, limit: int = BODY_LIMIT) -> int:
+    """Where to start showing two long bodies: a little before the first character they differ in, when
+    that lies beyond what the first `limit` characters show."""
+    if not expected or not actual:
+        return 0
+    a, b = one_line(expected), one_line(actual)
+    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return 0 if at < limit - 60 else at - 60
 
 
 def drift_report(outcome: CaseOutcome, masker: Masker | None = None) -> str:
@@ -120,10 +140,13 @@ def drift_report(outcome: CaseOutcome, masker: Masker | None = None) -> str:
             out.append(f"  status: expected {step.expected.status}, got {got}")
         out.append(f"  differences ({len(step.differences)}):")
         out += [f"    {d}" for d in step.differences]
-        if step.expected.body is not None:
-            out.append("  expected body: " + short(masker.body(step.expected.body)))
+        want = masker.body(step.expected.body)
+        got = masker.body(actual.body, actual.headers) if actual is not None else None
+        start = parting(want, got)
+        if want is not None:
+            out.append("  expected body: " + short(want, start=start))
         if actual is not None:
-            out.append("  actual body: " + short(masker.body(actual.body, actual.headers)))
+            out.append("  actual body: " + short(got, start=start))
     return "\n".join(out)
 
 

@@ -209,3 +209,13 @@ def test_a_wrong_status_is_said_once_and_bodies_lose_their_xml_declaration() -> 
     text = report.drift_report(token_case())
     assert text.count("expected 200, got 500") == 1
     assert report.short('<?xml version="1.0" encoding="UTF-8"?>\n<a>\n  <b>1</b>\n</a>') == "<a><b>1</b></a>"
+
+
+def test_long_bodies_are_shown_where_they_part() -> None:
+    items = "".join(f"<item><id>{i}</id></item>" for i in range(40))
+    want, got = f"<list>{items}<at>2013</at></list>", f"<list>{items}<at>2026</at></list>"
+    start = report.parting(want, got)
+    assert start > 0
+    shown_want, shown_got = report.short(want, start=start), report.short(got, start=start)
+    assert shown_want.startswith("…") and "<at>2013</at>" in shown_want and "<at>2026</at>" in shown_got
+    assert report.parting("<a>1</a>", "<a>2</a>") == 0
