@@ -308,7 +308,9 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
         "/provider-states": {"post": _op(
             "Set up a contract case's state (Pact's provider-states URL, used by `loyalty-gateway verify` for exact "
             "mode): a tenant with new credentials, its members and dated movements, and the sandbox clock (frozen at "
-            "the state's time, else real); returns the tenant's credentials. A bad state changes nothing",
+            "the state's time, else real); returns the tenant's credentials. Beyond its schema, the state must be one its "
+            "dialect's cases declare (a seed's movements name its own members, its dates are real, the ledger accepts "
+            "each movement); else 400, and nothing changes",
             "TenantCreated", body="ProviderState", errors=(409,))},
         "/tenants/{name}": {"get": {**_op("One tenant: its member count, dialects and upstream (no secret)", "Tenant",
                                           errors=(404,)), "parameters": [_p("name", "tenant name")]},

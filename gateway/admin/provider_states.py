@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ..dialects.descriptor import Dialect, ProviderState
 from ..keys import DIALECTS, LEDGER
-from ..ledger import InvalidArgument, Ledger, LedgerError, UnknownTenant
+from ..ledger import InvalidArgument, Ledger, LedgerError, StoreUnavailable, UnknownTenant
 from ..sandbox.shared import settled
 from . import tenants as made
 from .wire import body_of
@@ -67,7 +67,10 @@ async def set_up(request: web.Request) -> web.Response:
             await settled(ledger.clock.freeze(setup.clock))
     except (LedgerError, ValueError) as exc:  # nothing half-made: the tenant goes again
         await ledger.delete_tenants(tenants=[await ledger.tenant(name)])
-        raise exc if isinstance(exc, LedgerError) else InvalidArgument(f"state: {exc}") from None
+        if isinstance(exc, StoreUnavailable):
+            raise
+        # a movement the ledger refuses (a redemption beyond the balance) is a state that cannot be: 400
+        raise InvalidArgument(f"state: {exc.message if isinstance(exc, LedgerError) else exc}") from None
     return web.json_response({"name": name, "members": await ledger.count_members(tenant=tenant),
                               **made.credentials_of(fresh, dialects)})
 

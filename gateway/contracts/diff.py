@@ -7,7 +7,7 @@ import time
 
 from . import compare
 from .model import Case, CaseOutcome, Expectation, StepOutcome
-from .runner import Speaker, StateRefused, play, set_state
+from .runner import Sent, Speaker, StateRefused, play, set_state, shown
 from .transport import Target
 
 
@@ -27,14 +27,19 @@ async def diff_case(a: Target, b: Target, speaker: Speaker, case: Case, *, state
     except StateRefused as exc:
         outcome.status, outcome.reason = "error", str(exc)
         return outcome
-    for step, (sent, answer_a), (_, again), (_, answer_b) in zip(case.steps, first, second, other, strict=True):
+    for step, (sent, answer_a), (_, again), (sent_b, answer_b) in zip(case.steps, first, second, other, strict=True):
         masked = [*compare.noise(answer_a, again), *step.expect.volatile]
         found = compare.answers(answer_a, answer_b, masked=masked)
         seen_on_a = Expectation(status=answer_a.status, body=answer_a.body, media=answer_a.media, volatile=tuple(masked))
-        outcome.steps.append(StepOutcome(request=sent.shown, expected=seen_on_a, actual=answer_b, differences=found))
+        outcome.steps.append(shown(StepOutcome(sent.shown, seen_on_a, answer_b, found), _secrets(sent, sent_b)))
     outcome.status = "failed" if any(s.differences for s in outcome.steps) else "passed"
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _secrets(*sent: Sent) -> dict[str, str]:
+    """Both tenants' credentials (the values a step was filled with, less the record id it carried on)."""
+    return {f"{i}.{k}": v for i, one in enumerate(sent) for k, v in one.values.items() if k != "id"}
 
 
 async def _run(target: Target, speaker: Speaker, case: Case, states: bool, tenant: str) -> list:  # type: ignore[type-arg]

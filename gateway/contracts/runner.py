@@ -82,11 +82,12 @@ async def run_case(target: Target, speaker: Speaker, case: Case, mode: Mode, *, 
     except StateRefused as exc:
         outcome.status, outcome.reason = "error", str(exc)
         return outcome
-    steps = await play(target, speaker, case, speaker.credentials(answer))
+    credentials = speaker.credentials(answer)
+    steps = await play(target, speaker, case, credentials)
     for step, (request, actual) in zip(case.steps, steps, strict=True):
         expected = _filled_expectation(step.expect, request.values)
         found = judge(expected, actual, mode, speaker, request.sent)
-        outcome.steps.append(StepOutcome(request=request.shown, expected=expected, actual=actual, differences=found))
+        outcome.steps.append(shown(StepOutcome(request.shown, expected, actual, found), credentials))
     if any(s.differences for s in outcome.steps):
         outcome.status = "failed"
     outcome.seconds = time.monotonic() - started
@@ -158,6 +159,22 @@ def _masked(request: Request, credentials: Mapping[str, str]) -> Request:
     headers = {k: MASK if k.lower() == "authorization" else mask(v, secrets) for k, v in request.headers.items()}
     body = mask(request.body.decode("utf-8", "replace"), secrets).encode() if request.body is not None else None
     return replace(request, path=mask(request.path, secrets), headers=headers, body=body)
+
+
+def shown(step: StepOutcome, credentials: Mapping[str, str]) -> StepOutcome:
+    """The step as reports show it: a credential value (a token in an answer, a filled-in expectation, a
+    difference quoting either) masked wherever it turns up."""
+    secrets = [v for v in credentials.values() if len(v) > 1]
+
+    def hide(body: bytes | None) -> bytes | None:
+        return None if body is None else mask(body.decode("utf-8", "surrogateescape"), secrets).encode(
+            "utf-8", "surrogateescape")
+
+    expected = replace(step.expected, body=hide(step.expected.body),
+                       contains=tuple(mask(c, secrets) for c in step.expected.contains))
+    actual = replace(step.actual, body=hide(step.actual.body) or b"") if step.actual is not None else None
+    found = [Difference(mask(d.path, secrets), mask(d.message, secrets)) for d in step.differences]
+    return replace(step, expected=expected, actual=actual, differences=found)
 
 
 def record_id(answer: Answer) -> str | None:

@@ -72,7 +72,8 @@ class Target:
 
     async def send(self, request: Request) -> Answer:
         answer = await self._once(request)
-        if answer.status == 429:  # the target's own limit: wait as it says, and try once more
+        # the target's own limit (429, or a 503 that says when to come back): wait as it says, try once more
+        if answer.status == 429 or (answer.status == 503 and "Retry-After" in answer.headers):
             wait = _retry_after(answer.headers.get("Retry-After", ""))
             if wait is not None and wait <= MAX_RETRY_WAIT:
                 await asyncio.sleep(wait)

@@ -90,6 +90,16 @@ async def test_a_bad_request_is_refused_whole(sandbox_client, body: dict[str, An
     assert (await (await client.get("/__admin/clock")).json())["frozen_at"] == "2030-01-01T00:00:00Z"
 
 
+async def test_a_movement_the_ledger_refuses_takes_the_tenant_down_again(sandbox_client) -> None:
+    client = await sandbox_client()
+    state = {**SEED, "order_movements": [{**SEED["order_movements"][0], "type": "redeemed", "points": "999999.00"}]}
+    response = await client.post("/__admin/provider-states", json={"dialect": "memberpoints", "state": state,
+                                                                    "tenant": "overdrawn"})
+    assert response.status == 400, await response.text()
+    assert (await response.json())["error"]["message"].startswith("state: ")
+    assert "overdrawn" not in await _tenants(client)
+
+
 async def test_a_body_that_is_not_json_is_refused(sandbox_client) -> None:
     client = await sandbox_client()
     response = await client.post("/__admin/provider-states", data=b"{", headers={"Content-Type": "application/json"})

@@ -59,6 +59,26 @@ async def test_a_429_is_waited_out_and_sent_once_more() -> None:
     assert answer.status == 200 and len(seen) == 2 and seen[1] - seen[0] >= 0.19
 
 
+async def test_a_503_that_says_when_to_come_back_is_waited_out_too() -> None:
+    server, seen = await _target([(503, {"Retry-After": "0"}), (200, {})])
+    try:
+        async with Target(str(server.make_url(""))) as target:
+            assert (await target.send(Request("GET", "/x"))).status == 200
+    finally:
+        await server.close()
+    assert len(seen) == 2
+
+
+async def test_a_plain_503_is_the_answer() -> None:
+    server, seen = await _target([(503, {}), (200, {})])
+    try:
+        async with Target(str(server.make_url(""))) as target:
+            assert (await target.send(Request("GET", "/x"))).status == 503
+    finally:
+        await server.close()
+    assert len(seen) == 1
+
+
 async def test_a_second_429_is_the_answer() -> None:
     server, seen = await _target([(429, {"Retry-After": "0"})])
     try:

@@ -73,6 +73,18 @@ def test_secrets_given_are_masked_in_the_report(server: process.Server, tmp_path
     assert "demo-password" not in shown
 
 
+def test_tokens_in_answers_and_filled_expectations_are_masked_in_exact_mode(server: process.Server,
+                                                                          tmp_path: Path) -> None:
+    import re
+
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    done = verify(server.url, "--dialect", "imonggo", "--mode", "exact", "--only", "token-xml", "token-json",
+                  "--report", str(report), "--junit", str(junit), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = report.read_text() + junit.read_text()
+    assert "api_token" in shown and not re.search(r"[0-9a-f]{40}", shown)  # the tenant's fresh token, masked
+
+
 def test_auto_mode_is_exact_against_the_gateway(server: process.Server, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     done = verify(server.url, "--dialect", "memberpoints", "--only", "post-example", "--report", str(report),
@@ -160,3 +172,38 @@ def test_diff_of_a_server_that_is_down_is_one_line(server: process.Server, tmp_p
     done = verify("diff", server.url, "http://127.0.0.1:9", "--dialect", "memberpoints", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == "loyalty-gateway: cannot reach http://127.0.0.1:9: connection refused"
+
+
+async def _cli(*args: str, cwd: Path) -> tuple[int, str]:
+    """verify run while this test's event loop serves a stand-in target."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(str(COMMAND), "verify", *args, cwd=cwd,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    return proc.returncode or 0, err.decode()
+
+
+async def test_a_server_without_provider_states_is_shape_mode_or_errors_in_exact(tmp_path: Path) -> None:
+    """A third-party server with no admin API: auto picks shape; exact names the failed state call per case."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    async def nothing(request: web.Request) -> web.Response:
+        return web.json_response({"error": "no such path"}, status=404)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", nothing)
+    server = TestServer(app)
+    await server.start_server()
+    url = str(server.make_url("")).rstrip("/")
+    try:
+        report = tmp_path / "auto.json"
+        code, err = await _cli(url, "--dialect", "memberpoints", "--report", str(report), cwd=tmp_path)
+        assert code == 1 and json.loads(report.read_text())["meta"]["mode"] == "shape", err
+        code, err = await _cli(url, "--dialect", "memberpoints", "--mode", "exact", "--only", "balances-sample",
+                               cwd=tmp_path)
+    finally:
+        await server.close()
+    assert code == 1
+    assert f"{url}/__admin/provider-states answered 404" in err
