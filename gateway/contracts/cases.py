@@ -4,10 +4,12 @@ turned into {name} placeholders the runner fills. Neutral: knows no vendor and n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from .model import Step
 
 
 PINNED = Path(__file__).resolve().parent / "pinned"  # the fixtures, shipped in the wheel
@@ -40,6 +42,14 @@ def _dump(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(value)
     return json.dumps(value, ensure_ascii=False)
+
+
+def writes(steps: Sequence[Step], *, no_state: Sequence[str] = ()) -> bool:
+    """Whether a case may change the target's state, so shape mode skips it without --allow-writes: any step
+    that is not a GET or HEAD, unless its path starts with one of no_state (a token grant changes no points)
+    or it pins a 405 (a method the route does not take)."""
+    return any(s.request.method not in ("GET", "HEAD") and s.expect.status != 405
+               and not s.request.path.startswith(tuple(no_state)) for s in steps)
 
 
 def placeholders(text: str, values: Mapping[str, str]) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ...contracts.cases import CasesError, json_bytes, placeholders, read_cases
+from ...contracts.cases import CasesError, json_bytes, placeholders, read_cases, writes
 from ...contracts.compare import media_of
 from ...contracts.model import Case, Expectation, Request, Step
 from ..descriptor import CaseClient, ContractCases, ProviderState
@@ -29,7 +29,7 @@ def load(path: Path) -> list[Case]:
             raise CasesError(f"{path}: a case without steps: {str(raw)[:80]}")
         steps = tuple(_step(raw, step, headers, path.parent) for step in raw["steps"])
         cases.append(Case(id=str(raw["id"]), dialect="imonggo", steps=steps,
-                          writes=any(s.request.method != "GET" for s in steps),
+                          writes=writes(steps),
                           state=None if recorded else dict(DEMO_STATE), doc=str(raw.get("doc", ""))))
     return cases
 

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ...contracts.cases import CasesError, json_bytes, read_cases
+from ...contracts.cases import CasesError, json_bytes, read_cases, writes
 from ...contracts.model import Case, Expectation, Request, Step
 from ...ledger import By, Identity, Kind, Ledger, Tenant
 from ..descriptor import CaseClient, ContractCases, ProviderState
@@ -85,7 +85,7 @@ def _case(case: Mapping[str, Any], folder: Path) -> Case:
             200, json_bytes({"data": [{"mbr_points_balance": balance}]}), "json", subset=True)))
     seed = case.get("seed") or None
     return Case(id=str(case["id"]), dialect="memberpoints", steps=tuple(steps),
-                writes=any(s.request.method != "GET" for s in steps), state=seed, doc=str(case.get("doc", "")))
+                writes=writes(steps), state=seed, doc=str(case.get("doc", "")))
 
 
 def _at(text: Any, where: str) -> datetime:
