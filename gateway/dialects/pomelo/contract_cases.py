@@ -41,7 +41,8 @@ def _steps(case: Mapping[str, Any]) -> tuple[Step, ...]:
     headers: dict[str, str] = {}
     body: bytes | None = None
     if "json" in case:
-        body, headers["Content-Type"] = placeholders(json_bytes(_unmasked(case["json"])).decode(), DEFAULTS).encode(), JSON
+        body = placeholders(json_bytes(_unmasked(case["json"])).decode(), DEFAULTS).encode()
+        headers["Content-Type"] = JSON
     elif "form" in case:
         body = placeholders(urlencode(_unmasked(case["form"])), DEFAULTS).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
