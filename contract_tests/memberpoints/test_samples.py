@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +13,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
+from gateway.dialects.memberpoints.contract_cases import places, provider_state as STATE
 from gateway.keys import LEDGER
-from gateway.ledger import By, Identity, Kind
 from tests.support import FIXTURES, ClientFactory
 
 HERE = FIXTURES / "memberpoints"
@@ -44,27 +42,6 @@ def validate(instance: Any, schema_file: str) -> None:
     jsonschema.Draft202012Validator(schema, registry=REGISTRY).validate(instance)
 
 
-_STEP = re.compile(r"([A-Za-z_]+)|\[(\d+|\*)\]")
-
-
-def places(doc: Any, path: str) -> list[tuple[Any, Any]]:
-    """(container, key) pairs a path such as data[*].id or data[1].cid names in a document."""
-    found: list[tuple[Any, Any]] = [(None, doc)]
-    steps = [m.group(1) or m.group(2) for m in _STEP.finditer(path)]
-    pairs: list[tuple[Any, Any]] = []
-    for i, step in enumerate(steps):
-        nxt = []
-        for _, node in found:
-            keys = range(len(node)) if step == "*" else [int(step) if step.isdigit() else step]
-            for key in keys:
-                if i == len(steps) - 1:
-                    pairs.append((node, key))
-                else:
-                    nxt.append((node, node[key]))
-        found = nxt
-    return pairs
-
-
 def key_order_holds(sample: Any, served: Any) -> bool:
     """The sample's keys appear in the served document in the same order, at every level."""
     if isinstance(sample, dict):
@@ -75,37 +52,24 @@ def key_order_holds(sample: Any, served: Any) -> bool:
     return True
 
 
-def at(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
-
-
 def scenario(seed: dict[str, Any]) -> dict[str, Any]:
-    members = []
-    for m in seed["members"]:
-        member = {"mbr_id": m["mbr_id"], "customer_id": m["mbr_id"], "name": m["name"], "email": m["email"]}
-        if "balance" in m:
-            member["balances"] = {"points": m["balance"]}
-        members.append(member)
-    return {"tenants": [{
-        "name": "contract",
-        "memberpoints": {"api_id": AUTH["apiID"], "api_key": AUTH["apiKey"], "cid": seed["cid"]},
-        "members": members,
-    }]}
+    """The seed as the provider state verify sets up makes it (one translation, the dialect's), under
+    this test's apiID/apiKey."""
+    made: dict[str, Any] = STATE(seed).scenario
+    made["tenants"][0]["memberpoints"].update(api_id=AUTH["apiID"], api_key=AUTH["apiKey"])
+    return made
 
 
 async def apply_seed(client: Any, seed: dict[str, Any]) -> None:
+    """The seed's movements made at their dates through the ledger and its clock frozen, as the provider
+    state does it."""
+    setup = STATE(seed)
     ledger = client.app[LEDGER]
-    tenant = await ledger.tenant("contract")
-    for a in seed.get("adjustments", []):
-        await ledger.adjust(tenant=tenant, member=By(Identity.MEMBER_NO, a["mbr_id"]), amount=Decimal(a["points"]),
-                            note=a["note"], occurred_at=at(a["date"]))
-    for o in seed.get("order_movements", []):
-        move = ledger.credit if o["type"] == "earned" else ledger.debit
-        kind = Kind.ORDER_EARN if o["type"] == "earned" else Kind.ORDER_SPEND
-        await move(tenant=tenant, member=By(Identity.MEMBER_NO, o["mbr_id"]), amount=Decimal(o["points"]), kind=kind,
-                   value=Decimal(o["value"]), note=o["note"], occurred_at=at(o["date"]))
-    if "clock" in seed:
-        ledger.clock.freeze(at(seed["clock"]))
+    tenant = await ledger.tenant(setup.scenario["tenants"][0]["name"])
+    if setup.then is not None:
+        await setup.then(ledger, tenant)
+    if setup.clock is not None:
+        ledger.clock.freeze(setup.clock)
 
 
 async def send(client: Any, request: dict[str, Any]) -> Any:

@@ -9,6 +9,8 @@ from . import admin, admin_openapi, scenario_part, upstream, synthetic
 from .auth import LOGIN, authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIX, add_routes
+from . import contract_cases
+
 
 DIALECT = Dialect(
     name="imonggo",
@@ -33,4 +35,5 @@ DIALECT = Dialect(
     ),
     scenario=ScenarioPart(scenario_part.parts, check=scenario_part.check, seal=scenario_part.seal, logins=(LOGIN,)),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "steps"),
+    cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
 )
