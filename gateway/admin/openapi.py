@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of /__admin, served at /__admin/openapi/admin.json. A test checks that every
+"""The OpenAPI 3.1 document of /__admin, served as /__admin/contracts/admin.openapi.json. A test checks that every
 admin route appears here and nothing else does; another fuzzes the running server against it, so every
 status a handler can answer is listed with the body it really has. Names no vendor: document(dialects)
 takes each dialect's part (its admin routes, its credentials, a member's ids) from its descriptor."""
@@ -12,6 +12,10 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.common import ABSOLUTE_URL as WEBHOOK_URL
 from ..dialects.descriptor import Dialect
+from .contracts import documents_of, openapi_part
+
+DOCUMENT_NAME = "admin.openapi.json"
+TITLE = "loyalty-gateway admin API"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -71,8 +75,6 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "Error": _obj("error", error=_obj("status message", status={"type": "integer", "minimum": 400, "maximum": 599},
                                       message=STR)),
     "Health": _obj("status store", status={"const": "ok"}, store={"enum": ["sqlite", "postgresql"]}),
-    "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"],
-                        "properties": {"openapi": {"const": "3.1.0"}}},
     "Reset": {**_obj(tenant={"type": ["string", "null"]}), "description": 'no tenant (null or "") resets everything'},
     "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
                       clock={"const": "real"}),
@@ -102,8 +104,10 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "TenantDeleted": _obj("deleted", deleted=STR),
     "ProviderState": _obj(
         "dialect state", dialect={**DIALECT, "description": "whose contract case the state is"},
-        state={"type": "object", "description": 'the case\'s state as its dialect\'s cases declare it: {"scenario": '
-                                                 '"demo"}, or a seed (members, movements at dates, a clock)'},
+        state={"anyOf": [_obj("scenario", scenario={"const": "demo"}),
+                         *(part["state"] for part in parts.values() if "state" in part)],
+               "description": 'the case\'s state as its dialect\'s cases declare it: {"scenario": "demo"}, or a seed '
+                              '(members, movements at dates, a clock) where a dialect declares one'},
         tenant={"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$",
                 "description": "the tenant to make; an existing one of that name is replaced (default: a fresh name)"}),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
@@ -133,7 +137,7 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
         "response_body upstream idempotency_key",
         id=INT, request_id={**MAYBE_STR, "description": "the X-Request-Id of the answer: the client's own, echoed, "
                                                         "or one made for it"}, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
-        status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
+        status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"oneOf": [{"type": "null"}, _ref("FaultStruck")]}, request_body=_BODY,
         response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
                                        "description": "what the request exchanged with the tenant's upstream"},
         idempotency_key={**MAYBE_STR, "description": "the request's x-idempotency-key header, if it sent one"}))),
@@ -142,6 +146,11 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
         status=MAYBE_INT, request_id={**MAYBE_STR, "description": "the upstream's id for the exchange, else the "
                                                                "X-Request-Id the gateway sent"}, duration_ms=NUM, request_body=_BODY, response_body=_BODY, error=MAYBE_STR),
         "description": "one request to the upstream (status null: no answer; error says why); secrets masked"},
+    "FaultStruck": {**_obj("id effect when handler_ran handler_status", id={"type": "string", "pattern": "^flt-[0-9]+$"},
+                           effect={"enum": ["latency", "status", "empty", "drop"]}, when={"enum": ["before", "after"]},
+                           status={"type": "integer", "minimum": 400, "maximum": 599}, handler_ran=BOOL,
+                           handler_status=MAYBE_INT),
+                    "description": "the fault rule that struck the request (status: for a status effect)"},
     "Cleared": _obj("cleared", cleared=INT),
     "Removed": _obj("removed", removed=INT),
     "FaultRule": {**_obj("effect", **_FAULT_FIELDS,
@@ -258,6 +267,15 @@ def _scenario_components() -> dict[str, Any]:
     return {"Scenario": lift(schema), **{f"Scenario.{name}": lift(d) for name, d in defs.items()}}
 
 
+def _linked(op: dict[str, Any], operation_id: str, **links: dict[str, str]) -> dict[str, Any]:
+    """`op` named `operation_id`, its success answer linked to the operations it feeds (operationId ->
+    parameters from the answer), for clients and schemathesis's stateful phase."""
+    ok = next(status for status in op["responses"] if status.startswith("2"))
+    op["responses"][ok]["links"] = {f"{target}Link": {"operationId": target, "parameters": parameters}
+                                    for target, parameters in links.items()}
+    return {**op, "operationId": operation_id}
+
+
 KIT = SimpleNamespace(  # what a dialect builds its part of the document with
     obj=_obj, list=_list, ref=_ref, op=_op, q=_q, p=_p, STR=STR, INT=INT, BOOL=BOOL, NUM=NUM, TEXT=TEXT, TIME=TIME,
     MAYBE_STR=MAYBE_STR, MAYBE_INT=MAYBE_INT, MAYBE_TIME=MAYBE_TIME, AMOUNT=AMOUNT, NUMBER=NUMBER, ASSET=ASSET,
@@ -269,11 +287,13 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     """The whole document, with each dialect's part from its descriptor."""
     parts = {d.name: dict(d.admin.openapi(KIT)) if d.admin.openapi is not None else {} for d in dialects}
     DIALECT = {"enum": [d.name for d in dialects]}  # noqa: N806
-    names = [d.name for d in dialects]
-    dialect_words = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+    contracts = openapi_part(KIT, [DOCUMENT_NAME, *(doc.name for doc in documents_of(dialects))])
+    dialect_names = [d.name for d in dialects]
+    dialect_words = (", ".join(dialect_names[:-1]) + " or " + dialect_names[-1] if len(dialect_names) > 1
+                     else "".join(dialect_names))
     return {
     "openapi": "3.1.0",
-    "info": {"title": "loyalty-gateway admin API", "version": "1",
+    "info": {"title": TITLE, "version": "1",
              "description": "State, request journal, faults, clock, rate limits and tenants of the sandbox. Without an "
                             "admin_token (the default) it answers local callers with no credentials at all; with one, "
                             "every path but /health needs `Authorization: Bearer TOKEN`."},
@@ -281,7 +301,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     "components": {
         "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
                                            "description": "only when the server is started with an admin_token"}},
-        "schemas": {**_schemas(DIALECT, parts), **_scenario_components()},
+        "schemas": {**_schemas(DIALECT, parts), **contracts["schemas"], **_scenario_components()},
         "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for name, (_, text) in _RESPONSES.items()},
     },
@@ -290,7 +310,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
         "/health": {"get": {**_op("Liveness and the store kind", "Health", store=False), "security": [],
                             "responses": {"200": {"description": "up", "content": {
                                 "application/json": {"schema": _ref("Health")}}}}}},
-        "/openapi/admin.json": {"get": _op("This document", "OpenApiDocument", store=False)},
+        **contracts["paths"],
         "/reset": {"post": _op("Reset one tenant to its scenario (body {\"tenant\": NAME} or ?tenant=NAME), or, with "
                                "no tenant, every tenant to the startup scenario and the journal, faults, rate counters "
                                "and clock too", "ResetDone", body="Reset", optional_body=True, errors=(404,),
@@ -301,9 +321,11 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                                    "TenantsAdded", body="Scenario", ok=201, errors=(409,))},
         "/tenants": {
             "get": _op("Tenants, their member counts and dialects", "Tenants"),
-            "post": _op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
-                        "credentials for every dialect; returns them",
-                        "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
+            "post": _linked(_op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
+                                "credentials for every dialect; returns them",
+                                "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
+                            "createTenant", showTenant={"path.name": "$response.body#/name"},
+                            deleteTenant={"path.name": "$response.body#/name"}),
         },
         "/provider-states": {"post": _op(
             "Set up a contract case's state (Pact's provider-states URL, used by `loyalty-gateway verify` for exact "
@@ -313,9 +335,10 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
             "each movement); else 400, and nothing changes",
             "TenantCreated", body="ProviderState", errors=(409,))},
         "/tenants/{name}": {"get": {**_op("One tenant: its member count, dialects and upstream (no secret)", "Tenant",
-                                          errors=(404,)), "parameters": [_p("name", "tenant name")]},
+                                          errors=(404,)), "parameters": [_p("name", "tenant name")],
+                                    "operationId": "showTenant"},
                             "delete": {**_op("Delete a tenant and all it owns", "TenantDeleted", errors=(404,)),
-                                       "parameters": [_p("name", "tenant name")]}},
+                                       "parameters": [_p("name", "tenant name")], "operationId": "deleteTenant"}},
         "/tenants/{name}/upstream/discover": {"post": {**_op(
             "Link each member without an upstream_id to the upstream's member with its default id or, failing that, "
             "its e-mail; 400: the tenant has no upstream, 409: the upstream cannot list its members", "Discovered",
@@ -351,12 +374,13 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
             "put": _op("Switch the journal on or off, or change its caps", "JournalStats", body="Journal", store=False),
         },
         "/faults": {
-            "post": _op("Add a fault rule; returns it with its id", "Fault", body="FaultRule", ok=201, store=False),
+            "post": _linked(_op("Add a fault rule; returns it with its id", "Fault", body="FaultRule", ok=201,
+                                store=False), "addFault", removeFault={"path.id": "$response.body#/id"}),
             "get": _op("Fault rules with their match and hit counts", "Faults", store=False),
             "delete": _op("Remove every fault rule", "Removed", store=False),
         },
         "/faults/{id}": {"delete": {**_op("Remove one fault rule", "Removed", errors=(404,), store=False),
-                                    "parameters": [_p("id", "rule id (flt-N)")]}},
+                                    "parameters": [_p("id", "rule id (flt-N)")], "operationId": "removeFault"}},
         "/clock": {
             "get": _op("The ledger's time", "ClockState", store=False),
             "put": _op("Freeze ({\"frozen_at\": ISO}) or shift ({\"offset_seconds\": N}) the ledger's time", "ClockState",

@@ -75,7 +75,8 @@ class AdminExtras:
     """What the admin API shows or does in a dialect's terms (all optional)."""
 
     add_routes: Callable[[web.UrlDispatcher], None] | None = None  # extra /__admin/<name>/* routes
-    # openapi(kit) -> {"paths", "schemas" (those routes'), "credentials", "member" (schemas)}; kit holds the
+    # openapi(kit) -> {"paths", "schemas" (those routes'), "credentials", "member", "state" (schemas; state: a
+    # contract case's state beyond {"scenario": "demo"}, for POST /__admin/provider-states)}; kit holds the
     # admin document's helpers, so a dialect imports nothing of the admin API
     openapi: Callable[[Any], Mapping[str, Any]] | None = None
     member_view: Callable[[Member], Mapping[str, Any]] | None = None  # a member's identities in this dialect
