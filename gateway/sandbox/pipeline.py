@@ -131,6 +131,8 @@ class Pipeline:
         if isinstance(found, web.StreamResponse):  # refused: the credentials name no tenant
             return found, "answered"
         faults = self.sandbox.faults
+        if dialect.documents is not None and dialect.documents.check_request is not None:
+            handler = _checked(dialect.documents.check_request, handler)
         try:
             if faults.active:
                 return await around(faults, dialect.name, dialect.render_error, request, handler), "answered"
@@ -146,3 +148,14 @@ class Pipeline:
                 return refused, "answered"
         answer = answer_error(request, exc, dialect.errors, dialect.render_error, self.words[dialect.name])
         return answer, "answered" if isinstance(exc, (LedgerError, web.HTTPException)) else "error"
+
+
+def _checked(check: Callable[[web.Request], Awaitable[web.StreamResponse | None]], handler: Handler) -> Handler:
+    """The handler behind the dialect's request check: a request its documents do not allow is refused in
+    its shape before the handler sees it (and after the before-fault, which may answer first)."""
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        refused = await check(request)
+        return refused if refused is not None else await handler(request)
+
+    return checked

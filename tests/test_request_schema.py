@@ -1,0 +1,166 @@
+"""The neutral request validator (gateway/dialects/request_schema.py) against a small document: what it
+refuses (missing and ill-typed parameters, bad and non-JSON bodies, extra keys) and what it lets through."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from gateway.dialects.request_schema import Problem, RequestSchema
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "servers": [{"url": "/v1"}],
+    "paths": {
+        "/items/{item_id}": {
+            "parameters": [{"$ref": "#/components/parameters/ItemId"}],
+            "get": {"parameters": [
+                {"name": "limit", "in": "query", "required": True, "schema": {"type": "integer", "maximum": 50}},
+                {"name": "ratio", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0}},
+                {"name": "deep", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "integer"}}},
+                {"name": "X-Trace", "in": "header", "required": True, "schema": {"type": "string"}},
+            ], "responses": {"200": {"description": "ok"}}},
+            "post": {"requestBody": {"$ref": "#/components/requestBodies/Item"},
+                     "responses": {"200": {"description": "ok"}}},
+        },
+        "/free": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/login": {"post": {"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Login"}},
+            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Login"}}}},
+            "responses": {"200": {"description": "ok"}}}},
+    },
+    "components": {
+        "parameters": {"ItemId": {"name": "item_id", "in": "path", "required": True,
+                                  "schema": {"type": "integer", "minimum": 1}}},
+        "requestBodies": {"Item": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}},
+        "schemas": {
+            "Item": {"type": "object", "required": ["name", "price"], "additionalProperties": False,
+                     "properties": {"name": {"type": "string", "minLength": 1}, "price": {"$ref": "#/components/schemas/Money"}}},
+            "Money": {"type": "number", "minimum": 0},
+            "Login": {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"},
+                                                                             "days": {"type": "integer"}}},
+        },
+    },
+}
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any) -> TestClient:
+    schema = RequestSchema(DOCUMENT)
+
+    async def answer(request: web.Request) -> web.Response:
+        problems = await schema.check(request)
+        body = await request.read()  # the handler still reads the body the check read
+        return web.json_response({"problems": [[p.location, p.name, p.message] for p in problems],
+                                  "read": len(body)})
+
+    app = web.Application()
+    for path in ("/v1/items/{item_id}", "/v1/free", "/v1/login", "/v1/unknown"):
+        app.router.add_route("*", path, answer)
+    return await aiohttp_client(app)
+
+
+async def problems(client: TestClient, method: str, path: str, **kwargs: Any) -> list[list[str]]:
+    response = await client.request(method, path, **kwargs)
+    assert response.status == 200
+    return (await response.json())["problems"]
+
+
+GOOD_HEADERS = {"X-Trace": "t"}
+
+
+async def test_a_request_the_document_allows_has_no_problems(client: TestClient) -> None:
+    query = [("limit", "5"), ("ratio", "0.5"), ("deep", "true"), ("tag", "1"), ("tag", "2"), ("other", "x")]
+    assert await problems(client, "GET", "/v1/items/3", params=query, headers=GOOD_HEADERS) == []
+    assert await problems(client, "POST", "/v1/items/3", json={"name": "n", "price": 1.25}) == []
+
+
+async def test_missing_required_parameters(client: TestClient) -> None:
+    assert await problems(client, "GET", "/v1/items/3") == [["query", "limit", "required"],
+                                                            ["header", "x-trace", "required"]]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"limit": "five"}, ["query", "limit", "not an integer"]),
+    ({"limit": "51"}, ["query", "limit", "51 is greater than the maximum of 50"]),
+    ({"limit": "1", "ratio": "abc"}, ["query", "ratio", "not a number"]),
+    ({"limit": "1", "ratio": "NaN"}, ["query", "ratio", "not a number"]),
+    ({"limit": "1", "ratio": "0"}, ["query", "ratio", "0 is less than or equal to the minimum of 0"]),
+    ({"limit": "1", "deep": "yes"}, ["query", "deep", "not true or false"]),
+    ({"limit": "1", "tag": "x"}, ["query", "tag", "not an integer"]),
+], ids=["not-integer", "over-maximum", "not-number", "nan", "exclusive-minimum", "not-boolean", "array-item"])
+async def test_wrong_types_of_query_parameters(client: TestClient, query: dict[str, str], expected: list[str]) -> None:
+    assert await problems(client, "GET", "/v1/items/3", params=query, headers=GOOD_HEADERS) == [expected]
+
+
+async def test_path_parameter_from_a_shared_ref(client: TestClient) -> None:
+    found = await problems(client, "GET", "/v1/items/0", params={"limit": "1"}, headers=GOOD_HEADERS)
+    assert found == [["path", "item_id", "0 is less than the minimum of 1"]]
+    found = await problems(client, "GET", "/v1/items/abc", params={"limit": "1"}, headers=GOOD_HEADERS)
+    assert found == [["path", "item_id", "not an integer"]]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ({"name": "n"}, [["body", "", "'price' is a required property"]]),
+    ({"name": "", "price": -1}, [["body", "/name", "'' should be non-empty"],
+                                 ["body", "/price", "-1 is less than the minimum of 0"]]),
+    ({"name": "n", "price": "1"}, [["body", "/price", "'1' is not of type 'number'"]]),
+    ({"name": "n", "price": 1, "extra": True},
+     [["body", "", "Additional properties are not allowed ('extra' was unexpected)"]]),
+    ([1], [["body", "", "[1] is not of type 'object'"]]),
+], ids=["missing-key", "bad-values", "wrong-type-through-ref", "extra-key", "not-an-object"])
+async def test_bad_json_bodies(client: TestClient, body: Any, expected: list[list[str]]) -> None:
+    assert await problems(client, "POST", "/v1/items/3", json=body) == expected
+
+
+async def test_a_body_that_is_not_json(client: TestClient) -> None:
+    found = await problems(client, "POST", "/v1/items/3", data=b"{nope", headers={"Content-Type": "application/json"})
+    assert [p[:2] for p in found] == [["body", ""]] and found[0][2].startswith("not JSON")
+
+
+async def test_a_missing_required_body_and_a_media_type_not_listed(client: TestClient) -> None:
+    assert await problems(client, "POST", "/v1/items/3") == [["body", "", "required"]]
+    found = await problems(client, "POST", "/v1/items/3", data=b"<x/>", headers={"Content-Type": "text/xml"})
+    assert found == [["header", "content-type", "text/xml is not one of application/json"]]
+
+
+async def test_no_content_type_is_taken_as_the_first_listed(client: TestClient) -> None:
+    found = await problems(client, "POST", "/v1/items/3", data=json.dumps({"name": "n"}).encode(),
+                           skip_auto_headers=["Content-Type"])
+    assert found == [["body", "", "'price' is a required property"]]
+
+
+async def test_form_bodies_are_coerced_and_checked(client: TestClient) -> None:
+    assert await problems(client, "POST", "/v1/login", data={"user": "u", "days": "3"}) == []
+    assert await problems(client, "POST", "/v1/login", data={"days": "3"}) == [
+        ["body", "", "'user' is a required property"]]
+    found = await problems(client, "POST", "/v1/login", data={"user": "u", "days": "x"})
+    assert found == [["body", "", "not a form: not an integer"]]
+
+
+async def test_unknown_routes_and_operations_with_nothing_to_check(client: TestClient) -> None:
+    assert await problems(client, "GET", "/v1/unknown", params={"limit": "x"}) == []
+    assert await problems(client, "GET", "/v1/free", params={"limit": "x"}) == []
+    assert await problems(client, "DELETE", "/v1/items/abc") == []  # the document has no delete
+
+
+async def test_the_body_is_not_read_for_an_operation_without_one(client: TestClient) -> None:
+    response = await client.get("/v1/free", data=b"12345")
+    assert (await response.json()) == {"problems": [], "read": 5}
+
+
+def test_operations_with_nothing_to_check_are_not_kept() -> None:
+    schema = RequestSchema(DOCUMENT)
+    assert set(schema.operations) == {("GET", "/v1/items/{item_id}"), ("POST", "/v1/items/{item_id}"),
+                                      ("POST", "/v1/login")}
+
+
+def test_a_problem_reads_as_a_line() -> None:
+    assert str(Problem("query", "limit", "required")) == "query limit: required"
+    assert str(Problem("body", "", "not JSON")) == "body: not JSON"
