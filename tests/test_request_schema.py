@@ -41,8 +41,9 @@ DOCUMENT: dict[str, Any] = {
             "application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}},
         "schemas": {
             "Item": {"type": "object", "required": ["name", "price"], "additionalProperties": False,
-                     "properties": {"name": {"type": "string", "minLength": 1}, "price": {"$ref": "#/components/schemas/Money"}}},
-            "Money": {"type": "number", "minimum": 0},
+                     "properties": {"name": {"type": "string", "minLength": 1, "x-problem": {"minLength": "must not be empty"}},
+                                    "price": {"$ref": "#/components/schemas/Money"}}},
+            "Money": {"type": "number", "minimum": 0, "x-problem": "must be a number, 0 or more"},
             "Login": {"type": "object", "required": ["user"], "properties": {"user": {"type": "string"},
                                                                              "days": {"type": "integer"}}},
         },
@@ -82,18 +83,18 @@ async def test_a_request_the_document_allows_has_no_problems(client: TestClient)
 
 
 async def test_missing_required_parameters(client: TestClient) -> None:
-    assert await problems(client, "GET", "/v1/items/3") == [["query", "limit", "required"],
-                                                            ["header", "x-trace", "required"]]
+    assert await problems(client, "GET", "/v1/items/3") == [["query", "limit", "is required"],
+                                                            ["header", "x-trace", "is required"]]
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ({"limit": "five"}, ["query", "limit", "not an integer"]),
+    ({"limit": "five"}, ["query", "limit", "must be an integer"]),
     ({"limit": "51"}, ["query", "limit", "51 is greater than the maximum of 50"]),
-    ({"limit": "1", "ratio": "abc"}, ["query", "ratio", "not a number"]),
-    ({"limit": "1", "ratio": "NaN"}, ["query", "ratio", "not a number"]),
+    ({"limit": "1", "ratio": "abc"}, ["query", "ratio", "must be a number"]),
+    ({"limit": "1", "ratio": "NaN"}, ["query", "ratio", "must be a number"]),
     ({"limit": "1", "ratio": "0"}, ["query", "ratio", "0 is less than or equal to the minimum of 0"]),
-    ({"limit": "1", "deep": "yes"}, ["query", "deep", "not true or false"]),
-    ({"limit": "1", "tag": "x"}, ["query", "tag", "not an integer"]),
+    ({"limit": "1", "deep": "yes"}, ["query", "deep", "must be true or false"]),
+    ({"limit": "1", "tag": "x"}, ["query", "tag", "must be an integer"]),
 ], ids=["not-integer", "over-maximum", "not-number", "nan", "exclusive-minimum", "not-boolean", "array-item"])
 async def test_wrong_types_of_query_parameters(client: TestClient, query: dict[str, str], expected: list[str]) -> None:
     assert await problems(client, "GET", "/v1/items/3", params=query, headers=GOOD_HEADERS) == [expected]
@@ -103,45 +104,47 @@ async def test_path_parameter_from_a_shared_ref(client: TestClient) -> None:
     found = await problems(client, "GET", "/v1/items/0", params={"limit": "1"}, headers=GOOD_HEADERS)
     assert found == [["path", "item_id", "0 is less than the minimum of 1"]]
     found = await problems(client, "GET", "/v1/items/abc", params={"limit": "1"}, headers=GOOD_HEADERS)
-    assert found == [["path", "item_id", "not an integer"]]
+    assert found == [["path", "item_id", "must be an integer"]]
 
 
 @pytest.mark.parametrize(("body", "expected"), [
-    ({"name": "n"}, [["body", "", "'price' is a required property"]]),
-    ({"name": "", "price": -1}, [["body", "/name", "'' should be non-empty"],
-                                 ["body", "/price", "-1 is less than the minimum of 0"]]),
-    ({"name": "n", "price": "1"}, [["body", "/price", "'1' is not of type 'number'"]]),
+    ({"name": "n"}, [["body", "/price", "is required"]]),
+    ({"name": "", "price": -1}, [["body", "/name", "must not be empty"],
+                                 ["body", "/price", "must be a number, 0 or more"]]),
+    ({"name": "n", "price": "1"}, [["body", "/price", "must be a number, 0 or more"]]),
+    ({"name": 5, "price": 1}, [["body", "/name", "5 is not of type 'string'"]]),
     ({"name": "n", "price": 1, "extra": True},
      [["body", "", "Additional properties are not allowed ('extra' was unexpected)"]]),
     ([1], [["body", "", "[1] is not of type 'object'"]]),
-], ids=["missing-key", "bad-values", "wrong-type-through-ref", "extra-key", "not-an-object"])
+], ids=["missing-key", "x-problem-per-keyword-and-whole", "x-problem-through-ref", "keyword-without-x-problem",
+        "extra-key", "not-an-object"])
 async def test_bad_json_bodies(client: TestClient, body: Any, expected: list[list[str]]) -> None:
     assert await problems(client, "POST", "/v1/items/3", json=body) == expected
 
 
 async def test_a_body_that_is_not_json(client: TestClient) -> None:
     found = await problems(client, "POST", "/v1/items/3", data=b"{nope", headers={"Content-Type": "application/json"})
-    assert [p[:2] for p in found] == [["body", ""]] and found[0][2].startswith("not JSON")
+    assert [p[:2] for p in found] == [["body", ""]] and found[0][2].startswith("request body is not valid JSON")
 
 
 async def test_a_missing_required_body_and_a_media_type_not_listed(client: TestClient) -> None:
-    assert await problems(client, "POST", "/v1/items/3") == [["body", "", "required"]]
+    assert await problems(client, "POST", "/v1/items/3") == [["body", "", "is required"]]
     found = await problems(client, "POST", "/v1/items/3", data=b"<x/>", headers={"Content-Type": "text/xml"})
-    assert found == [["header", "content-type", "text/xml is not one of application/json"]]
+    assert found == [["header", "content-type", "must be one of application/json, not text/xml"]]
 
 
 async def test_no_content_type_is_taken_as_the_first_listed(client: TestClient) -> None:
     found = await problems(client, "POST", "/v1/items/3", data=json.dumps({"name": "n"}).encode(),
                            skip_auto_headers=["Content-Type"])
-    assert found == [["body", "", "'price' is a required property"]]
+    assert found == [["body", "/price", "is required"]]
 
 
 async def test_form_bodies_are_coerced_and_checked(client: TestClient) -> None:
     assert await problems(client, "POST", "/v1/login", data={"user": "u", "days": "3"}) == []
     assert await problems(client, "POST", "/v1/login", data={"days": "3"}) == [
-        ["body", "", "'user' is a required property"]]
+        ["body", "/user", "is required"]]
     found = await problems(client, "POST", "/v1/login", data={"user": "u", "days": "x"})
-    assert found == [["body", "", "not a form: not an integer"]]
+    assert found == [["body", "", "is not a form: must be an integer"]]
 
 
 async def test_unknown_routes_and_operations_with_nothing_to_check(client: TestClient) -> None:
@@ -162,5 +165,5 @@ def test_operations_with_nothing_to_check_are_not_kept() -> None:
 
 
 def test_a_problem_reads_as_a_line() -> None:
-    assert str(Problem("query", "limit", "required")) == "query limit: required"
+    assert str(Problem("query", "limit", "is required")) == "query limit: is required"
     assert str(Problem("body", "", "not JSON")) == "body: not JSON"

@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of /__admin, served at /__admin/openapi/admin.json. A test checks that every
+"""The OpenAPI 3.1 document of /__admin, served as /__admin/contracts/admin.openapi.json. A test checks that every
 admin route appears here and nothing else does; another fuzzes the running server against it, so every
 status a handler can answer is listed with the body it really has. Names no vendor: document(dialects)
 takes each dialect's part (its admin routes, its credentials, a member's ids) from its descriptor."""
@@ -12,6 +12,10 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.common import ABSOLUTE_URL as WEBHOOK_URL
 from ..dialects.descriptor import Dialect
+from .contracts import documents_of, legacy_paths
+
+DOCUMENT_NAME = "admin.openapi.json"
+TITLE = "loyalty-gateway admin API"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -72,7 +76,22 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
                                       message=STR)),
     "Health": _obj("status store", status={"const": "ok"}, store={"enum": ["sqlite", "postgresql"]}),
     "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"],
-                        "properties": {"openapi": {"const": "3.1.0"}}},
+                        "properties": {"openapi": {"const": "3.1.0"},
+                                       "info": {"type": "object", "required": ["title", "version"],
+                                                "properties": {"title": STR, "version": STR}},
+                                       "paths": {"type": "object", "additionalProperties": {
+                                           "type": "object", "propertyNames": {"enum": [
+                                               "$ref", "summary", "description", "servers", "parameters",
+                                               "get", "put", "post", "delete", "options", "head", "patch", "trace"]}}},
+                                       "components": {"type": "object", "propertyNames": {"enum": [
+                                           "schemas", "responses", "parameters", "examples", "requestBodies",
+                                           "headers", "securitySchemes", "links", "callbacks", "pathItems"]}}}},
+    "JsonSchemaDocument": {"type": "object", "required": ["$schema"], "properties": {"$schema": STR}},
+    "Contracts": _obj("contracts", contracts=_list(_obj(
+        "name kind media_type title url sha256 size", name=STR, kind={"enum": ["openapi", "xsd", "jsonschema"]},
+        media_type=STR, title=STR, url={**STR, "description": "where the document is served (a path on this server)"},
+        sha256={"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "of the bytes served"},
+        size={**INT, "description": "bytes"}))),
     "Reset": {**_obj(tenant={"type": ["string", "null"]}), "description": 'no tenant (null or "") resets everything'},
     "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
                       clock={"const": "real"}),
@@ -127,7 +146,7 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
         "response_body upstream idempotency_key",
         id=INT, request_id={**MAYBE_STR, "description": "the X-Request-Id of the answer: the client's own, echoed, "
                                                         "or one made for it"}, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
-        status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"type": ["object", "null"]}, request_body=_BODY,
+        status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"oneOf": [{"type": "null"}, _ref("FaultStruck")]}, request_body=_BODY,
         response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
                                        "description": "what the request exchanged with the tenant's upstream"},
         idempotency_key={**MAYBE_STR, "description": "the request's x-idempotency-key header, if it sent one"}))),
@@ -136,6 +155,11 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
         status=MAYBE_INT, request_id={**MAYBE_STR, "description": "the upstream's id for the exchange, else the "
                                                                "X-Request-Id the gateway sent"}, duration_ms=NUM, request_body=_BODY, response_body=_BODY, error=MAYBE_STR),
         "description": "one request to the upstream (status null: no answer; error says why); secrets masked"},
+    "FaultStruck": {**_obj("id effect when handler_ran handler_status", id={"type": "string", "pattern": "^flt-[0-9]+$"},
+                           effect={"enum": ["latency", "status", "empty", "drop"]}, when={"enum": ["before", "after"]},
+                           status={"type": "integer", "minimum": 400, "maximum": 599}, handler_ran=BOOL,
+                           handler_status=MAYBE_INT),
+                    "description": "the fault rule that struck the request (status: for a status effect)"},
     "Cleared": _obj("cleared", cleared=INT),
     "Removed": _obj("removed", removed=INT),
     "FaultRule": {**_obj("effect", **_FAULT_FIELDS,
@@ -252,6 +276,19 @@ def _scenario_components() -> dict[str, Any]:
     return {"Scenario": lift(schema), **{f"Scenario.{name}": lift(d) for name, d in defs.items()}}
 
 
+def _contract(names: Sequence[str], summary: str, named: str | None = None) -> dict[str, Any]:
+    """GET of one contract document: JSON (an OpenAPI document or a JSON Schema) or XML (an XSD)."""
+    op = _op(summary, "OpenApiDocument", errors=() if named else (404,), store=False)
+    json_schema = _ref("OpenApiDocument") if named else {"anyOf": [_ref("OpenApiDocument"), _ref("JsonSchemaDocument")]}
+    op["responses"]["200"] = {"description": "the document", "headers": {"ETag": {"schema": STR}}, "content": {
+        "application/json": {"schema": json_schema},
+        **({} if named else {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}})}}
+    op["responses"]["304"] = {"description": "If-None-Match named the document's ETag: not modified"}
+    if not named:
+        op["parameters"] = [_p("name", "a name GET /contracts/ lists", {"type": "string", "enum": list(names)})]
+    return op
+
+
 KIT = SimpleNamespace(  # what a dialect builds its part of the document with
     obj=_obj, list=_list, ref=_ref, op=_op, q=_q, p=_p, STR=STR, INT=INT, BOOL=BOOL, NUM=NUM, TEXT=TEXT, TIME=TIME,
     MAYBE_STR=MAYBE_STR, MAYBE_INT=MAYBE_INT, MAYBE_TIME=MAYBE_TIME, AMOUNT=AMOUNT, NUMBER=NUMBER, ASSET=ASSET,
@@ -263,11 +300,13 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     """The whole document, with each dialect's part from its descriptor."""
     parts = {d.name: dict(d.admin.openapi(KIT)) if d.admin.openapi is not None else {} for d in dialects}
     DIALECT = {"enum": [d.name for d in dialects]}  # noqa: N806
-    names = [d.name for d in dialects]
-    dialect_words = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+    names = [DOCUMENT_NAME, *(doc.name for doc in documents_of(dialects))]
+    dialect_names = [d.name for d in dialects]
+    dialect_words = (", ".join(dialect_names[:-1]) + " or " + dialect_names[-1] if len(dialect_names) > 1
+                     else "".join(dialect_names))
     return {
     "openapi": "3.1.0",
-    "info": {"title": "loyalty-gateway admin API", "version": "1",
+    "info": {"title": TITLE, "version": "1",
              "description": "State, request journal, faults, clock, rate limits and tenants of the sandbox. Without an "
                             "admin_token (the default) it answers local callers with no credentials at all; with one, "
                             "every path but /health needs `Authorization: Bearer TOKEN`."},
@@ -284,7 +323,13 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
         "/health": {"get": {**_op("Liveness and the store kind", "Health", store=False), "security": [],
                             "responses": {"200": {"description": "up", "content": {
                                 "application/json": {"schema": _ref("Health")}}}}}},
-        "/openapi/admin.json": {"get": _op("This document", "OpenApiDocument", store=False)},
+        "/contracts/": {"get": _op("Every contract document this server publishes (this one, and each dialect's "
+                                   "OpenAPI and XSD documents): name, kind, media type, title, URL and sha256",
+                                   "Contracts", store=False)},
+        "/contracts/{name}": {"get": _contract(names, "A contract document's bytes, with its media type and an ETag "
+                                               "(If-None-Match: 304)")},
+        **{path: {"get": {**_contract((), f"The same bytes as /contracts/{name} (an old link)", named=name),
+                          "deprecated": True}} for path, name in legacy_paths(names).items()},
         "/reset": {"post": _op("Reset one tenant to its scenario (body {\"tenant\": NAME} or ?tenant=NAME), or, with "
                                "no tenant, every tenant to the startup scenario and the journal, faults, rate counters "
                                "and clock too", "ResetDone", body="Reset", optional_body=True, errors=(404,),

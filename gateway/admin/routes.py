@@ -36,12 +36,12 @@ from ..ledger import (
     UnknownProgramme,
     UnknownTenant,
 )
-from . import controls, state, upstream, webhooks
+from ..dialects.descriptor import Document
+from ..dialects.documents import json_bytes
+from . import contracts, controls, state, upstream, webhooks
 from .auth import admin_auth
-from .openapi import document
+from .openapi import DOCUMENT_NAME, TITLE, document
 from .wire import render_error
-
-ADMIN_DOCUMENT = web.AppKey("admin_openapi", dict)
 
 PENDING_WHERE = (
     "; see them with GET /__admin/upstream/unsettled (those a person settles, with POST"
@@ -85,17 +85,13 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "store": ledger.kind})
 
 
-async def openapi_document(request: web.Request) -> web.Response:
-    return web.json_response(request.config_dict[ADMIN_DOCUMENT])
-
-
 def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     """The admin API, with the routes each dialect's descriptor adds to it."""
     app = web.Application(middlewares=[error_middleware(ERRORS, render_error), admin_auth])
-    app[ADMIN_DOCUMENT] = document(dialects)  # built once: it depends only on the dialects
+    own = Document(DOCUMENT_NAME, "openapi", "application/json", TITLE, lambda: json_bytes(document(dialects)))
+    contracts.add_routes(app, [own, *contracts.documents_of(dialects)])  # built once: they depend only on the dialects
     r = app.router
     r.add_get("/health", health)
-    r.add_get("/openapi/admin.json", openapi_document)
     r.add_post("/reset", state.reset)
     r.add_post("/scenarios", state.load_scenario)
     r.add_get("/tenants", state.list_tenants)

@@ -3,7 +3,6 @@ parameters (coerced from their text per the schema's type) and the body (JSON or
 with the document's $refs resolved). Neutral: names no vendor; the dialect renders the problems its way."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ import jsonschema
 from aiohttp import web
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from .common import BodyError, parse_json
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOCUMENT_URI = "urn:loyalty-gateway:document"  # where the document sits in the registry its $refs resolve in
@@ -78,11 +79,22 @@ class Schemas:
 
 def problems_of(validator: jsonschema.protocols.Validator, instance: Any, location: str,
                 name: str = "") -> list[Problem]:
-    """The validator's errors as problems, the body's errors named by their JSON path ("/amount")."""
+    """The validator's errors as problems, the body's errors named by their JSON path ("/amount"). A
+    missing property is named itself ("/price": "is required"). A schema may say in words what it demands
+    with the extension keyword x-problem (a phrase, or a phrase per keyword: {"pattern": "must be ..."}),
+    which then replaces the validator's message."""
     found = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
         where = name or "".join(f"/{p}" for p in error.absolute_path)
-        found.append(Problem(location, where, error.message))
+        message = error.message
+        if error.validator == "required" and isinstance(error.instance, Mapping):
+            missing = next((k for k in error.validator_value if k not in error.instance), None)
+            if missing is not None:
+                where, message = (name + "/" if name else where + "/") + str(missing), "is required"
+        said = error.schema.get("x-problem") if isinstance(error.schema, Mapping) else None
+        if isinstance(said, Mapping):
+            said = said.get(str(error.validator))
+        found.append(Problem(location, where, said if isinstance(said, str) else message))
     return found
 
 
@@ -128,19 +140,19 @@ def _coerce(text: str, kind: str | None) -> Any:
     """The value `text` stands for as a `kind`; raises ValueError when it stands for none."""
     if kind == "integer":
         if not _INTEGER.fullmatch(text):
-            raise ValueError("not an integer")
+            raise ValueError("must be an integer")
         return int(text)
     if kind == "number":
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise ValueError("not a number") from None
+            raise ValueError("must be a number") from None
         if not value.is_finite():
-            raise ValueError("not a number")
+            raise ValueError("must be a number")
         return int(value) if _INTEGER.fullmatch(text) else value
     if kind == "boolean":
         if text not in ("true", "false"):
-            raise ValueError("not true or false")
+            raise ValueError("must be true or false")
         return text == "true"
     return text
 
@@ -162,7 +174,7 @@ class RequestSchema:
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.schemas = Schemas(document)
-        prefix = _server_prefix(document)
+        prefix = server_prefix(document)
         self.operations: dict[tuple[str, str], _Operation] = {}
         for template, item in (document.get("paths") or {}).items():
             item = self.schemas.resolve(item)
@@ -229,7 +241,7 @@ class RequestSchema:
                            else request.query if p.location == "query" else request.headers)
             if p.name not in source:
                 if p.required:
-                    problems.append(Problem(p.location, p.name, "required"))
+                    problems.append(Problem(p.location, p.name, "is required"))
                 continue
             try:
                 if p.kind == "array":
@@ -246,21 +258,21 @@ class RequestSchema:
 
     def check_body(self, body: _Body, content_type: str | None, raw: bytes) -> list[Problem]:
         if not raw:
-            return [Problem("body", "", "required")] if body.required else []
+            return [Problem("body", "", "is required")] if body.required else []
         media_type = (content_type or next(iter(body.media), "")).split(";")[0].strip().lower()
         if media_type not in body.media:
-            return [Problem("header", "content-type", f"{media_type or 'none'} is not one of {', '.join(body.media)}")]
+            return [Problem("header", "content-type", f"must be one of {', '.join(body.media)}, not {media_type or 'none'}")]
         validator = body.media[media_type]
         if media_type == _FORM:
             try:
                 instance: Any = self._form(body, raw.decode())
             except (UnicodeDecodeError, ValueError) as exc:
-                return [Problem("body", "", f"not a form: {exc}")]
+                return [Problem("body", "", f"is not a form: {exc}")]
         elif media_type == _JSON or media_type.endswith("+json"):
             try:
-                instance = json.loads(raw, parse_float=Decimal)
-            except (UnicodeDecodeError, ValueError) as exc:
-                return [Problem("body", "", f"not JSON: {exc}")]
+                instance = parse_json(raw)  # decimals as Decimal, no NaN, nesting bounded: as the handlers read it
+            except BodyError as exc:
+                return [Problem("body", "", str(exc))]
         else:
             return []  # a media type this module cannot parse: the handler's to judge
         return problems_of(validator, instance, "body") if validator is not None else []
@@ -277,7 +289,7 @@ class RequestSchema:
         return fields
 
 
-def _server_prefix(document: Mapping[str, Any]) -> str:
+def server_prefix(document: Mapping[str, Any]) -> str:
     """The path the first server's URL adds before every template ("" for "/" or an absolute root)."""
     servers = document.get("servers") or [{"url": "/"}]
     url = str(servers[0].get("url", "/"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, Webhooks, address_key
 from . import admin, admin_openapi, admin_views, scenario_part, upstream, webhooks, synthetic
+from .openapi import DOCUMENTS
 from .auth import authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIXES, add_routes
@@ -28,4 +29,5 @@ DIALECT = Dialect(
                       targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify),
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
+    documents=DOCUMENTS,  # its OpenAPI document, served, shipped and held to the requests it takes
 )

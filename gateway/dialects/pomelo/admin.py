@@ -1,6 +1,6 @@
 """The pomelo dialect's /__admin routes, mounted by the admin API from the descriptor: card transactions
-that drive the reward lifecycle (authorize, present, reverse), the tenant's webhook URLs, and the
-dialect's OpenAPI document. Admin JSON errors (the admin app's middleware); the rules live in the ledger."""
+that drive the reward lifecycle (authorize, present, reverse) and the tenant's webhook URLs (the dialect's
+OpenAPI document is served with every contract document, under /__admin/contracts/). Admin JSON errors (the admin app's middleware); the rules live in the ledger."""
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +20,6 @@ from ...ledger import (
     parse_amount,
 )
 from ..common import ABSOLUTE_URL, read_json_object
-from .openapi import document
 from .rewards import reward_amounts
 from .webhooks import EVENTS, ORIGIN
 from .wire import dumps
@@ -134,10 +133,6 @@ async def get_webhooks(request: web.Request) -> web.Response:
     return _json({"tenant": tenant.name, "webhooks": tenant.section("pomelo").get("webhooks", {})})
 
 
-async def openapi(request: web.Request) -> web.Response:
-    return _json(document())
-
-
 def add_admin_routes(router: web.UrlDispatcher) -> None:
     """The dialect's routes on the /__admin sub-app's router."""
     router.add_post("/pomelo/transactions", authorize)
@@ -145,5 +140,4 @@ def add_admin_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/pomelo/transactions/{transaction_id}/reversal", reversal)
     router.add_put("/pomelo/webhooks", set_webhooks)
     router.add_get("/pomelo/webhooks", get_webhooks)
-    router.add_get("/openapi/pomelo.json", openapi)
 

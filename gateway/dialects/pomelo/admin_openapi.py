@@ -42,8 +42,6 @@ def admin_openapi(kit: Any) -> dict[str, Any]:
             "put": {**op("Set the tenant's webhook URLs", "Webhooks", body="WebhookUrls", errors=(404,)),
                     "parameters": [tenant]},
         },
-        "/openapi/pomelo.json": {"get": op("The OpenAPI document of the pomelo dialect", "OpenApiDocument",
-                                           store=False)},
     }
     return {
         "schemas": schemas,

@@ -1,10 +1,16 @@
-"""The OpenAPI 3.1 document of the pomelo dialect (served at /__admin/openapi/pomelo.json); its
-response schemas are the ones the contract tests validate against."""
+"""The OpenAPI 3.1 document of the pomelo dialect, the one source of its contract: served as
+/__admin/contracts/pomelo.openapi.json (and shipped as documents/pomelo.openapi.json), incoming requests are
+checked against it (a 400 INVALID_REQUEST otherwise), and answers are held to its response schemas."""
 from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
+
+from ..documents import openapi_documents
+from ..request_schema import Problem
 from .auth import ALL_SCOPES
+from .errors import render_error
 
 NUMBER = {"type": "number", "description": "exact decimal (two places at most); whole values are integers"}
 TIME = {"type": "string", "format": "date-time"}
@@ -15,7 +21,8 @@ DEMO_CARD, DEMO_USER = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4", "usr-2ay34WhGUtCeoewak
 POSITIVE_AMOUNT = {"oneOf": [
     {"type": "string", "pattern": "^([1-9][0-9]{0,11}(\\.[0-9]{1,2})?|0\\.([1-9][0-9]?|0[1-9]))$"},
     {"type": "integer", "minimum": 1, "maximum": 999_999_999_999}],
-    "description": "positive, at most two decimal places"}
+    "description": "positive, at most two decimal places",
+    "x-problem": "must be a positive decimal number below 10^12 with at most two decimal places"}
 # space-separated loyalty scopes, each known (auth._scopes)
 SCOPES = {"type": "string", "pattern": f"^ *(({'|'.join(ALL_SCOPES)})( +|$))*$",
           "description": "sandbox extension: narrow the grant to these scopes"}
@@ -87,10 +94,11 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["amount", "reason"],
         "properties": {
             "amount": POSITIVE_AMOUNT,
-            "reason": {"type": "string", "pattern": "\\S", "description": "not blank"},
+            "reason": {"type": "string", "pattern": "\\S", "description": "not blank", "x-problem": "is required"},
             "card_id": ID, "user_id": ID,
         },
         "oneOf": [{"required": ["card_id"]}, {"required": ["user_id"]}],
+        "x-problem": {"oneOf": "must name exactly one of card_id or user_id"},
         "examples": [{"amount": "10.50", "reason": "goodwill credit", "card_id": DEMO_CARD},
                      {"amount": 5, "reason": "correction", "user_id": DEMO_USER}],
     },
@@ -154,7 +162,9 @@ def _adjust(operation: str, scope: str, what: str) -> dict[str, Any]:
             {"name": "account_type", "in": "path", "required": True,
              "schema": {"enum": ["points", "cashback", "miles"]}},
             {"name": "x-idempotency-key", "in": "header", "required": True,
-             "schema": {"type": "string", "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"},
+             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^([ -~]*[!-~][ -~]*)?$",
+                        "x-problem": {"minLength": "is required", "maxLength": "is longer than 255 characters",
+                                      "pattern": "must be printable ASCII"}},
              "description": "1 to 255 printable characters; same key and body: the first reply replayed; different "
                             "body: 422; in flight: 409"},
         ],
@@ -165,12 +175,19 @@ def _adjust(operation: str, scope: str, what: str) -> dict[str, Any]:
     }
 
 
+# The token authorizes the loyalty operations: schemathesis's stateful phase calls them with it.
+TOKEN_LINKS = {
+    f"{operation}WithToken": {"operationId": operation, "description": f"{operation} with the token just issued",
+                              "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"}}
+    for operation in ("getBalance", "mintAccount", "burnAccount")}
+
+
 def document() -> dict[str, Any]:
     refusals = {status: ERRORS[status] for status in ("400", "401", "413", "429", "503")}
     token_op = {
         "summary": "Client-credentials token (JSON or form body); the same token until it expires",
         "security": [], "requestBody": _form_or_json_body("TokenRequest"),
-        "responses": {"200": _ok("Token", "a Bearer token"), **refusals},
+        "responses": {"200": {**_ok("Token", "a Bearer token"), "links": TOKEN_LINKS}, **refusals},
     }
     revoke_op = {
         "summary": "Revoke every token the client holds, on every instance (JSON or form body; audience and grant_type may be sent too)",
@@ -209,3 +226,23 @@ def document() -> dict[str, Any]:
                 "tokenUrl": "/oauth/token", "scopes": {s: s for s in ALL_SCOPES}}}}},
         },
     }
+
+
+def _detail(problem: Problem) -> str:
+    """A problem in the handlers' words: "amount must be ...", "the x-idempotency-key header is required"."""
+    if problem.location == "header":
+        subject = f"the {problem.name} header"
+    elif problem.location == "body":
+        subject = problem.name.lstrip("/").replace("/", ".") or "the request body"
+    else:
+        subject = problem.name
+    phrase = problem.message.startswith(("must ", "is ", "should "))
+    return f"{subject} {problem.message}" if phrase else f"{subject}: {problem.message}"
+
+
+def _refused(request: web.Request, problems: list[Problem]) -> web.StreamResponse:
+    return render_error(request, 400, "; ".join(map(_detail, problems)), "INVALID_REQUEST")
+
+
+DOCUMENTS = openapi_documents("pomelo.openapi.json", "pomelo dialect: /oauth tokens and /loyalty/v1 (OpenAPI 3.1)",
+                              document, _refused)
