@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
 from gateway.dialects.memberpoints import DIALECT
-from gateway.dialects.memberpoints.document import NAME, document
+from gateway.dialects.memberpoints.document import NAME, PATH, component, document
 from gateway.dialects.memberpoints.routes import PREFIX, add_routes
 from tests import process
 
@@ -139,3 +140,44 @@ def test_what_the_document_allows_goes_through(server: process.Server) -> None:
     status, page = send(server, "GET", f"{BALANCES}/?mbr_id=442531&offset=0&pageSize=500")
     assert status == 200 and page["pageSize"] == 200
 
+
+
+def test_the_served_bytes_are_the_shipped_file() -> None:
+    """The file is written as documents.json_bytes writes, so the index's sha256 is the file's."""
+    assert DIALECT.documents is not None
+    assert DIALECT.documents.documents[0].content() == PATH.read_bytes()
+
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "memberpoints" / "samples"
+VENDOR_REPLIES = [  # (sample, the request the vendor's page shows it answering)
+    ("balances.json", "GET", BALANCES),
+    ("history.json", "GET", POINTS),
+    ("history_include_orders.json", "GET", POINTS + "?includeOrders=1&mbr_id=123123"),
+    ("post_response.json", "POST", POINTS),
+]
+
+
+@pytest.mark.parametrize(("sample", "method", "path"), VENDOR_REPLIES, ids=[r[0] for r in VENDOR_REPLIES])
+def test_every_vendor_reply_fits_the_document(sample: str, method: str, path: str) -> None:
+    assert DIALECT.documents is not None and DIALECT.documents.check_answer is not None
+    body = (FIXTURES / sample).read_bytes()
+    assert DIALECT.documents.check_answer(method, path, 200, "application/json", body) == []
+
+
+def test_every_sample_is_a_reply_checked_above_or_the_request_checked_below() -> None:
+    assert {p.name for p in FIXTURES.glob("*.json")} == {r[0] for r in VENDOR_REPLIES} | {"post_request.json"}
+    example = json.loads((FIXTURES / "post_request.json").read_bytes())
+    assert list(component("AdjustmentRequest").iter_errors(example)) == []
+
+
+@pytest.mark.parametrize(("status", "body", "says"), [
+    (200, b'{"endPoint":"memberpointsbalances","resultCount":1,"offset":0,"data":[{"mbr_email":"","mbr_name":"J",'
+          b'"mbr_id":1,"mbr_points_balance":120}],"success":true,"pageSize":200}', "/data/0/mbr_points_balance"),
+    (200, b'{"endPoint":"memberpointsbalances","resultCount":0,"data":[],"success":true}', "offset"),
+    (400, b'{"endPoint":"memberpointsbalances","success":false}', "message"),
+    (418, b'{"endPoint":"memberpointsbalances","success":false,"message":"teapot"}', "status 418"),
+])
+def test_a_drifted_answer_is_named(status: int, body: bytes, says: str) -> None:
+    assert DIALECT.documents is not None and DIALECT.documents.check_answer is not None
+    problems = DIALECT.documents.check_answer("GET", BALANCES + "?mbr_id=1", status, "application/json", body)
+    assert problems and says in problems[0], problems
