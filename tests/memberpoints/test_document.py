@@ -181,3 +181,26 @@ def test_a_drifted_answer_is_named(status: int, body: bytes, says: str) -> None:
     assert DIALECT.documents is not None and DIALECT.documents.check_answer is not None
     problems = DIALECT.documents.check_answer("GET", BALANCES + "?mbr_id=1", status, "application/json", body)
     assert problems and says in problems[0], problems
+
+
+def test_the_document_shows_every_vendor_reply_and_its_examples_fit_it() -> None:
+    assert DIALECT.documents is not None and DIALECT.documents.check_answer is not None
+    shown = []
+    for path, item in document()["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation["responses"].items():
+                answer = component_ref(answer)
+                for example in answer.get("content", {}).get("application/json", {}).get("examples", {}).values():
+                    body = json.dumps(example["value"]).encode()
+                    code = 200 if status == "200" else int(status.replace("X", "0"))
+                    assert DIALECT.documents.check_answer(method.upper(), path, code, "application/json", body) == []
+                    shown.append(example["value"])
+    for sample, _, _ in VENDOR_REPLIES:
+        assert json.loads((FIXTURES / sample).read_bytes()) in shown, sample
+
+
+def component_ref(node: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in node:
+        *_, kind, name = node["$ref"].split("/")
+        return document()["components"][kind][name]  # type: ignore[no-any-return]
+    return node

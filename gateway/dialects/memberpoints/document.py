@@ -73,5 +73,5 @@ def refusal(request: web.Request, problems: list[Problem]) -> web.StreamResponse
 
 # Served and shipped as the file's bytes (written as documents.json_bytes writes, which a test holds), answers
 # checked by the neutral answer check; requests by check_request above.
-DOCUMENTS = replace(openapi_documents(NAME, "memberpoints (webapps/api JSON): OpenAPI 3.1", document, refusal),
+DOCUMENTS = replace(openapi_documents(NAME, "memberpoints dialect: /webapps/api member points and balances (OpenAPI 3.1)", document, refusal),
                     check_request=check_request)
