@@ -22,7 +22,7 @@ from .admin.generated import generate_tenant
 from .app import DIALECT_LIST, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
-from . import workers
+from . import verify, workers
 from .ledger import LedgerError, StoreOpenError, UnknownTenant
 from .progress import ProgressLine
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--port", type=int, required=True, help="port to listen on")
     listen.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     listen.add_argument("--secret", required=True, help="the tenant's webhook api secret (base64)")
+    verify.add_commands(commands, [d.name for d in DIALECT_LIST])
     return parser
 
 
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 raise CliError("--tenant and --json go with --generate, not --scenario")
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(seed(settings, args.scenario))
+        elif args.command in ("verify", "diff"):
+            sys.exit(verify.main(args, DIALECT_LIST))
         elif args.command == "webhooks":
             asyncio.run(webhooks_listen(args.host, args.port, args.secret))
         else:

@@ -1,5 +1,6 @@
 """The neutral answer check (gateway/dialects/answer_schema.py): an answer's status, content type and JSON
-body against a small document; a literal path wins over a template; each misfit is one readable line."""
+body against a small document; a literal path wins over a template; each misfit is one readable line; a
+request outside the document is answered right only by a 405 (a method it does not describe) or a 404."""
 from __future__ import annotations
 
 import json
@@ -59,4 +60,12 @@ def test_what_does_not_fit(path: str, status: int, body: Any, content_type: str,
 
 def test_a_method_the_path_has_not() -> None:
     assert CHECK.check("DELETE", "/v1/items/3", 200, "application/json", b"{}") == [
+        "DELETE /v1/items/3: no such operation in the document"]
+
+
+def test_outside_the_document_only_a_405_or_a_404_fits() -> None:
+    assert CHECK.check("DELETE", "/v1/items/3", 405, "application/json", b'{"any": "shape"}') == []
+    assert CHECK.check("GET", "/v1/nowhere", 404, "text/plain", b"Not Found") == []
+    assert CHECK.check("GET", "/v1/nowhere", 405, "text/plain", b"") == ["GET /v1/nowhere: no such operation in the document"]
+    assert CHECK.check("DELETE", "/v1/items/3", 404, "text/plain", b"") == [
         "DELETE /v1/items/3: no such operation in the document"]

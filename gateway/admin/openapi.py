@@ -102,6 +102,14 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
         **{name: part["credentials"] for name, part in parts.items() if "credentials" in part},
         upstream=_ref("UpstreamDeclared")),
     "TenantDeleted": _obj("deleted", deleted=STR),
+    "ProviderState": _obj(
+        "dialect state", dialect={**DIALECT, "description": "whose contract case the state is"},
+        state={"anyOf": [_obj("scenario", scenario={"const": "demo"}),
+                         *(part["state"] for part in parts.values() if "state" in part)],
+               "description": 'the case\'s state as its dialect\'s cases declare it: {"scenario": "demo"}, or a seed '
+                              '(members, movements at dates, a clock) where a dialect declares one'},
+        tenant={"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$",
+                "description": "the tenant to make; an existing one of that name is replaced (default: a fresh name)"}),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
         " ".join(["tenant id name deleted", *(n for n, part in parts.items() if "member" in part),
                   "upstream_id balances updated_at"]), tenant=STR, id=INT, name=STR,
@@ -319,6 +327,13 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                             "createTenant", showTenant={"path.name": "$response.body#/name"},
                             deleteTenant={"path.name": "$response.body#/name"}),
         },
+        "/provider-states": {"post": _op(
+            "Set up a contract case's state (Pact's provider-states URL, used by `loyalty-gateway verify` for exact "
+            "mode): a tenant with new credentials, its members and dated movements, and the sandbox clock (frozen at "
+            "the state's time, else real); returns the tenant's credentials. Beyond its schema, the state must be one its "
+            "dialect's cases declare (a seed's movements name its own members, its dates are real, the ledger accepts "
+            "each movement); else 400, and nothing changes",
+            "TenantCreated", body="ProviderState", errors=(409,))},
         "/tenants/{name}": {"get": {**_op("One tenant: its member count, dialects and upstream (no secret)", "Tenant",
                                           errors=(404,)), "parameters": [_p("name", "tenant name")],
                                     "operationId": "showTenant"},

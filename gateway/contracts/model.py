@@ -36,6 +36,7 @@ class Expectation:
     volatile: tuple[str, ...] = ()  # paths masked in exact mode ("data[*].id", "utc_updated_at")
     schema: str | None = None  # a document component the answer must fit ("Balance", "customer.xsd")
     headers: Mapping[str, str] = field(default_factory=dict)  # headers the answer must carry (exact value)
+    contains: tuple[str, ...] = ()  # texts the answer's body must contain (a case that pins a fragment only)
 
 
 @dataclass(frozen=True)

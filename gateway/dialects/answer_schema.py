@@ -16,8 +16,9 @@ from .request_schema import HTTP_METHODS, Schemas, server_prefix
 
 class AnswerSchema:
     """check(method, path with query, status, content type, body) -> one line per thing that does not fit
-    ("/points: 'x' is not of type 'number'"); empty when the answer fits. A path the document does not
-    describe is one line saying so; so is a status it does not list (a "4XX" range or "default" counts)."""
+    ("/points: 'x' is not of type 'number'"); empty when the answer fits. A request the document does not
+    describe fits only as a 405 (its path is there, not its method) or a 404 (no such path); a status an
+    operation does not list is one line (a "4XX" range or "default" counts)."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.schemas = Schemas(document)
@@ -48,10 +49,15 @@ class AnswerSchema:
 
     def check(self, method: str, path: str, status: int, content_type: str, body: bytes) -> list[str]:
         bare = path.split("?", 1)[0]
+        known_path = False
         for verb, pattern, template, responses in self.operations:
-            if verb == method.upper() and pattern.match(bare):
-                break
-        else:
+            if pattern.match(bare):
+                known_path = True
+                if verb == method.upper():
+                    break
+        else:  # outside the document: the only fitting answers say so (a method or a path it does not describe)
+            if status == (405 if known_path else 404):
+                return []
             return [f"{method} {bare}: no such operation in the document"]
         listed = next((s for s in (str(status), f"{str(status)[0]}XX", "default") if s in responses), None)
         if listed is None:

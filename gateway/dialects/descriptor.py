@@ -75,7 +75,8 @@ class AdminExtras:
     """What the admin API shows or does in a dialect's terms (all optional)."""
 
     add_routes: Callable[[web.UrlDispatcher], None] | None = None  # extra /__admin/<name>/* routes
-    # openapi(kit) -> {"paths", "schemas" (those routes'), "credentials", "member" (schemas)}; kit holds the
+    # openapi(kit) -> {"paths", "schemas" (those routes'), "credentials", "member", "state" (schemas; state: a
+    # contract case's state beyond {"scenario": "demo"}, for POST /__admin/provider-states)}; kit holds the
     # admin document's helpers, so a dialect imports nothing of the admin API
     openapi: Callable[[Any], Mapping[str, Any]] | None = None
     member_view: Callable[[Member], Mapping[str, Any]] | None = None  # a member's identities in this dialect
@@ -110,12 +111,40 @@ class Documents:
 
 
 @dataclass(frozen=True)
+class ProviderState:
+    """What a case's state becomes on this server (POST /__admin/provider-states): a tenant built from a
+    scenario, ledger calls made on it afterwards, and the sandbox clock."""
+
+    scenario: Any  # a scenario document, or the name of a shipped one ("demo")
+    tenant: str | None = None  # which of its tenants (None: the first)
+    fresh_credentials: bool = True  # the copy gets new credentials (False: the document's are new already)
+    then: Callable[[Ledger, Tenant], Awaitable[None]] | None = None  # dated movements and the like
+    clock: Any = None  # a datetime the sandbox clock is frozen at; None: real time
+
+
+@dataclass(frozen=True)
+class CaseClient:
+    """How verify and diff speak to a server in this dialect: the demo's credentials by the dialect's own
+    names, the ones a provider state answered, the headers a step's auth word needs (a token fetched
+    through send where the dialect has one), and the rate the vendor allows."""
+
+    defaults: Mapping[str, str]
+    from_state: Callable[[Mapping[str, Any]], dict[str, str]]  # the provider-state answer -> credentials
+    # authorize(credentials, auth word, send) -> headers; send(Request) -> Answer. Words: "default", "none",
+    # "bogus", or the dialect's own (a narrowed scope). PermissionError(status): the server refused the credentials.
+    authorize: Callable[[Mapping[str, str], str, Callable[..., Awaitable[Any]]], Awaitable[Mapping[str, str]]]
+    rate: str | None = None  # "100/minute": the vendor's documented limit, verify's default
+
+
+@dataclass(frozen=True)
 class ContractCases:
     """How verify reads this dialect's pinned cases (fixtures/<dialect>/cases.json, and what record mode
     writes in the same format) and sets up the state a case names on a server that offers the admin API."""
 
     load: Callable[..., Any]  # (path to a cases.json) -> list[gateway.contracts.model.Case]
-    provider_state: Callable[..., Any] | None = None  # (case state) -> what POST /__admin/provider-states needs
+    # (case state) -> ProviderState, what POST /__admin/provider-states makes; ValueError("field: why") when bad
+    provider_state: Callable[..., Any] | None = None
+    client: CaseClient | None = None  # added by verify-run: credentials and auth words are the dialect's
 
 
 @dataclass(frozen=True)

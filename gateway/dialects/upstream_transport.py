@@ -5,20 +5,18 @@ statuses mean what is each client's business."""
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from functools import lru_cache
 from secrets import token_hex
-from urllib.parse import quote, quote_plus, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
 from ..ledger import UpstreamError, UpstreamFailed, UpstreamTimeout
+from ..redact import mask, secret_pattern
 
 BODY_CAP = 16 * 1024  # characters of each body an exchange keeps for the journal and recordings
 MASK = "[FILTERED]"
@@ -115,47 +113,10 @@ def retry_after(headers: Mapping[str, str], default: int = 1) -> int:
     return max(0, int((moment - datetime.now(timezone.utc)).total_seconds() + 0.999))
 
 
-@lru_cache(maxsize=512)
-def _masker(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], int] | None:
-    r"""One pattern for every spelling of the secrets a text may hold, and the longest spelling's length:
-    as they are, JSON-escaped (a `"` or `\` in a client_secret, `\/` as some encoders write `/`, `\uXXXX`
-    for non-ASCII) and URL-encoded. Longest first, so a spelling is never half replaced by a shorter one."""
-    spellings: set[str] = set()
-    for secret in secrets:
-        if secret:
-            escaped = json.dumps(secret)[1:-1]
-            spellings.update((secret, escaped, json.dumps(secret, ensure_ascii=False)[1:-1],
-                              escaped.replace("/", "\\/"), quote(secret, safe=""), quote_plus(secret)))
-    if not spellings:
-        return None
-    ordered = sorted(spellings, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ordered))), len(ordered[0])
-
-
-def mask(text: str, secrets: Sequence[str], cap: int | None = None) -> str:
-    """`text` with every spelling of every secret replaced by [FILTERED]; with `cap`, cut at that many
-    characters AFTER masking, so a secret that straddles the cut is masked whole, never half kept."""
-    masker = _masker(tuple(secrets)) if secrets else None
-    if masker is None:
-        return text if cap is None else text[:cap]
-    pattern = masker[0]
-    if cap is None or len(text) <= cap:
-        return pattern.sub(MASK, text)
-    kept: list[str] = []
-    at = 0
-    for found in pattern.finditer(text):
-        if found.start() >= cap:
-            break
-        kept += (text[at:found.start()], MASK)
-        at = found.end()
-    kept.append(text[at:max(at, cap)])
-    return "".join(kept)
-
-
 def _capped(body: bytes, secrets: Sequence[str]) -> str:
     """What an exchange keeps of a body: masked, then cut at BODY_CAP characters. Only as much is decoded
     as those characters, and a secret beginning among them, can take (4 bytes a character at most)."""
-    masker = _masker(tuple(secrets)) if secrets else None
+    masker = secret_pattern(tuple(secrets)) if secrets else None
     reach = masker[1] if masker else 0
     return mask(body[: 4 * (BODY_CAP + reach)].decode("utf-8", "replace"), secrets, BODY_CAP)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ...settings import Setting, positive_whole_number, whole_number
 from ..descriptor import AdminExtras, Dialect, Documents, RateLimitAnswer, ScenarioPart, UpstreamPort, address_key
-from . import admin, admin_openapi, answers, published, request_check, scenario_part, upstream, synthetic
+from . import (admin, admin_openapi, answers, contract_cases, published, request_check, scenario_part, synthetic,
+               upstream)
 from .auth import LOGIN, authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIX, add_routes
@@ -36,4 +37,5 @@ DIALECT = Dialect(
     # imonggo.openapi.json (the .json routes), imonggo.xsd (XML answers), imonggo-requests.xsd (XML bodies)
     documents=Documents(published.DOCUMENTS, check_answer=answers.check_answer,
                         check_request=request_check.check_request),
+    cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
 )

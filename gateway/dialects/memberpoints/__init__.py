@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ...settings import Setting, whole_number
 from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort
-from . import admin, admin_openapi, scenario_part, upstream, synthetic
+from . import admin, admin_openapi, document, scenario_part, upstream, synthetic
 from .auth import authenticate, rate_key
 from .errors import ERRORS, MESSAGES, refuse, render_error
 from .routes import PREFIX, add_routes
+from . import contract_cases
+
 
 DIALECT = Dialect(
     name="memberpoints",
@@ -31,4 +33,6 @@ DIALECT = Dialect(
     ),
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "request"),
+    cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
+    documents=document.DOCUMENTS,  # memberpoints.openapi.json: served, shipped, and held to every request
 )

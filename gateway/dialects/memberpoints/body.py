@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ...ledger import By, Identity, parse_amount
 from ...whole_numbers import json_whole, whole_number
@@ -35,7 +36,11 @@ async def read_document(request: web.Request) -> Any:
     labels raw JSON as a form), else a `data` query parameter."""
     text: str | None = None
     if request.content_type in _FORMS:
-        field = (await request.post()).get("data")
+        try:
+            form = await request.post()
+        except (UnicodeDecodeError, ValueError, HttpProcessingError):  # a part's text or headers aiohttp cannot read
+            raise RequestError(400, "the form is not readable: send UTF-8 fields with well-formed part headers") from None
+        field = form.get("data")
         text = field if isinstance(field, str) else None
     if text is None:
         raw = await request.read()

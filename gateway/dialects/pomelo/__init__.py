@@ -9,6 +9,8 @@ from .openapi import DOCUMENTS
 from .auth import authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIXES, add_routes
+from . import contract_cases
+
 
 DIALECT = Dialect(
     name="pomelo",
@@ -30,4 +32,5 @@ DIALECT = Dialect(
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
     documents=DOCUMENTS,  # its OpenAPI document, served, shipped and held to the requests it takes
+    cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
 )
