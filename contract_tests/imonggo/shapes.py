@@ -1,5 +1,6 @@
-"""Helpers the imonggo contract tests share: the seed's credentials, XML canonicalization, the XSDs and
-JSON Schemas of fixtures/imonggo/schemas, and the error-shape check every unhappy path goes through."""
+"""Helpers the imonggo contract tests share: the seed's credentials, XML canonicalization, the dialect's
+published documents (imonggo.xsd, imonggo.openapi.json: the files the server serves) and the error-shape
+check every unhappy path goes through."""
 from __future__ import annotations
 
 import base64
@@ -8,14 +9,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 from aiohttp import ClientResponse
 from lxml import etree
 
+from gateway.dialects.imonggo import published
 from tests.support import FIXTURES
 
 HERE = FIXTURES / "imonggo"
-SCHEMAS = HERE / "schemas"
 TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"
 
 
@@ -36,35 +36,38 @@ def canonical(document: bytes) -> bytes:
     return etree.tostring(root, method="c14n")
 
 
-@cache
-def xsd(name: str) -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / name)))
+XSD = published.ANSWERS_XSD
+SCHEMAS = f"{published.OPENAPI}#/components/schemas/"
+
+
+def check_xml(body: bytes, root: str) -> etree._Element:
+    """The body fits imonggo.xsd with `root` as its root element (`hash/count`: a <hash> holding <count>)."""
+    element = etree.fromstring(body)
+    problems = published.xml_problems(published.xml_schema(XSD), element)
+    assert not problems, f"{XSD}: {problems}\n{body.decode()}"
+    name, _, first = root.partition("/")
+    assert element.tag == name and (not first or element[0].tag == first), (root, body.decode())
+    return element
 
 
 @cache
-def _json_defs() -> dict[str, Any]:
-    return json.loads((SCHEMAS / "imonggo.schema.json").read_text(encoding="utf-8"))
+def _json_validator(name: str) -> Any:
+    return published.openapi_schemas().validator({"$ref": f"#/components/schemas/{name}"})
 
 
-def check_xml(body: bytes, schema: str) -> etree._Element:
-    root = etree.fromstring(body)
-    validator = xsd(schema)
-    assert validator.validate(root), f"{schema}: {validator.error_log}\n{body.decode()}"
-    return root
-
-
-def check_json(value: Any, definition: str) -> None:
-    defs = _json_defs()
-    schema = {"$schema": defs["$schema"], "$defs": defs["$defs"], "$ref": f"#/$defs/{definition}"}
-    jsonschema.Draft202012Validator(schema).validate(value)
+def check_json(value: Any, name: str) -> None:
+    """The value fits the OpenAPI document's components/schemas/`name`."""
+    _json_validator(name).validate(value)
 
 
 def check(body: bytes, schema: str) -> None:
-    """An `.xsd` name validates XML; any other name is a $defs entry of the JSON Schema."""
-    if schema.endswith(".xsd"):
-        check_xml(body, schema)
+    """`imonggo.xsd#customer` validates XML with that root; `imonggo.openapi.json#/components/schemas/customer`
+    validates JSON against that schema."""
+    if schema.startswith(XSD + "#"):
+        check_xml(body, schema.removeprefix(XSD + "#"))
     else:
-        check_json(json.loads(body), schema)
+        assert schema.startswith(SCHEMAS), schema
+        check_json(json.loads(body), schema.removeprefix(SCHEMAS))
 
 
 async def assert_error(response: ClientResponse, status: int, message: str | None = None) -> str:
@@ -82,7 +85,7 @@ async def assert_error(response: ClientResponse, status: int, message: str | Non
     else:
         assert response.content_type == "application/xml"
         assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n'), body
-        root = check_xml(body, "errors.xsd")
+        root = check_xml(body, "errors")
         said = "; ".join(e.text or "" for e in root)
     if message is not None:
         assert said == message, (said, message)

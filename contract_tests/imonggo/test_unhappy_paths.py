@@ -85,7 +85,7 @@ async def test_a_refused_spend_applies_nothing(app_client: ClientFactory, query:
 async def test_spending_down_to_the_last_point_then_refusing(app_client: ClientFactory) -> None:
     client = await app_client("demo")
     response = await client.post(SPEND + "152.55", headers=basic())  # 30510 of 30511 points
-    check_xml(await response.read(), "spend.xsd")
+    check_xml(await response.read(), "hash/points-spent")
     assert await points(client) == "1.0"
     await assert_error(await client.post(SPEND + "0.01", headers=basic()), 422, "Insufficient points")
 

@@ -4,13 +4,12 @@ the rest of the gateway knows of it."""
 from __future__ import annotations
 
 from ...settings import Setting, positive_whole_number, whole_number
-from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, address_key
-from . import admin, admin_openapi, scenario_part, upstream, synthetic
+from ..descriptor import AdminExtras, Dialect, Documents, RateLimitAnswer, ScenarioPart, UpstreamPort, address_key
+from . import (admin, admin_openapi, answers, contract_cases, published, request_check, scenario_part, synthetic,
+               upstream)
 from .auth import LOGIN, authenticate
 from .errors import ERRORS, refuse, render_error
 from .routes import PREFIX, add_routes
-from . import contract_cases
-
 
 DIALECT = Dialect(
     name="imonggo",
@@ -35,5 +34,8 @@ DIALECT = Dialect(
     ),
     scenario=ScenarioPart(scenario_part.parts, check=scenario_part.check, seal=scenario_part.seal, logins=(LOGIN,)),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "steps"),
+    # imonggo.openapi.json (the .json routes), imonggo.xsd (XML answers), imonggo-requests.xsd (XML bodies)
+    documents=Documents(published.DOCUMENTS, check_answer=answers.check_answer,
+                        check_request=request_check.check_request),
     cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
 )

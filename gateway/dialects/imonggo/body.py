@@ -12,11 +12,12 @@ from . import xml_in
 from .scalars import NOT_XML
 
 
-def _text(value: Any) -> Any:
+def as_params(value: Any) -> Any:
+    """A JSON body's values as Rails params hold them (text), or BodyError for text XML cannot carry."""
     if isinstance(value, dict):
-        return {str(k): _text(v) for k, v in value.items()}
+        return {str(k): as_params(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_text(v) for v in value]
+        return [as_params(v) for v in value]
     if isinstance(value, str):
         if NOT_XML.search(value):
             raise BodyError("JSON body holds characters XML cannot carry (control characters or lone surrogates)")
@@ -36,7 +37,7 @@ def _json(raw: bytes, root: str) -> dict[str, Any]:
         data = data[root]
         if not isinstance(data, dict):
             raise BodyError(f"JSON body's \"{root}\" must be an object")
-    fields = _text(data)
+    fields = as_params(data)
     assert isinstance(fields, dict)
     return fields
 

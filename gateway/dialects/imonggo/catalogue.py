@@ -92,7 +92,7 @@ async def tax_settings(request: web.Request) -> web.StreamResponse:
     """GET /api/tax_settings.xml: the account's one `<tax_setting>` with its rates (no paging, no count)."""
     query = request.query.get("q")
     if query is not None:
-        raise InvalidArgument(f"Invalid query: q={query} is not supported here")
+        raise InvalidArgument(params.unsupported_query(query))
     tenant = tenant_of(request)
     settings = tenant.section(SECTION).get("tax_settings") or {}
     return wire.one(request, "tax_setting", cv.tax_setting(settings, tenant.created_at))

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ...ledger import InvalidArgument, Member
-from ...whole_numbers import whole_number
+from .params import whole_text
 
 # Customer Fields: the longest text each keeps.
 WIDTHS = {
@@ -121,7 +121,7 @@ def parse(fields: Mapping[str, Any]) -> CustomerCommand:
 def _programme(text: str | None) -> int | None:
     if text is None or not text.strip():
         return None
-    number = whole_number(text)
+    number = whole_text(text)
     if number is None:
         raise InvalidArgument("Customer type is invalid")
     return number

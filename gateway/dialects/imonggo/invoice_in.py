@@ -155,12 +155,12 @@ def parse(fields: Mapping[str, Any], products: Products | None = None) -> Invoic
     amount, with_tax = (gross - tax, gross) if inclusive else (gross, gross + tax)
     payments = []
     for x in _items(fields, "payments", "payment"):
-        kind = _text(x, "payment_type_id") or "1"
-        if not params.digits(kind):
+        kind = params.whole_text(_text(x, "payment_type_id") or "1")
+        if kind is None:
             raise InvalidArgument("Payment type is invalid")
         paid = _money(_number(x, "amount", with_tax) or Decimal(0))
         tender = _money(_number(x, "tender", paid) or paid)
-        payments.append({"payment_type_id": int(kind), "amount": str(paid), "tender": str(tender)})
+        payments.append({"payment_type_id": kind, "amount": str(paid), "tender": str(tender)})
     customer = _text(fields, "customer_id")
     date = _text(fields, "invoice_date")
     data = {

@@ -4,15 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 
 from aiohttp import web
 
 from ...ledger import InvalidArgument
-from ...whole_numbers import whole_number
+from ...whole_numbers import json_whole, whole_number
 from .scalars import NOT_XML
 
 MAX_PER_PAGE = 1000
+MAX_PAGE = 1_000_000_000
+TEXT_LIMIT = 255  # the longest free-text parameter (reference, reason)
 TRUE = ("1", "true", "t", "yes")
+
+
+# The dialect's words for a refused parameter, in Rails' full-message style; the handlers' readers here and
+# the documents' check of a request (request_check.py) both say them.
+def not_whole(label: str) -> str:
+    return f"{label} must be a whole number from 1 to {MAX_PAGE}"
+
+
+def too_many(label: str, most: int) -> str:
+    return f"{label} must be at most {most}"
+
+
+def not_a_time(label: str) -> str:
+    return f"{label} is not a valid time"
+
+
+def unsupported_query(query: str) -> str:
+    return f"Invalid query: q={query} is not supported here"
+
+
+def too_long(label: str, limit: int) -> str:
+    return f"{label} is too long (maximum is {limit} characters)"
+
+
+def not_xml(label: str) -> str:
+    return f"{label} holds characters XML cannot carry"
+
+
+def blank(label: str) -> str:
+    return f"{label} can't be blank"
 
 
 @dataclass(frozen=True)
@@ -33,13 +66,25 @@ def digits(text: str) -> bool:
     return whole_number(text) is not None
 
 
+def whole_text(text: str) -> int | None:
+    """A whole number as a body field writes it: ASCII digits, or a JSON number that is whole (`8.0`, `8E+1`:
+    JSON Schema's integer, which the JSON document promises, and what Rails' to_i reads too)."""
+    number = whole_number(text)
+    if number is None and text.strip()[:1].isdigit() and len(text) <= 64:
+        try:
+            return json_whole(Decimal(text.strip()))
+        except InvalidOperation:
+            return None
+    return number
+
+
 def _whole(request: web.Request, name: str, default: int, label: str) -> int:
     text = request.query.get(name, "").strip()
     if not text:
         return default
-    number = whole_number(text, low=1, high=1_000_000_000)
+    number = whole_number(text, low=1, high=MAX_PAGE)
     if number is None:
-        raise InvalidArgument(f"{label} must be a whole number from 1 to 1000000000")
+        raise InvalidArgument(not_whole(label))
     return number
 
 
@@ -50,7 +95,7 @@ def moment(text: str, label: str) -> datetime:
         value = _slashed(text.strip()) or datetime.fromisoformat(text.strip())
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     except ValueError:
-        raise InvalidArgument(f"{label} is not a valid time") from None
+        raise InvalidArgument(not_a_time(label)) from None
     except OverflowError:  # an offset that moves the time past year 1 or 9999
         raise InvalidArgument(f"{label} is out of range") from None
 
@@ -87,11 +132,11 @@ def listing(
     if latest:
         allowed.add("last_updated_at")
     if query is not None and query not in allowed:
-        raise InvalidArgument(f"Invalid query: q={query} is not supported here")
+        raise InvalidArgument(unsupported_query(query))
     page = _whole(request, "page", 1, "Page")
     limit = _whole(request, "per_page", per_page, "Per page")
     if limit > max_per_page:
-        raise InvalidArgument(f"Per page must be at most {max_per_page}")
+        raise InvalidArgument(too_many("Per page", max_per_page))
     return Listing(
         offset=(page - 1) * limit, limit=limit,
         active_only=request.query.get("active_only", "").strip().lower() in TRUE,
@@ -100,13 +145,13 @@ def listing(
     )
 
 
-def text(request: web.Request, name: str, *, limit: int = 255) -> str | None:
+def text(request: web.Request, name: str, *, limit: int = TEXT_LIMIT) -> str | None:
     """A free-text parameter (reference, reason), stripped; None when absent or blank."""
     value = request.query.get(name, "").strip()
     if NOT_XML.search(value):
-        raise InvalidArgument(f"{name.capitalize()} holds characters XML cannot carry")
+        raise InvalidArgument(not_xml(name.capitalize()))
     if len(value) > limit:
-        raise InvalidArgument(f"{name.capitalize()} is too long (maximum is {limit} characters)")
+        raise InvalidArgument(too_long(name.capitalize(), limit))
     return value or None
 
 

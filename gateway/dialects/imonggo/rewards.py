@@ -23,19 +23,23 @@ class Spend:
     reference: str | None
 
 
+def not_spend(query: str) -> str:
+    return f"Invalid query: q must be spend, not {query!r}"
+
+
 def parse_spend(request: web.Request) -> Spend:
     query = request.query
     if query.get("q") != "spend":
-        raise InvalidArgument(f"Invalid query: q must be spend, not {query.get('q', '')!r}")
+        raise InvalidArgument(not_spend(query.get("q", "")))
     customer = query.get("customer_id", "").strip()
     if not customer:
-        raise InvalidArgument("Customer can't be blank")
+        raise InvalidArgument(params.blank("Customer"))
     number = whole_number(customer)  # larger ids name nobody (and do not fit the store's integers)
     if number is None:
         raise UnknownMember(f"no customer {customer}")
     text = query.get("amount", "").strip()
     if not text:
-        raise InvalidArgument("Amount can't be blank")
+        raise InvalidArgument(params.blank("Amount"))
     return Spend(number, parse_amount(text, field="Amount"), params.text(request, "reference"))
 
 

@@ -8,7 +8,7 @@ from aiohttp import web
 from ...keys import LEDGER
 from ...ledger import InvalidArgument, UnknownTenant
 from ..common import remember
-from . import catalogue, wire
+from . import catalogue, params, wire
 from .auth import LOGIN, SCHEME, TOKENS_ROUTE
 from .catalogue_views import api_token
 
@@ -19,9 +19,9 @@ async def show(request: web.Request) -> web.StreamResponse:
     email = request.query.get("email", "").strip().lower()
     password = request.query.get("password", "")
     if not email:
-        raise InvalidArgument("Email can't be blank")
+        raise InvalidArgument(params.blank("Email"))
     if not password:
-        raise InvalidArgument("Password can't be blank")
+        raise InvalidArgument(params.blank("Password"))
     found = await request.config_dict[LEDGER].login(
         scheme=LOGIN, principal=email, password=password, section=catalogue.SECTION, answer=SCHEME)
     if found is None:
