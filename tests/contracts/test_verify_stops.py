@@ -67,27 +67,45 @@ def test_the_admin_token_may_come_from_the_environment(guarded: process.Server, 
     assert TOKEN not in done.stderr + report.read_text()
 
 
-def test_the_admin_token_is_only_sent_to_the_admin_api() -> None:
-    import asyncio
-
-    from gateway.contracts.model import Request
+async def test_the_admin_token_goes_to_the_admin_api_only(guarded: process.Server) -> None:
+    """Every /__admin call of an exact run carries it; no request to a dialect's routes does."""
+    from gateway.contracts.cases import PINNED
+    from gateway.contracts.model import Answer, Request
     from gateway.contracts.provider import Admin
+    from gateway.contracts.runner import Speaker, run_case
+    from gateway.contracts.transport import Target
+    from gateway.dialects.pomelo import DIALECT
 
+    assert DIALECT.cases is not None and DIALECT.cases.client is not None
     seen: list[Request] = []
 
-    class Recording:
-        base = "http://x"
-
-        async def send(self, request: Request) -> Any:
-            from gateway.contracts.model import Answer
-
+    class Recording(Target):
+        async def send(self, request: Request) -> Answer:
             seen.append(request)
-            return Answer(200, {"Content-Type": "application/json"}, b'{"frozen_at": null, "offset_seconds": 0}')
+            return await super().send(request)
 
-    admin = Admin(Recording(), "t0k3n")  # type: ignore[arg-type]
-    asyncio.run(admin.clock())
-    assert [r.headers.get("Authorization") for r in seen] == ["Bearer t0k3n"]
-    assert all(r.path.startswith("/__admin/") for r in seen)
+    cases = [c for c in DIALECT.cases.load(PINNED / "pomelo" / "cases.json") if c.id in ("balance-by-card", "token-json")]
+    async with Recording(guarded.url) as target:
+        admin = Admin(target, TOKEN)
+        saved = await admin.clock()
+        for case in cases:
+            outcome = await run_case(admin, Speaker("pomelo", DIALECT.cases.client), case, "exact", tenant="t")
+            assert outcome.status == "passed", outcome
+        assert saved is not None
+        await admin.give_back(saved)
+    bearer = f"Bearer {TOKEN}"
+    admin_calls = [r for r in seen if r.path.startswith("/__admin/")]
+    assert len(admin_calls) == 4 and all(r.headers.get("Authorization") == bearer for r in admin_calls)
+    assert len(seen) > 4 and all(bearer not in r.headers.values() for r in seen if r not in admin_calls)
+
+
+def test_diff_takes_the_admin_token_too(guarded: process.Server, tmp_path: Path) -> None:
+    done = verify("diff", guarded.url, guarded.url, "--dialect", "memberpoints", "--only", "balances-sample",
+                  "--admin-token", TOKEN, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    done = verify("diff", guarded.url, guarded.url, "--dialect", "memberpoints", "--only", "balances-sample",
+                  cwd=tmp_path)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_auto_mode_without_the_admin_token_says_so_in_one_line(guarded: process.Server, tmp_path: Path) -> None:
