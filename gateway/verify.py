@@ -1,8 +1,9 @@
 """`loyalty-gateway verify URL --dialect D` and `loyalty-gateway diff A_URL B_URL --dialect D`: the pinned
 contract cases (or a cases file, such as record mode writes) replayed against live servers, progress on
-stderr, JSON and JUnit reports. Exit 0: every case passed (or was skipped by design); 1: a case failed;
-2: the command could not judge the target (a usage error, a bad cases file, a target that cannot be reached
-or refuses the credentials), said in one line. Handed the dialects by cli.py; names none itself."""
+stderr, JSON and JUnit reports (written also when a run stops early). Exit 0: every case that ran passed;
+1: a case failed; 2: the command could not judge the target (a usage error, a bad cases file, a target that
+cannot be reached or refuses the credentials or the admin token) or no case ran, said in one line; 130:
+Ctrl-C. Handed the dialects by cli.py; names none itself."""
 from __future__ import annotations
 
 import argparse
