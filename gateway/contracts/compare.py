@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from . import json_compare, xml_compare
 from .model import Answer, Difference, Expectation, Media
-from .paths import Finding, Place, as_mask, masker, quoted, render, shorten
+from .paths import WHOLE_BODY, Finding, Place, as_mask, masker, quoted, render, shorten
 
 _MEDIA_WORDS = {"json": "a JSON", "xml": "an XML", "text": "a text"}
 
@@ -160,8 +160,10 @@ def answers(a: Answer, b: Answer, *, masked: Sequence[str]) -> list[Difference]:
 
 
 def noise(first: Answer, second: Answer) -> list[str]:
-    """The paths (mask syntax) whose values differ between two answers to one request: request ids, clocks,
-    fresh tokens. Only values count; a status or a structure that changes is no noise, it is a finding."""
+    """The paths (mask syntax, anchored: `$.id` is the top-level id, never an id anywhere) whose values differ
+    between two answers to one request: request ids, clocks, fresh tokens. `$` (WHOLE_BODY) when the body
+    changes as a whole: only its status and media are left to compare, and a report should say so. Only
+    values count; a status or a structure that changes is no noise, it is a finding."""
     media = first.media if first.media != "none" else media_of(_header(first, "Content-Type") or "", first.body)
     if first.status != second.status or media not in ("json", "xml"):
         return []
@@ -177,4 +179,4 @@ def noise(first: Answer, second: Answer) -> list[str]:
     return paths
 
 
-__all__ = ["exact", "shape", "answers", "noise", "media_of", "shorten"]
+__all__ = ["exact", "shape", "answers", "noise", "media_of", "shorten", "WHOLE_BODY"]

@@ -118,7 +118,7 @@ def test_xml_answers_go_through_the_hardened_parser() -> None:
     assert (d.path, d.message.partition(":")[0]) == ("body", "XML body must not contain a DTD or entity declarations")
 
 
-@pytest.mark.parametrize("mask", ["data[*].id", "data.id", "id", "/data/0/id", "*.id"])
+@pytest.mark.parametrize("mask", ["data[*].id", "data.id", "id", "/data/0/id", "*.id", "$.data[*].id"])
 def test_every_mask_syntax_the_fixtures_use_masks_the_value(mask: str) -> None:
     drifted = HISTORY.replace(b'"id": 1', b'"id": 7')
     assert lines(compare.exact(json_case(), Answer(200, JSON, drifted))) == ["/data/0/id: expected 1, got 7"]
@@ -218,11 +218,38 @@ def test_answers_compares_two_live_answers_with_masks() -> None:
 def test_noise_lists_the_values_that_change_between_two_sends_in_mask_syntax() -> None:
     first = Answer(200, XML, CUSTOMER)
     second = Answer(200, XML, CUSTOMER.replace(b"2013-07-13T00:52:24Z", b"2026-11-29T21:00:00Z"))
-    assert compare.noise(first, second) == ["customer.utc_updated_at"]
+    assert compare.noise(first, second) == ["$.customer.utc_updated_at"]
     many = b'{"data": [{"id": 1, "at": "a"}, {"id": 2, "at": "b"}]}'
     again = b'{"data": [{"id": 3, "at": "a"}, {"id": 4, "at": "b"}]}'
     paths = compare.noise(Answer(200, JSON, many), Answer(200, JSON, again))
-    assert paths == ["data[*].id"]
+    assert paths == ["$.data[*].id"]
     assert compare.answers(Answer(200, JSON, many), Answer(200, JSON, again), masked=paths) == []
     assert compare.noise(first, first) == []
     assert compare.noise(first, Answer(500, XML, b"<error/>")) == []
+
+
+def test_noise_is_anchored_so_a_top_level_id_does_not_hide_an_id_deeper_down() -> None:
+    first = b'{"id": 1, "data": [{"id": 5}]}'
+    paths = compare.noise(Answer(200, JSON, first), Answer(200, JSON, first.replace(b'"id": 1', b'"id": 2')))
+    assert paths == ["$.id"]
+    drifted = first.replace(b'"id": 1', b'"id": 3').replace(b'"id": 5', b'"id": 6')
+    assert lines(compare.answers(Answer(200, JSON, first), Answer(200, JSON, drifted), masked=paths)) == [
+        "/data/0/id: expected 5, got 6"]
+
+
+def test_a_key_the_dotted_syntax_cannot_spell_comes_out_as_a_slash_path() -> None:
+    first = b'{"a.b": {"c": 1}, "a": {"b": {"c": 1}}}'
+    paths = compare.noise(Answer(200, JSON, first), Answer(200, JSON, first.replace(b'"c": 1}, "a"', b'"c": 2}, "a"')))
+    assert paths == ["/a.b/c"]
+    drifted = first.replace(b'{"c": 1}}}', b'{"c": 3}}}')
+    assert lines(compare.answers(Answer(200, JSON, first), Answer(200, JSON, drifted), masked=paths)) == [
+        "/a/b/c: expected 1, got 3"]
+
+
+@pytest.mark.parametrize(("first", "second"), [(b'"t0k"', b'"t1k"'), (b"[1, 2]", b"[1, 3]"), (b"7", b'"7"')])
+def test_a_body_that_changes_as_a_whole_is_noise_as_a_whole(first: bytes, second: bytes) -> None:
+    paths = compare.noise(Answer(200, JSON, first), Answer(200, JSON, second))
+    assert paths == ["$"]
+    assert compare.answers(Answer(200, JSON, first), Answer(200, JSON, b'"anything"'), masked=paths) == []
+    assert lines(compare.answers(Answer(200, JSON, first), Answer(500, JSON, first), masked=paths)) == [
+        "status: expected 200, got 500"]
