@@ -1,9 +1,10 @@
 """XML bodies compared for verify and diff. Both sides are read through the gateway's hardened parser and
-canonicalized (C14N 2.0, insignificant whitespace stripped); equal canonical forms end the comparison.
-Otherwise the trees are walked with element order kept: `exact` reports renamed, missing, extra and moved
-elements, attributes and text at each element's path; `shape` reports names, order, text-or-children and
-the kind of text (decimal, integer, boolean, date-time), never values, a run of repeated elements standing
-for itself by its first. No vendor words."""
+canonicalized (C14N 2.0; whitespace-only text between elements dropped, all other text kept as written);
+equal canonical forms end the comparison. Otherwise the trees are walked with element order kept: `exact`
+reports renamed, missing, extra and moved elements, attributes, text and text among elements at each
+element's path; `shape` reports names, order, text-or-children and the kind of text (decimal, integer,
+boolean, date-time), never values, a run of repeated elements standing for itself by its first. No vendor
+words."""
 from __future__ import annotations
 
 import difflib
@@ -27,11 +28,26 @@ def canonical(raw: bytes) -> bytes:
         root = safe_xml.parse(raw)
     except safe_xml.XmlRefused as exc:
         raise NotXml(str(exc)) from None
-    return etree.tostring(root, method="c14n2", strip_text=True)
+    _drop_layout(root)
+    return etree.tostring(root, method="c14n2")
+
+
+def _drop_layout(root: Element) -> None:
+    """Whitespace-only text between elements is layout (indentation) and goes; every other text is content
+    and stays as written: a leaf's spaces (`<b> 10 </b>` is not `<b>10</b>`), and text among elements."""
+    for element in root.iter():
+        kids = _kids(element)
+        if not kids:
+            continue
+        if element.text is not None and not element.text.strip():
+            element.text = None
+        for kid in kids:
+            if kid.tail is not None and not kid.tail.strip():
+                kid.tail = None
 
 
 def load(raw: bytes) -> Element:
-    """The canonical tree: attributes in order, whitespace-only text gone, text stripped."""
+    """The canonical tree: attributes in order, layout whitespace gone, text as written."""
     return safe_xml.parse(canonical(raw))
 
 
@@ -41,6 +57,25 @@ def _kids(element: Element) -> list[Element]:
 
 def _text(element: Element) -> str:
     return element.text or ""
+
+
+def _between(element: Element) -> list[str]:
+    """The text among an element's children (before, between and after them), layout already dropped."""
+    return [t for t in [element.text, *(k.tail for k in _kids(element))] if t]
+
+
+def _between_differs(expected: Element, actual: Element, place: Place, *, values: bool) -> Iterator[Finding]:
+    """Text among elements is content: its presence is structure (shape), its words are values (exact)."""
+    want, got = _between(expected), _between(actual)
+    if values and want and got and want != got:
+        yield Finding("value", place, f"expected text {quoted(' '.join(want))} among its elements, "
+                                      f"got {quoted(' '.join(got))}")
+    elif bool(want) != bool(got):
+        if want:
+            yield Finding("form", place, "expected text among its elements, got none")
+        else:
+            shown = quoted(" ".join(got)) if values else "text"
+            yield Finding("form", place, f"expected no text among its elements, got {shown}")
 
 
 def _names(kids: list[Element]) -> list[str]:
@@ -121,6 +156,7 @@ def _exact(expected: Element, actual: Element, place: Place, masked: Callable[[P
         yield _form(expected, actual, place)
         return
     if want_kids:
+        yield from _between_differs(expected, actual, place, values=True)
         yield from _children(want_kids, got_kids, place, lambda a, b, p: _exact(a, b, p, masked))
     elif _text(expected) != _text(actual):
         yield Finding("value", place, f"expected {quoted(_text(expected))}, got {quoted(_text(actual))}")
@@ -167,6 +203,7 @@ def _shape(expected: Element, actual: Element, place: Place) -> Iterator[Finding
     """Text that is empty on either side matches anything: an empty field, or an empty list, is a value."""
     want_kids, got_kids = _runs(_kids(expected)), _runs(_kids(actual))
     if want_kids and got_kids:
+        yield from _between_differs(expected, actual, place, values=False)
         yield from _children(want_kids, got_kids, place, _shape)
         return
     if want_kids or got_kids:

@@ -64,6 +64,26 @@ def test_missing_and_unexpected_elements_and_attributes() -> None:
         "/customer/fax: missing", '/customer/status/@nil: missing (expected "true")', "/customer/zip4: unexpected element"]
 
 
+def test_xml_text_keeps_its_spaces_only_whitespace_between_elements_is_layout() -> None:
+    expected = Expectation(200, b"<a>\n  <b>10</b>\n  <c>x y</c>\n</a>", "xml")
+    assert compare.exact(expected, Answer(200, XML, b"<a><b>10</b><c>x y</c></a>")) == []
+    assert lines(compare.exact(expected, Answer(200, XML, b"<a><b> 10 </b><c>x y</c></a>"))) == [
+        '/a/b: expected "10", got " 10 "']
+    assert lines(compare.exact(expected, Answer(200, XML, b"<a><b>10</b><c>x  y</c></a>"))) == [
+        '/a/c: expected "x y", got "x  y"']
+
+
+@pytest.mark.parametrize("body", [b"<a><b>1</b>junk</a>", b"<a>junk<b>1</b></a>", b"<a><b>1</b> junk\n</a>"])
+def test_xml_text_between_elements_is_content(body: bytes) -> None:
+    expected = Expectation(200, b"<a>\n<b>1</b>\n</a>", "xml")
+    [d] = compare.exact(expected, Answer(200, XML, body))
+    assert d.path == "/a" and d.message.startswith("expected no text among its elements, got ")
+    mixed = Expectation(200, body, "xml")
+    assert compare.exact(mixed, Answer(200, XML, body)) == []
+    assert lines(compare.shape(expected, Answer(200, XML, body))) == ["/a: expected no text among its elements, got text"]
+    assert lines(compare.shape(mixed, Answer(200, XML, b"<a><b>2</b></a>"))) == ["/a: expected text among its elements, got none"]
+
+
 def test_a_string_turned_number_is_a_type_difference() -> None:
     drifted = HISTORY.replace(b'"10.00"', b"10.00")
     assert lines(compare.exact(json_case(), Answer(200, JSON, drifted))) == ["/data/0/adjustpoints: expected string, got number"]
