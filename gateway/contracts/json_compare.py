@@ -4,6 +4,7 @@ Decimal and compared as written (`10.0` is not `10`); money never passes through
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,24 @@ class NotJson(ValueError):
     """A body that should be JSON and is not; the message says so in one line."""
 
 
+class Object(dict):  # type: ignore[type-arg]
+    """A JSON object as read, remembering the keys the text gave more than once (the last value is kept)."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> Object:
+    read = Object(pairs)
+    if len(read) != len(pairs):
+        given = Counter(key for key, _ in pairs)
+        read.twice = tuple(key for key in read if given[key] > 1)
+    return read
+
+
 def load(raw: bytes) -> Any:
+    """The body with numbers as written (Decimal, int) and objects as Object."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_int=int)
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_int=int, object_pairs_hook=_object)
     except (UnicodeDecodeError, ValueError) as exc:
         raise NotJson(f"not JSON ({shorten(str(exc), 80)})") from None
 
@@ -56,6 +72,10 @@ def _same_value(expected: Any, actual: Any) -> bool:
 
 
 def _keys(expected: dict, actual: dict, place: Place, *, subset: bool) -> Iterator[Finding]:
+    for key in getattr(expected, "twice", ()):
+        yield Finding("twice", place + (key,), "key given twice in the expected body")
+    for key in getattr(actual, "twice", ()):
+        yield Finding("twice", place + (key,), "key given twice")
     for key in expected:
         if key not in actual:
             yield Finding("missing", place + (key,), f"missing (expected {shown(expected[key])})")

@@ -29,7 +29,7 @@ _POSITION = re.compile(r"\[(?:\d+|\*)\]")
 class Finding:
     """One difference as the walkers find it; `kind` says whether it is a value ("value") or structure."""
 
-    kind: str  # "value" | "type" | "missing" | "extra" | "order" | "renamed" | "length" | "form"
+    kind: str  # "value" | "type" | "missing" | "extra" | "order" | "renamed" | "length" | "form" | "twice"
     place: Place
     message: str
 

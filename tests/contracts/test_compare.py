@@ -95,6 +95,16 @@ def test_reordered_keys_name_the_first_key_out_of_place() -> None:
     assert lines(compare.exact(json_case(), Answer(200, JSON, drifted))) == ["key order /: offset before data"]
 
 
+def test_a_key_given_twice_is_caught_where_the_last_value_would_have_passed() -> None:
+    assert lines(compare.exact(json_case(b'{"a": 1}'), Answer(200, JSON, b'{"a": 2, "a": 1}'))) == ["/a: key given twice"]
+    nested = json_case(b'{"data": [{"id": 1, "at": "x"}]}')
+    drifted = b'{"data": [{"id": 1, "at": "y", "at": "x"}]}'
+    assert lines(compare.exact(nested, Answer(200, JSON, drifted))) == ["/data/0/at: key given twice"]
+    assert lines(compare.shape(nested, Answer(200, JSON, drifted))) == ["/data/0/at: key given twice"]
+    assert lines(compare.exact(json_case(b'{"a": 1, "a": 1}'), Answer(200, JSON, b'{"a": 1}'))) == [
+        "/a: key given twice in the expected body"]
+
+
 def test_numbers_are_compared_as_written_never_through_float() -> None:
     money = b'{"balance": 0.1, "ratio": 200.0}'
     assert lines(compare.exact(json_case(money), Answer(200, JSON, b'{"balance": 0.10000000000000001, "ratio": 200}'))) == [
