@@ -71,6 +71,17 @@ def _same_value(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
+Walk = Callable[[Any, Any, Place], Iterator[Finding]]
+
+
+def _members(expected: dict, actual: dict, place: Place, walk: Walk, *, subset: bool) -> Iterator[Finding]:
+    """Two objects: their keys (given twice, missing, extra, out of order), then each key both have, walked."""
+    yield from _keys(expected, actual, place, subset=subset)
+    for key in expected:
+        if key in actual:
+            yield from walk(expected[key], actual[key], place + (key,))
+
+
 def _keys(expected: dict, actual: dict, place: Place, *, subset: bool) -> Iterator[Finding]:
     for key in getattr(expected, "twice", ()):
         yield Finding("twice", place + (key,), "key given twice in the expected body")
@@ -98,10 +109,8 @@ def exact(expected: Any, actual: Any, place: Place, masked: Callable[[Place], bo
         yield Finding("type", place, f"expected {want}, got {got}")
         return
     if want == "object":
-        yield from _keys(expected, actual, place, subset=subset)
-        for key in expected:
-            if key in actual:
-                yield from exact(expected[key], actual[key], place + (key,), masked, subset=subset)
+        yield from _members(expected, actual, place, lambda a, b, p: exact(a, b, p, masked, subset=subset),
+                            subset=subset)
     elif want == "array":
         if len(expected) != len(actual):
             yield Finding("length", place, f"expected {len(expected)} items, got {len(actual)}")
@@ -121,10 +130,7 @@ def shape(expected: Any, actual: Any, place: Place, *, subset: bool) -> Iterator
         yield Finding("type", place, f"expected {want}, got {got}")
         return
     if want == "object":
-        yield from _keys(expected, actual, place, subset=subset)
-        for key in expected:
-            if key in actual:
-                yield from shape(expected[key], actual[key], place + (key,), subset=subset)
+        yield from _members(expected, actual, place, lambda a, b, p: shape(a, b, p, subset=subset), subset=subset)
     elif want == "array" and expected and actual:
         yield from shape(expected[0], actual[0], place + (0,), subset=subset)
 
