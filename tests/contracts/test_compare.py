@@ -217,6 +217,29 @@ def test_shape_takes_the_first_item_for_every_item_and_an_empty_list_as_a_list()
         "/customers/customer/id: expected integer, got text"]
 
 
+def test_shape_an_element_the_sample_leaves_empty_may_not_hold_children() -> None:
+    def shaped(sample: bytes, answer: bytes) -> list[str]:
+        return lines(compare.shape(Expectation(200, sample, "xml"), Answer(200, XML, answer)))
+
+    assert shaped(b"<a><b></b><d>x</d></a>", b"<a><b><c>1</c></b><d>y</d></a>") == [
+        "/a/b: expected text or empty, got child elements <c>"]
+    assert shaped(b"<a><b>1</b></a>", b"<a><b><c>1</c></b></a>") == ["/a/b: expected text, got child elements <c>"]
+    # an empty list (Rails' type="array", or a whole body that is an empty list) says nothing of its items
+    assert shaped(b'<a><b type="array"/></a>', b'<a><b type="array"><c>1</c></b></a>') == []
+    assert shaped(b"<a/>", b"<a><c>1</c></a>") == []
+    # a list the sample fills may come back empty: an empty list is a value
+    assert shaped(b"<a><b><c>1</c></b></a>", b"<a><b/></a>") == []
+
+
+def test_shape_compares_attributes_by_name_and_type_by_value() -> None:
+    sample = b'<a><n type="integer">1</n><s nil="true"/><t at="x">1</t></a>'
+    assert compare.shape(Expectation(200, sample, "xml"), Answer(200, XML, sample.replace(b'"x"', b'"y"'))) == []
+    answer = b'<a><n type="decimal">1</n><s/><t at="x" extra="1">1</t></a>'
+    assert lines(compare.shape(Expectation(200, sample, "xml"), Answer(200, XML, answer))) == [
+        '/a/n/@type: expected "integer", got "decimal"', '/a/s/@nil: missing (expected "true")',
+        '/a/t/@extra: unexpected attribute (value "1")']
+
+
 def test_shape_status_by_class_and_exact_for_an_error() -> None:
     assert compare.shape(Expectation(200), Answer(201)) == []
     assert lines(compare.shape(Expectation(200), Answer(500))) == ["status: expected 200 (any 2xx), got 500"]
