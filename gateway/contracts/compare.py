@@ -6,7 +6,7 @@ comes at a path a person can find in the body: `/account/balance: expected "10.0
 Mask syntax: see gateway/contracts/paths.py. Neutral: no vendor words, no HTTP client."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from . import json_compare, xml_compare
 from .model import Answer, Difference, Expectation, Media
@@ -28,9 +28,14 @@ def media_of(content_type: str, body: bytes = b"") -> Media:
     return "json" if first in (b"{", b"[") else "xml" if first == b"<" else "text" if body else "none"
 
 
-def _header(answer: Answer, name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, its name in any case (HTTP names are case-insensitive)."""
     wanted = name.lower()
-    return next((v for k, v in answer.headers.items() if k.lower() == wanted), None)
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def _header(answer: Answer, name: str) -> str | None:
+    return header(answer.headers, name)
 
 
 def _status(expected: int, actual: int, *, same_class: bool = False) -> list[Difference]:
@@ -179,4 +184,4 @@ def noise(first: Answer, second: Answer) -> list[str]:
     return paths
 
 
-__all__ = ["exact", "shape", "answers", "noise", "media_of", "shorten", "WHOLE_BODY"]
+__all__ = ["exact", "shape", "answers", "noise", "media_of", "header", "shorten", "WHOLE_BODY"]
