@@ -6,11 +6,11 @@ comes at a path a person can find in the body: `/account/balance: expected "10.0
 Mask syntax: see gateway/contracts/paths.py. Neutral: no vendor words, no HTTP client."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from . import json_compare, xml_compare
 from .model import Answer, Difference, Expectation, Media
-from .paths import Finding, Place, as_mask, masker, quoted, render, shorten
+from .paths import WHOLE_BODY, Finding, Place, as_mask, masker, quoted, render, shorten
 
 _MEDIA_WORDS = {"json": "a JSON", "xml": "an XML", "text": "a text"}
 
@@ -28,9 +28,14 @@ def media_of(content_type: str, body: bytes = b"") -> Media:
     return "json" if first in (b"{", b"[") else "xml" if first == b"<" else "text" if body else "none"
 
 
-def _header(answer: Answer, name: str) -> str | None:
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, its name in any case (HTTP names are case-insensitive)."""
     wanted = name.lower()
-    return next((v for k, v in answer.headers.items() if k.lower() == wanted), None)
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def _header(answer: Answer, name: str) -> str | None:
+    return header(answer.headers, name)
 
 
 def _status(expected: int, actual: int, *, same_class: bool = False) -> list[Difference]:
@@ -160,8 +165,10 @@ def answers(a: Answer, b: Answer, *, masked: Sequence[str]) -> list[Difference]:
 
 
 def noise(first: Answer, second: Answer) -> list[str]:
-    """The paths (mask syntax) whose values differ between two answers to one request: request ids, clocks,
-    fresh tokens. Only values count; a status or a structure that changes is no noise, it is a finding."""
+    """The paths (mask syntax, anchored: `$.id` is the top-level id, never an id anywhere) whose values differ
+    between two answers to one request: request ids, clocks, fresh tokens. `$` (WHOLE_BODY) when the body
+    changes as a whole: only its status and media are left to compare, and a report should say so. Only
+    values count; a status or a structure that changes is no noise, it is a finding."""
     media = first.media if first.media != "none" else media_of(_header(first, "Content-Type") or "", first.body)
     if first.status != second.status or media not in ("json", "xml"):
         return []
@@ -177,4 +184,4 @@ def noise(first: Answer, second: Answer) -> list[str]:
     return paths
 
 
-__all__ = ["exact", "shape", "answers", "noise", "media_of", "shorten"]
+__all__ = ["exact", "shape", "answers", "noise", "media_of", "header", "shorten", "WHOLE_BODY"]

@@ -4,6 +4,7 @@ Decimal and compared as written (`10.0` is not `10`); money never passes through
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,24 @@ class NotJson(ValueError):
     """A body that should be JSON and is not; the message says so in one line."""
 
 
+class Object(dict):  # type: ignore[type-arg]
+    """A JSON object as read, remembering the keys the text gave more than once (the last value is kept)."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> Object:
+    read = Object(pairs)
+    if len(read) != len(pairs):
+        given = Counter(key for key, _ in pairs)
+        read.twice = tuple(key for key in read if given[key] > 1)
+    return read
+
+
 def load(raw: bytes) -> Any:
+    """The body with numbers as written (Decimal, int) and objects as Object."""
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_int=int)
+        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_int=int, object_pairs_hook=_object)
     except (UnicodeDecodeError, ValueError) as exc:
         raise NotJson(f"not JSON ({shorten(str(exc), 80)})") from None
 
@@ -55,7 +71,22 @@ def _same_value(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
+Walk = Callable[[Any, Any, Place], Iterator[Finding]]
+
+
+def _members(expected: dict, actual: dict, place: Place, walk: Walk, *, subset: bool) -> Iterator[Finding]:
+    """Two objects: their keys (given twice, missing, extra, out of order), then each key both have, walked."""
+    yield from _keys(expected, actual, place, subset=subset)
+    for key in expected:
+        if key in actual:
+            yield from walk(expected[key], actual[key], place + (key,))
+
+
 def _keys(expected: dict, actual: dict, place: Place, *, subset: bool) -> Iterator[Finding]:
+    for key in getattr(expected, "twice", ()):
+        yield Finding("twice", place + (key,), "key given twice in the expected body")
+    for key in getattr(actual, "twice", ()):
+        yield Finding("twice", place + (key,), "key given twice")
     for key in expected:
         if key not in actual:
             yield Finding("missing", place + (key,), f"missing (expected {shown(expected[key])})")
@@ -78,10 +109,8 @@ def exact(expected: Any, actual: Any, place: Place, masked: Callable[[Place], bo
         yield Finding("type", place, f"expected {want}, got {got}")
         return
     if want == "object":
-        yield from _keys(expected, actual, place, subset=subset)
-        for key in expected:
-            if key in actual:
-                yield from exact(expected[key], actual[key], place + (key,), masked, subset=subset)
+        yield from _members(expected, actual, place, lambda a, b, p: exact(a, b, p, masked, subset=subset),
+                            subset=subset)
     elif want == "array":
         if len(expected) != len(actual):
             yield Finding("length", place, f"expected {len(expected)} items, got {len(actual)}")
@@ -101,10 +130,7 @@ def shape(expected: Any, actual: Any, place: Place, *, subset: bool) -> Iterator
         yield Finding("type", place, f"expected {want}, got {got}")
         return
     if want == "object":
-        yield from _keys(expected, actual, place, subset=subset)
-        for key in expected:
-            if key in actual:
-                yield from shape(expected[key], actual[key], place + (key,), subset=subset)
+        yield from _members(expected, actual, place, lambda a, b, p: shape(a, b, p, subset=subset), subset=subset)
     elif want == "array" and expected and actual:
         yield from shape(expected[0], actual[0], place + (0,), subset=subset)
 

@@ -8,6 +8,8 @@ Mask syntax (a case's `volatile` paths, diff's `masked` paths, what `noise` retu
   element's name (`account.updated_at`). An array index is never needed: `data.id` and `data[*].id` both mask
   the id of data itself or of each of data's items. `*` alone as a segment is any one key or element.
 - a bare name, `updated_at`: that key or element anywhere, at any depth.
+- `$.` before a dotted path anchors it at the top even when it is one name: `$.id` is the top-level id only
+  (what `noise` returns is always anchored). `$` alone is the whole body.
 - a slash path, `/data/0/id` or `/account/item[2]/id`, as the differences print them (positions ignored).
 - masking a place masks everything under it; the place must still be there (a missing key is reported).
 """
@@ -27,7 +29,7 @@ _POSITION = re.compile(r"\[(?:\d+|\*)\]")
 class Finding:
     """One difference as the walkers find it; `kind` says whether it is a value ("value") or structure."""
 
-    kind: str  # "value" | "type" | "missing" | "extra" | "order" | "renamed" | "length" | "form"
+    kind: str  # "value" | "type" | "missing" | "extra" | "order" | "renamed" | "length" | "form" | "twice"
     place: Place
     message: str
 
@@ -49,14 +51,15 @@ def _names(place: Place) -> list[str]:
 def _pattern(text: str) -> tuple[bool, list[str]]:
     """(anywhere, names) for one mask."""
     text = text.strip()
-    if text.startswith("$."):
-        text = text[2:]
+    anchored = text.startswith("$")
+    if anchored:
+        text = text[1:].lstrip(".")
     if text.startswith("/"):
         parts = [_POSITION.sub("", p.replace("~1", "/").replace("~0", "~")) for p in text.split("/")[1:]]
         names = [p for p in parts if p and not p.isdigit()]
         return False, names
     names = [p for p in (_POSITION.sub("", p) for p in text.split(".")) if p]
-    return len(names) == 1 and text == names[0], names
+    return not anchored and len(names) == 1 and text == names[0], names
 
 
 def masker(masks: Iterable[str]) -> Callable[[Place], bool]:
@@ -78,16 +81,26 @@ def masker(masks: Iterable[str]) -> Callable[[Place], bool]:
     return masked
 
 
+WHOLE_BODY = "$"  # the mask of a body that changes as a whole (a bare value, or items of a top-level array)
+_UNSPELLABLE = re.compile(r"[.\[\]$*]|^\s|\s$")  # what a dotted mask cannot carry in a name
+
+
 def as_mask(place: Place) -> str:
-    """The mask that covers a place and its siblings in other items: ("data", 0, "id") -> "data[*].id"."""
+    """The anchored mask that covers a place and its siblings in other items: ("data", 0, "id") -> "$.data[*].id",
+    ("id",) -> "$.id" (never the bare "id", which would be that name anywhere). A place under no name at all is
+    the whole body, "$"; a name a dotted path cannot spell ("a.b") makes it a slash path, "/a.b/c"."""
+    if not _names(place):
+        return WHOLE_BODY
     out: list[str] = []
     for seg in place:
         if isinstance(seg, int):
             out.append("[*]")
-        else:
-            name = _POSITION.sub("", seg)
-            out.append(("." if out else "") + name + ("[*]" if name != seg else ""))
-    return "".join(out) or "*"
+            continue
+        name = _POSITION.sub("", seg)
+        if _UNSPELLABLE.search(name):
+            return render(place)
+        out.append("." + name + ("[*]" if name != seg else ""))
+    return "$" + "".join(out)
 
 
 def shorten(text: str, limit: int = 60) -> str:

@@ -7,11 +7,12 @@ import asyncio
 import collections
 import re
 import time
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from .compare import media_of
+from .compare import header, media_of
 from .model import Answer, Request
 
 PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
@@ -73,8 +74,9 @@ class Target:
     async def send(self, request: Request) -> Answer:
         answer = await self._once(request)
         # the target's own limit (429, or a 503 that says when to come back): wait as it says, try once more
-        if answer.status == 429 or (answer.status == 503 and "Retry-After" in answer.headers):
-            wait = _retry_after(answer.headers.get("Retry-After", ""))
+        retry_after = header(answer.headers, "Retry-After")
+        if answer.status == 429 or (answer.status == 503 and retry_after is not None):
+            wait = _retry_after(retry_after or "")
             if wait is not None and wait <= MAX_RETRY_WAIT:
                 await asyncio.sleep(wait)
                 answer = await self._once(request)
@@ -89,15 +91,28 @@ class Target:
             async with self._session.request(request.method, self.base + request.path, headers=dict(request.headers),
                                              data=request.body, allow_redirects=False) as response:
                 body = await response.read()
-                headers = {k: v for k, v in response.headers.items()}
+                pairs = list(response.headers.items())
         except aiohttp.ClientConnectorError as exc:
             raise Unreachable(f"cannot reach {self.base}: {_why(exc)}") from None
         except asyncio.TimeoutError:
             raise Unreachable(f"cannot reach {self.base}: no answer within {self.timeout:g} s") from None
         except aiohttp.ClientError as exc:
             raise Unreachable(f"cannot reach {self.base}: {exc.__class__.__name__} {exc}".rstrip()) from None
-        return Answer(status=response.status, headers=headers, body=body,
-                      media=media_of(headers.get("Content-Type", ""), body))
+        return answer_of(response.status, pairs, body)
+
+
+def answer_of(status: int, pairs: Iterable[tuple[str, str]], body: bytes) -> Answer:
+    """An answer from its header lines: a name given more than once keeps every value, joined with ", " as
+    HTTP allows, except Set-Cookie, whose values (an Expires has a comma of its own) are kept one a line.
+    Names are matched in any case and keep the case they first came in; the media is the Content-Type's."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        known = next((k for k in headers if k.lower() == name.lower()), None)
+        if known is None:
+            headers[name] = value
+        else:
+            headers[known] += ("\n" if name.lower() == "set-cookie" else ", ") + value
+    return Answer(status=status, headers=headers, body=body, media=media_of(header(headers, "Content-Type") or "", body))
 
 
 def _why(exc: aiohttp.ClientConnectorError) -> str:

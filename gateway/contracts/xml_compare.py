@@ -1,9 +1,10 @@
 """XML bodies compared for verify and diff. Both sides are read through the gateway's hardened parser and
-canonicalized (C14N 2.0, insignificant whitespace stripped); equal canonical forms end the comparison.
-Otherwise the trees are walked with element order kept: `exact` reports renamed, missing, extra and moved
-elements, attributes and text at each element's path; `shape` reports names, order, text-or-children and
-the kind of text (decimal, integer, boolean, date-time), never values, a run of repeated elements standing
-for itself by its first. No vendor words."""
+canonicalized (C14N 2.0; whitespace-only text between elements dropped, all other text kept as written);
+equal canonical forms end the comparison. Otherwise the trees are walked with element order kept: `exact`
+reports renamed, missing, extra and moved elements, attributes, text and text among elements at each
+element's path; `shape` reports names, order, attributes by name, text-or-children and the kind of text
+(decimal, integer, boolean, date-time), never values (but type=, which is structure), a run of repeated
+elements standing for itself by its first. No vendor words."""
 from __future__ import annotations
 
 import difflib
@@ -27,11 +28,26 @@ def canonical(raw: bytes) -> bytes:
         root = safe_xml.parse(raw)
     except safe_xml.XmlRefused as exc:
         raise NotXml(str(exc)) from None
-    return etree.tostring(root, method="c14n2", strip_text=True)
+    _drop_layout(root)
+    return etree.tostring(root, method="c14n2")
+
+
+def _drop_layout(root: Element) -> None:
+    """Whitespace-only text between elements is layout (indentation) and goes; every other text is content
+    and stays as written: a leaf's spaces (`<b> 10 </b>` is not `<b>10</b>`), and text among elements."""
+    for element in root.iter():
+        kids = _kids(element)
+        if not kids:
+            continue
+        if element.text is not None and not element.text.strip():
+            element.text = None
+        for kid in kids:
+            if kid.tail is not None and not kid.tail.strip():
+                kid.tail = None
 
 
 def load(raw: bytes) -> Element:
-    """The canonical tree: attributes in order, whitespace-only text gone, text stripped."""
+    """The canonical tree: attributes in order, layout whitespace gone, text as written."""
     return safe_xml.parse(canonical(raw))
 
 
@@ -41,6 +57,25 @@ def _kids(element: Element) -> list[Element]:
 
 def _text(element: Element) -> str:
     return element.text or ""
+
+
+def _between(element: Element) -> list[str]:
+    """The text among an element's children (before, between and after them), layout already dropped."""
+    return [t for t in [element.text, *(k.tail for k in _kids(element))] if t]
+
+
+def _between_differs(expected: Element, actual: Element, place: Place, *, values: bool) -> Iterator[Finding]:
+    """Text among elements is content: its presence is structure (shape), its words are values (exact)."""
+    want, got = _between(expected), _between(actual)
+    if values and want and got and want != got:
+        yield Finding("value", place, f"expected text {quoted(' '.join(want))} among its elements, "
+                                      f"got {quoted(' '.join(got))}")
+    elif bool(want) != bool(got):
+        if want:
+            yield Finding("form", place, "expected text among its elements, got none")
+        else:
+            shown = quoted(" ".join(got)) if values else "text"
+            yield Finding("form", place, f"expected no text among its elements, got {shown}")
 
 
 def _names(kids: list[Element]) -> list[str]:
@@ -60,12 +95,16 @@ def _places(kids: list[Element], place: Place) -> list[Place]:
     return out
 
 
-def _attributes(expected: Element, actual: Element, place: Place) -> Iterator[Finding]:
+_STRUCTURAL = ("type",)  # type= says what an element holds (integer, decimal, array): structure, not a value
+
+
+def _attributes(expected: Element, actual: Element, place: Place, *, values: bool) -> Iterator[Finding]:
+    """Attributes by name (missing, unexpected); their values too, or (shape) only those that are structure."""
     for name, value in expected.attrib.items():
         got = actual.get(name)
         if got is None:
             yield Finding("missing", place + (f"@{name}",), f"missing (expected {quoted(value)})")
-        elif got != value:
+        elif got != value and (values or name in _STRUCTURAL):
             yield Finding("value", place + (f"@{name}",), f"expected {quoted(value)}, got {quoted(got)}")
     for name, value in actual.attrib.items():
         if name not in expected.attrib:
@@ -115,12 +154,13 @@ def exact(expected: Element, actual: Element, masked: Callable[[Place], bool]) -
 def _exact(expected: Element, actual: Element, place: Place, masked: Callable[[Place], bool]) -> Iterator[Finding]:
     if masked(place):
         return
-    yield from _attributes(expected, actual, place)
+    yield from _attributes(expected, actual, place, values=True)
     want_kids, got_kids = _kids(expected), _kids(actual)
     if bool(want_kids) != bool(got_kids):
         yield _form(expected, actual, place)
         return
     if want_kids:
+        yield from _between_differs(expected, actual, place, values=True)
         yield from _children(want_kids, got_kids, place, lambda a, b, p: _exact(a, b, p, masked))
     elif _text(expected) != _text(actual):
         yield Finding("value", place, f"expected {quoted(_text(expected))}, got {quoted(_text(actual))}")
@@ -129,7 +169,8 @@ def _exact(expected: Element, actual: Element, place: Place, masked: Callable[[P
 def _form(expected: Element, actual: Element, place: Place) -> Finding:
     if _kids(expected):
         return Finding("form", place, f"expected child elements, got text {quoted(_text(actual))}")
-    return Finding("form", place, f"expected text, got child elements <{', '.join(_names(_kids(actual))[:3])}>")
+    text = "text" if _text(expected) else "text or empty"
+    return Finding("form", place, f"expected {text}, got child elements <{', '.join(_names(_kids(actual))[:3])}>")
 
 
 _KINDS = (
@@ -163,15 +204,26 @@ def _runs(kids: list[Element]) -> list[Element]:
     return [k for i, k in enumerate(kids) if i == 0 or kids[i - 1].tag != k.tag]
 
 
+def _is_list(element: Element, place: Place) -> bool:
+    """An element that may hold any items: type="array" (Rails' lists), or the root (a body that is a list)."""
+    return element.get("type") == "array" or len(place) == 1
+
+
 def _shape(expected: Element, actual: Element, place: Place) -> Iterator[Finding]:
-    """Text that is empty on either side matches anything: an empty field, or an empty list, is a value."""
+    """An element the answer leaves empty matches anything (an empty field, an empty list, is a value); one the
+    sample leaves empty holds text or nothing in the answer, unless it is a list, whose items it cannot show."""
+    yield from _attributes(expected, actual, place, values=False)
     want_kids, got_kids = _runs(_kids(expected)), _runs(_kids(actual))
     if want_kids and got_kids:
+        yield from _between_differs(expected, actual, place, values=False)
         yield from _children(want_kids, got_kids, place, _shape)
         return
-    if want_kids or got_kids:
-        empty = actual if want_kids else expected
-        if text_kind(_text(empty)) != "empty":
+    if want_kids:
+        if text_kind(_text(actual)) != "empty":
+            yield _form(expected, actual, place)
+        return
+    if got_kids:
+        if text_kind(_text(expected)) != "empty" or not _is_list(expected, place):
             yield _form(expected, actual, place)
         return
     want, got = text_kind(_text(expected)), text_kind(_text(actual))

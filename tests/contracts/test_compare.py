@@ -64,6 +64,26 @@ def test_missing_and_unexpected_elements_and_attributes() -> None:
         "/customer/fax: missing", '/customer/status/@nil: missing (expected "true")', "/customer/zip4: unexpected element"]
 
 
+def test_xml_text_keeps_its_spaces_only_whitespace_between_elements_is_layout() -> None:
+    expected = Expectation(200, b"<a>\n  <b>10</b>\n  <c>x y</c>\n</a>", "xml")
+    assert compare.exact(expected, Answer(200, XML, b"<a><b>10</b><c>x y</c></a>")) == []
+    assert lines(compare.exact(expected, Answer(200, XML, b"<a><b> 10 </b><c>x y</c></a>"))) == [
+        '/a/b: expected "10", got " 10 "']
+    assert lines(compare.exact(expected, Answer(200, XML, b"<a><b>10</b><c>x  y</c></a>"))) == [
+        '/a/c: expected "x y", got "x  y"']
+
+
+@pytest.mark.parametrize("body", [b"<a><b>1</b>junk</a>", b"<a>junk<b>1</b></a>", b"<a><b>1</b> junk\n</a>"])
+def test_xml_text_between_elements_is_content(body: bytes) -> None:
+    expected = Expectation(200, b"<a>\n<b>1</b>\n</a>", "xml")
+    [d] = compare.exact(expected, Answer(200, XML, body))
+    assert d.path == "/a" and d.message.startswith("expected no text among its elements, got ")
+    mixed = Expectation(200, body, "xml")
+    assert compare.exact(mixed, Answer(200, XML, body)) == []
+    assert lines(compare.shape(expected, Answer(200, XML, body))) == ["/a: expected no text among its elements, got text"]
+    assert lines(compare.shape(mixed, Answer(200, XML, b"<a><b>2</b></a>"))) == ["/a: expected text among its elements, got none"]
+
+
 def test_a_string_turned_number_is_a_type_difference() -> None:
     drifted = HISTORY.replace(b'"10.00"', b"10.00")
     assert lines(compare.exact(json_case(), Answer(200, JSON, drifted))) == ["/data/0/adjustpoints: expected string, got number"]
@@ -73,6 +93,16 @@ def test_reordered_keys_name_the_first_key_out_of_place() -> None:
     drifted = b'{"endPoint": "memberpoints", "offset": 0, "data": [{"id": 1, "mbr_id": 1234, "adjustpoints": ' \
               b'"10.00", "note": null}], "resultCount": 1}'
     assert lines(compare.exact(json_case(), Answer(200, JSON, drifted))) == ["key order /: offset before data"]
+
+
+def test_a_key_given_twice_is_caught_where_the_last_value_would_have_passed() -> None:
+    assert lines(compare.exact(json_case(b'{"a": 1}'), Answer(200, JSON, b'{"a": 2, "a": 1}'))) == ["/a: key given twice"]
+    nested = json_case(b'{"data": [{"id": 1, "at": "x"}]}')
+    drifted = b'{"data": [{"id": 1, "at": "y", "at": "x"}]}'
+    assert lines(compare.exact(nested, Answer(200, JSON, drifted))) == ["/data/0/at: key given twice"]
+    assert lines(compare.shape(nested, Answer(200, JSON, drifted))) == ["/data/0/at: key given twice"]
+    assert lines(compare.exact(json_case(b'{"a": 1, "a": 1}'), Answer(200, JSON, b'{"a": 1}'))) == [
+        "/a: key given twice in the expected body"]
 
 
 def test_numbers_are_compared_as_written_never_through_float() -> None:
@@ -118,7 +148,7 @@ def test_xml_answers_go_through_the_hardened_parser() -> None:
     assert (d.path, d.message.partition(":")[0]) == ("body", "XML body must not contain a DTD or entity declarations")
 
 
-@pytest.mark.parametrize("mask", ["data[*].id", "data.id", "id", "/data/0/id", "*.id"])
+@pytest.mark.parametrize("mask", ["data[*].id", "data.id", "id", "/data/0/id", "*.id", "$.data[*].id"])
 def test_every_mask_syntax_the_fixtures_use_masks_the_value(mask: str) -> None:
     drifted = HISTORY.replace(b'"id": 1', b'"id": 7')
     assert lines(compare.exact(json_case(), Answer(200, JSON, drifted))) == ["/data/0/id: expected 1, got 7"]
@@ -187,6 +217,29 @@ def test_shape_takes_the_first_item_for_every_item_and_an_empty_list_as_a_list()
         "/customers/customer/id: expected integer, got text"]
 
 
+def test_shape_an_element_the_sample_leaves_empty_may_not_hold_children() -> None:
+    def shaped(sample: bytes, answer: bytes) -> list[str]:
+        return lines(compare.shape(Expectation(200, sample, "xml"), Answer(200, XML, answer)))
+
+    assert shaped(b"<a><b></b><d>x</d></a>", b"<a><b><c>1</c></b><d>y</d></a>") == [
+        "/a/b: expected text or empty, got child elements <c>"]
+    assert shaped(b"<a><b>1</b></a>", b"<a><b><c>1</c></b></a>") == ["/a/b: expected text, got child elements <c>"]
+    # an empty list (Rails' type="array", or a whole body that is an empty list) says nothing of its items
+    assert shaped(b'<a><b type="array"/></a>', b'<a><b type="array"><c>1</c></b></a>') == []
+    assert shaped(b"<a/>", b"<a><c>1</c></a>") == []
+    # a list the sample fills may come back empty: an empty list is a value
+    assert shaped(b"<a><b><c>1</c></b></a>", b"<a><b/></a>") == []
+
+
+def test_shape_compares_attributes_by_name_and_type_by_value() -> None:
+    sample = b'<a><n type="integer">1</n><s nil="true"/><t at="x">1</t></a>'
+    assert compare.shape(Expectation(200, sample, "xml"), Answer(200, XML, sample.replace(b'"x"', b'"y"'))) == []
+    answer = b'<a><n type="decimal">1</n><s/><t at="x" extra="1">1</t></a>'
+    assert lines(compare.shape(Expectation(200, sample, "xml"), Answer(200, XML, answer))) == [
+        '/a/n/@type: expected "integer", got "decimal"', '/a/s/@nil: missing (expected "true")',
+        '/a/t/@extra: unexpected attribute (value "1")']
+
+
 def test_shape_status_by_class_and_exact_for_an_error() -> None:
     assert compare.shape(Expectation(200), Answer(201)) == []
     assert lines(compare.shape(Expectation(200), Answer(500))) == ["status: expected 200 (any 2xx), got 500"]
@@ -218,11 +271,38 @@ def test_answers_compares_two_live_answers_with_masks() -> None:
 def test_noise_lists_the_values_that_change_between_two_sends_in_mask_syntax() -> None:
     first = Answer(200, XML, CUSTOMER)
     second = Answer(200, XML, CUSTOMER.replace(b"2013-07-13T00:52:24Z", b"2026-11-29T21:00:00Z"))
-    assert compare.noise(first, second) == ["customer.utc_updated_at"]
+    assert compare.noise(first, second) == ["$.customer.utc_updated_at"]
     many = b'{"data": [{"id": 1, "at": "a"}, {"id": 2, "at": "b"}]}'
     again = b'{"data": [{"id": 3, "at": "a"}, {"id": 4, "at": "b"}]}'
     paths = compare.noise(Answer(200, JSON, many), Answer(200, JSON, again))
-    assert paths == ["data[*].id"]
+    assert paths == ["$.data[*].id"]
     assert compare.answers(Answer(200, JSON, many), Answer(200, JSON, again), masked=paths) == []
     assert compare.noise(first, first) == []
     assert compare.noise(first, Answer(500, XML, b"<error/>")) == []
+
+
+def test_noise_is_anchored_so_a_top_level_id_does_not_hide_an_id_deeper_down() -> None:
+    first = b'{"id": 1, "data": [{"id": 5}]}'
+    paths = compare.noise(Answer(200, JSON, first), Answer(200, JSON, first.replace(b'"id": 1', b'"id": 2')))
+    assert paths == ["$.id"]
+    drifted = first.replace(b'"id": 1', b'"id": 3').replace(b'"id": 5', b'"id": 6')
+    assert lines(compare.answers(Answer(200, JSON, first), Answer(200, JSON, drifted), masked=paths)) == [
+        "/data/0/id: expected 5, got 6"]
+
+
+def test_a_key_the_dotted_syntax_cannot_spell_comes_out_as_a_slash_path() -> None:
+    first = b'{"a.b": {"c": 1}, "a": {"b": {"c": 1}}}'
+    paths = compare.noise(Answer(200, JSON, first), Answer(200, JSON, first.replace(b'"c": 1}, "a"', b'"c": 2}, "a"')))
+    assert paths == ["/a.b/c"]
+    drifted = first.replace(b'{"c": 1}}}', b'{"c": 3}}}')
+    assert lines(compare.answers(Answer(200, JSON, first), Answer(200, JSON, drifted), masked=paths)) == [
+        "/a/b/c: expected 1, got 3"]
+
+
+@pytest.mark.parametrize(("first", "second"), [(b'"t0k"', b'"t1k"'), (b"[1, 2]", b"[1, 3]"), (b"7", b'"7"')])
+def test_a_body_that_changes_as_a_whole_is_noise_as_a_whole(first: bytes, second: bytes) -> None:
+    paths = compare.noise(Answer(200, JSON, first), Answer(200, JSON, second))
+    assert paths == ["$"]
+    assert compare.answers(Answer(200, JSON, first), Answer(200, JSON, b'"anything"'), masked=paths) == []
+    assert lines(compare.answers(Answer(200, JSON, first), Answer(500, JSON, first), masked=paths)) == [
+        "status: expected 200, got 500"]
