@@ -1,6 +1,8 @@
 """Every typed key of the application's state, in one place."""
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from .ledger import Ledger, Tenant
@@ -15,6 +17,8 @@ UPSTREAMS = web.AppKey("upstreams", Ports)  # each upstream tenant's port, its s
 # The dialects' descriptors (gateway/dialects/descriptor.py), as app.py lists them, for the admin API.
 # Typed tuple, not Dialect: the descriptor module imports this one.
 DIALECTS = web.AppKey("dialects", tuple)
+# Serialises POST /__admin/provider-states: two set-ups of one tenant name must not interleave their drop and build.
+STATE_SETUPS = web.AppKey("state_setups", asyncio.Lock)
 
 # Per-request facts the pipeline learns and its later steps (and handlers) read.
 # RequestKey, not str: aiohttp 3.14 warns on string request keys, and the test suite turns warnings into errors.

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..whole_numbers import json_whole, whole_number
-from ..keys import LEDGER, SANDBOX
+from ..keys import LEDGER, SANDBOX, STATE_SETUPS
 from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
@@ -138,7 +138,9 @@ async def set_clock(request: web.Request) -> web.Response:
     if "frozen_at" in body:
         if not isinstance(body["frozen_at"], str):
             raise InvalidArgument("frozen_at must be an ISO 8601 time with a timezone")
-        await settled(clock.freeze(_instant(body["frozen_at"], "frozen_at")))
+        at = _instant(body["frozen_at"], "frozen_at")
+        async with request.config_dict[STATE_SETUPS]:  # after a provider state being set up, which moves it too
+            await settled(clock.freeze(at))
     else:
         offset = body["offset_seconds"]
         if isinstance(offset, bool) or not isinstance(offset, (int, Decimal)):  # JSON gives no NaN or Infinity
@@ -146,12 +148,14 @@ async def set_clock(request: web.Request) -> web.Response:
         # Compared before any conversion: float() of a huge integer overflows, abs() of a huge Decimal traps.
         if not -CENTURY <= offset <= CENTURY:
             raise InvalidArgument("offset_seconds must be within a hundred years")
-        await settled(clock.shift(timedelta(seconds=float(offset))))
+        async with request.config_dict[STATE_SETUPS]:
+            await settled(clock.shift(timedelta(seconds=float(offset))))
     return web.json_response(_clock_json(request))
 
 
 async def reset_clock(request: web.Request) -> web.Response:
-    await settled(request.config_dict[LEDGER].clock.reset())
+    async with request.config_dict[STATE_SETUPS]:
+        await settled(request.config_dict[LEDGER].clock.reset())
     return web.json_response(_clock_json(request))
 
 

@@ -4,18 +4,20 @@ calls and a clock (its ContractCases.provider_state); this module builds it and 
 Knows no vendor: everything a state means is the dialect's."""
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any
 
 from aiohttp import web
 
 from ..dialects.descriptor import Dialect, ProviderState
-from ..keys import DIALECTS, LEDGER
-from ..ledger import InvalidArgument, Ledger, LedgerError, StoreUnavailable, UnknownTenant
+from ..keys import DIALECTS, LEDGER, STATE_SETUPS
+from ..ledger import InvalidArgument, Ledger, LedgerError, StoreUnavailable, Tenant, UnknownTenant
 from ..sandbox.shared import settled
 from . import tenants as made
 from .wire import body_of
 
+log = logging.getLogger(__name__)
 KEYS = frozenset({"dialect", "state", "tenant"})
 
 
@@ -57,22 +59,33 @@ async def set_up(request: web.Request) -> web.Response:
     name = wanted or f"{spec['name']}-{secrets.token_hex(4)}"
     fresh = made.fresh_credentials(spec, name, dialects) if setup.fresh_credentials else {**spec, "name": name}
     fresh = made.checked({"tenants": [fresh]}, "state")["tenants"][0]
-    await _drop(ledger, name)
-    await settled(ledger.clock.reset())  # first, so the tenant is built in real time (a case froze it before)
-    tenant = await made.build(ledger, fresh, generated=True)
+    async with request.config_dict[STATE_SETUPS]:  # one set-up at a time: a second one of this name waits
+        await _drop(ledger, name)
+        await settled(ledger.clock.reset())  # first, so the tenant is built in real time (a case froze it before)
+        tenant = await _made(ledger, fresh, setup, name)
+    return web.json_response({"name": name, "members": await ledger.count_members(tenant=tenant),
+                              **made.credentials_of(fresh, dialects)})
+
+
+async def _made(ledger: Ledger, fresh: dict[str, Any], setup: ProviderState, name: str) -> Tenant:
+    """The tenant built and its state's follow-up applied, or nothing: on any failure half-way (the build's
+    many ledger calls, a movement refused, the store gone) the new tenant is taken down again."""
     try:
+        tenant = await made.build(ledger, fresh, generated=True)
         if setup.then is not None:
             await setup.then(ledger, tenant)
         if setup.clock is not None:
             await settled(ledger.clock.freeze(setup.clock))
-    except (LedgerError, ValueError) as exc:  # nothing half-made: the tenant goes again
-        await ledger.delete_tenants(tenants=[await ledger.tenant(name)])
-        if isinstance(exc, StoreUnavailable):
-            raise
-        # a movement the ledger refuses (a redemption beyond the balance) is a state that cannot be: 400
-        raise InvalidArgument(f"state: {exc.message if isinstance(exc, LedgerError) else exc}") from None
-    return web.json_response({"name": name, "members": await ledger.count_members(tenant=tenant),
-                              **made.credentials_of(fresh, dialects)})
+    except BaseException as exc:
+        try:
+            await _drop(ledger, name)
+        except Exception:  # the first failure is the one to tell; this one is only logged
+            log.exception("provider state %r: could not take the half-made tenant down", name)
+        if isinstance(exc, (LedgerError, ValueError)) and not isinstance(exc, StoreUnavailable):
+            # a movement the ledger refuses (a redemption beyond the balance) is a state that cannot be: 400
+            raise InvalidArgument(f"state: {exc.message if isinstance(exc, LedgerError) else exc}") from None
+        raise  # anything else is the admin API's 500 (or 503), in its error shape
+    return tenant
 
 
 async def _drop(ledger: Ledger, name: str) -> None:

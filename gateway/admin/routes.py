@@ -1,13 +1,14 @@
 """Routes of /__admin, its ledger-error table and its JSON error shape."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from aiohttp import web
 
 from ..dialects.common import ErrorSpec, ErrorTable, error_middleware
 from ..dialects.descriptor import Dialect
-from ..keys import LEDGER
+from ..keys import LEDGER, STATE_SETUPS
 from ..ledger import (
     AlreadyResolved,
     DuplicateIdentity,
@@ -88,6 +89,7 @@ async def health(request: web.Request) -> web.Response:
 def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     """The admin API, with the routes each dialect's descriptor adds to it."""
     app = web.Application(middlewares=[error_middleware(ERRORS, render_error), admin_auth])
+    app[STATE_SETUPS] = asyncio.Lock()  # no loop is bound until a set-up waits on it
     own = Document(DOCUMENT_NAME, "openapi", "application/json", TITLE, lambda: json_bytes(document(dialects)))
     contracts.add_routes(app, [own, *contracts.documents_of(dialects)])  # built once: they depend only on the dialects
     r = app.router

@@ -7,11 +7,11 @@ import time
 
 from . import compare
 from .model import Case, CaseOutcome, Expectation, StepOutcome
-from .runner import Sent, Speaker, StateRefused, play, set_state, shown
-from .transport import Target
+from .provider import Admin, StateRefused
+from .runner import Sent, Speaker, play, shown
 
 
-async def diff_case(a: Target, b: Target, speaker: Speaker, case: Case, *, states: bool, tenant: str) -> CaseOutcome:
+async def diff_case(a: Admin, b: Admin, speaker: Speaker, case: Case, *, states: bool, tenant: str) -> CaseOutcome:
     started = time.monotonic()
     outcome = CaseOutcome(case_id=case.id, dialect=case.dialect, mode="diff", status="passed")
     if case.writes and not (states and case.state is not None):
@@ -42,6 +42,6 @@ def _secrets(*sent: Sent) -> dict[str, str]:
     return {f"{i}.{k}": v for i, one in enumerate(sent) for k, v in one.values.items() if k != "id"}
 
 
-async def _run(target: Target, speaker: Speaker, case: Case, states: bool, tenant: str) -> list:  # type: ignore[type-arg]
-    answer = await set_state(target, case, tenant) if states and case.state is not None else None
-    return await play(target, speaker, case, speaker.credentials(answer))
+async def _run(admin: Admin, speaker: Speaker, case: Case, states: bool, tenant: str) -> list:  # type: ignore[type-arg]
+    answer = await admin.set_state(case, tenant) if states and case.state is not None else None
+    return await play(admin.target, speaker, case, speaker.credentials(answer))

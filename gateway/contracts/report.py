@@ -215,6 +215,8 @@ class Console:
         if bad:
             shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
             return f"{line}\nexit 1: {shown} did not pass (drift reports above)"
+        if counts["passed"] == 0:  # all skipped: a run that judged nothing is no pass
+            return f"{line}\nexit 2: no case ran"
         return f"{line}\nexit 0: every case that ran passed"
 
 

@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -17,18 +16,14 @@ from ..redact import MASK, mask
 from . import compare
 from .cases import fill
 from .model import Answer, Case, CaseOutcome, Difference, Expectation, Request, Step, StepOutcome
+from .provider import Admin, StateRefused
 from .transport import Target
 
 Mode = Literal["exact", "shape"]
-STATES_PATH = "/__admin/provider-states"
 
 
 class CredentialsRefused(Exception):
     """The target refused the credentials themselves: "http://... refused the credentials (401)"."""
-
-
-class StateRefused(Exception):
-    """The target's provider-state call failed: status and message in one line."""
 
 
 @dataclass
@@ -48,37 +43,14 @@ class Speaker:
         return {**given, **self.overrides}
 
 
-async def set_state(target: Target, case: Case, tenant: str) -> dict[str, Any]:
-    body = json.dumps({"dialect": case.dialect, "state": _plain(case.state), "tenant": tenant}).encode()
-    answer = await target.send(Request("POST", STATES_PATH, {"Content-Type": "application/json"}, body))
-    if answer.status != 200:
-        raise StateRefused(f"{target.base}{STATES_PATH} answered {answer.status}: {_one_line(answer.body)}")
-    value: dict[str, Any] = json.loads(answer.body)
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """A state loaded with Decimals, as JSON can carry it (numbers that are not whole as their text)."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _one_line(body: bytes, limit: int = 160) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-async def run_case(target: Target, speaker: Speaker, case: Case, mode: Mode, *, tenant: str) -> CaseOutcome:
-    """The case's outcome; Unreachable and CredentialsRefused go up (they end the run, not the case)."""
+async def run_case(admin: Admin, speaker: Speaker, case: Case, mode: Mode, *, tenant: str) -> CaseOutcome:
+    """The case's outcome; Unreachable, CredentialsRefused and AdminRefused go up (they end the run, not the
+    case)."""
+    target = admin.target
     started = time.monotonic()
     outcome = CaseOutcome(case_id=case.id, dialect=case.dialect, mode=mode, status="passed")
     try:
-        answer = await set_state(target, case, tenant) if mode == "exact" and case.state is not None else None
+        answer = await admin.set_state(case, tenant) if mode == "exact" and case.state is not None else None
     except StateRefused as exc:
         outcome.status, outcome.reason = "error", str(exc)
         return outcome
@@ -92,6 +64,20 @@ async def run_case(target: Target, speaker: Speaker, case: Case, mode: Mode, *, 
         outcome.status = "failed"
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+async def check_credentials(target: Target, speaker: Speaker) -> None:
+    """The credentials a run without provider states uses, tried once before its first case: the dialect's
+    default authorization (a token fetched, where the dialect has one) and its cheap read-only check, if it
+    names one. 401 or 403 there is CredentialsRefused, so a run stops in one line rather than fail case after
+    case on them."""
+    credentials = speaker.credentials(None)
+    headers = await _authorize(target, speaker, credentials, Step(Request("GET", "/"), Expectation(200)))
+    check = speaker.client.check
+    if check is not None:
+        answer = await target.send(Request("GET", check, headers))
+        if answer.status in (401, 403):
+            raise CredentialsRefused(f"{target.base} refused the credentials ({answer.status})")
 
 
 def judge(expected: Expectation, actual: Answer, mode: Mode, speaker: Speaker, sent: Request) -> list[Difference]:

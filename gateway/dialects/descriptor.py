@@ -134,6 +134,9 @@ class CaseClient:
     # "bogus", or the dialect's own (a narrowed scope). PermissionError(status): the server refused the credentials.
     authorize: Callable[[Mapping[str, str], str, Callable[..., Awaitable[Any]]], Awaitable[Mapping[str, str]]]
     rate: str | None = None  # "100/minute": the vendor's documented limit, verify's default
+    # A cheap read-only GET path the default credentials open, tried once before a run's first case (401 or
+    # 403 there: the credentials are refused); None where authorize("default") already asks the server.
+    check: str | None = None
 
 
 @dataclass(frozen=True)

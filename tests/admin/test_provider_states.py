@@ -111,3 +111,42 @@ def test_every_pinned_memberpoints_seed_is_a_valid_state() -> None:
     cases = MEMBERPOINTS.cases.load(PINNED / "memberpoints" / "cases.json")
     for case in cases:
         assert MEMBERPOINTS.cases.provider_state(case.state).scenario["tenants"][0]["memberpoints"]["cid"] == case.state["cid"]
+
+
+@pytest.mark.parametrize("where", ["create_member", "adjust"])
+async def test_any_failure_half_way_leaves_nothing_half_made(sandbox_client, monkeypatch: pytest.MonkeyPatch,
+                                                             where: str) -> None:
+    """A failure inside the scenario's build (a member) or the state's follow-up (a dated movement), of any
+    kind, takes the new tenant down again and answers in the admin error shape."""
+    from gateway.ledger import Ledger
+
+    client = await sandbox_client()
+    real = getattr(Ledger, where)
+    calls = 0
+
+    async def fails_once_started(self: Ledger, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls > 1 or where == "adjust":
+            raise RuntimeError("the store went away")
+        return await real(self, **kwargs)
+
+    monkeypatch.setattr(Ledger, where, fails_once_started)
+    state = {**SEED, "members": [*SEED["members"], {**SEED["members"][0], "mbr_id": 99, "email": "m99@example.com"}]}
+    response = await client.post("/__admin/provider-states", json={"dialect": "memberpoints", "state": state,
+                                                                    "tenant": "half"})
+    assert response.status == 500, await response.text()
+    assert "error" in await response.json()
+    assert calls >= 1
+    assert "half" not in await _tenants(client)
+
+
+async def test_two_set_ups_of_one_name_at_once_both_finish(sandbox_client) -> None:
+    import asyncio
+
+    client = await sandbox_client()
+    body = {"dialect": "memberpoints", "state": SEED, "tenant": "raced"}
+    first, second = await asyncio.gather(client.post("/__admin/provider-states", json=body),
+                                         client.post("/__admin/provider-states", json=body))
+    assert (first.status, second.status) == (200, 200), (await first.text(), await second.text())
+    assert (await _tenants(client)).count("raced") == 1

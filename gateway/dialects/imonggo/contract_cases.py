@@ -80,4 +80,5 @@ async def authorize(credentials: Mapping[str, str], word: str, send: Callable[..
 
 
 CASES = ContractCases(load=load, provider_state=provider_state,
-                      client=CaseClient(defaults=DEFAULTS, from_state=from_state, authorize=authorize))
+                      client=CaseClient(defaults=DEFAULTS, from_state=from_state, authorize=authorize,
+                                        check="/api/customers.xml?q=count"))

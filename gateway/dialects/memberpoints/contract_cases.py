@@ -169,4 +169,4 @@ async def authorize(credentials: Mapping[str, str], word: str, send: Callable[..
 
 CASES = ContractCases(load=load, provider_state=provider_state,
                       client=CaseClient(defaults=DEFAULTS, from_state=from_state, authorize=authorize,
-                                        rate="100/minute"))
+                                        rate="100/minute", check="/webapps/api/memberpointsbalances?pageSize=1"))
