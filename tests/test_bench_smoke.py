@@ -45,6 +45,7 @@ def test_the_seeding_row_builds_a_small_database_or_says_the_generator_is_missin
     assert "n/a (seed --generate not available)" in row or "(built in this run;" in row, row
 
 
+@pytest.mark.skipif(harness.WRK is None, reason="wrk is not installed (apt-get install wrk); the bench drives it")
 def test_a_row_that_fails_is_shown_failed_beside_the_others_and_the_exit_says_so(tmp_path: Path) -> None:
     (tmp_path / "members-300.db").write_bytes(b"")
     (tmp_path / "members-300.json").write_text("not the credentials")  # a kept database gone bad
