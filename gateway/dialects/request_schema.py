@@ -5,7 +5,7 @@ keywords below). Neutral: names no vendor; the dialect renders the problems its 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,7 +16,7 @@ from aiohttp import web
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .common import BodyError, parse_json
+from .common import BodyError, parse_json, parsed_json
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOCUMENT_URI = "urn:loyalty-gateway:document"  # where the document sits in the registry its $refs resolve in
@@ -271,7 +271,8 @@ class RequestSchema:
         problems = self._check_parameters(operation, request)
         if operation.body is not None:
             body = await request.read() if request.body_exists else b""
-            problems += self.check_body(operation.body, request.headers.get("Content-Type"), body)
+            problems += self.check_body(operation.body, request.headers.get("Content-Type"), body,
+                                        parse=lambda raw: parsed_json(request, raw))
         return problems
 
     def _check_parameters(self, operation: _Operation, request: web.Request) -> list[Problem]:
@@ -299,7 +300,8 @@ class RequestSchema:
                 problems += problems_of(p.validator, value, p.location, p.name)
         return problems
 
-    def check_body(self, body: _Body, content_type: str | None, raw: bytes) -> list[Problem]:
+    def check_body(self, body: _Body, content_type: str | None, raw: bytes,
+                   parse: Callable[[bytes], Any] = parse_json) -> list[Problem]:
         if not raw:
             return [Problem("body", "", "is required")] if body.required else []
         media_type = (content_type or next(iter(body.media), "")).split(";")[0].strip().lower()
@@ -315,7 +317,7 @@ class RequestSchema:
                 return [Problem("body", "", f"is not a form: {exc}")]
         elif media_type == _JSON or media_type.endswith("+json"):
             try:
-                instance = parse_json(raw)  # decimals as Decimal, no NaN, nesting bounded: as the handlers read it
+                instance = parse(raw)  # decimals as Decimal, no NaN, nesting bounded: as the handlers read it
             except BodyError as exc:
                 return [Problem("body", "", str(exc))]
         else:
