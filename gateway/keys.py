@@ -25,3 +25,5 @@ STATE_SETUPS = web.AppKey("state_setups", asyncio.Lock)
 REQUEST_TENANT = web.RequestKey("gateway.tenant", Tenant)  # once the dialect's credentials have named it
 # What a fault rule did to this request, for the journal (sandbox/faultstep.py).
 REQUEST_FAULT = web.RequestKey("gateway.fault", dict)
+# A JSON body as the documents' check parsed it, (its text, its value), so the handler does not parse it again.
+REQUEST_JSON = web.RequestKey("gateway.json_body", tuple)

@@ -24,12 +24,22 @@ DOCUMENT: dict[str, Any] = {
                 {"name": "deep", "in": "query", "schema": {"type": "boolean"}},
                 {"name": "tag", "in": "query", "schema": {"type": "array", "items": {"type": "integer"}}},
                 {"name": "X-Trace", "in": "header", "required": True, "schema": {"type": "string"}},
+                # read as the handler reads them: spaces around the text stripped, a blank one as none sent
+                {"name": "page", "in": "query", "x-strip-spaces": True, "x-blank-is-absent": True,
+                 "schema": {"type": "integer", "minimum": 1}},
+                {"name": "size", "in": "query", "x-strip-spaces": True,
+                 "schema": {"type": "integer", "minimum": 1, "x-problem": "must be a whole number of at least 1"}},
             ], "responses": {"200": {"description": "ok"}}},
             "post": {"requestBody": {"$ref": "#/components/requestBodies/Item"},
                      "responses": {"200": {"description": "ok"}}},
         },
         "/free": {"get": {"responses": {"200": {"description": "ok"}}}},
         "/login": {"post": {"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Login"}},
+            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Login"}}}},
+            "responses": {"200": {"description": "ok"}}}},
+        # the handler reads a body of any other media type as JSON, so the check does too
+        "/sniffed": {"post": {"requestBody": {"required": True, "x-read-other-media-as": "application/json", "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Login"}},
             "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Login"}}}},
             "responses": {"200": {"description": "ok"}}}},
@@ -62,7 +72,7 @@ async def client(aiohttp_client: Any) -> TestClient:
                                   "read": len(body)})
 
     app = web.Application()
-    for path in ("/v1/items/{item_id}", "/v1/free", "/v1/login", "/v1/unknown"):
+    for path in ("/v1/items/{item_id}", "/v1/free", "/v1/login", "/v1/sniffed", "/v1/unknown"):
         app.router.add_route("*", path, answer)
     return await aiohttp_client(app)
 
@@ -161,9 +171,69 @@ async def test_the_body_is_not_read_for_an_operation_without_one(client: TestCli
 def test_operations_with_nothing_to_check_are_not_kept() -> None:
     schema = RequestSchema(DOCUMENT)
     assert set(schema.operations) == {("GET", "/v1/items/{item_id}"), ("POST", "/v1/items/{item_id}"),
-                                      ("POST", "/v1/login")}
+                                      ("POST", "/v1/login"), ("POST", "/v1/sniffed")}
 
 
 def test_a_problem_reads_as_a_line() -> None:
     assert str(Problem("query", "limit", "is required")) == "query limit: is required"
     assert str(Problem("body", "", "not JSON")) == "body: not JSON"
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"page": ""}, []),
+    ({"page": "   "}, []),
+    ({"page": " 2"}, []),
+    ({"page": "+2"}, []),  # a + in a query string is a space
+    ({"page": "x"}, [["query", "page", "must be an integer"]]),
+    ({"page": " 0 "}, [["query", "page", "0 is less than the minimum of 1"]]),
+    ({"size": " 5 "}, []),
+    ({"size": ""}, [["query", "size", "must be a whole number of at least 1"]]),
+    ({"size": "five"}, [["query", "size", "must be a whole number of at least 1"]]),
+    ({"limit": " 5"}, [["query", "limit", "must be an integer"]]),
+], ids=["blank-is-absent", "spaces-are-absent", "leading-space", "plus-is-space", "still-refused", "stripped-then-checked",
+        "stripped", "blank-is-a-value-without-the-flag", "x-problem-for-the-type", "no-flag-no-stripping"])
+async def test_parameters_read_as_the_handler_reads_them(client: TestClient, query: dict[str, str],
+                                                         expected: list[list[str]]) -> None:
+    found = await problems(client, "GET", "/v1/items/3", params={"limit": "1", **query}, headers=GOOD_HEADERS)
+    assert found == expected
+    if "limit" in query:
+        return
+    url = "/v1/items/3?limit=1&" + "&".join(f"{k}={v.replace(' ', '+')}" for k, v in query.items())
+    assert await problems(client, "GET", url, headers=GOOD_HEADERS) == expected
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded; charset=utf-8",
+                                          "application/octet-stream"])
+async def test_a_body_of_another_media_type_is_read_as_the_document_says(client: TestClient, content_type: str) -> None:
+    headers = {"Content-Type": content_type}
+    if content_type.startswith("application/x-www-form-urlencoded"):  # listed: read as a form
+        assert await problems(client, "POST", "/v1/sniffed", data=b"user=u&days=3", headers=headers) == []
+        return
+    assert await problems(client, "POST", "/v1/sniffed", data=b'{"user": "u", "days": 3}', headers=headers) == []
+    assert await problems(client, "POST", "/v1/sniffed", data=b'{"days": 3}', headers=headers) == [
+        ["body", "/user", "is required"]]
+    found = await problems(client, "POST", "/v1/sniffed", data=b"user=u", headers=headers)
+    assert [p[:2] for p in found] == [["body", ""]] and found[0][2].startswith("request body is not valid JSON")
+
+
+async def test_a_whole_json_number_is_an_integer(client: TestClient) -> None:
+    """JSON Schema's integer is a number with no fraction: 8.0 is one; bodies are read with Decimals."""
+    assert await problems(client, "POST", "/v1/login", data=b'{"user": "u", "days": 8.0}',
+                          headers={"Content-Type": "application/json"}) == []
+    assert await problems(client, "POST", "/v1/login", data=b'{"user": "u", "days": 8E1}',
+                          headers={"Content-Type": "application/json"}) == []
+    found = await problems(client, "POST", "/v1/login", data=b'{"user": "u", "days": 8.5}',
+                           headers={"Content-Type": "application/json"})
+    assert found == [["body", "/days", "Decimal('8.5') is not of type 'integer'"]]
+
+
+def test_decimals_are_numbers_and_whole_ones_integers() -> None:
+    from decimal import Decimal
+
+    from gateway.dialects.request_schema import Schemas
+    schemas = Schemas(DOCUMENT)
+    integer, number = schemas.validator({"type": "integer"}), schemas.validator({"type": "number"})
+    assert integer.is_valid(Decimal("8")) and integer.is_valid(Decimal("8.000")) and integer.is_valid(Decimal("1E+3"))
+    assert not integer.is_valid(Decimal("8.5")) and not integer.is_valid(True) and not integer.is_valid("8")
+    assert not integer.is_valid(Decimal("Infinity")) and not integer.is_valid(Decimal("NaN"))
+    assert number.is_valid(Decimal("8.5")) and not number.is_valid(True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..keys import REQUEST_TENANT
+from ..keys import REQUEST_JSON, REQUEST_TENANT
 from ..ledger import InvalidArgument, LedgerError, Tenant, all_error_classes
 
 log = logging.getLogger("gateway.errors")
@@ -164,12 +164,23 @@ def parse_json(raw: bytes | str) -> Any:
     return value
 
 
+def parsed_json(request: web.Request, text: bytes | str) -> Any:
+    """parse_json(text), parsed once per request: the documents' check and the handler both read a write's
+    body, and the second reader gets the first one's value (kept with the text it came from)."""
+    kept = request.get(REQUEST_JSON)
+    if kept is not None and type(kept[0]) is type(text) and kept[0] == text:
+        return kept[1]
+    value = parse_json(text)
+    request[REQUEST_JSON] = (text, value)
+    return value
+
+
 async def read_json(request: web.Request) -> Any:
     """The body as JSON (see parse_json). BodyError if it is empty or not JSON."""
     raw = await request.read()
     if not raw.strip():
         raise BodyError("request body is empty")
-    return parse_json(raw)
+    return parsed_json(request, raw)
 
 
 async def read_json_object(request: web.Request, *, what: str = "the request body") -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Checks an incoming request against the OpenAPI 3.1 document a dialect publishes: path, query and header
 parameters (coerced from their text per the schema's type) and the body (JSON or form, JSON Schema 2020-12
-with the document's $refs resolved). Neutral: names no vendor; the dialect renders the problems its way."""
+with the document's $refs resolved), each read the way the document says the handler reads it (extension
+keywords below). Neutral: names no vendor; the dialect renders the problems its way."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,13 +16,37 @@ from aiohttp import web
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .common import BodyError, parse_json
+from .common import BodyError, parse_json, parsed_json
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DOCUMENT_URI = "urn:loyalty-gateway:document"  # where the document sits in the registry its $refs resolve in
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _JSON = "application/json"
 _FORM = "application/x-www-form-urlencoded"
+# Extension keywords a document uses to say how its server reads a request, so the check reads it the same way:
+STRIP = "x-strip-spaces"  # on a parameter: spaces around its text are no part of the value
+BLANK_IS_ABSENT = "x-blank-is-absent"  # on a parameter: a blank value is read as none sent
+OTHER_MEDIA_AS = "x-read-other-media-as"  # on a request body: a body of a media type not listed is read as this one
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema's integer is any number with no fraction: bodies are read with Decimals (never floats), so a
+    whole Decimal (8, 8.0, 8E+1) is one."""
+    if isinstance(instance, Decimal):
+        return instance.is_finite() and instance == instance.to_integral_value()
+    return bool(jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer"))
+
+
+def _is_number(checker: Any, instance: Any) -> bool:
+    if isinstance(instance, Decimal):
+        return instance.is_finite()
+    return bool(jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(instance, "number"))
+
+
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number}),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +82,7 @@ class Schemas:
         self.registry = Registry().with_resource(DOCUMENT_URI, Resource(contents=document, specification=DRAFT202012))
 
     def validator(self, schema: Any) -> jsonschema.protocols.Validator:
-        return jsonschema.Draft202012Validator(anchored(schema), registry=self.registry)
+        return Validator(anchored(schema), registry=self.registry)  # type: ignore[no-any-return]
 
     def resolve(self, node: Any) -> Any:
         """`node` with a local $ref (a parameter, a request body, a response) followed until it is none."""
@@ -107,6 +132,9 @@ class _Parameter:
     array_of: str | None  # the items' type, when kind is "array"
     explode: bool
     validator: jsonschema.protocols.Validator | None
+    strip: bool  # spaces around the text are stripped before it is read (STRIP)
+    blank_is_absent: bool  # a blank text is taken as the parameter not sent (BLANK_IS_ABSENT)
+    type_problem: str | None  # the schema's x-problem for a text that is not of its type
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +142,7 @@ class _Body:
     required: bool
     media: Mapping[str, jsonschema.protocols.Validator | None]  # media type -> validator (None: any content)
     form_kinds: Mapping[str, tuple[str | None, str | None]]  # a form body's field -> (kind, array_of)
+    other_media_as: str | None = None  # a listed media type bodies of any other are read as (OTHER_MEDIA_AS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +197,10 @@ class RequestSchema:
       - a body, when the operation describes one, is of a listed media type (none sent: the first listed),
         parses (JSON with decimals as Decimal; a form as fields) and fits that media type's schema; a
         missing required body is a problem.
+    A parameter marked x-strip-spaces is read without the spaces around it, one marked x-blank-is-absent as
+    not sent when blank, and a schema's x-problem (or its "type" entry) words a text not of its type; a body
+    whose media type is not listed is read as the request body's x-read-other-media-as says (the handler
+    reads it so), else refused. JSON numbers are Decimals: a whole one is an integer.
     Unknown routes and operations without anything to check cost one dictionary lookup and give no
     problems. Unknown query parameters are allowed (OpenAPI cannot forbid them). Formats are annotations.
     The body is read only for operations that describe one (aiohttp keeps it for the handler)."""
@@ -201,9 +234,14 @@ class RequestSchema:
         array_of = _type_of(self.schemas.resolve(schema.get("items"))) if kind == "array" else None
         location = parameter["in"]
         name = parameter["name"].lower() if location == "header" else parameter["name"]
+        said = schema.get("x-problem") if isinstance(schema, Mapping) else None
+        if isinstance(said, Mapping):
+            said = said.get("type")
         return _Parameter(location, name, bool(parameter.get("required")) or location == "path", kind, array_of,
                           parameter.get("explode", parameter.get("style", "form") == "form"),
-                          self.schemas.validator(schema) if schema is not None else None)
+                          self.schemas.validator(schema) if schema is not None else None,
+                          parameter.get(STRIP) is True, parameter.get(BLANK_IS_ABSENT) is True,
+                          said if isinstance(said, str) else None)
 
     def _body(self, body: Mapping[str, Any]) -> _Body:
         body = self.schemas.resolve(body)
@@ -219,7 +257,9 @@ class RequestSchema:
                     kind = _type_of(sub)
                     items = _type_of(self.schemas.resolve(sub.get("items"))) if kind == "array" else None
                     form_kinds[field] = (kind, items)
-        return _Body(bool(body.get("required")), media, form_kinds)
+        other = body.get(OTHER_MEDIA_AS)
+        return _Body(bool(body.get("required")), media, form_kinds,
+                     other.lower() if isinstance(other, str) and other.lower() in media else None)
 
     async def check(self, request: web.Request) -> list[Problem]:
         resource = request.match_info.route.resource
@@ -231,7 +271,8 @@ class RequestSchema:
         problems = self._check_parameters(operation, request)
         if operation.body is not None:
             body = await request.read() if request.body_exists else b""
-            problems += self.check_body(operation.body, request.headers.get("Content-Type"), body)
+            problems += self.check_body(operation.body, request.headers.get("Content-Type"), body,
+                                        parse=lambda raw: parsed_json(request, raw))
         return problems
 
     def _check_parameters(self, operation: _Operation, request: web.Request) -> list[Problem]:
@@ -239,27 +280,33 @@ class RequestSchema:
         for p in operation.parameters:
             source: Any = (request.match_info if p.location == "path"
                            else request.query if p.location == "query" else request.headers)
-            if p.name not in source:
+            text = source.get(p.name)
+            if text is not None and p.strip:
+                text = text.strip()
+            if text is None or (p.blank_is_absent and not text.strip()):
                 if p.required:
                     problems.append(Problem(p.location, p.name, "is required"))
                 continue
             try:
                 if p.kind == "array":
-                    texts = source.getall(p.name) if p.explode and p.location == "query" else source[p.name].split(",")
-                    value: Any = [_coerce(t, p.array_of) for t in texts]
+                    texts = source.getall(p.name) if p.explode and p.location == "query" else text.split(",")
+                    value: Any = [_coerce(t.strip() if p.strip else t, p.array_of) for t in texts]
                 else:
-                    value = _coerce(source[p.name], p.kind)
+                    value = _coerce(text, p.kind)
             except ValueError as exc:
-                problems.append(Problem(p.location, p.name, str(exc)))
+                problems.append(Problem(p.location, p.name, p.type_problem or str(exc)))
                 continue
             if p.validator is not None:
                 problems += problems_of(p.validator, value, p.location, p.name)
         return problems
 
-    def check_body(self, body: _Body, content_type: str | None, raw: bytes) -> list[Problem]:
+    def check_body(self, body: _Body, content_type: str | None, raw: bytes,
+                   parse: Callable[[bytes], Any] = parse_json) -> list[Problem]:
         if not raw:
             return [Problem("body", "", "is required")] if body.required else []
         media_type = (content_type or next(iter(body.media), "")).split(";")[0].strip().lower()
+        if media_type not in body.media and body.other_media_as is not None:
+            media_type = body.other_media_as
         if media_type not in body.media:
             return [Problem("header", "content-type", f"must be one of {', '.join(body.media)}, not {media_type or 'none'}")]
         validator = body.media[media_type]
@@ -270,7 +317,7 @@ class RequestSchema:
                 return [Problem("body", "", f"is not a form: {exc}")]
         elif media_type == _JSON or media_type.endswith("+json"):
             try:
-                instance = parse_json(raw)  # decimals as Decimal, no NaN, nesting bounded: as the handlers read it
+                instance = parse(raw)  # decimals as Decimal, no NaN, nesting bounded: as the handlers read it
             except BodyError as exc:
                 return [Problem("body", "", str(exc))]
         else:

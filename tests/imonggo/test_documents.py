@@ -284,3 +284,32 @@ def test_a_whole_json_number_is_a_whole_number_as_the_document_promises(server: 
                              b'{"customer": {"name": "Whole", "customer_type_id": 8.0}}')
     assert status == 201, answer
     assert json.loads(answer)["customer_type_id"] == 8
+
+
+RAILS_TO_I = [  # what Rails' params[:page].to_i reads, and the server before the documents' check answered 200
+    pytest.param("/api/customers.xml?page=", id="blank-page-is-the-first"),
+    pytest.param("/api/customers.xml?page=%201", id="page-with-a-space"),
+    pytest.param("/api/customers.xml?page=+2", id="page-with-a-plus"),
+    pytest.param("/api/customers.json?per_page=%2010%20&page=", id="per-page-with-spaces"),
+    pytest.param("/api/products.xml?per_page=", id="blank-per-page-is-the-default"),
+]
+
+
+@pytest.mark.parametrize("path", RAILS_TO_I)
+async def test_a_page_rails_reads_the_documents_let_through(documents_only: Any, path: str) -> None:
+    answer = await documents_only.get(path, headers=basic(TOKEN))
+    assert answer.status == 204, await answer.text()
+
+
+@pytest.mark.parametrize("path", RAILS_TO_I)
+def test_a_page_rails_reads_is_answered(server: process.Server, path: str) -> None:
+    status, _, answer = call(server, "GET", path)
+    assert status == 200, answer
+
+
+def test_the_page_parameters_say_they_are_read_as_rails_reads_them() -> None:
+    for item in published.openapi()["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter["name"] in ("page", "per_page"):
+                    assert parameter.get("x-strip-spaces") is True and parameter.get("x-blank-is-absent") is True

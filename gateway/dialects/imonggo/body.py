@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..common import BodyError, parse_json
+from ..common import BodyError, parsed_json
 from . import xml_in
 from .scalars import NOT_XML
 
@@ -29,8 +29,7 @@ def as_params(value: Any) -> Any:
     return str(value)  # int, Decimal
 
 
-def _json(raw: bytes, root: str) -> dict[str, Any]:
-    data = parse_json(raw)
+def _json(data: Any, root: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BodyError(f"JSON body must be an object, like {{\"{root}\": {{...}}}}")
     if set(data) == {root}:
@@ -55,5 +54,5 @@ async def read_fields(request: web.Request, root: str) -> dict[str, Any]:
     if start == b"<":
         return xml_in.document(raw, root)
     if start in (b"{", b"["):
-        return _json(raw, root)
+        return _json(parsed_json(request, raw), root)
     raise BodyError(f"body must be an XML or JSON {root} document")

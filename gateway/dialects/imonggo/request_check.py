@@ -14,7 +14,7 @@ from aiohttp import web
 
 from ...ledger import InvalidAmount, parse_number
 from ...whole_numbers import whole_number
-from ..common import BodyError, parse_json
+from ..common import BodyError, parsed_json
 from ..request_schema import Problem, RequestSchema
 from . import params, published, rewards, xml_in
 from .body import as_params
@@ -127,7 +127,7 @@ async def check_request(request: web.Request) -> web.StreamResponse | None:
     body = _bodies().get((request.method, resource.canonical if resource else ""))
     if not problems and body is not None and request.body_exists:
         try:
-            problems = _body_words(await request.read(), *body)
+            problems = _body_words(request, await request.read(), *body)
         except BodyError as exc:
             return refuse(request, exc)
     if not problems:
@@ -145,7 +145,7 @@ def _deepest(error: Any) -> str:
     return "/" + "/".join(map(str, error.absolute_path))
 
 
-def _body_words(raw: bytes, root: str, validator: Any) -> list[str]:
+def _body_words(request: web.Request, raw: bytes, root: str, validator: Any) -> list[str]:
     start = raw.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
     if start == b"<":
         element = xml_in.parse(raw)
@@ -154,7 +154,7 @@ def _body_words(raw: bytes, root: str, validator: Any) -> list[str]:
         found = published.xml_problems(published.xml_schema(published.REQUESTS_XSD), element)
         return [invalid(_field(line.partition(":")[0])) for line in found]
     if start == b"{":
-        value = parse_json(raw)
+        value = parsed_json(request, raw)
         as_params(value)  # text XML cannot carry is the handler's 400 (BodyError), whatever the document says
         if set(value) == {root} and not isinstance(value[root], dict):
             return []  # a wrapper around no document: the handler's 400, as for a body that is no document

@@ -13,7 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ...ledger import By, Identity, parse_amount
 from ...whole_numbers import json_whole, whole_number
-from ..common import BodyError, parse_json
+from ..common import BodyError, parsed_json
 from .errors import RequestError
 from .filters import parse_when
 
@@ -54,7 +54,7 @@ async def read_document(request: web.Request) -> Any:
         else:
             raise RequestError(400, "request body is empty: send the JSON as the body or as a data field")
     try:
-        return parse_json(text)
+        return parsed_json(request, text)
     except BodyError as exc:
         raise RequestError(400, f"data is not valid JSON: {exc}") from None
 

@@ -68,7 +68,14 @@ async def check_request(request: web.Request) -> web.StreamResponse | None:
 
 
 def refusal(request: web.Request, problems: list[Problem]) -> web.StreamResponse:
-    return render_error(request, 400, "; ".join(str(p) for p in problems[:5]))
+    return render_error(request, 400, "; ".join(words(p) for p in problems[:5]))
+
+
+def words(problem: Problem) -> str:
+    """A problem as the handlers word theirs: `mbr_id must be a whole number of at least 1` (the document's
+    x-problem), naming the parameter or body field, never where the validator found it."""
+    name = problem.name.lstrip("/")
+    return f"{name} {problem.message}" if name else problem.message
 
 
 # Served and shipped as the file's bytes (written as documents.json_bytes writes, which a test holds), answers

@@ -145,9 +145,20 @@ def _json_body(ref: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
 
+# The handlers read a body of a content type the operation does not list as JSON (curl -d labels JSON a form,
+# some clients text/plain): request_schema reads it so too (x-read-other-media-as), and the operation says so.
+OTHER_AS_JSON = {"x-read-other-media-as": "application/json"}
+SNIFFED = " A body of any other content type (text/plain, or curl -d's form type) is read as JSON."
+
+
+def _sniffed_json_body(ref: str) -> dict[str, Any]:
+    return {**_json_body(ref), **OTHER_AS_JSON}
+
+
 def _form_or_json_body(ref: str) -> dict[str, Any]:
     schema = {"schema": {"$ref": f"#/components/schemas/{ref}"}}
-    return {"required": True, "content": {"application/json": schema, "application/x-www-form-urlencoded": schema}}
+    return {"required": True, "content": {"application/json": schema, "application/x-www-form-urlencoded": schema},
+            **OTHER_AS_JSON}
 
 
 def _ok(ref: str, description: str) -> dict[str, Any]:
@@ -158,6 +169,7 @@ def _ok(ref: str, description: str) -> dict[str, Any]:
 def _adjust(operation: str, scope: str, what: str) -> dict[str, Any]:
     return {
         "summary": what, "operationId": f"{operation}Account", "security": [{"oauth": [scope]}],
+        "description": "The body is JSON." + SNIFFED,
         "parameters": [
             {"name": "account_type", "in": "path", "required": True,
              "schema": {"enum": ["points", "cashback", "miles"]}},
@@ -168,7 +180,7 @@ def _adjust(operation: str, scope: str, what: str) -> dict[str, Any]:
              "description": "1 to 255 printable characters; same key and body: the first reply replayed; different "
                             "body: 422; in flight: 409"},
         ],
-        "requestBody": _json_body("Adjustment"),
+        "requestBody": _sniffed_json_body("Adjustment"),
         "responses": {"200": _ok("AdjustmentResult", "applied (or replayed)"), **ERRORS,
                       "409": _error_response("IDEMPOTENCY_IN_FLIGHT"),
                       "422": _error_response("IDEMPOTENCY_CONFLICT")},
@@ -186,11 +198,14 @@ def document() -> dict[str, Any]:
     refusals = {status: ERRORS[status] for status in ("400", "401", "413", "429", "503")}
     token_op = {
         "summary": "Client-credentials token (JSON or form body); the same token until it expires",
+        "description": "The body is JSON or a form (application/x-www-form-urlencoded)." + SNIFFED.replace(
+            " or curl -d's form type", ""),
         "security": [], "requestBody": _form_or_json_body("TokenRequest"),
         "responses": {"200": {**_ok("Token", "a Bearer token"), "links": TOKEN_LINKS}, **refusals},
     }
     revoke_op = {
         "summary": "Revoke every token the client holds, on every instance (JSON or form body; audience and grant_type may be sent too)",
+        "description": token_op["description"],
         "security": [], "requestBody": _form_or_json_body("RevokeRequest"),
         "responses": {"200": _ok("Revoked", "revoked"), **refusals},
     }
@@ -233,6 +248,8 @@ def _detail(problem: Problem) -> str:
     if problem.location == "header":
         subject = f"the {problem.name} header"
     elif problem.location == "body":
+        if not problem.name and problem.message.startswith("request body "):
+            return problem.message  # the reader's own words: "request body is not valid JSON: ..."
         subject = problem.name.lstrip("/").replace("/", ".") or "the request body"
     else:
         subject = problem.name
