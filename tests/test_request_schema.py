@@ -237,3 +237,20 @@ def test_decimals_are_numbers_and_whole_ones_integers() -> None:
     assert not integer.is_valid(Decimal("8.5")) and not integer.is_valid(True) and not integer.is_valid("8")
     assert not integer.is_valid(Decimal("Infinity")) and not integer.is_valid(Decimal("NaN"))
     assert number.is_valid(Decimal("8.5")) and not number.is_valid(True)
+
+
+def test_multiple_of_judges_a_decimal_of_any_size_and_never_raises() -> None:
+    """A body's number is a Decimal however large: 1E+100 is a whole multiple of 1, 0.001 is no multiple of
+    0.01, and a number a thousand digits past the step is refused rather than divided (jsonschema's own
+    check raised DivisionImpossible there, which the server answered with a 500)."""
+    from decimal import Decimal
+
+    from gateway.dialects.request_schema import Schemas
+    schemas = Schemas(DOCUMENT)
+    whole, cents = schemas.validator({"multipleOf": 1}), schemas.validator({"multipleOf": 0.01})
+    assert whole.is_valid(Decimal("1E+100")) and whole.is_valid(Decimal("12345678901234567890123456789012"))
+    assert not whole.is_valid(Decimal("1" + "0" * 100 + ".5"))  # exact: not rounded to 28 digits
+    assert cents.is_valid(Decimal("10.25")) and cents.is_valid(Decimal("1E+50")) and not cents.is_valid(Decimal("0.001"))
+    assert [e.message for e in whole.iter_errors(Decimal("1E+999999999"))] == [
+        "1E+999999999 is too large to be a multiple of 1"]
+    assert whole.is_valid(8) and not whole.is_valid(8.5)  # non-Decimals keep jsonschema's own check

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,9 +43,33 @@ def _is_number(checker: Any, instance: Any) -> bool:
     return bool(jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(instance, "number"))
 
 
+MOST_QUOTIENT_DIGITS = 1000  # a number this many digits past its multipleOf step is refused, not divided
+
+
+def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterable[jsonschema.ValidationError]:
+    """JSON Schema's multipleOf, exact for a Decimal of any size: jsonschema's own divides in the context's 28
+    digits, which a large number (1E+100 against a step of 1) overflows into an exception (a 500)."""
+    if not isinstance(instance, Decimal):
+        yield from jsonschema.Draft202012Validator.VALIDATORS["multipleOf"](validator, step, instance, schema)
+        return
+    if not instance.is_finite():
+        return  # not a number: the type keyword says so
+    factor = Decimal(str(step))
+    digits = instance.adjusted() - factor.adjusted() + 3
+    if digits > MOST_QUOTIENT_DIGITS:
+        yield jsonschema.ValidationError(f"{instance} is too large to be a multiple of {step}")
+        return
+    with localcontext() as context:
+        context.prec = max(context.prec, digits)
+        if instance % factor != 0:
+            yield jsonschema.ValidationError(f"{instance} is not a multiple of {step}")
+
+
 Validator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many({"integer": _is_integer, "number": _is_number}),
+    validators={"multipleOf": _multiple_of},
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": _is_integer, "number": _is_number}),
 )
 
 
