@@ -116,7 +116,7 @@ def _body_findings(expected: Expectation, actual: Answer, masked: Callable[[Plac
             return list(xml_compare.exact(want_tree, got_tree, masked))
     except (json_compare.NotJson, xml_compare.NotXml) as exc:
         return Difference("expected body", str(exc))  # the case's own file is broken: say so, do not guess
-    if structure_only or expected.body == actual.body:
+    if structure_only or expected.body == actual.body or WHOLE_BODY in expected.volatile:
         return []
     return Difference("body", f"expected {quoted(expected.body.decode('utf-8', 'replace'))}, "
                               f"got {quoted(actual.body.decode('utf-8', 'replace'))}")
@@ -170,8 +170,10 @@ def noise(first: Answer, second: Answer) -> list[str]:
     changes as a whole: only its status and media are left to compare, and a report should say so. Only
     values count; a status or a structure that changes is no noise, it is a finding."""
     media = first.media if first.media != "none" else media_of(_header(first, "Content-Type") or "", first.body)
-    if first.status != second.status or media not in ("json", "xml"):
+    if first.status != second.status or media not in ("json", "xml", "text"):
         return []
+    if media == "text":  # text has no parts to tell apart: it is the same, or all of it is noise
+        return [] if first.body == second.body else [WHOLE_BODY]
     expected = Expectation(status=first.status, body=first.body, media=media)
     found = _body_findings(expected, second, masker(()), structure_only=False)
     if isinstance(found, Difference):

@@ -194,7 +194,7 @@ class Console:
             self._write(head + "\n")
             return
         if outcome.status == "passed":
-            self._write(head + "\n")
+            self._write(head + (f": {outcome.reason}" if outcome.reason else "") + "\n")
             return
         report = drift_report(outcome)
         self._write(head + "\n" + "".join(f"    {line}\n" for line in report.splitlines()))

@@ -306,3 +306,14 @@ def test_a_body_that_changes_as_a_whole_is_noise_as_a_whole(first: bytes, second
     assert compare.answers(Answer(200, JSON, first), Answer(200, JSON, b'"anything"'), masked=paths) == []
     assert lines(compare.answers(Answer(200, JSON, first), Answer(500, JSON, first), masked=paths)) == [
         "status: expected 200, got 500"]
+
+
+def test_a_text_body_that_changes_between_two_sends_is_all_noise_and_then_not_compared() -> None:
+    first, again = (Answer(200, {"Content-Type": "text/plain"}, f"sheet {n}".encode(), "text") for n in (1, 2))
+    assert compare.noise(first, first) == []
+    assert compare.noise(first, again) == [compare.WHOLE_BODY]
+    other = Answer(200, {"Content-Type": "text/plain"}, b"something else", "text")
+    assert compare.answers(first, other, masked=[]) != []
+    assert compare.answers(first, other, masked=[compare.WHOLE_BODY]) == []
+    assert compare.answers(first, Answer(500, {"Content-Type": "text/plain"}, b"x", "text"),
+                           masked=[compare.WHOLE_BODY]) != []  # the status is still held

@@ -207,3 +207,39 @@ async def test_a_server_without_provider_states_is_shape_mode_or_errors_in_exact
         await server.close()
     assert code == 1
     assert f"{url}/__admin/provider-states answered 404" in err
+
+
+async def test_diff_says_when_a_body_changes_on_every_send_and_so_was_not_compared(tmp_path: Path) -> None:
+    """A server whose balances answer is new text on every send (no two alike): diff cannot tell drift from
+    noise in that body, passes on status and media type, and says so rather than pass as if they agreed."""
+    import asyncio
+    import itertools
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    counter = itertools.count()
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.path.startswith("/__admin/"):
+            return web.json_response({"error": "no such path"}, status=404)
+        return web.Response(text=f"balance sheet number {next(counter)}", content_type="text/plain")
+
+    servers = []
+    for _ in range(2):
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", answer)
+        servers.append(TestServer(app))
+        await servers[-1].start_server()
+    urls = [str(s.make_url("")).rstrip("/") for s in servers]
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            str(COMMAND), "diff", *urls, "--dialect", "memberpoints", "--only", "balances-sample", cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    finally:
+        for server in servers:
+            await server.close()
+    assert proc.returncode == 0, err.decode()
+    assert ("PASS balances-sample" in err.decode() and "step 1: the first server's body changed between two sends, "
+            "so only status and media type were compared") in err.decode().replace("\n", " ")
