@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from ..redact import MASK, mask, redact_body, redact_query
+from .compare import header
 from .model import Answer, CaseOutcome, Expectation, Request, StepOutcome
 
 # Header names whose values are secrets (Idempotency-Key is not one: it is what a person needs to find a write).
@@ -72,7 +73,7 @@ class Masker:
     def body(self, body: bytes | None, headers: Mapping[str, str] = {}) -> str | None:
         if body is None:
             return None
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        content_type = header(headers, "Content-Type") or ""
         return self.text(body.decode("utf-8", "replace"), content_type)
 
     def url(self, url: str) -> str:

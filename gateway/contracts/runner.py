@@ -87,7 +87,7 @@ def judge(expected: Expectation, actual: Answer, mode: Mode, speaker: Speaker, s
         found += [Difference("body", f"expected to contain {fragment!r}") for fragment in expected.contains
                   if fragment not in text]
     elif speaker.check_answer is not None:
-        content_type = next((v for k, v in actual.headers.items() if k.lower() == "content-type"), "")
+        content_type = compare.header(actual.headers, "Content-Type") or ""
         found += [Difference("document", line) for line in
                   speaker.check_answer(sent.method, sent.path, actual.status, content_type, actual.body)]
     return found
