@@ -21,6 +21,7 @@ from ..ledger import (
     Upstream,
     UpstreamCredentialsRefused,
     UpstreamError,
+    UpstreamRateLimited,
 )
 from ..progress import ProgressLine
 from .checkpoint import Checkpoint, Plan
@@ -31,6 +32,7 @@ from .plan import key_for, movement
 ATTEMPTS = 8  # tries of one call through transient trouble before the member is left for a rerun
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubled each time, up to MAX_PAUSE
 MAX_PAUSE = 30.0
+PREFLIGHT_ATTEMPTS = 3  # reads of the first member before a busy upstream is called unusable
 ASSET = Asset.POINTS  # every upstream keeps points; the other assets are not every vendor's
 T = TypeVar("T")
 
@@ -66,12 +68,19 @@ class Migrator:
         """Reads the first member at both ends once: an upstream that cannot be reached or refuses the
         credentials stops the migration before anything is planned (a refusal about the member does not)."""
         for port, member in ((self.source, first.source_id), (self.target, first.target_id)):
-            try:
-                await port.balance(member, ASSET)
-            except UpstreamError as exc:
-                raise MigrationError(exc.message) from None
-            except LedgerError:
-                pass
+            for attempt in range(PREFLIGHT_ATTEMPTS):
+                try:
+                    await port.balance(member, ASSET)
+                    break
+                except UpstreamError as exc:
+                    # a 429 or a 5xx answer is the upstream busy, not wrong: asked again; no answer is fatal
+                    busy = isinstance(exc, UpstreamRateLimited) or (exc.details.get("status") or 0) >= 500
+                    if not busy or attempt == PREFLIGHT_ATTEMPTS - 1:
+                        raise MigrationError(exc.message) from None
+                    told = exc.details.get("retry_after")
+                    await self.sleep(float(told) if isinstance(told, (int, float)) and told > 0 else FIRST_PAUSE)
+                except LedgerError:
+                    break
 
     async def plan_only(self, pairs: Sequence[Pair], checkpoint: Checkpoint) -> list[str]:
         """--dry-run: what each member's movement would be (the recorded one where the checkpoint has it);
@@ -182,10 +191,10 @@ class Migrator:
         if self.limiter is not None:
             await self.limiter.wait()
 
-    async def each(self, pairs: Sequence[Pair], work: Callable[[Pair], Awaitable[T]]) -> list[T]:
+    async def each(self, pairs: Sequence[Pair], work: Callable[[Pair], Awaitable[T]], unit: str = "members") -> list[T]:
         """`work` for every pair, `concurrency` at a time, in order of the list; progress on the stream."""
         results: list[T | None] = [None] * len(pairs)
-        progress = ProgressLine(self.progress, len(pairs)) if self.progress is not None else None
+        progress = ProgressLine(self.progress, len(pairs), unit=unit) if self.progress is not None else None
         done = 0
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(pairs)):

@@ -58,7 +58,7 @@ async def verify(migrator: Migrator, pairs: Sequence[Pair], checkpoint: Checkpoi
             detail = (detail + "; " if detail else "") + f"the source moved since ({plan.source_balance} then)"
         return Row(pair.source_id, pair.target_id, str(source), str(target),
                    "" if expected is None else str(expected), status, detail)
-    return await migrator.each(pairs, row)
+    return await migrator.each(pairs, row, unit="members verified")
 
 
 def write_reports(rows: Sequence[Row], directory: Path, meta: dict[str, Any]) -> tuple[Path, Path]:
