@@ -129,6 +129,43 @@ def test_killed_twice_under_faults_every_balance_is_right_and_a_rerun_changes_no
     assert secret not in resumed.stdout + resumed.stderr + again.stdout + again.stderr
 
 
+@pytest.mark.slow
+def test_to_a_target_without_keys_the_history_is_searched_before_any_resend(sandboxes: Sandboxes) -> None:
+    """The other way round: memberpoints as the target keeps no idempotency keys, so each movement's key
+    rides in its note and an unclear write is looked up in the member's history before it is sent again."""
+    s = sandboxes
+    pomelo, before = _balances(s.root / "dst.db"), _balances(s.root / "src.db", "member_no")
+    chosen = sorted(pomelo)[:40]
+    (s.root / "back.csv").write_text("source_id,target_id\n" + "".join(f"{pomelo[n][0]},{n}\n" for n in chosen))
+    body = {"tenant": "shop", "dialect": "memberpoints", "method": "POST", "path": "/webapps/api/memberpoints"}
+    for rule in ({"effect": "drop", "when": "after", "probability": 0.3, "times": 8},
+                 {"effect": "status", "status": 503, "probability": 0.2, "times": 4}):
+        request = urllib.request.Request(f"{s.source.url}/__admin/faults", data=json.dumps({**body, **rule}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+    args = ("--from", "target.toml", "--to", "source.toml", "--members", "back.csv", "--checkpoint", "back/cp.jsonl",
+            "--rate", "6000/minute", "--timeout", "1")
+    proc = subprocess.Popen(process.command("migrate", *args), cwd=s.root, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    checkpoint = s.root / "back" / "cp.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            checkpoint.exists() and checkpoint.read_text().count("\n") >= 30):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = process.run(["migrate", *args], s.root, timeout=120)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    with urllib.request.urlopen(f"{s.source.url}/__admin/faults", timeout=10) as answer:
+        fired = [r["hits"] for r in json.loads(answer.read())["faults"] if r["dialect"] == "memberpoints"]
+    assert fired and fired[0] > 0, fired  # answers were dropped after the write applied
+    after = _balances(s.root / "src.db", "member_no")
+    wrong = {n: (before[n][1], pomelo[n][1], after[n][1]) for n in chosen if after[n][1] != before[n][1] + pomelo[n][1]}
+    assert not wrong, wrong
+    again = process.run(["migrate", *args], s.root, timeout=120)
+    assert again.returncode == 0 and "0 moved" in again.stdout and _balances(s.root / "src.db", "member_no") == after
+
+
 def _one_line_error(done: subprocess.CompletedProcess[str], said: str) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if "members (" not in line]
