@@ -66,7 +66,7 @@ def main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
         return 2
 
 
-def _rate(args: argparse.Namespace, target_dialect: str, dialects: Sequence[Any]) -> Limiter | None:
+def rate_limiter(args: argparse.Namespace, target_dialect: str, dialects: Sequence[Any]) -> Limiter | None:
     text = args.rate
     if text is None:
         found = next((d for d in dialects if d.name == target_dialect), None)
@@ -85,7 +85,7 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     source_end, target_end = load_endpoint(args.source), load_endpoint(args.target)
     pairs = read_members(args.members) if args.members else None
     checkpoint = Checkpoint.load(args.checkpoint)
-    limiter = _rate(args, target_end.dialect, dialects)
+    limiter = rate_limiter(args, target_end.dialect, dialects)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2 + 2)) as session:
         source = source_end.connect(session, timeout=args.timeout)
         target = target_end.connect(session, timeout=args.timeout)
