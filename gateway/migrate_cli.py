@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 
+from .ledger import LedgerError
 from .contracts.transport import Limiter, parse_rate
 from .migration import (
     MODES,
@@ -93,8 +94,8 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
             if pairs is None:
                 try:
                     pairs = await discover(source)
-                except Exception as exc:  # the listing's transport trouble, said in one line
-                    raise MigrationError(getattr(exc, "message", str(exc))) from None
+                except LedgerError as exc:  # the listing's trouble (unreachable, refused), said in one line
+                    raise MigrationError(exc.message) from None
                 if not pairs:
                     raise MigrationError(f"{source.name} lists no members")
             migrator = Migrator(source, target, mode=args.mode, concurrency=args.concurrency, limiter=limiter,
