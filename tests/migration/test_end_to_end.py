@@ -172,6 +172,7 @@ def _one_line_error(done: subprocess.CompletedProcess[str], said: str) -> None:
     assert len(lines) == 1 and said in lines[0], done.stderr
 
 
+@pytest.mark.slow
 def test_unhappy_paths_are_one_line_each(sandboxes: Sandboxes) -> None:
     s, root = sandboxes, sandboxes.root
     (root / "bad.toml").write_text('dialect = "memberpoints\n')
