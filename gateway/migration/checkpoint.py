@@ -1,0 +1,136 @@
+"""The migration's memory: an append-only file of JSON lines, each flushed and fsynced before the step it
+records goes on, so a run killed at any moment (SIGKILL included) is resumed by the same command. Its first
+line names the run (its id, mode, source and target); then one `plan` line per member before its movement is
+sent (the amount computed once), and a `done` or `failed` line once its outcome is known. A last line cut
+short by a kill is ignored."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from secrets import token_hex
+from typing import IO, Any
+
+
+class CheckpointError(Exception):
+    """The checkpoint cannot be used for this command (another mode or target, or unreadable)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One member's movement, as recorded before it is sent."""
+
+    source_id: str
+    target_id: str
+    source_balance: Decimal
+    target_opening: Decimal
+    points: Decimal  # signed: > 0 credits the target, < 0 debits it, 0 moves nothing
+    key: str
+
+    def line(self) -> dict[str, Any]:
+        return {"event": "plan", "source_id": self.source_id, "target_id": self.target_id,
+                "source_balance": str(self.source_balance), "target_opening": str(self.target_opening),
+                "points": str(self.points), "key": self.key}
+
+    @classmethod
+    def read(cls, line: Mapping[str, Any]) -> Plan:
+        return cls(str(line["source_id"]), str(line["target_id"]), Decimal(line["source_balance"]),
+                   Decimal(line["target_opening"]), Decimal(line["points"]), str(line["key"]))
+
+
+class Checkpoint:
+    """The file's events read back (run, plans, done, failed) and the handle new ones are appended to."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.run: dict[str, Any] | None = None
+        self.plans: dict[str, Plan] = {}
+        self.done: dict[str, dict[str, Any]] = {}
+        self.failed: dict[str, str] = {}
+        self._handle: IO[str] | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Checkpoint:
+        checkpoint = cls(Path(path))
+        try:
+            text = checkpoint.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return checkpoint
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+        lines = text.split("\n")
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                checkpoint._take(json.loads(raw))
+            except (ValueError, KeyError, TypeError, ArithmeticError):
+                if number == len(lines):  # the line being written when the run was killed: never acted on
+                    continue
+                raise CheckpointError(f"{path}: line {number} is not a checkpoint event") from None
+        return checkpoint
+
+    def _take(self, line: Mapping[str, Any]) -> None:
+        event = line["event"]
+        if event == "run":
+            self.run = dict(line)
+        elif event == "plan":
+            plan = Plan.read(line)
+            self.plans[plan.source_id] = plan
+        elif event == "done":
+            self.done[str(line["source_id"])] = dict(line)
+            self.failed.pop(str(line["source_id"]), None)
+        elif event == "failed":
+            self.failed[str(line["source_id"])] = str(line["error"])
+        else:
+            raise ValueError(event)
+
+    def check(self, *, mode: str, source: str, target: str) -> str | None:
+        """The recorded run's id (None before any run); CheckpointError when the file holds another
+        migration (a different mode, source or target)."""
+        if self.run is None:
+            return None
+        for name, wanted in (("mode", mode), ("source", source), ("target", target)):
+            if self.run.get(name) != wanted:
+                raise CheckpointError(f"{self.path} holds run {self.run.get('run')} with {name} "
+                                      f"{self.run.get(name)!r}, not {wanted!r}: give another --checkpoint")
+        return str(self.run["run"])
+
+    def begin(self, *, mode: str, source: str, target: str) -> str:
+        """The run's id: the recorded one when the file holds this same migration, else a new one, recorded."""
+        recorded = self.check(mode=mode, source=source, target=target)
+        if recorded is not None:
+            return recorded
+        run = token_hex(6)
+        self.append({"event": "run", "run": run, "mode": mode, "source": source, "target": target,
+                     "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        return run
+
+    def append(self, line: Mapping[str, Any]) -> None:
+        """Writes one event and makes it durable before returning."""
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf-8")
+        self._handle.write(json.dumps(line, separators=(",", ":")) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._take(line)
+
+    def planned(self, plan: Plan) -> None:
+        self.append(plan.line())
+
+    def finished(self, source_id: str, *, ref: str | None, balance: Decimal | None) -> None:
+        self.append({"event": "done", "source_id": source_id, "ref": ref,
+                     "balance": None if balance is None else str(balance)})
+
+    def refused(self, source_id: str, error: str) -> None:
+        self.append({"event": "failed", "source_id": source_id, "error": error})
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

@@ -1,0 +1,66 @@
+"""What a run is told or refused before it starts: the target's documented rate limit as the default, a
+bad --rate, a checkpoint that belongs to another migration, TOML and CSV mistakes named by file and field."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from gateway.app import DIALECT_LIST
+from gateway.migrate_cli import rate_limiter
+from gateway.migration import Checkpoint, CheckpointError, MigrationError, load_endpoint, read_members
+
+
+def _args(rate: str | None) -> argparse.Namespace:
+    return argparse.Namespace(rate=rate)
+
+
+def test_the_default_rate_is_the_target_dialects_documented_limit() -> None:
+    documented = {d.name: d.cases.client.rate for d in DIALECT_LIST if d.cases and d.cases.client}
+    for name, rate in documented.items():
+        limiter = rate_limiter(_args(None), name, DIALECT_LIST)
+        if rate:
+            assert limiter is not None and limiter.count == 100 and limiter.seconds == 60, name
+        else:
+            assert limiter is None, name
+    assert any(documented.values())  # at least one vendor documents a limit (100 a minute)
+    given = rate_limiter(_args("5/second"), "any", DIALECT_LIST)
+    assert given is not None and (given.count, given.seconds) == (5, 1)
+    with pytest.raises(MigrationError, match="--rate: rate 'fast'"):
+        rate_limiter(_args("fast"), "any", DIALECT_LIST)
+
+
+def test_a_checkpoint_of_another_migration_is_refused(tmp_path: Path) -> None:
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    run = checkpoint.begin(mode="add", source="a", target="b")
+    checkpoint.close()
+    again = Checkpoint.load(tmp_path / "cp.jsonl")
+    assert again.begin(mode="add", source="a", target="b") == run
+    with pytest.raises(CheckpointError, match="with mode 'add', not 'mirror'"):
+        again.begin(mode="mirror", source="a", target="b")
+    with pytest.raises(CheckpointError, match="with target 'b', not 'c'"):
+        again.check(mode="add", source="a", target="c")
+
+
+def test_toml_and_csv_mistakes_name_the_file_and_field(tmp_path: Path) -> None:
+    cases = {
+        "dialect = 1\n": "x.toml.dialect: required",
+        'dialect = "nope"\nbase_url = "http://h"\n': "'nope' is no upstream dialect",
+        'dialect = "pomelo"\nbase_url = "ftp://h"\n[credentials]\n': "base_url: must be an absolute http",
+        'dialect = "pomelo"\nbase_url = "http://h"\n[credentials]\nclient_id = "i"\nclient_secret = "s3cr3t"\n':
+            "credentials.audience: required",
+    }
+    for text, said in cases.items():
+        (tmp_path / "x.toml").write_text(text)
+        with pytest.raises(MigrationError, match=said.replace("(", r"\(")) as caught:
+            load_endpoint(tmp_path / "x.toml")
+        assert "s3cr3t" not in str(caught.value)
+    with pytest.raises(MigrationError, match="no such file"):
+        load_endpoint(tmp_path / "missing.toml")
+    for text, said in {"": "line 1 must be the header", "source_id,target_id\n": "no members listed",
+                       "source_id,target_id\n1,\n": "line 2 must be source_id,target_id",
+                       "source_id,target_id\n1,a\n1,b\n": "line 3: source_id 1 is listed twice"}.items():
+        (tmp_path / "m.csv").write_text(text)
+        with pytest.raises(MigrationError, match=said):
+            read_members(tmp_path / "m.csv")
