@@ -293,6 +293,18 @@ async def test_a_server_errors_request_id_is_named(capture: tuple[CaptureServer,
     with pytest.raises(UpstreamFailed, match=r"answered 502 \(request id req-7f3a\): <html>Bad Gateway</html>") as failed:
         await MemberpointsClient(transport_to(url), API_ID, API_KEY).balances()
     assert failed.value.details["request_id"] == "req-7f3a"
+    assert "retry_after" not in failed.value.details  # it said no time: the caller's own backoff decides
+
+
+async def test_a_server_error_with_retry_after_passes_the_wait_on(
+    capture: tuple[CaptureServer, str], transport_to: TransportFor,
+) -> None:
+    recorder, url = capture
+    recorder.reply(503, b'{"success": false, "message": "maintenance"}',
+                   {"Content-Type": "application/json", "Retry-After": "9"})
+    with pytest.raises(UpstreamFailed) as failed:
+        await MemberpointsClient(transport_to(url), API_ID, API_KEY).balances()
+    assert failed.value.details["retry_after"] == 9
 
 
 async def test_a_200_that_says_success_false_is_a_refusal_and_a_200_that_is_not_json_is_unreadable(

@@ -161,6 +161,14 @@ async def test_a_5xx_names_the_status_and_the_request_id_pomelo_gave(pomelo: Fak
         await client.burn("points", USER, Decimal("1"), "r", key="k")
     assert "503" in failed.value.message and "req-8c1e" in failed.value.message and "try later" in failed.value.message
     assert failed.value.sent and failed.value.details["status"] == 503
+    assert "retry_after" not in failed.value.details  # it said no time: the caller's own backoff decides
+
+
+async def test_a_5xx_with_retry_after_passes_the_wait_on(pomelo: FakePomelo, client: PomeloClient) -> None:
+    pomelo.script = [TOKEN_ANSWER, answer(503, {"error": {"error_code": "SERVICE_UNAVAILABLE"}}, Retry_After="7")]
+    with pytest.raises(UpstreamFailed) as failed:
+        await client.burn("points", USER, Decimal("1"), "r", key="k")
+    assert failed.value.details["retry_after"] == 7 and failed.value.sent
 
 
 async def test_a_2xx_that_is_not_json_is_a_failed_answer_not_a_success(pomelo: FakePomelo, client: PomeloClient) -> None:

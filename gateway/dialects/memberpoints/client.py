@@ -199,8 +199,10 @@ class MemberpointsClient:
                 f"{self.name} is rate limited ({message}); retry after {wait} s{reply.naming()}", retry_after=wait,
                 **named,
             )
-        if reply.status >= 500:
-            raise UpstreamFailed(f"{self.name} answered {reply.status}{reply.naming()}: {message}", sent=True, **named)
+        if reply.status >= 500:  # a Retry-After it sent (a 503 in maintenance) is passed on
+            told = {"retry_after": retry_after(reply.headers)} if reply.header("Retry-After") else {}
+            raise UpstreamFailed(f"{self.name} answered {reply.status}{reply.naming()}: {message}", sent=True,
+                                 **named, **told)
         raise Refused(reply.status, message)
 
     def _page(self, body: dict[str, Any], read: Callable[[Any], T], offset: int, asked: int) -> Page[T]:

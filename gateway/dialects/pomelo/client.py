@@ -230,9 +230,10 @@ class PomeloClient:
         if 400 <= reply.status < 500:
             code, detail = _envelope(reply)
             raise PomeloApiError(self.name, reply.status, code, detail, request_id)
-        if not 200 <= reply.status < 300:
+        if not 200 <= reply.status < 300:  # a Retry-After it sent (a 503 in maintenance) is passed on
+            told = {"retry_after": retry_after(reply.headers)} if reply.header("Retry-After") else {}
             raise UpstreamFailed(f"{self.name} answered {reply.status} {_said(reply)}{naming(request_id)}",
-                                 sent=sent, status=reply.status, request_id=request_id)
+                                 sent=sent, status=reply.status, request_id=request_id, **told)
         try:
             answer = json.loads(reply.body, parse_float=Decimal)
         except ValueError:
