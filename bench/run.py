@@ -5,6 +5,7 @@ as measure | now | target | met? (and as JSON with --json). Knows the rows' name
     python -m bench                      # every row; builds the 1M-member database once, then reuses it
     python -m bench --quick --only reads # a smoke check: short runs, small N
     python -m bench --only writes,paging --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    python -m bench --only migrate       # migrate's throughput against the target's rate limit, and its soak
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ ROWS = {
     "coldstart": "million",
     "soak": "million",
     "webhooks": "webhooks",
+    "migrate": "migrate",
 }
 
 
@@ -48,7 +50,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", default=[],
                         help=f"rows to run, comma-separated or repeated: {', '.join(ROWS)} (default: all)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke check: 1 s wrk runs, 2 rounds, 20,000 members, a 6 s soak")
+                        help="a smoke check: 1 s wrk runs, 2 rounds, 20,000 members, a 6 s soak, "
+                             "1,000 members to migrate")
     parser.add_argument("--seconds", type=int, help="length of one wrk run (default 5; 1 with --quick)")
     parser.add_argument("--rounds", type=int, help="alternations, figures are medians (default 5; 2 with --quick)")
     parser.add_argument("--members", type=int, help="members of the big database (default 1,000,000)")
