@@ -58,6 +58,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-dir", type=Path, default=_cache_dir(),
                         help="where the generated big database is kept and reused, and scratch databases go "
                              "(a real disk: fsync is measured there; default %(default)s)")
+    parser.add_argument("--migrate-members", type=int, metavar="N",
+                        help="members the migrate row moves (default 10,000; 1,000 with --quick)")
     parser.add_argument("--rebuild", action="store_true",
                         help="generate the big database again (after the generator or the schema changed)")
     parser.add_argument("--soak-minutes", type=float,
@@ -67,6 +69,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the table as JSON")
     args = parser.parse_args(argv)
     args.only = [name.strip() for group in args.only for name in group.split(",") if name.strip()] or list(ROWS)
+    if args.migrate_members is not None and args.migrate_members < 1:
+        parser.error("--migrate-members must be at least 1")
     unknown = [name for name in args.only if name not in ROWS]
     if unknown:
         parser.error(f"unknown row(s) {', '.join(unknown)}; choose from {', '.join(ROWS)}")
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             soak_minutes=args.soak_minutes if args.soak_minutes is not None else (0.1 if args.quick else 1.0),
             postgres=args.postgres,
             rebuild=args.rebuild,
+            migrate_members=args.migrate_members,
         )
         modules = list(dict.fromkeys(ROWS[name] for name in ROWS if name in args.only))
         for module_name in modules:

@@ -32,8 +32,8 @@ MOVED = re.compile(r"run \w+: (\d+) moved, ")
 
 
 def run(ctx: Context, wanted: list[str]) -> list[Measure]:
-    members = 1_000 if ctx.quick else 10_000
-    per_round = 200 if ctx.quick else 600
+    members = ctx.migrate_members or (1_000 if ctx.quick else 10_000)
+    per_round = max(1, min(200 if ctx.quick else 600, members // 5))
     names = (f"migrate throughput, memberpoints to pomelo sandbox, target limited to {PER_SECOND * 60:,} requests/min",
              f"migrate soak: {members:,} members, faults at the target, migrator SIGKILLed twice")
     if ctx.rebuild:
