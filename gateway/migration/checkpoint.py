@@ -2,7 +2,7 @@
 records goes on, so a run killed at any moment (SIGKILL included) is resumed by the same command. Its first
 line names the run (its id, mode, source and target); then one `plan` line per member before its movement is
 sent (the amount computed once), and a `done` or `failed` line once its outcome is known. A last line cut
-short by a kill is ignored."""
+short by a kill is ignored, and cut off the file (fsynced) before anything new is appended to it."""
 from __future__ import annotations
 
 import json
@@ -52,25 +52,30 @@ class Checkpoint:
         self.done: dict[str, dict[str, Any]] = {}
         self.failed: dict[str, str] = {}
         self._handle: IO[str] | None = None
+        self._complete: int | None = None  # bytes of whole lines, when a torn last line follows them
 
     @classmethod
     def load(cls, path: str | Path) -> Checkpoint:
         checkpoint = cls(Path(path))
         try:
-            text = checkpoint.path.read_text(encoding="utf-8")
+            data = checkpoint.path.read_bytes()
         except FileNotFoundError:
             return checkpoint
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise CheckpointError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-        lines = text.split("\n")
-        for number, raw in enumerate(lines, start=1):
+        whole = data.rfind(b"\n") + 1  # a fragment after the last newline was being written when killed
+        if whole < len(data):
+            checkpoint._complete = whole
+        try:
+            text = data[:whole].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CheckpointError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+        for number, raw in enumerate(text.split("\n"), start=1):
             if not raw.strip():
                 continue
             try:
                 checkpoint._take(json.loads(raw))
             except (ValueError, KeyError, TypeError, ArithmeticError):
-                if number == len(lines):  # the line being written when the run was killed: never acted on
-                    continue
                 raise CheckpointError(f"{path}: line {number} is not a checkpoint event") from None
         return checkpoint
 
@@ -114,6 +119,11 @@ class Checkpoint:
         """Writes one event and makes it durable before returning."""
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._complete is not None:  # the torn last line goes before anything is glued onto it
+                with self.path.open("r+b") as handle:
+                    handle.truncate(self._complete)
+                    os.fsync(handle.fileno())
+                self._complete = None
             self._handle = self.path.open("a", encoding="utf-8")
         self._handle.write(json.dumps(line, separators=(",", ":")) + "\n")
         self._handle.flush()
