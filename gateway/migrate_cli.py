@@ -85,7 +85,7 @@ def rate_limiter(args: argparse.Namespace, target_dialect: str, dialects: Sequen
 async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     source_end, target_end = load_endpoint(args.source), load_endpoint(args.target)
     pairs = read_members(args.members) if args.members else None
-    checkpoint = Checkpoint.load(args.checkpoint)
+    checkpoint = Checkpoint.open(args.checkpoint, shared=args.dry_run or args.verify_only)
     limiter = rate_limiter(args, target_end.dialect, dialects)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2 + 2)) as session:
         source = source_end.connect(session, timeout=args.timeout)

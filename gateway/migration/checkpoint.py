@@ -5,6 +5,7 @@ sent (the amount computed once), and a `done` or `failed` line once its outcome 
 short by a kill is ignored, and cut off the file (fsynced) before anything new is appended to it."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Mapping
@@ -53,6 +54,38 @@ class Checkpoint:
         self.failed: dict[str, str] = {}
         self._handle: IO[str] | None = None
         self._complete: int | None = None  # bytes of whole lines, when a torn last line follows them
+        self._lock: int | None = None  # the descriptor holding the file's flock while this process uses it
+
+    @classmethod
+    def open(cls, path: str | Path, *, shared: bool) -> Checkpoint:
+        """The file locked for this process, then loaded: shared to read it (--dry-run, --verify-only; a
+        file not there yet is not created), exclusive to run on it, held until close(). Two runs on one
+        file, or a resume while the killed run's process still lives, would both send: the second is
+        refused with CheckpointError."""
+        where = Path(path)
+        try:
+            if shared:
+                descriptor = os.open(where, os.O_RDONLY)
+            else:
+                where.parent.mkdir(parents=True, exist_ok=True)
+                descriptor = os.open(where, os.O_RDONLY | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            return cls.load(where)
+        except OSError as exc:
+            raise CheckpointError(f"{where}: cannot be opened ({exc.__class__.__name__})") from None
+        try:
+            fcntl.flock(descriptor, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise CheckpointError(f"{where} is in use by another migrate (a run still going, or a killed "
+                                  "one whose process lives on): wait for it or stop it") from None
+        try:
+            checkpoint = cls.load(where)
+        except CheckpointError:
+            os.close(descriptor)
+            raise
+        checkpoint._lock = descriptor
+        return checkpoint
 
     @classmethod
     def load(cls, path: str | Path) -> Checkpoint:
@@ -144,3 +177,6 @@ class Checkpoint:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+            self._lock = None
