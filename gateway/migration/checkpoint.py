@@ -1,7 +1,8 @@
 """The migration's memory: an append-only file of JSON lines, each flushed and fsynced before the step it
 records goes on, so a run killed at any moment (SIGKILL included) is resumed by the same command. Its first
 line names the run (its id, mode, source and target); then one `plan` line per member before its movement is
-sent (the amount computed once), and a `done` or `failed` line once its outcome is known. A last line cut
+sent (the amount computed once, and when it was sent: `at`), a `sent` line when it is sent again later (a
+new `at`), and a `done` or `failed` line once its outcome is known. A last line cut
 short by a kill is ignored, and cut off the file (fsynced) before anything new is appended to it."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import fcntl
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -31,16 +32,19 @@ class Plan:
     target_opening: Decimal
     points: Decimal  # signed: > 0 credits the target, < 0 debits it, 0 moves nothing
     key: str
+    at: float | None = None  # when it was last sent (seconds since the epoch); None in older files
 
     def line(self) -> dict[str, Any]:
         return {"event": "plan", "source_id": self.source_id, "target_id": self.target_id,
                 "source_balance": str(self.source_balance), "target_opening": str(self.target_opening),
-                "points": str(self.points), "key": self.key}
+                "points": str(self.points), "key": self.key, "at": self.at}
 
     @classmethod
     def read(cls, line: Mapping[str, Any]) -> Plan:
+        at = line.get("at")
         return cls(str(line["source_id"]), str(line["target_id"]), Decimal(line["source_balance"]),
-                   Decimal(line["target_opening"]), Decimal(line["points"]), str(line["key"]))
+                   Decimal(line["target_opening"]), Decimal(line["points"]), str(line["key"]),
+                   None if at is None else float(at))
 
 
 class Checkpoint:
@@ -119,6 +123,9 @@ class Checkpoint:
         elif event == "plan":
             plan = Plan.read(line)
             self.plans[plan.source_id] = plan
+        elif event == "sent":
+            source_id = str(line["source_id"])
+            self.plans[source_id] = replace(self.plans[source_id], at=float(line["at"]))
         elif event == "done":
             self.done[str(line["source_id"])] = dict(line)
             self.failed.pop(str(line["source_id"]), None)
@@ -165,6 +172,11 @@ class Checkpoint:
 
     def planned(self, plan: Plan) -> None:
         self.append(plan.line())
+
+    def sent(self, source_id: str, at: float) -> None:
+        """Its movement is sent again (a resend after settling found nothing): its write may land until
+        `at` plus the request's timeout."""
+        self.append({"event": "sent", "source_id": source_id, "at": at})
 
     def finished(self, source_id: str, *, ref: str | None, balance: Decimal | None) -> None:
         self.append({"event": "done", "source_id": source_id, "ref": ref,

@@ -124,3 +124,53 @@ async def test_dry_run_reads_and_writes_nothing(tmp_path: Path) -> None:
     lines = await migrator(source, target, "mirror").plan_only(PAIRS, checkpoint)
     assert lines[0] == "1 -> u1: source 100, target 5: credit 95" and "debit 7" in lines[1]
     assert not (tmp_path / "cp.jsonl").exists() and not target.applies
+
+
+class SlowVendor(FakePort):
+    """A target without idempotency keys (settles by its history, with a grace) whose writes are committed
+    `lag` seconds after they were sent: the killed run's last POST lands after a fresh process started."""
+
+    def __init__(self, balances: dict[str, Decimal], clock: list[float], *, grace: float) -> None:
+        super().__init__(balances)
+        self.settle_grace = grace
+        self.clock = clock
+        self.landing: list[tuple[float, Forward]] = []
+
+    def _land(self) -> None:
+        for when, forward in [x for x in self.landing if x[0] <= self.clock[0]]:
+            self.landing.remove((when, forward))
+            self.points[forward.member] += forward.points
+            self.history[forward.key] = forward
+
+    async def settle(self, forward: Forward) -> object:
+        self._land()
+        return await super().settle(forward)
+
+    async def apply(self, forward: Forward) -> object:
+        self._land()
+        return await super().apply(forward)
+
+
+async def test_a_plan_left_by_a_killed_process_is_settled_only_after_its_write_could_have_landed(tmp_path: Path) -> None:
+    clock = [1_000_000.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    source = FakePort({"1": D("100")})
+    target = SlowVendor({"u1": D("5")}, clock, grace=10)
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    run_id = checkpoint.begin(mode="add", source="s", target="t")
+    plan = Plan("1", "u1", D("100"), D("5"), D("100"), key_for(run_id, "1", "u1"), at=clock[0])
+    checkpoint.planned(plan)
+    checkpoint.close()
+    # the killed process sent it; the vendor commits it 8 s later, within the request timeout
+    target.landing.append((clock[0] + 8, Forward(key=plan.key, member="u1", direction=Direction.CREDIT,
+                                                 asset=Asset.POINTS, points=D("100"))))
+    clock[0] += 1  # the resume starts a second after the kill
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    outcome = await Migrator(source, target, mode="add", sleep=sleep, clock=lambda: clock[0]).run(
+        [Pair("1", "u1")], checkpoint, run_id)
+    checkpoint.close()
+    assert target.points["u1"] == D("105") and not target.applies  # found once it landed, never resent
+    assert outcome.moved == 1 and clock[0] >= plan.at + 10  # waited out the send's timeout
