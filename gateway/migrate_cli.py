@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from .migration import (
     load_endpoint,
     read_members,
     discover,
+    run_id_for,
     summary,
     verify,
     write_reports,
@@ -30,6 +32,7 @@ from .migration import (
 
 PROG = "loyalty-gateway"
 TIMEOUT_SECONDS = 10.0
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # it goes into every key: kept to what every vendor's keys take
 
 
 def add_command(commands: Any) -> None:
@@ -44,6 +47,9 @@ def add_command(commands: Any) -> None:
                         help="add: credit the target with the source's balance (default); mirror: make it equal")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; write nothing anywhere")
     parser.add_argument("--verify-only", action="store_true", help="only the verification pass and its report")
+    parser.add_argument("--run-id", type=_run_id, metavar="ID",
+                        help="names the run, and so its idempotency keys (default: derived from the mode, both "
+                             "endpoints and their credential identities, so the same migration gets the same keys)")
     parser.add_argument("--checkpoint", default="migration.checkpoint.jsonl", metavar="FILE",
                         help="the run's append-only record; the same command resumes from it (default %(default)s)")
     parser.add_argument("--concurrency", type=_positive, default=4, metavar="N", help="members at a time (default 4)")
@@ -57,6 +63,12 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text!r}")
     return int(text)
+
+
+def _run_id(text: str) -> str:
+    if not RUN_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"must be 1 to 32 letters, digits, '-' or '_', not {text!r}")
+    return text
 
 
 def main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
@@ -111,7 +123,14 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
             if args.verify_only:  # reads the checkpoint (for add mode's openings) and writes nothing to it
                 run = checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label())
             else:
-                run = checkpoint.begin(mode=args.mode, source=source_end.label(), target=target_end.label())
+                wanted = args.run_id or run_id_for(args.mode, source_end, target_end)
+                run = checkpoint.begin(mode=args.mode, source=source_end.label(), target=target_end.label(),
+                                       run=wanted)
+                if args.run_id and run != args.run_id:
+                    raise MigrationError(f"{args.checkpoint} holds run {run}, not --run-id {args.run_id}: "
+                                         "give another --checkpoint, or leave --run-id out to resume it")
+                print(f"{PROG}: run {run}{' (resumed from ' + args.checkpoint + ')' if checkpoint.plans else ''}",
+                      flush=True)
                 outcome = await migrator.run(pairs, checkpoint, run)
                 print(f"{PROG}: run {run}: {outcome.moved} moved, {outcome.unchanged} with nothing to move, "
                       f"{outcome.before} done before, {len(outcome.failed)} refused, "

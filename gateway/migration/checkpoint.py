@@ -145,12 +145,13 @@ class Checkpoint:
                                       f"{self.run.get(name)!r}, not {wanted!r}: give another --checkpoint")
         return str(self.run["run"])
 
-    def begin(self, *, mode: str, source: str, target: str) -> str:
-        """The run's id: the recorded one when the file holds this same migration, else a new one, recorded."""
+    def begin(self, *, mode: str, source: str, target: str, run: str | None = None) -> str:
+        """The run's id: the recorded one when the file holds this same migration, else `run` (a new random
+        one if None), recorded."""
         recorded = self.check(mode=mode, source=source, target=target)
         if recorded is not None:
             return recorded
-        run = token_hex(6)
+        run = run or token_hex(6)
         self.append({"event": "run", "run": run, "mode": mode, "source": source, "target": target,
                      "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         return run

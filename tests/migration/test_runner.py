@@ -7,8 +7,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.ledger import Asset, Direction, Forward
-from gateway.migration import Checkpoint, Migrator, Pair, Plan, key_for, verify
+from gateway.ledger import Applied, Asset, Direction, Forward
+from gateway.migration import Checkpoint, Endpoint, Migrator, Pair, Plan, key_for, load_endpoint, run_id_for, verify
 from tests.migration.fakes import FakePort
 
 D = Decimal
@@ -174,3 +174,35 @@ async def test_a_plan_left_by_a_killed_process_is_settled_only_after_its_write_c
     checkpoint.close()
     assert target.points["u1"] == D("105") and not target.applies  # found once it landed, never resent
     assert outcome.moved == 1 and clock[0] >= plan.at + 10  # waited out the send's timeout
+
+
+class KeyedPort(FakePort):
+    """A target with idempotency keys (as pomelo): a key it has seen replays the first answer, applies nothing."""
+
+    async def apply(self, forward: Forward) -> object:
+        if forward.key in self.history:
+            return Applied(ref="replayed")
+        return await super().apply(forward)
+
+
+def _declarations(root: Path, client_id: str = "C1", secret: str = "s-1") -> tuple[Endpoint, Endpoint]:
+    (root / "s.toml").write_text('dialect = "memberpoints"\nbase_url = "http://src.example/"\n[credentials]\n'
+                                 'api_id = "A1"\napi_key = "k-1"\n')
+    (root / "t.toml").write_text(f'dialect = "pomelo"\nbase_url = "http://dst.example"\n[credentials]\n'
+                                 f'client_id = "{client_id}"\nclient_secret = "{secret}"\naudience = "https://a"\n')
+    return load_endpoint(root / "s.toml"), load_endpoint(root / "t.toml")
+
+
+async def test_a_lost_checkpoint_gives_the_same_keys_so_a_keyed_target_replays(tmp_path: Path) -> None:
+    ends = _declarations(tmp_path)
+    run_id = run_id_for("add", *ends)
+    assert run_id == run_id_for("add", *_declarations(tmp_path, secret="rotated"))  # a secret is no identity
+    assert run_id != run_id_for("mirror", *ends) and run_id != run_id_for("add", *_declarations(tmp_path, "C2"))
+    assert "k-1" not in run_id and "s-1" not in ends[1].identity() and "C1" in ends[1].identity()
+    source, target = FakePort({"1": D("100")}), KeyedPort({"u1": D("5")})
+    for name in ("first.jsonl", "relocated.jsonl"):  # the first checkpoint lost; the same command again
+        checkpoint = Checkpoint.load(tmp_path / name)
+        begun = checkpoint.begin(mode="add", source="s", target="t", run=run_id_for("add", *ends))
+        await Migrator(source, target, mode="add").run([Pair("1", "u1")], checkpoint, begun)
+        checkpoint.close()
+    assert target.points["u1"] == D("105") and len(target.applies) == 1
