@@ -71,8 +71,8 @@ class Checkpoint:
             if shared:
                 descriptor = os.open(where, os.O_RDONLY)
             else:
-                where.parent.mkdir(parents=True, exist_ok=True)
-                descriptor = os.open(where, os.O_RDONLY | os.O_CREAT, 0o644)
+                _create_durably(where)
+                descriptor = os.open(where, os.O_RDONLY)
         except FileNotFoundError:
             return cls.load(where)
         except OSError as exc:
@@ -159,7 +159,7 @@ class Checkpoint:
     def append(self, line: Mapping[str, Any]) -> None:
         """Writes one event and makes it durable before returning."""
         if self._handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_durably(self.path)
             if self._complete is not None:  # the torn last line goes before anything is glued onto it
                 with self.path.open("r+b") as handle:
                     handle.truncate(self._complete)
@@ -193,3 +193,24 @@ class Checkpoint:
         if self._lock is not None:
             os.close(self._lock)  # releases the flock
             self._lock = None
+
+
+def _create_durably(path: Path) -> None:
+    """Makes `path` (an empty file) and its missing directories, if not there, and fsyncs the directory of
+    each new entry: a crash right after must not lose the file whose lines were fsynced."""
+    if path.exists():
+        return
+    missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+    for directory in (path.parent, *(d.parent for d in missing)):  # where each new entry is
+        _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -2,6 +2,7 @@
 migrate at a time runs on it (readers may share it), the others stop in one line."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,21 @@ def test_a_checkpoint_another_migrate_holds_stops_the_run_in_one_line(tmp_path: 
         reader.kill()
         reader.wait()
         reader.stdout.close()  # type: ignore[union-attr]
+
+
+def test_creating_the_checkpoint_makes_its_directory_entries_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+    monkeypatch.setattr(os, "fsync", spy)
+    for how, path in (("append", tmp_path / "a" / "b" / "cp.jsonl"), ("lock", tmp_path / "c" / "cp.jsonl")):
+        checkpoint = Checkpoint.load(path) if how == "append" else Checkpoint.open(path, shared=False)
+        checkpoint.begin(mode="add", source="s", target="t")
+        checkpoint.close()
+        new_dirs = [str(path.parent), str(path.parent.parent)] if how == "append" else [str(path.parent)]
+        for directory in [*new_dirs, str(tmp_path)]:  # each new entry's directory, up to the one that was there
+            assert directory in synced, (how, directory, synced)
+        synced.clear()
