@@ -77,6 +77,10 @@ def main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     except (MigrationError, CheckpointError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr, flush=True)
         return 2
+    except OSError as exc:  # a report or checkpoint that cannot be written: said in one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc.__class__.__name__}", file=sys.stderr, flush=True)
+        return 2
 
 
 def rate_limiter(args: argparse.Namespace, target_dialect: str, dialects: Sequence[Any]) -> Limiter | None:
@@ -98,6 +102,11 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     source_end, target_end = load_endpoint(args.source), load_endpoint(args.target)
     pairs = read_members(args.members) if args.members else None
     checkpoint = Checkpoint.open(args.checkpoint, shared=args.dry_run or args.verify_only)
+    try:  # a checkpoint of another migration is refused before any call, a dry run's included
+        checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label())
+    except CheckpointError:
+        checkpoint.close()
+        raise
     limiter = rate_limiter(args, target_end.dialect, dialects)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2 + 2)) as session:
         source = source_end.connect(session, timeout=args.timeout)

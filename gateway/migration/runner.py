@@ -100,6 +100,8 @@ class Migrator:
                     source, target = await self.balances(pair)
                 except LedgerError as exc:
                     return f"{pair.source_id} -> {pair.target_id}: cannot be planned: {exc.message}"
+                except Unfinished as exc:  # the upstream stayed busy or down through every retry
+                    return f"{pair.source_id} -> {pair.target_id}: cannot be planned now: {exc}"
                 plan = Plan(pair.source_id, pair.target_id, source, target, movement(self.mode, source, target), "")
             said = ("nothing to move" if plan.points == 0 else
                     f"{'credit' if plan.points > 0 else 'debit'} {abs(plan.points)}")

@@ -100,3 +100,11 @@ def test_creating_the_checkpoint_makes_its_directory_entries_durable(tmp_path: P
         for directory in [*new_dirs, str(tmp_path)]:  # each new entry's directory, up to the one that was there
             assert directory in synced, (how, directory, synced)
         synced.clear()
+
+
+def test_a_dry_run_on_the_checkpoint_of_another_migration_is_refused_before_any_call(tmp_path: Path) -> None:
+    _endpoints(tmp_path)
+    (tmp_path / "cp.jsonl").write_text('{"event":"run","run":"abc","mode":"mirror","source":"x","target":"y"}\n')
+    done = process.run(["migrate", "--from", "source.toml", "--to", "target.toml", "--members", "members.csv",
+                        "--checkpoint", "cp.jsonl", "--dry-run"], tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "holds run abc" in done.stderr, done.stderr

@@ -192,3 +192,6 @@ def test_unhappy_paths_are_one_line_each(sandboxes: Sandboxes) -> None:
     assert unknown.returncode == 0 and "999999 -> usr-nobody: cannot be planned" in unknown.stdout, unknown.stdout
     verified = _migrate(s, "--members", "unknown.csv", "--checkpoint", "unknown/cp.jsonl", "--verify-only")
     assert verified.returncode == 1 and "unreadable: 999999" in verified.stdout and "1 not migrated" in verified.stdout
+    blocked = _migrate(s, "--members", "unknown.csv", "--checkpoint", "unknown/cp.jsonl", "--verify-only",
+                       "--report-dir", "members.csv/reports")  # a report that cannot be written: no traceback
+    _one_line_error(blocked, "members.csv/reports")

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.ledger import Applied, Asset, Direction, Forward
+from gateway.ledger import Applied, Asset, Direction, Forward, UpstreamFailed
 from gateway.migration import Checkpoint, Endpoint, Migrator, Pair, Plan, key_for, load_endpoint, run_id_for, verify
 from tests.migration.fakes import FakePort
 
@@ -206,3 +206,14 @@ async def test_a_lost_checkpoint_gives_the_same_keys_so_a_keyed_target_replays(t
         await Migrator(source, target, mode="add").run([Pair("1", "u1")], checkpoint, begun)
         checkpoint.close()
     assert target.points["u1"] == D("105") and len(target.applies) == 1
+
+
+async def test_a_dry_run_through_an_upstream_that_stays_down_says_so_per_member(tmp_path: Path) -> None:
+    source, target = ports()
+    target.faults = []
+
+    async def down(member: str, asset: Asset) -> Decimal:
+        raise UpstreamFailed("503 for good", sent=False)
+    target.balance = down  # type: ignore[method-assign]
+    lines = await migrator(source, target).plan_only(PAIRS[:1], Checkpoint.load(tmp_path / "cp.jsonl"))
+    assert lines == ["1 -> u1: cannot be planned now: the target balance of u1: 503 for good"]
