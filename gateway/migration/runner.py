@@ -35,6 +35,7 @@ from .plan import key_for, movement
 ATTEMPTS = 8  # tries of one call through transient trouble before the member is left for a rerun
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubled each time, up to MAX_PAUSE
 MAX_PAUSE = 30.0
+LONGEST_WAIT = 300.0  # a Retry-After beyond this (a vendor down for hours) leaves the member for a rerun
 PREFLIGHT_ATTEMPTS = 3  # reads of the first member before a busy upstream is called unusable
 LANDING_MARGIN = 5.0  # seconds past a send's timeout in which a slow vendor may still commit it
 ASSET = Asset.POINTS  # every upstream keeps points; the other assets are not every vendor's
@@ -84,6 +85,8 @@ class Migrator:
                     if not busy or attempt == PREFLIGHT_ATTEMPTS - 1:
                         raise MigrationError(exc.message) from None
                     told = exc.details.get("retry_after")
+                    if isinstance(told, (int, float)) and told > LONGEST_WAIT:
+                        raise MigrationError(f"{exc.message} (asked to wait {told:g} s: run again later)") from None
                     await self.sleep(float(told) if isinstance(told, (int, float)) and told > 0 else FIRST_PAUSE)
                 except LedgerError:
                     break
@@ -214,6 +217,9 @@ class Migrator:
                 if attempt == ATTEMPTS - 1:
                     raise Unfinished(f"{what}: {exc.message}") from None
                 told = exc.details.get("retry_after")
+                if isinstance(told, (int, float)) and told > LONGEST_WAIT:
+                    raise Unfinished(f"{what}: {exc.message} (asked to wait {told:g} s, more than "
+                                     f"{LONGEST_WAIT:g}: run again later)") from None
                 await self.sleep(float(told) if isinstance(told, (int, float)) and told > 0 else pause)
                 pause = min(pause * 2, MAX_PAUSE)
         raise AssertionError("unreachable")

@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.ledger import Applied, Asset, Direction, Forward, UpstreamFailed
+from gateway.ledger import Applied, Asset, Direction, Forward, UpstreamFailed, UpstreamRateLimited
 from gateway.migration import Checkpoint, Endpoint, Migrator, Pair, Plan, key_for, load_endpoint, run_id_for, verify
 from tests.migration.fakes import FakePort
 
@@ -217,3 +217,15 @@ async def test_a_dry_run_through_an_upstream_that_stays_down_says_so_per_member(
     target.balance = down  # type: ignore[method-assign]
     lines = await migrator(source, target).plan_only(PAIRS[:1], Checkpoint.load(tmp_path / "cp.jsonl"))
     assert lines == ["1 -> u1: cannot be planned now: the target balance of u1: 503 for good"]
+
+
+async def test_a_retry_after_beyond_the_cap_leaves_the_member_unfinished_instead_of_waiting(tmp_path: Path) -> None:
+    source, target = ports()
+
+    async def maintenance(forward: Forward) -> Applied:
+        raise UpstreamRateLimited("down for maintenance", retry_after=3600, sent=False)
+    target.apply = maintenance  # type: ignore[method-assign]
+    SLEPT.clear()
+    checkpoint, outcome = await run(tmp_path, source, target)
+    assert set(outcome.unfinished) == {"1", "3"} and "3600" in outcome.unfinished["1"]
+    assert all(s <= 300 for s in SLEPT), SLEPT
