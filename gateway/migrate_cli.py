@@ -101,9 +101,12 @@ def rate_limiter(args: argparse.Namespace, target_dialect: str, dialects: Sequen
 async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     source_end, target_end = load_endpoint(args.source), load_endpoint(args.target)
     pairs = read_members(args.members) if args.members else None
+    identity = f"{source_end.identity()} -> {target_end.identity()}"  # whose accounts, no secret
     checkpoint = Checkpoint.open(args.checkpoint, shared=args.dry_run or args.verify_only)
     try:  # a checkpoint of another migration is refused before any call, a dry run's included
-        checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label())
+        checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label(), identity=identity)
+        if pairs is not None:
+            checkpoint.check_members(pairs)
     except CheckpointError:
         checkpoint.close()
         raise
@@ -119,6 +122,7 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
                     raise MigrationError(exc.message) from None
                 if not pairs:
                     raise MigrationError(f"{source.name} lists no members")
+                checkpoint.check_members(pairs)
             migrator = Migrator(source, target, mode=args.mode, concurrency=args.concurrency, limiter=limiter,
                                 progress=sys.stderr)
             await migrator.check_reachable(pairs[0])
@@ -130,11 +134,12 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
                 return 0
             code = 0
             if args.verify_only:  # reads the checkpoint (for add mode's openings) and writes nothing to it
-                run = checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label())
+                run = checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label(),
+                                       identity=identity)
             else:
                 wanted = args.run_id or run_id_for(args.mode, source_end, target_end)
                 run = checkpoint.begin(mode=args.mode, source=source_end.label(), target=target_end.label(),
-                                       run=wanted)
+                                       run=wanted, identity=identity)
                 if args.run_id and run != args.run_id:
                     raise MigrationError(f"{args.checkpoint} holds run {run}, not --run-id {args.run_id}: "
                                          "give another --checkpoint, or leave --run-id out to resume it")

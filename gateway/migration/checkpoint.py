@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -134,26 +134,40 @@ class Checkpoint:
         else:
             raise ValueError(event)
 
-    def check(self, *, mode: str, source: str, target: str) -> str | None:
+    def check(self, *, mode: str, source: str, target: str, identity: str | None = None) -> str | None:
         """The recorded run's id (None before any run); CheckpointError when the file holds another
-        migration (a different mode, source or target)."""
+        migration (a different mode, source or target, or, where recorded, other credentials' identity:
+        another tenant at the same URL)."""
         if self.run is None:
             return None
-        for name, wanted in (("mode", mode), ("source", source), ("target", target)):
+        wanted_of = {"mode": mode, "source": source, "target": target}
+        if identity is not None and "identity" in self.run:  # files from before identities were recorded: not asked
+            wanted_of["identity"] = identity
+        for name, wanted in wanted_of.items():
             if self.run.get(name) != wanted:
                 raise CheckpointError(f"{self.path} holds run {self.run.get('run')} with {name} "
                                       f"{self.run.get(name)!r}, not {wanted!r}: give another --checkpoint")
         return str(self.run["run"])
 
-    def begin(self, *, mode: str, source: str, target: str, run: str | None = None) -> str:
+    def check_members(self, pairs: Iterable[Any]) -> None:
+        """CheckpointError when a member's recorded movement went to another target than the list now says."""
+        for pair in pairs:
+            plan = self.plans.get(pair.source_id)
+            if plan is not None and plan.target_id != pair.target_id:
+                raise CheckpointError(f"{self.path}: source_id {pair.source_id} was planned onto {plan.target_id}, "
+                                      f"not {pair.target_id}: fix the member list or give another --checkpoint")
+
+    def begin(self, *, mode: str, source: str, target: str, run: str | None = None,
+              identity: str | None = None) -> str:
         """The run's id: the recorded one when the file holds this same migration, else `run` (a new random
-        one if None), recorded."""
-        recorded = self.check(mode=mode, source=source, target=target)
+        one if None), recorded with the credentials' `identity` (no secret in it)."""
+        recorded = self.check(mode=mode, source=source, target=target, identity=identity)
         if recorded is not None:
             return recorded
         run = run or token_hex(6)
-        self.append({"event": "run", "run": run, "mode": mode, "source": source, "target": target,
-                     "at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        line = {"event": "run", "run": run, "mode": mode, "source": source, "target": target,
+                "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self.append(line if identity is None else {**line, "identity": identity})
         return run
 
     def append(self, line: Mapping[str, Any]) -> None:

@@ -3,6 +3,7 @@ bad --rate, a checkpoint that belongs to another migration, TOML and CSV mistake
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,16 @@ import pytest
 from gateway.app import DIALECT_LIST
 from gateway.migrate_cli import rate_limiter
 from gateway.ledger import RemoteMember
-from gateway.migration import Checkpoint, CheckpointError, MigrationError, discover, load_endpoint, read_members
+from gateway.migration import (
+    Checkpoint,
+    CheckpointError,
+    MigrationError,
+    Pair,
+    Plan,
+    discover,
+    load_endpoint,
+    read_members,
+)
 from tests.migration.fakes import FakePort
 
 
@@ -76,3 +86,17 @@ async def test_a_member_discovered_twice_is_refused_naming_it() -> None:
                 yield RemoteMember(ref=ref)
     with pytest.raises(MigrationError, match="lists member 1 twice"):
         await discover(Twice({}))
+
+
+def test_a_checkpoint_of_another_tenant_at_the_same_url_or_other_pairs_is_refused(tmp_path: Path) -> None:
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    checkpoint.begin(mode="add", source="a", target="b", identity="api_id=A1 -> client_id=C1")
+    checkpoint.planned(Plan("1", "u1", Decimal(1), Decimal(0), Decimal(1), "k"))
+    checkpoint.close()
+    again = Checkpoint.load(tmp_path / "cp.jsonl")
+    assert again.check(mode="add", source="a", target="b", identity="api_id=A1 -> client_id=C1")
+    with pytest.raises(CheckpointError, match="client_id=C2"):
+        again.check(mode="add", source="a", target="b", identity="api_id=A1 -> client_id=C2")
+    again.check_members([Pair("1", "u1"), Pair("2", "u2")])
+    with pytest.raises(CheckpointError, match="source_id 1 .* u1, not u9"):
+        again.check_members([Pair("1", "u9")])
