@@ -193,9 +193,11 @@ class Checkpoint:
         `at` plus the request's timeout."""
         self.append({"event": "sent", "source_id": source_id, "at": at})
 
-    def finished(self, source_id: str, *, ref: str | None, balance: Decimal | None) -> None:
-        self.append({"event": "done", "source_id": source_id, "ref": ref,
-                     "balance": None if balance is None else str(balance)})
+    def finished(self, source_id: str, *, ref: str | None, balance: Decimal | None, replayed: bool = False) -> None:
+        """Its movement is carried out; `replayed`: the target answered with an earlier run's application of
+        it, already in the opening this plan read."""
+        line = {"event": "done", "source_id": source_id, "ref": ref, "balance": None if balance is None else str(balance)}
+        self.append({**line, "replayed": True} if replayed else line)
 
     def refused(self, source_id: str, error: str) -> None:
         self.append({"event": "failed", "source_id": source_id, "error": error})

@@ -158,8 +158,14 @@ class Migrator:
             checkpoint.refused(plan.source_id, exc.message)
             outcome.failed[plan.source_id] = exc.message
             return
-        checkpoint.finished(plan.source_id, ref=applied.ref, balance=applied.balance)
-        outcome.moved += 1
+        # a keyed target replaying a movement an earlier run applied (its checkpoint lost, the same derived keys)
+        # answers with the balance it left then, which this plan read as its opening: nothing moved now
+        replayed = applied.balance is not None and applied.balance == plan.target_opening
+        checkpoint.finished(plan.source_id, ref=applied.ref, balance=applied.balance, replayed=replayed)
+        if replayed:
+            outcome.before += 1
+        else:
+            outcome.moved += 1
 
     async def _until_landed(self, plan: Plan) -> None:
         """Before settling a movement an earlier process sent, at a target that settles by its history: waits

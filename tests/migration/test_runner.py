@@ -179,10 +179,12 @@ async def test_a_plan_left_by_a_killed_process_is_settled_only_after_its_write_c
 class KeyedPort(FakePort):
     """A target with idempotency keys (as pomelo): a key it has seen replays the first answer, applies nothing."""
 
-    async def apply(self, forward: Forward) -> object:
-        if forward.key in self.history:
-            return Applied(ref="replayed")
-        return await super().apply(forward)
+    answers: dict[str, Applied] = {}
+
+    async def apply(self, forward: Forward) -> Applied:
+        if forward.key not in self.answers:
+            self.answers[forward.key] = await super().apply(forward)
+        return self.answers[forward.key]  # the first answer again, its balance as it was then
 
 
 def _declarations(root: Path, client_id: str = "C1", secret: str = "s-1") -> tuple[Endpoint, Endpoint]:
@@ -200,12 +202,18 @@ async def test_a_lost_checkpoint_gives_the_same_keys_so_a_keyed_target_replays(t
     assert run_id != run_id_for("mirror", *ends) and run_id != run_id_for("add", *_declarations(tmp_path, "C2"))
     assert "k-1" not in run_id and "s-1" not in ends[1].identity() and "C1" in ends[1].identity()
     source, target = FakePort({"1": D("100")}), KeyedPort({"u1": D("5")})
+    target.answers = {}
+    outcomes = []
     for name in ("first.jsonl", "relocated.jsonl"):  # the first checkpoint lost; the same command again
         checkpoint = Checkpoint.load(tmp_path / name)
         begun = checkpoint.begin(mode="add", source="s", target="t", run=run_id_for("add", *ends))
-        await Migrator(source, target, mode="add").run([Pair("1", "u1")], checkpoint, begun)
+        outcomes.append(await Migrator(source, target, mode="add").run([Pair("1", "u1")], checkpoint, begun))
         checkpoint.close()
     assert target.points["u1"] == D("105") and len(target.applies) == 1
+    # the replay is told apart from a movement (its balance is the opening read now): counted and verified as done
+    assert (outcomes[1].moved, outcomes[1].before) == (0, 1)
+    rows = await verify(Migrator(source, target, mode="add"), [Pair("1", "u1")], Checkpoint.load(tmp_path / name))
+    assert [(r.status, r.expected) for r in rows] == [("ok", "105")]
 
 
 async def test_a_dry_run_through_an_upstream_that_stays_down_says_so_per_member(tmp_path: Path) -> None:
