@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from .migration import (
     load_endpoint,
     read_members,
     discover,
+    run_id_for,
     summary,
     verify,
     write_reports,
@@ -30,6 +32,7 @@ from .migration import (
 
 PROG = "loyalty-gateway"
 TIMEOUT_SECONDS = 10.0
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # it goes into every key: kept to what every vendor's keys take
 
 
 def add_command(commands: Any) -> None:
@@ -44,6 +47,9 @@ def add_command(commands: Any) -> None:
                         help="add: credit the target with the source's balance (default); mirror: make it equal")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; write nothing anywhere")
     parser.add_argument("--verify-only", action="store_true", help="only the verification pass and its report")
+    parser.add_argument("--run-id", type=_run_id, metavar="ID",
+                        help="names the run, and so its idempotency keys (default: derived from the mode, both "
+                             "endpoints and their credential identities, so the same migration gets the same keys)")
     parser.add_argument("--checkpoint", default="migration.checkpoint.jsonl", metavar="FILE",
                         help="the run's append-only record; the same command resumes from it (default %(default)s)")
     parser.add_argument("--concurrency", type=_positive, default=4, metavar="N", help="members at a time (default 4)")
@@ -59,11 +65,21 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _run_id(text: str) -> str:
+    if not RUN_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"must be 1 to 32 letters, digits, '-' or '_', not {text!r}")
+    return text
+
+
 def main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     try:
         return asyncio.run(_main(args, dialects))
     except (MigrationError, CheckpointError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except OSError as exc:  # a report or checkpoint that cannot be written: said in one line, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc.__class__.__name__}", file=sys.stderr, flush=True)
         return 2
 
 
@@ -85,7 +101,15 @@ def rate_limiter(args: argparse.Namespace, target_dialect: str, dialects: Sequen
 async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
     source_end, target_end = load_endpoint(args.source), load_endpoint(args.target)
     pairs = read_members(args.members) if args.members else None
-    checkpoint = Checkpoint.load(args.checkpoint)
+    identity = f"{source_end.identity()} -> {target_end.identity()}"  # whose accounts, no secret
+    checkpoint = Checkpoint.open(args.checkpoint, shared=args.dry_run or args.verify_only)
+    try:  # a checkpoint of another migration is refused before any call, a dry run's included
+        checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label(), identity=identity)
+        if pairs is not None:
+            checkpoint.check_members(pairs)
+    except CheckpointError:
+        checkpoint.close()
+        raise
     limiter = rate_limiter(args, target_end.dialect, dialects)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency * 2 + 2)) as session:
         source = source_end.connect(session, timeout=args.timeout)
@@ -98,6 +122,7 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
                     raise MigrationError(exc.message) from None
                 if not pairs:
                     raise MigrationError(f"{source.name} lists no members")
+                checkpoint.check_members(pairs)
             migrator = Migrator(source, target, mode=args.mode, concurrency=args.concurrency, limiter=limiter,
                                 progress=sys.stderr)
             await migrator.check_reachable(pairs[0])
@@ -109,9 +134,17 @@ async def _main(args: argparse.Namespace, dialects: Sequence[Any]) -> int:
                 return 0
             code = 0
             if args.verify_only:  # reads the checkpoint (for add mode's openings) and writes nothing to it
-                run = checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label())
+                run = checkpoint.check(mode=args.mode, source=source_end.label(), target=target_end.label(),
+                                       identity=identity)
             else:
-                run = checkpoint.begin(mode=args.mode, source=source_end.label(), target=target_end.label())
+                wanted = args.run_id or run_id_for(args.mode, source_end, target_end)
+                run = checkpoint.begin(mode=args.mode, source=source_end.label(), target=target_end.label(),
+                                       run=wanted, identity=identity)
+                if args.run_id and run != args.run_id:
+                    raise MigrationError(f"{args.checkpoint} holds run {run}, not --run-id {args.run_id}: "
+                                         "give another --checkpoint, or leave --run-id out to resume it")
+                print(f"{PROG}: run {run}{' (resumed from ' + args.checkpoint + ')' if checkpoint.plans else ''}",
+                      flush=True)
                 outcome = await migrator.run(pairs, checkpoint, run)
                 print(f"{PROG}: run {run}: {outcome.moved} moved, {outcome.unchanged} with nothing to move, "
                       f"{outcome.before} done before, {len(outcome.failed)} refused, "

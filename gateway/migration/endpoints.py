@@ -3,6 +3,7 @@
 over a shared ClientSession. Errors name the file and the field, never a secret's value."""
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import aiohttp
 
 from ..dialects.upstream_transport import Transport
 from ..ledger import Upstream
-from ..upstream.declaration import DIALECTS, DeclarationError, check, secrets_of
+from ..upstream.declaration import DIALECTS, MASK, DeclarationError, check, masked, secrets_of
 
 
 class MigrationError(Exception):
@@ -36,6 +37,15 @@ class Endpoint:
     def label(self) -> str:
         """How messages and the checkpoint name it: no credentials."""
         return f"{self.dialect} at {self.base_url}"
+
+    def identity(self) -> str:
+        """Whose credentials these are, without a secret: the non-secret ones (an account's or a client's
+        id), or where the dialect has none a short hash of the secret."""
+        shown = masked(self.declaration)["credentials"]
+        plain = [f"{name}={value}" for name, value in sorted(shown.items()) if value != MASK]
+        if plain:
+            return ",".join(plain)
+        return "sha256:" + hashlib.sha256("\x00".join(secrets_of(self.declaration)).encode()).hexdigest()[:12]
 
     def connect(self, session: aiohttp.ClientSession, *, timeout: float) -> Upstream:
         secrets = secrets_of(self.declaration)

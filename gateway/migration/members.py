@@ -1,6 +1,6 @@
 """Who is migrated: pairs of a member's identity at the source and at the target, read from a CSV file with
 the header `source_id,target_id`, or discovered from a source that can list its members (then the target
-knows each member by the same identity)."""
+knows each member by the same identity). A member named twice, at either end, is refused."""
 from __future__ import annotations
 
 import csv
@@ -32,6 +32,7 @@ def read_members(path: str | Path) -> list[Pair]:
         raise MigrationError(f"{where}: line 1 must be the header {','.join(HEADER)}")
     pairs: list[Pair] = []
     seen: set[str] = set()
+    targets: set[str] = set()
     for number, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
@@ -40,7 +41,10 @@ def read_members(path: str | Path) -> list[Pair]:
         pair = Pair(row[0].strip(), row[1].strip())
         if pair.source_id in seen:
             raise MigrationError(f"{where}: line {number}: source_id {pair.source_id} is listed twice")
+        if pair.target_id in targets:  # two balances moved onto one member: add mode doubles, mirror loses one
+            raise MigrationError(f"{where}: line {number}: target_id {pair.target_id} is listed twice")
         seen.add(pair.source_id)
+        targets.add(pair.target_id)
         pairs.append(pair)
     if not pairs:
         raise MigrationError(f"{where}: no members listed")
@@ -51,4 +55,11 @@ async def discover(source: Upstream) -> list[Pair]:
     """Every member the source lists, known by the same identity at the target."""
     if not source.lists_members:
         raise MigrationError(f"{source.name} cannot list its members: give them with --members FILE.csv")
-    return [Pair(m.ref, m.ref) async for m in source.members()]
+    pairs: list[Pair] = []
+    seen: set[str] = set()
+    async for member in source.members():
+        if member.ref in seen:
+            raise MigrationError(f"{source.name} lists member {member.ref} twice: give the members with --members FILE.csv")
+        seen.add(member.ref)
+        pairs.append(Pair(member.ref, member.ref))
+    return pairs

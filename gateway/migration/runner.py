@@ -1,11 +1,14 @@
 """The migration run: for each member (N at a time, the target's calls under a client-side rate limit), read
 the two balances, record the movement in the checkpoint, then carry it out exactly once: a movement whose
 outcome is unclear (a dropped answer, a 5xx after sending, a kill before `done` was written) is settled at the
-target under its key before anything is sent again, as the gateway's forwarding does. Backs off on 429/503,
-honouring Retry-After."""
+target under its key before anything is sent again, as the gateway's forwarding does. At a target that keeps
+no keys (it settles by searching its history, after a grace), a movement an earlier process sent is settled
+only once that send's timeout and a margin have passed: a slow vendor may still commit it. Backs off on
+429/503, honouring Retry-After."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,7 +35,9 @@ from .plan import key_for, movement
 ATTEMPTS = 8  # tries of one call through transient trouble before the member is left for a rerun
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubled each time, up to MAX_PAUSE
 MAX_PAUSE = 30.0
+LONGEST_WAIT = 300.0  # a Retry-After beyond this (a vendor down for hours) leaves the member for a rerun
 PREFLIGHT_ATTEMPTS = 3  # reads of the first member before a busy upstream is called unusable
+LANDING_MARGIN = 5.0  # seconds past a send's timeout in which a slow vendor may still commit it
 ASSET = Asset.POINTS  # every upstream keeps points; the other assets are not every vendor's
 T = TypeVar("T")
 
@@ -56,13 +61,15 @@ class Outcome:
 class Migrator:
     def __init__(self, source: Upstream, target: Upstream, *, mode: str, concurrency: int = 4,
                  limiter: Limiter | None = None, progress: TextIO | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.time) -> None:
         self.source, self.target = source, target
         self.mode = mode
         self.concurrency = max(1, concurrency)
         self.limiter = limiter
         self.progress = progress
         self.sleep = sleep
+        self.clock = clock
 
     async def check_reachable(self, first: Pair) -> None:
         """Reads the first member at both ends once: an upstream that cannot be reached or refuses the
@@ -78,6 +85,8 @@ class Migrator:
                     if not busy or attempt == PREFLIGHT_ATTEMPTS - 1:
                         raise MigrationError(exc.message) from None
                     told = exc.details.get("retry_after")
+                    if isinstance(told, (int, float)) and told > LONGEST_WAIT:
+                        raise MigrationError(f"{exc.message} (asked to wait {told:g} s: run again later)") from None
                     await self.sleep(float(told) if isinstance(told, (int, float)) and told > 0 else FIRST_PAUSE)
                 except LedgerError:
                     break
@@ -94,6 +103,8 @@ class Migrator:
                     source, target = await self.balances(pair)
                 except LedgerError as exc:
                     return f"{pair.source_id} -> {pair.target_id}: cannot be planned: {exc.message}"
+                except Unfinished as exc:  # the upstream stayed busy or down through every retry
+                    return f"{pair.source_id} -> {pair.target_id}: cannot be planned now: {exc}"
                 plan = Plan(pair.source_id, pair.target_id, source, target, movement(self.mode, source, target), "")
             said = ("nothing to move" if plan.points == 0 else
                     f"{'credit' if plan.points > 0 else 'debit'} {abs(plan.points)}")
@@ -127,7 +138,7 @@ class Migrator:
                 outcome.failed[pair.source_id] = exc.message
                 return
             plan = Plan(pair.source_id, pair.target_id, source, target, movement(self.mode, source, target),
-                        key_for(run, pair.source_id, pair.target_id))
+                        key_for(run, pair.source_id, pair.target_id), at=self.clock())
             checkpoint.planned(plan)  # durable before anything is sent: a resume never recomputes it
         if plan.points == 0:
             checkpoint.finished(plan.source_id, ref=None, balance=plan.target_opening)
@@ -136,19 +147,45 @@ class Migrator:
         forward = Forward(key=plan.key, member=plan.target_id,
                           direction=Direction.CREDIT if plan.points > 0 else Direction.DEBIT,
                           asset=ASSET, points=abs(plan.points), note=f"Balance migrated (run {run})")
+        if unclear:
+            await self._until_landed(plan)
+
+        def resending() -> None:
+            checkpoint.sent(plan.source_id, self.clock())
         try:
-            applied = await self._carry(forward, unclear)
+            applied = await self._carry(forward, unclear, resending)
         except LedgerError as exc:
             checkpoint.refused(plan.source_id, exc.message)
             outcome.failed[plan.source_id] = exc.message
             return
-        checkpoint.finished(plan.source_id, ref=applied.ref, balance=applied.balance)
-        outcome.moved += 1
+        # a keyed target replaying a movement an earlier run applied (its checkpoint lost, the same derived keys)
+        # answers with the balance it left then, which this plan read as its opening: nothing moved now
+        replayed = applied.balance is not None and applied.balance == plan.target_opening
+        checkpoint.finished(plan.source_id, ref=applied.ref, balance=applied.balance, replayed=replayed)
+        if replayed:
+            outcome.before += 1
+        else:
+            outcome.moved += 1
 
-    async def _carry(self, forward: Forward, unclear: bool) -> Applied:
-        """Applies `forward` once: after any attempt that may have reached the target, settle first."""
+    async def _until_landed(self, plan: Plan) -> None:
+        """Before settling a movement an earlier process sent, at a target that settles by its history: waits
+        until that send could no longer be committed (its timeout, the port's settle grace, and a margin)."""
+        grace = getattr(self.target, "settle_grace", None)
+        if grace is None:
+            return  # the target keeps idempotency keys: a late write and a resend are the same write
+        wait = (plan.at or 0.0) + float(grace) + LANDING_MARGIN - self.clock()
+        if plan.at is None:  # an older checkpoint: when it was sent is unknown, so the whole wait
+            wait = float(grace) + LANDING_MARGIN
+        if wait > 0:
+            await self.sleep(wait)
+
+    async def _carry(self, forward: Forward, unclear: bool, resending: Callable[[], None]) -> Applied:
+        """Applies `forward` once: after any attempt that may have reached the target, settle first; every
+        send but the first of a fresh plan is recorded (`resending`) before it goes."""
+        fresh = not unclear
+
         async def attempt() -> Applied:
-            nonlocal unclear
+            nonlocal unclear, fresh
             try:
                 if unclear:
                     await self._limit()
@@ -157,6 +194,9 @@ class Migrator:
                         return settled
                     unclear = False
                 await self._limit()
+                if not fresh:
+                    resending()
+                fresh = False
                 return await self.target.apply(forward)
             except UpstreamError as exc:
                 unclear = unclear or exc.sent
@@ -183,6 +223,9 @@ class Migrator:
                 if attempt == ATTEMPTS - 1:
                     raise Unfinished(f"{what}: {exc.message}") from None
                 told = exc.details.get("retry_after")
+                if isinstance(told, (int, float)) and told > LONGEST_WAIT:
+                    raise Unfinished(f"{what}: {exc.message} (asked to wait {told:g} s, more than "
+                                     f"{LONGEST_WAIT:g}: run again later)") from None
                 await self.sleep(float(told) if isinstance(told, (int, float)) and told > 0 else pause)
                 pause = min(pause * 2, MAX_PAUSE)
         raise AssertionError("unreachable")

@@ -7,8 +7,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from gateway.ledger import Asset, Direction, Forward
-from gateway.migration import Checkpoint, Migrator, Pair, Plan, key_for, verify
+from gateway.ledger import Applied, Asset, Direction, Forward, UpstreamFailed, UpstreamRateLimited
+from gateway.migration import Checkpoint, Endpoint, Migrator, Pair, Plan, key_for, load_endpoint, run_id_for, verify
 from tests.migration.fakes import FakePort
 
 D = Decimal
@@ -124,3 +124,116 @@ async def test_dry_run_reads_and_writes_nothing(tmp_path: Path) -> None:
     lines = await migrator(source, target, "mirror").plan_only(PAIRS, checkpoint)
     assert lines[0] == "1 -> u1: source 100, target 5: credit 95" and "debit 7" in lines[1]
     assert not (tmp_path / "cp.jsonl").exists() and not target.applies
+
+
+class SlowVendor(FakePort):
+    """A target without idempotency keys (settles by its history, with a grace) whose writes are committed
+    `lag` seconds after they were sent: the killed run's last POST lands after a fresh process started."""
+
+    def __init__(self, balances: dict[str, Decimal], clock: list[float], *, grace: float) -> None:
+        super().__init__(balances)
+        self.settle_grace = grace
+        self.clock = clock
+        self.landing: list[tuple[float, Forward]] = []
+
+    def _land(self) -> None:
+        for when, forward in [x for x in self.landing if x[0] <= self.clock[0]]:
+            self.landing.remove((when, forward))
+            self.points[forward.member] += forward.points
+            self.history[forward.key] = forward
+
+    async def settle(self, forward: Forward) -> object:
+        self._land()
+        return await super().settle(forward)
+
+    async def apply(self, forward: Forward) -> object:
+        self._land()
+        return await super().apply(forward)
+
+
+async def test_a_plan_left_by_a_killed_process_is_settled_only_after_its_write_could_have_landed(tmp_path: Path) -> None:
+    clock = [1_000_000.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    source = FakePort({"1": D("100")})
+    target = SlowVendor({"u1": D("5")}, clock, grace=10)
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    run_id = checkpoint.begin(mode="add", source="s", target="t")
+    plan = Plan("1", "u1", D("100"), D("5"), D("100"), key_for(run_id, "1", "u1"), at=clock[0])
+    checkpoint.planned(plan)
+    checkpoint.close()
+    # the killed process sent it; the vendor commits it 8 s later, within the request timeout
+    target.landing.append((clock[0] + 8, Forward(key=plan.key, member="u1", direction=Direction.CREDIT,
+                                                 asset=Asset.POINTS, points=D("100"))))
+    clock[0] += 1  # the resume starts a second after the kill
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    outcome = await Migrator(source, target, mode="add", sleep=sleep, clock=lambda: clock[0]).run(
+        [Pair("1", "u1")], checkpoint, run_id)
+    checkpoint.close()
+    assert target.points["u1"] == D("105") and not target.applies  # found once it landed, never resent
+    assert outcome.moved == 1 and clock[0] >= plan.at + 10  # waited out the send's timeout
+
+
+class KeyedPort(FakePort):
+    """A target with idempotency keys (as pomelo): a key it has seen replays the first answer, applies nothing."""
+
+    answers: dict[str, Applied] = {}
+
+    async def apply(self, forward: Forward) -> Applied:
+        if forward.key not in self.answers:
+            self.answers[forward.key] = await super().apply(forward)
+        return self.answers[forward.key]  # the first answer again, its balance as it was then
+
+
+def _declarations(root: Path, client_id: str = "C1", secret: str = "s-1") -> tuple[Endpoint, Endpoint]:
+    (root / "s.toml").write_text('dialect = "memberpoints"\nbase_url = "http://src.example/"\n[credentials]\n'
+                                 'api_id = "A1"\napi_key = "k-1"\n')
+    (root / "t.toml").write_text(f'dialect = "pomelo"\nbase_url = "http://dst.example"\n[credentials]\n'
+                                 f'client_id = "{client_id}"\nclient_secret = "{secret}"\naudience = "https://a"\n')
+    return load_endpoint(root / "s.toml"), load_endpoint(root / "t.toml")
+
+
+async def test_a_lost_checkpoint_gives_the_same_keys_so_a_keyed_target_replays(tmp_path: Path) -> None:
+    ends = _declarations(tmp_path)
+    run_id = run_id_for("add", *ends)
+    assert run_id == run_id_for("add", *_declarations(tmp_path, secret="rotated"))  # a secret is no identity
+    assert run_id != run_id_for("mirror", *ends) and run_id != run_id_for("add", *_declarations(tmp_path, "C2"))
+    assert "k-1" not in run_id and "s-1" not in ends[1].identity() and "C1" in ends[1].identity()
+    source, target = FakePort({"1": D("100")}), KeyedPort({"u1": D("5")})
+    target.answers = {}
+    outcomes = []
+    for name in ("first.jsonl", "relocated.jsonl"):  # the first checkpoint lost; the same command again
+        checkpoint = Checkpoint.load(tmp_path / name)
+        begun = checkpoint.begin(mode="add", source="s", target="t", run=run_id_for("add", *ends))
+        outcomes.append(await Migrator(source, target, mode="add").run([Pair("1", "u1")], checkpoint, begun))
+        checkpoint.close()
+    assert target.points["u1"] == D("105") and len(target.applies) == 1
+    # the replay is told apart from a movement (its balance is the opening read now): counted and verified as done
+    assert (outcomes[1].moved, outcomes[1].before) == (0, 1)
+    rows = await verify(Migrator(source, target, mode="add"), [Pair("1", "u1")], Checkpoint.load(tmp_path / name))
+    assert [(r.status, r.expected) for r in rows] == [("ok", "105")]
+
+
+async def test_a_dry_run_through_an_upstream_that_stays_down_says_so_per_member(tmp_path: Path) -> None:
+    source, target = ports()
+    target.faults = []
+
+    async def down(member: str, asset: Asset) -> Decimal:
+        raise UpstreamFailed("503 for good", sent=False)
+    target.balance = down  # type: ignore[method-assign]
+    lines = await migrator(source, target).plan_only(PAIRS[:1], Checkpoint.load(tmp_path / "cp.jsonl"))
+    assert lines == ["1 -> u1: cannot be planned now: the target balance of u1: 503 for good"]
+
+
+async def test_a_retry_after_beyond_the_cap_leaves_the_member_unfinished_instead_of_waiting(tmp_path: Path) -> None:
+    source, target = ports()
+
+    async def maintenance(forward: Forward) -> Applied:
+        raise UpstreamRateLimited("down for maintenance", retry_after=3600, sent=False)
+    target.apply = maintenance  # type: ignore[method-assign]
+    SLEPT.clear()
+    checkpoint, outcome = await run(tmp_path, source, target)
+    assert set(outcome.unfinished) == {"1", "3"} and "3600" in outcome.unfinished["1"]
+    assert all(s <= 300 for s in SLEPT), SLEPT

@@ -3,13 +3,25 @@ bad --rate, a checkpoint that belongs to another migration, TOML and CSV mistake
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from gateway.app import DIALECT_LIST
 from gateway.migrate_cli import rate_limiter
-from gateway.migration import Checkpoint, CheckpointError, MigrationError, load_endpoint, read_members
+from gateway.ledger import RemoteMember
+from gateway.migration import (
+    Checkpoint,
+    CheckpointError,
+    MigrationError,
+    Pair,
+    Plan,
+    discover,
+    load_endpoint,
+    read_members,
+)
+from tests.migration.fakes import FakePort
 
 
 def _args(rate: str | None) -> argparse.Namespace:
@@ -60,7 +72,31 @@ def test_toml_and_csv_mistakes_name_the_file_and_field(tmp_path: Path) -> None:
         load_endpoint(tmp_path / "missing.toml")
     for text, said in {"": "line 1 must be the header", "source_id,target_id\n": "no members listed",
                        "source_id,target_id\n1,\n": "line 2 must be source_id,target_id",
-                       "source_id,target_id\n1,a\n1,b\n": "line 3: source_id 1 is listed twice"}.items():
+                       "source_id,target_id\n1,a\n1,b\n": "line 3: source_id 1 is listed twice",
+                       "source_id,target_id\n1,a\n2,b\n3,a\n": "line 4: target_id a is listed twice"}.items():
         (tmp_path / "m.csv").write_text(text)
         with pytest.raises(MigrationError, match=said):
             read_members(tmp_path / "m.csv")
+
+
+async def test_a_member_discovered_twice_is_refused_naming_it() -> None:
+    class Twice(FakePort):
+        async def members(self):  # type: ignore[no-untyped-def]
+            for ref in ("1", "2", "1"):  # a listing whose pages shifted under it
+                yield RemoteMember(ref=ref)
+    with pytest.raises(MigrationError, match="lists member 1 twice"):
+        await discover(Twice({}))
+
+
+def test_a_checkpoint_of_another_tenant_at_the_same_url_or_other_pairs_is_refused(tmp_path: Path) -> None:
+    checkpoint = Checkpoint.load(tmp_path / "cp.jsonl")
+    checkpoint.begin(mode="add", source="a", target="b", identity="api_id=A1 -> client_id=C1")
+    checkpoint.planned(Plan("1", "u1", Decimal(1), Decimal(0), Decimal(1), "k"))
+    checkpoint.close()
+    again = Checkpoint.load(tmp_path / "cp.jsonl")
+    assert again.check(mode="add", source="a", target="b", identity="api_id=A1 -> client_id=C1")
+    with pytest.raises(CheckpointError, match="client_id=C2"):
+        again.check(mode="add", source="a", target="b", identity="api_id=A1 -> client_id=C2")
+    again.check_members([Pair("1", "u1"), Pair("2", "u2")])
+    with pytest.raises(CheckpointError, match="source_id 1 .* u1, not u9"):
+        again.check_members([Pair("1", "u9")])
