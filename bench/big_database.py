@@ -28,9 +28,9 @@ class BigDatabase:
     built_at: str
     built_now: bool
 
-    def copy_into(self, directory: Path) -> str:
-        """A fresh copy to serve; returns its store URL."""
-        target = directory / self.path.name
+    def copy_into(self, directory: Path, name: str | None = None) -> str:
+        """A fresh copy to serve (named `name`, default the original's); returns its store URL."""
+        target = directory / (name or self.path.name)
         for suffix in ("", "-wal"):
             if Path(f"{self.path}{suffix}").exists():
                 shutil.copyfile(f"{self.path}{suffix}", f"{target}{suffix}")
@@ -42,28 +42,30 @@ def generator_available() -> bool:
     return "--generate" in done.stdout
 
 
-def _files(directory: Path, members: int) -> tuple[Path, Path]:
-    return directory / f"members-{members}.db", directory / f"members-{members}.json"
+def _files(directory: Path, members: int, stem: str) -> tuple[Path, Path]:
+    return directory / f"{stem}-{members}.db", directory / f"{stem}-{members}.json"
 
 
-def kept(directory: Path, members: int) -> bool:
+def kept(directory: Path, members: int, stem: str = "members") -> bool:
     """A database built by an earlier run (its credentials beside it) is used without the generator."""
-    return all(p.exists() for p in _files(directory, members))
+    return all(p.exists() for p in _files(directory, members, stem))
 
 
-def forget(directory: Path, members: int) -> None:
-    path, meta = _files(directory, members)
+def forget(directory: Path, members: int, stem: str = "members") -> None:
+    path, meta = _files(directory, members, stem)
     for each in (meta, path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         each.unlink(missing_ok=True)
 
 
-def ensure(directory: Path, members: int) -> BigDatabase:
-    path, meta = _files(directory, members)
-    if kept(directory, members):
+def ensure(directory: Path, members: int, stem: str = "members") -> BigDatabase:
+    """The kept database `{stem}-{members}.db` of tenant "bench", generated first if there is none (other
+    rows keep theirs under another stem; generated with the same seed, two stems hold the same people)."""
+    path, meta = _files(directory, members, stem)
+    if kept(directory, members, stem):
         stored = json.loads(meta.read_text())
         return BigDatabase(path, members, stored["credentials"], stored["seed_seconds"], stored["progress_lines"],
                            stored["built_at"], built_now=False)
-    forget(directory, members)
+    forget(directory, members, stem)
     argv = [sys.executable, "-m", "gateway", "seed", "--generate", str(members), "--tenant", TENANT, "--json",
             "--database", f"sqlite:///{path}"]
     print(f"building {path} ({members:,} members) once; later runs reuse it", file=sys.stderr, flush=True)

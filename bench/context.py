@@ -25,6 +25,7 @@ class Context:
     soak_minutes: float
     postgres: str | None  # an admin URL: the store rows run on a fresh database there too
     rebuild: bool = False  # the big database is generated again even if one is kept
+    migrate_members: int | None = None  # members the migrate row moves (default 10,000; 1,000 with --quick)
 
     def stores(self) -> Iterator[tuple[str, str]]:
         """(label, database URL) for each store the store rows run on: SQLite always, PostgreSQL if asked.

@@ -5,6 +5,7 @@ as measure | now | target | met? (and as JSON with --json). Knows the rows' name
     python -m bench                      # every row; builds the 1M-member database once, then reuses it
     python -m bench --quick --only reads # a smoke check: short runs, small N
     python -m bench --only writes,paging --postgres postgresql://postgres@127.0.0.1:5432/postgres
+    python -m bench --only migrate       # migrate's throughput against the target's rate limit, and its soak
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ ROWS = {
     "coldstart": "million",
     "soak": "million",
     "webhooks": "webhooks",
+    "migrate": "migrate",
 }
 
 
@@ -48,13 +50,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", default=[],
                         help=f"rows to run, comma-separated or repeated: {', '.join(ROWS)} (default: all)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke check: 1 s wrk runs, 2 rounds, 20,000 members, a 6 s soak")
+                        help="a smoke check: 1 s wrk runs, 2 rounds, 20,000 members, a 6 s soak, "
+                             "1,000 members to migrate")
     parser.add_argument("--seconds", type=int, help="length of one wrk run (default 5; 1 with --quick)")
     parser.add_argument("--rounds", type=int, help="alternations, figures are medians (default 5; 2 with --quick)")
     parser.add_argument("--members", type=int, help="members of the big database (default 1,000,000)")
     parser.add_argument("--database-dir", type=Path, default=_cache_dir(),
                         help="where the generated big database is kept and reused, and scratch databases go "
                              "(a real disk: fsync is measured there; default %(default)s)")
+    parser.add_argument("--migrate-members", type=int, metavar="N",
+                        help="members the migrate row moves (default 10,000; 1,000 with --quick)")
     parser.add_argument("--rebuild", action="store_true",
                         help="generate the big database again (after the generator or the schema changed)")
     parser.add_argument("--soak-minutes", type=float,
@@ -64,6 +69,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the table as JSON")
     args = parser.parse_args(argv)
     args.only = [name.strip() for group in args.only for name in group.split(",") if name.strip()] or list(ROWS)
+    if args.migrate_members is not None and args.migrate_members < 1:
+        parser.error("--migrate-members must be at least 1")
     unknown = [name for name in args.only if name not in ROWS]
     if unknown:
         parser.error(f"unknown row(s) {', '.join(unknown)}; choose from {', '.join(ROWS)}")
@@ -90,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             soak_minutes=args.soak_minutes if args.soak_minutes is not None else (0.1 if args.quick else 1.0),
             postgres=args.postgres,
             rebuild=args.rebuild,
+            migrate_members=args.migrate_members,
         )
         modules = list(dict.fromkeys(ROWS[name] for name in ROWS if name in args.only))
         for module_name in modules:

@@ -45,6 +45,22 @@ def test_the_seeding_row_builds_a_small_database_or_says_the_generator_is_missin
     assert "n/a (seed --generate not available)" in row or "(built in this run;" in row, row
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(harness.WRK is None, reason="wrk is not installed (apt-get install wrk); the bench drives it")
+def test_the_migrate_row_prints_throughput_against_the_limit_and_an_exact_soak(tmp_path: Path) -> None:
+    done = bench("--quick", "--migrate-members", "100", "--only", "migrate", "--database-dir", str(tmp_path),
+                 "--json", str(tmp_path / "bench.json"), cwd=tmp_path, timeout=180)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    throughput = next(line for line in lines if line.startswith("| migrate throughput"))
+    soak = next(line for line in lines if line.startswith("| migrate soak: 100 members"))
+    assert "x the limit: " in throughput and "members/s" in throughput and "FAILED" not in throughput, throughput
+    assert "100/100 exact; second run moved 0 (balances changed: 0)" in soak, soak
+    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    assert rows[0]["figures"]["ratio"] > 0 and all(r["exit"] == 0 for r in rows[0]["figures"]["rounds"])
+    assert rows[1]["met"] is True and rows[1]["figures"]["faults_fired"] > 0
+
+
 @pytest.mark.skipif(harness.WRK is None, reason="wrk is not installed (apt-get install wrk); the bench drives it")
 def test_a_row_that_fails_is_shown_failed_beside_the_others_and_the_exit_says_so(tmp_path: Path) -> None:
     (tmp_path / "members-300.db").write_bytes(b"")

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import time
 import tomllib
 import urllib.request
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import process
+from tests.migration import harness
+from tests.migration.harness import balances as _balances
 
 MEMBERS = 200
 AUDIENCE = "https://api.pomelo.la"
@@ -60,20 +60,8 @@ def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
         target.stop()
 
 
-def _balances(db: Path, column: str = "user_ref") -> dict[int, tuple[str, Decimal]]:
-    """member_no -> (identity, points) straight from a sandbox's database: no port, no API in between."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        rows = conn.execute(f"SELECT m.member_no, m.{column}, COALESCE(a.posted, 0) FROM members m "
-                            "LEFT JOIN accounts a ON a.member_id = m.id AND a.asset = 'points'").fetchall()
-    return {n: (ref, Decimal(cents) / 100) for n, ref, cents in rows}
-
-
 def _fault(target: process.Server, **rule: Any) -> None:
-    body = json.dumps({"tenant": "shop", "dialect": "pomelo", **rule}).encode()
-    request = urllib.request.Request(f"{target.url}/__admin/faults", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status in (200, 201)
+    harness.fault(target.url, "shop", "pomelo", **rule)
 
 
 def _migrate(s: Sandboxes, *args: str) -> subprocess.CompletedProcess[str]:
@@ -82,17 +70,8 @@ def _migrate(s: Sandboxes, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _killed_at(s: Sandboxes, lines: int, *args: str) -> None:
     """Starts the migrator and SIGKILLs it once its checkpoint holds `lines` lines."""
-    proc = subprocess.Popen(process.command("migrate", "--from", "source.toml", "--to", "target.toml", *args),
-                            cwd=s.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = s.root / args[args.index("--checkpoint") + 1]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if checkpoint.exists() and checkpoint.read_text().count("\n") >= lines:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    harness.killed_at(process.command("migrate", "--from", "source.toml", "--to", "target.toml", *args), s.root,
+                      s.root / args[args.index("--checkpoint") + 1], lines)
 
 
 @pytest.mark.slow
