@@ -87,6 +87,20 @@ async def test_a_tenant_without_a_shadow_enqueues_nothing(
     assert await sender.round() == 0 and await deliveries(ledger, up) == [] and shadow.apply_calls == []
 
 
+async def test_a_shadow_declared_later_is_sent_only_what_is_applied_from_then_on(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    without = {k: v for k, v in DECLARED.items() if k != "shadow"}
+    up = await ledger.update_tenant_config(tenant=up, section="upstream", values=without)
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    await ledger.update_tenant_config(tenant=up, section="upstream", values=DECLARED)
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("6"))
+    assert await sender.round() == 1
+    (sent,) = await deliveries(ledger, up)
+    assert shadow.apply_calls == [sent.key] and shadow.forwards[sent.key].points == Decimal("6.00")
+
+
 async def test_a_refusal_is_final_and_never_sent_again(
     ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
 ) -> None:
