@@ -14,7 +14,7 @@ import pytest
 
 from tests import process
 from tests.gateway_mode.dialects import call
-from tests.gateway_mode.harness import JOHNSON, JUAN, START
+from tests.gateway_mode.harness import HANDED_OUT, JOHNSON, JUAN, START
 from tests.upstream.shadow_runs import WRITE_PATHS, ShadowRun, make_run, ok, printed, start_gateway, start_vendor
 
 pytestmark = pytest.mark.slow
@@ -43,6 +43,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server
     server.database = f"sqlite:///{workdir / 'gateway.db'}"  # type: ignore[attr-defined]
     yield server
     server.stop()
+    printed = getattr(server, "printed", "") + server.output
+    leaked = [secret for secret in HANDED_OUT if secret in printed]  # the shadows' secrets among them
+    assert printed and not leaked, f"the gateway's log shows {len(leaked)} upstream secret(s)"
 
 
 @pytest.fixture
