@@ -83,7 +83,7 @@ class ShadowSender:
                 log.warning("shadow writes paused: %s", exc.message)
             except Exception:
                 log.exception("shadow writes failed; trying again")
-            if sent < self.batch:  # a full batch means more may be due: go again at once
+            if sent == 0:  # after a send, a member's next write may be due at once (one per member a round)
                 await asyncio.sleep(IDLE_SECONDS)
 
     async def round(self) -> int:
