@@ -116,7 +116,7 @@ class Deliverer:
             send_by = asyncio.get_running_loop().time() + self.lease_seconds - self.timeout_seconds
             position, due = await self.ledger.enqueue_and_claim(
                 consumer=self.webhooks.consumer, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events],
-                limit=claim - (claimed or 0), lease_seconds=self.lease_seconds,
+                limit=claim - (claimed or 0), lease_seconds=self.lease_seconds, channel=self.webhooks.channel,
             )
             self._queue(due, send_by)
             claimed = (claimed or 0) + len(due)
@@ -142,7 +142,8 @@ class Deliverer:
     async def send_due(self, limit: int = SENDERS) -> int:
         """Claim up to `limit` due deliveries and queue them for the senders; return how many were claimed."""
         send_by = asyncio.get_running_loop().time() + self.lease_seconds - self.timeout_seconds
-        due = await self.ledger.claim_deliveries(limit=limit, lease_seconds=self.lease_seconds)
+        due = await self.ledger.claim_deliveries(limit=limit, lease_seconds=self.lease_seconds,
+                                                 channel=self.webhooks.channel)  # never another consumer's
         if due:
             await self._reload_tenants()  # the signing secret as it is now, whoever changed it
         self._queue(due, send_by)

@@ -71,7 +71,7 @@ def upstream_json(declaration: Any) -> dict[str, Any] | None:
         return None
     shown = masked(declaration)
     return {"dialect": shown["dialect"], "base_url": shown["base_url"], "credentials": shown["credentials"],
-            "record": shown["record"]}
+            "record": shown["record"], "shadow": shown["shadow"]}
 
 
 def member_json(t: Tenant, b: Balance, dialects: Sequence[Dialect]) -> dict[str, Any]:

@@ -61,7 +61,8 @@ from .models import (
 from .passwords import GENERATED, check_password, hash_password, is_password_hash
 from .money import from_cents, parse_amount, parse_number, round_down, round_half_up, to_cents
 from .repo.entries import PERIOD_OPERATORS, HistoryQuery, Period
-from .deliveries import SentAttempt
+from .deliveries import DELIVERY_STATES, SentAttempt
+from .recording import APPLIED_TOPIC
 from .service import Ledger
 from .upstream import (
     Applied,
@@ -99,4 +100,5 @@ __all__ = [
     "UpstreamCredentialsRefused", "UpstreamError", "UpstreamFailed", "UpstreamRateLimited", "UpstreamTimeout",
     "UpstreamUnavailable", "Intent", "INTENT_STATES",
     "NewEntry", "NewMember", "add_members_in_bulk",
+    "APPLIED_TOPIC", "DELIVERY_STATES",
 ]

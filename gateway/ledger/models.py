@@ -297,7 +297,8 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message and its sending state: pending (with the next try), delivered or failed."""
+    """One message and its sending state: pending (with the next try), delivered, failed (out of tries) or
+    refused (the receiver said no for good: never tried again)."""
 
     id: int
     tenant_id: int
@@ -316,6 +317,7 @@ class Delivery:
     updated_at: datetime
     history: tuple[Attempt, ...] = ()
     claim: str | None = None  # the token of the latest claim; only its holder may record the attempt
+    outcome: dict[str, Any] | None = None  # what the receiver answered besides a status (JSON), when it says more
 
 
 INTENT_STATES = ("open", "applied", "refused", "not_applied", "unsettled")

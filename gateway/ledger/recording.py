@@ -1,6 +1,7 @@
 """Recording here what an upstream applied (tx2 of a forwarded write, or its later settlement): the same
 entry the local operation would post, marked with the upstream's key and ref, and the account set to
-mirror the upstream's balance. Works from the plain data kept in the intent, so a restart records alike."""
+mirror the upstream's balance, and an `upstream.applied` event published in the same transaction (what a
+shadow upstream is sent). Works from the plain data kept in the intent, so a restart records alike."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ class Recorder(MovementOps):
                 outcome.update(entry_id=moved.entry.id, posted=str(moved.balance.posted),
                                pending=str(moved.balance.pending))
                 await intent_sql.set_outcome(tx, intent_id, outcome)
+                await _publish_applied(tx, tenant, intent_id, local, forward, applied, target, moved, now)
             if idempotency is None:
                 return result
             response = idempotency.render(result)
@@ -165,6 +167,31 @@ class Recorder(MovementOps):
             entry.asset, Decimal(intent.outcome["posted"]), Decimal(intent.outcome["pending"]), entry.created_at
         )
         return Movement(entry, balance, await self._member(tx, tenant, entry.member_id, include_deleted=True))
+
+
+APPLIED_TOPIC = "upstream.applied"  # one per intent the upstream applied, published with its recording
+
+
+async def _publish_applied(
+    tx: Tx, tenant: Tenant, intent_id: int, local: dict[str, Any], forward: Forward, applied: Applied,
+    target: Decimal | None, moved: Movement, now: datetime,
+) -> None:
+    """The movement the upstream applied, as plain data: what a second upstream needs to apply it too.
+    `reverses` is the upstream's ref of the movement taken back, `reverses_key` that movement's key."""
+    reverses_key = None
+    if local["op"] == "reverse":
+        original = await entry_sql.get(tx, tenant.id, local["reverses_id"])
+        upstream = (original.data or {}).get("upstream") if original is not None else None
+        reverses_key = upstream.get("key") if isinstance(upstream, dict) else None
+    payload = {
+        "intent": intent_id, "key": forward.key, "member_id": int(local["member_id"]),
+        "direction": forward.direction.value, "asset": forward.asset.value, "points": str(forward.points),
+        "cause": forward.cause.value, "value": None if forward.value is None else str(forward.value),
+        "note": forward.note, "reference": forward.reference, "reverses": forward.reverses,
+        "reverses_key": reverses_key, "ref": applied.ref, "balance": None if target is None else str(target),
+        "entry_id": moved.entry.id,
+    }
+    await event_sql.publish(tx, tenant.id, APPLIED_TOPIC, moved.entry.id, payload, now)
 
 
 class _SettledType:

@@ -1,6 +1,7 @@
 """A tenant's upstream declaration: a registered dialect, an absolute http(s) base URL, exactly the
-credentials that dialect names, and whether to record; checked with errors that name the field (never a
-secret's value), and shown with its secrets masked. Names no vendor: app.py registers the dialects."""
+credentials that dialect names, whether to record, and optionally a shadow (a second upstream that is sent
+every applied write too); checked with errors that name the field (never a secret's value), and shown with
+its secrets masked. Names no vendor: app.py registers the dialects."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -13,7 +14,9 @@ from ..ledger import Upstream
 from ..sandbox.redact import MASK, SECRET_KEYS
 
 SECTION = "upstream"  # the tenant's configuration section holding its declaration
-FIELDS = ("dialect", "base_url", "credentials", "record")
+FIELDS = ("dialect", "base_url", "credentials", "record", "shadow")
+SHADOW = "shadow"  # the declaration's field naming the shadow upstream
+SHADOW_FIELDS = ("dialect", "base_url", "credentials")
 Connect = Callable[[Transport, Mapping[str, str]], Upstream]
 
 
@@ -45,19 +48,32 @@ class DeclarationError(ValueError):
 
 
 def check(value: Any, where: str) -> dict[str, Any]:
-    """The declaration as stored (record defaulting to false), or DeclarationError naming the field."""
+    """The declaration as stored (record defaulting to false, shadow kept only when given), or
+    DeclarationError naming the field."""
     if not isinstance(value, Mapping):
         raise DeclarationError(f"{where}: must be an object with dialect, base_url, credentials and record")
-    unknown = sorted(str(k) for k in value if k not in FIELDS)
-    if unknown:
-        raise DeclarationError(f"{where}: unknown field {unknown[0]!r} (an upstream has {', '.join(FIELDS)})")
-    dialect = _dialect(value.get("dialect"), f"{where}.dialect")
-    base_url = _base_url(value.get("base_url"), f"{where}.base_url")
-    credentials = _credentials(dialect, value.get("credentials"), f"{where}.credentials")
+    checked = _endpoint(value, where, FIELDS, "an upstream")
     record = value.get("record", False)
     if not isinstance(record, bool):
         raise DeclarationError(f"{where}.record: must be true or false")
-    return {"dialect": dialect.name, "base_url": base_url, "credentials": credentials, "record": record}
+    checked["record"] = record
+    if value.get(SHADOW) is not None:
+        shadow = value[SHADOW]
+        if not isinstance(shadow, Mapping):
+            raise DeclarationError(f"{where}.{SHADOW}: must be an object with dialect, base_url and credentials")
+        checked[SHADOW] = _endpoint(shadow, f"{where}.{SHADOW}", SHADOW_FIELDS, "a shadow")
+    return checked
+
+
+def _endpoint(value: Mapping[str, Any], where: str, fields: tuple[str, ...], what: str) -> dict[str, Any]:
+    """The dialect, base URL and credentials of an upstream (the primary or its shadow), checked."""
+    unknown = sorted(str(k) for k in value if k not in fields)
+    if unknown:
+        raise DeclarationError(f"{where}: unknown field {unknown[0]!r} ({what} has {', '.join(fields)})")
+    dialect = _dialect(value.get("dialect"), f"{where}.dialect")
+    base_url = _base_url(value.get("base_url"), f"{where}.base_url")
+    credentials = _credentials(dialect, value.get("credentials"), f"{where}.credentials")
+    return {"dialect": dialect.name, "base_url": base_url, "credentials": credentials}
 
 
 def _dialect(name: Any, where: str) -> UpstreamDialect:
@@ -102,20 +118,34 @@ def _credentials(dialect: UpstreamDialect, value: Any, where: str) -> dict[str, 
 
 
 def secrets_of(declaration: Mapping[str, Any]) -> list[str]:
-    """The secret credential values of a declaration (checked or not), longest first, for masking."""
-    credentials = declaration.get("credentials") if isinstance(declaration, Mapping) else None
-    if not isinstance(credentials, Mapping):
+    """The secret credential values of a declaration (checked or not), its shadow's included, longest
+    first, for masking."""
+    if not isinstance(declaration, Mapping):
         return []
-    found = {v for k, v in credentials.items() if isinstance(v, str) and v and str(k).lower() in SECRET_KEYS}
+    found: set[str] = set()
+    for endpoint in (declaration, declaration.get(SHADOW)):
+        credentials = endpoint.get("credentials") if isinstance(endpoint, Mapping) else None
+        if isinstance(credentials, Mapping):
+            found |= {v for k, v in credentials.items() if isinstance(v, str) and v and str(k).lower() in SECRET_KEYS}
     return sorted(found, key=len, reverse=True)
 
 
 def masked(declaration: Mapping[str, Any]) -> dict[str, Any]:
-    """The declaration fit to show: every credential's name, secret ones as [FILTERED]."""
-    credentials = declaration.get("credentials") or {}
+    """The declaration fit to show: every credential's name, secret ones as [FILTERED]; the shadow's alike
+    (None when there is none)."""
+    shadow = declaration.get(SHADOW)
     return {
-        "dialect": declaration.get("dialect"),
-        "base_url": declaration.get("base_url"),
-        "credentials": {str(k): (MASK if str(k).lower() in SECRET_KEYS else v) for k, v in credentials.items()},
+        **_masked_endpoint(declaration),
         "record": bool(declaration.get("record", False)),
+        SHADOW: _masked_endpoint(shadow) if isinstance(shadow, Mapping) else None,
+    }
+
+
+def _masked_endpoint(endpoint: Mapping[str, Any]) -> dict[str, Any]:
+    credentials = endpoint.get("credentials")
+    credentials = credentials if isinstance(credentials, Mapping) else {}
+    return {
+        "dialect": endpoint.get("dialect"),
+        "base_url": endpoint.get("base_url"),
+        "credentials": {str(k): (MASK if str(k).lower() in SECRET_KEYS else v) for k, v in credentials.items()},
     }

@@ -1,7 +1,8 @@
-"""One upstream port per tenant, built from its declaration through the registered dialect's connect over
-one shared ClientSession (the process's pool), cached until the declaration changes. Every exchange goes
-to the statistics, the current request's journal entry and, in record mode, the recorder; reads are
-retried on failures and timeouts. Names no vendor."""
+"""One upstream port per tenant (and one per declared shadow), built from its declaration through the
+registered dialect's connect over one shared ClientSession (the process's pool), cached until the
+declaration changes. Every exchange goes to the statistics, and a primary's to the current request's
+journal entry and, in record mode, the recorder (a shadow's to neither); reads are retried on failures
+and timeouts. Names no vendor."""
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ from ..ledger import (
     UpstreamUnavailable,
 )
 from ..sandbox import exchanges
-from .declaration import SECTION, UpstreamDialect, secrets_of
+from .declaration import SECTION, SHADOW, UpstreamDialect, secrets_of
 from .record import Recorder
 from .stats import Stats
 
@@ -112,16 +113,18 @@ class Ports:
         self.recorder = recorder
         self._session: aiohttp.ClientSession | None = None
         self._built: dict[int, Built] = {}
+        self._shadows: dict[int, Built] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.pool_size))
 
     async def close(self) -> None:
-        for built in self._built.values():
+        for built in [*self._built.values(), *self._shadows.values()]:
             with contextlib.suppress(Exception):
                 await built.port.close()
         self._built.clear()
+        self._shadows.clear()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
         if self._session is not None:
@@ -143,26 +146,53 @@ class Ports:
             self._retire(tenant.id)
         return self._build(tenant, declared).port
 
+    def resolve_shadow(self, tenant: Tenant) -> Upstream | None:
+        """The port of the tenant's shadow upstream, built like the primary's (same pool, cached until the
+        shadow's declaration changes); None when the tenant declares no shadow. Its exchanges are counted
+        under shadow_stats_name(tenant), and go to no journal entry and no recording."""
+        declared = tenant.section(SECTION)
+        shadow = declared.get(SHADOW) if declared else None
+        built = self._shadows.get(tenant.id)
+        if not shadow:
+            if built is not None:
+                self._retire(tenant.id, self._shadows)
+            return None
+        if built is not None and built.declaration == shadow:
+            return built.port
+        if built is not None:
+            self._retire(tenant.id, self._shadows)
+        built = self._connect(tenant, shadow, shadow_stats_name(tenant), journal=False, record=False,
+                              secrets=secrets_of(declared))
+        self._shadows[tenant.id] = built
+        return built.port
+
     def prune(self, tenant_ids: set[int]) -> None:
         """Close the ports of tenants that are gone."""
-        for tenant_id in [t for t in self._built if t not in tenant_ids]:
-            self._retire(tenant_id)
+        for built in (self._built, self._shadows):
+            for tenant_id in [t for t in built if t not in tenant_ids]:
+                self._retire(tenant_id, built)
 
     def declared(self, tenant: Tenant) -> Built | None:
         """What the tenant's port was built from (None before its first use)."""
         return self._built.get(tenant.id)
 
     def _build(self, tenant: Tenant, declared: Mapping[str, Any]) -> Built:
+        built = self._connect(tenant, declared, tenant.name, journal=True, record=bool(declared.get("record")),
+                              secrets=secrets_of(declared))
+        self._built[tenant.id] = built
+        return built
+
+    def _connect(self, tenant: Tenant, declared: Mapping[str, Any], name: str, *, journal: bool, record: bool,
+                 secrets: list[str]) -> Built:
         dialect = self.dialects.get(str(declared.get("dialect")))
         if dialect is None or self._session is None:
             raise UpstreamUnavailable(f"the upstream of tenant {tenant.name} cannot be used: its dialect "
                                       f"{declared.get('dialect')!r} is not registered in this process", sent=False)
-        secrets = secrets_of(declared)
-        name, record = tenant.name, bool(declared.get("record"))
 
         def observe(exchange: Exchange) -> None:  # masked by the transport, the declaration's secrets too
             self.stats.add(name, exchange)
-            exchanges.note(exchange)
+            if journal:
+                exchanges.note(exchange)
             if record:
                 self.recorder.record(name, dialect.name, dialect.case_format, exchange, secrets)
 
@@ -170,15 +200,17 @@ class Ports:
         transport = Transport(self._session, base_url, timeout=self.timeout, observe=observe,
                               label=f"the {dialect.name} upstream at {base_url}", secrets=secrets)
         port = RetriedReads(dialect.connect(transport, dict(declared["credentials"])), self.retries)
-        built = Built(dict(declared), dialect, port)
-        self._built[tenant.id] = built
         self.stats.forget(name)
         log.info("tenant %s: %s", name, port.name)
-        return built
+        return Built(dict(declared), dialect, port)
 
-    def _retire(self, tenant_id: int) -> None:
-        old = self._built.pop(tenant_id)
+    def _retire(self, tenant_id: int, built: dict[int, Built] | None = None) -> None:
+        old = (self._built if built is None else built).pop(tenant_id)
         task = asyncio.ensure_future(old.port.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
+
+def shadow_stats_name(tenant: Tenant) -> str:
+    """The name a tenant's shadow upstream's exchanges are counted under in the statistics."""
+    return f"{tenant.name} (shadow)"

@@ -341,4 +341,17 @@ CREATE TABLE shared_records (
 CREATE INDEX shared_records_stream ON shared_records(stream, id, size);
 """,
     ),
+    (
+        14,
+        # Deliveries whose receiver answers with more than a status (a shadow upstream: what it applied or why
+        # it refused) keep that answer as JSON in `outcome`; "refused" is a final state that is never retried.
+        # A consumer may claim in order: only the earliest pending delivery of a (channel, label) is due, which
+        # the partial index finds without reading the settled ones.
+        """
+ALTER TABLE deliveries ADD COLUMN outcome TEXT;
+CREATE INDEX deliveries_in_order ON deliveries(channel, label, event_id) WHERE state = 'pending';
+CREATE INDEX deliveries_channel ON deliveries(channel, tenant_id, state, id);
+CREATE INDEX deliveries_by_dedupe ON deliveries(channel, tenant_id, dedupe_key);
+""",
+    ),
 ]
