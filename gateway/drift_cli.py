@@ -22,6 +22,7 @@ PROG = "loyalty-gateway"
 ADMIN_TOKEN_ENV = "LOYALTY_GATEWAY_ADMIN_TOKEN"
 EXIT = {IN_SYNC: 0, DRIFT: 1, IN_FLIGHT: 3, UNREADABLE: 4}
 PAGE = 1000  # members asked for per request
+FILTERS = 100  # --member ids sent per request (the most the gateway takes at once)
 TIMEOUT_SECONDS = 300.0  # one page reads up to PAGE members' balances at two upstreams
 
 
@@ -51,7 +52,7 @@ def _member_id(text: str) -> int:
 def main(args: argparse.Namespace) -> int:
     token = args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None
     try:
-        found = asyncio.run(fetch(args.url, args.tenant, token, args.members, args.timeout))
+        found = asyncio.run(fetch(args.url, args.tenant, token, sorted(set(args.members)), args.timeout))
     except Unanswered as exc:
         print(f"{PROG}: {exc}", file=sys.stderr, flush=True)
         return 2
@@ -77,11 +78,13 @@ async def fetch(url: str, tenant: str, token: str | None, members: Sequence[int]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     pages: list[dict[str, Any]] = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), headers=headers) as session:
-        offset: int | None = 0
+        url = base / "__admin" / "upstream" / "drift"
+        for start in range(0, len(members), FILTERS):
+            chosen = [("member", str(m)) for m in members[start:start + FILTERS]]
+            pages.append(await _page(session, url, [("tenant", tenant), *chosen]))
+        offset: int | None = None if members else 0
         while offset is not None:
-            query: list[tuple[str, str]] = [("tenant", tenant)]
-            query += [("member", str(m)) for m in members] or [("offset", str(offset)), ("limit", str(PAGE))]
-            pages.append(await _page(session, base / "__admin" / "upstream" / "drift", query))
+            pages.append(await _page(session, url, [("tenant", tenant), ("offset", str(offset)), ("limit", str(PAGE))]))
             offset = pages[-1]["page"].get("next_offset")
     return merged(pages)
 

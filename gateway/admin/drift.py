@@ -15,7 +15,7 @@ from ..upstream.drift_rules import AssetBalance, MemberDrift, Movement, Pending
 from ..whole_numbers import whole_number
 from .wire import amount, iso, render_error
 
-MEMBERS_AT_MOST = PAGE_MAX  # member= filters one request may carry
+MEMBERS_AT_MOST = 100  # member= filters one request may carry (so its URL stays well within a request line)
 
 
 async def drift(request: web.Request) -> web.StreamResponse:

@@ -120,7 +120,7 @@ def movement_of(delivery: Delivery) -> Movement | None:
             direction=str(body["direction"]), asset=Asset(body["asset"]), points=Decimal(str(body["points"])),
             cause=str(body.get("cause") or ""), reference=body.get("reference"), primary_ref=body.get("ref"),
             at=delivery.created_at, state=delivery.state, attempts=delivery.attempts,
-            shadow=getattr(delivery, "outcome", None),
+            shadow=delivery.outcome,
         )
     except (ValueError, KeyError, TypeError, ArithmeticError):
         return None
