@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(fetch(args.url, args.tenant, token, sorted(set(args.members)), args.timeout))
     except Unanswered as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr, flush=True)
+        print(f"{PROG}: error: {exc}", file=sys.stderr, flush=True)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted (Ctrl-C)", file=sys.stderr, flush=True)
