@@ -214,6 +214,14 @@ SETTINGS: list[Setting] = [
         "Where upstreams declared with \"record\": true write each exchange as a contract case:"
         " DIR/<tenant>/<dialect>/cases.json (relative to the working directory).",
     ),
+    Setting(
+        "shadow_retry_base_seconds",
+        1.0,
+        "Shadow write retry backoff: a write the shadow upstream could not be reached for is tried again after"
+        " base x 2^(n-1) seconds (its refusals are recorded, never retried).",
+        _seconds,
+    ),
+    Setting("shadow_max_attempts", 10, "Attempts per shadow write before it is recorded as failed.", _positive_int),
 ]
 
 BY_NAME = {s.name: s for s in SETTINGS}

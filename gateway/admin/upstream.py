@@ -1,6 +1,6 @@
-"""Admin handlers for upstream tenants: each upstream's health and intent counts, the intents a person must
-settle (and settling one), and discovering which local member is which upstream member. No secret in
-any reply."""
+"""Admin handlers for upstream tenants: each upstream's health, intent counts and shadow writes, the
+intents a person must settle (and settling one), and discovering which local member is which upstream
+member. No secret in any reply."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +10,7 @@ from aiohttp import web
 from ..keys import LEDGER, UPSTREAMS
 from ..ledger import Intent, InvalidArgument, Ledger, Member, RemoteMember, Tenant, UnknownEntry
 from ..upstream.declaration import SECTION
+from ..upstream.shadow import CHANNEL as SHADOW_CHANNEL
 from ..whole_numbers import whole_number
 from .state import every_member
 from .wire import amount, body_of, iso, render_error, upstream_json
@@ -31,8 +32,22 @@ async def overview(request: web.Request) -> web.Response:
             "reachable": stats.reachable, "calls": stats.calls, "errors": stats.errors, "last_error": stats.last_error,
             "latency_ms": stats.percentiles(),
             "intents": {"open": await _count(ledger, tenant, "open"), "unsettled": await _count(ledger, tenant, "unsettled")},
+            "shadow": await _shadow(ledger, tenant, shown.get("shadow")),
         })
     return web.json_response({"upstreams": rows})
+
+
+async def _shadow(ledger: Ledger, tenant: Tenant, shown: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The tenant's shadow upstream and how its writes stand: how many wait, arrived, were refused (or left
+    unclear) there, or ran out of tries; lag_seconds: how long the oldest waiting one has waited (0: none)."""
+    if not shown:
+        return None
+    counts = await ledger.delivery_counts(tenant=tenant, channel=SHADOW_CHANNEL)
+    oldest = counts["oldest_pending_at"]
+    lag = 0.0 if oldest is None else max(0.0, (ledger.clock.now() - oldest).total_seconds())
+    return {"dialect": shown["dialect"], "base_url": shown["base_url"], "pending": counts["pending"],
+            "delivered": counts["delivered"], "refused": counts["refused"], "failed": counts["failed"],
+            "lag_seconds": round(lag, 3)}
 
 
 async def _count(ledger: Ledger, tenant: Tenant, state: str) -> int:

@@ -318,6 +318,9 @@ class Delivery:
     history: tuple[Attempt, ...] = ()
     claim: str | None = None  # the token of the latest claim; only its holder may record the attempt
     outcome: dict[str, Any] | None = None  # what the receiver answered besides a status (JSON), when it says more
+    # When just claimed: the claim before this one (None: never claimed before). A delivery claimed before with no
+    # attempt recorded may have been sent by a worker that died: a careful sender asks before sending again.
+    earlier_claim: str | None = None
 
 
 INTENT_STATES = ("open", "applied", "refused", "not_applied", "unsettled")

@@ -1,6 +1,6 @@
 """The upstream side of the app's lifetime (a cleanup_ctx after the ledger's): the shared pool and the
-ports, the ledger bound to them, open intents settled before the app serves, the settling loop; all
-closed, cancelled and awaited on cleanup."""
+ports, the ledger bound to them, open intents settled before the app serves, the settling loop and the
+shadow sender; all closed, cancelled and awaited on cleanup."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +15,7 @@ from .declaration import UpstreamDialect
 from .ports import Ports
 from .record import Recorder
 from .settler import settle_at_start, settle_forever
+from .shadow import ShadowSender
 from .stats import Stats
 
 Context = Callable[[web.Application], AsyncIterator[None]]
@@ -37,6 +38,9 @@ def upstream_context(dialects: Mapping[str, UpstreamDialect]) -> Context:
             start_budget = SETTLE_BUDGETS * timeout + ledger.claim_lease()
             tasks |= await settle_at_start(ledger, budget=start_budget)  # type: ignore[arg-type]
             tasks.add(asyncio.create_task(settle_forever(ledger, ports), name="upstream-settler"))
+            shadows = ShadowSender(ledger, ports, retry_base_seconds=float(settings.shadow_retry_base_seconds),
+                                   max_attempts=int(settings.shadow_max_attempts), timeout_seconds=timeout)
+            tasks.add(asyncio.create_task(shadows.run(), name="upstream-shadow"))
             yield
         finally:
             for task in tasks:

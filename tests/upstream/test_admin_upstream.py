@@ -50,7 +50,7 @@ async def test_each_upstream_tenant_is_listed_with_its_health_and_intents(
     assert before["cards"] == {
         "tenant": "cards", "dialect": "pomelo", "base_url": vendor.url, "record": False, "reachable": None, "calls": 0,
         "errors": 0, "last_error": None, "latency_ms": {"p50": None, "p95": None, "p99": None},
-        "intents": {"open": 0, "unsettled": 0}}
+        "intents": {"open": 0, "unsettled": 0}, "shadow": None}
 
     status, _, text = await call("GET", f"{gateway.url}/api/customers/1534.xml", headers=imonggo_auth())
     assert status == 200 and "<available_points>30511.0</available_points>" in text

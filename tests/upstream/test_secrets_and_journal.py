@@ -90,7 +90,7 @@ async def test_no_admin_reply_shows_an_upstream_secret(servers: tuple[process.Se
     status, one, text = await call("GET", f"{gateway.url}/__admin/tenants/shop")
     assert status == 200 and not no_secret_in(text)
     assert one["upstream"] == {"dialect": "pomelo", "base_url": vendor.url, "record": False, "credentials": {
-        "client_id": "demo-client-id", "client_secret": "[FILTERED]", "audience": "https://api.pomelo.la"}}
+        "client_id": "demo-client-id", "client_secret": "[FILTERED]", "audience": "https://api.pomelo.la"}, "shadow": None}
     status, listing, text = await call("GET", f"{gateway.url}/__admin/tenants")
     assert status == 200 and not no_secret_in(text) and listing["tenants"][0]["upstream"] == one["upstream"]
     status, _, text = await call("GET", f"{gateway.url}/__admin/upstream")

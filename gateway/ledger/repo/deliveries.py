@@ -187,4 +187,5 @@ def to_delivery(row: Any, history: Sequence[Attempt] = (), claim: str | None = N
         last_error=row["last_error"], created_at=from_text(row["created_at"]),
         updated_at=from_text(row["updated_at"]), history=tuple(history), claim=claim or row["claim"],
         outcome=None if row["outcome"] is None else rows.loads(row["outcome"]),
+        earlier_claim=row["claim"] if claim else None,
     )
