@@ -177,7 +177,7 @@ def _judge(member: Member, read: _Read, before: _Look, after: _Look) -> MemberDr
                                      intent.member_id, intent.direction.value, intent.asset, intent.points,
                                      intent.created_at, settled_while_read=key not in after.intents))
     return judge(member_id=member.id, primary_id=read.primary_id, shadow_id=read.shadow_id, primary=read.primary,
-                 shadow=read.shadow, movements=sorted(mine, key=lambda m: (m.at, m.key)),
+                 shadow=read.shadow, movements=sorted(mine, key=lambda m: (m.at, m.intent or 0, m.key)),
                  in_flight=sorted(in_flight, key=lambda p: (p.since, p.key)), unreadable=read.unreadable,
                  missing_at_shadow=read.missing_at_shadow)
 
