@@ -23,6 +23,7 @@ ADMIN_TOKEN_ENV = "LOYALTY_GATEWAY_ADMIN_TOKEN"
 EXIT = {IN_SYNC: 0, DRIFT: 1, IN_FLIGHT: 3, UNREADABLE: 4}
 PAGE = 1000  # members asked for per request
 FILTERS = 100  # --member ids sent per request (the most the gateway takes at once)
+SHOWN = 10  # differing movements printed per member on the console (--json has every one)
 TIMEOUT_SECONDS = 300.0  # one page reads up to PAGE members' balances at two upstreams
 
 
@@ -150,10 +151,12 @@ def _member_lines(m: dict[str, Any]) -> list[str]:
         lines.append(f"  {b['asset']}: primary {b['primary']}, shadow {b['shadow']}, difference {b['difference']}"
                      f" (refused {b['explained']}, in flight {b['in_flight']['low']}..{b['in_flight']['high']}, "
                      f"unexplained {b['unexplained']})")
-    for d in m["differing"]:
+    for d in m["differing"][:SHOWN]:
         shadow = d["shadow"]
         lines.append(f"  {shadow['outcome']}: {d['direction']} {d['points']} {d['asset']} ({d['cause']}) key {d['key']}"
                      f" primary ref {d['primary_ref']}: {shadow['code']}: {shadow['message']}")
+    if len(m["differing"]) > SHOWN:
+        lines.append(f"  ... and {len(m['differing']) - SHOWN} more (--json lists every one)")
     for p in m["in_flight"]:
         lines.append(f"  in flight at the {p['where']}: {p['direction']} {p['points']} {p['asset']} key {p['key']}"
                      f" ({p['state']}{', settled while read' if p['settled_while_read'] else ''})")

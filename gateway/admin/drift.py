@@ -71,7 +71,8 @@ def report_json(r: DriftReport, declared: Any) -> dict[str, Any]:
         "totals": {
             "members": t["members"],
             "members_differing": t["members_differing"],
-            "movements": {k: t[k] for k in ("movements", "applied", "pending", "refused", "failed", "unclear")},
+            "movements": {"total": t["movements"], **{k: t[k] for k in ("applied", "pending", "refused", "failed",
+                                                                        "unclear")}},
             "differing": t["differing"],
             "open_at_primary": t["open_at_primary"],
             "page": {v: t[f"page_{v}"] for v in ("in_sync", "in_flight", "drift", "unreadable")},
@@ -79,7 +80,6 @@ def report_json(r: DriftReport, declared: Any) -> dict[str, Any]:
         "page": {"offset": r.offset, "limit": r.limit, "members": r.matched, "next_offset": r.next_offset},
         "members": [member_json(m) for m in r.members],
     }
-    shown["totals"]["movements"]["total"] = shown["totals"]["movements"].pop("movements")
     return shown
 
 
