@@ -109,3 +109,21 @@ def test_the_command_exits_0_in_sync_and_4_when_a_balance_cannot_be_read(gateway
     assert report["verdict"] == "unreadable" and [m["member"] for m in report["members"]] == [1]
     shown = cli(gateway, tmp_path, "--tenant", "shop", "--member", "1")
     assert shown.returncode == 4 and "member 1 (primary" in shown.stdout and "could not be read" in shown.stdout
+
+
+def test_a_refused_admin_token_is_one_line_and_the_token_is_never_printed(tmp_path: Path) -> None:
+    guarded = process.start(["--port", "0", "--database", f"sqlite:///{tmp_path / 'g.db'}", "--scenario", "none",
+                             "--admin-token", "right-token-5f1c"], tmp_path)
+    try:
+        bare = process.run(["drift", "--tenant", "shop", "--url", guarded.url], tmp_path)
+        wrong = process.run(["drift", "--tenant", "shop", "--url", guarded.url], tmp_path,
+                            env={"LOYALTY_GATEWAY_ADMIN_TOKEN": "wrong-token-77aa"})
+        right = process.run(["drift", "--tenant", "shop", "--url", guarded.url, "--admin-token", "right-token-5f1c"],
+                            tmp_path)
+    finally:
+        guarded.stop()
+    one_line(bare, "the admin token was refused")
+    one_line(wrong, "the admin token was refused")
+    one_line(right, "answered 404")  # past the guard: there is no tenant shop
+    for result in (bare, wrong, right):
+        assert "token-5f1c" not in result.stderr + result.stdout and "token-77aa" not in result.stderr + result.stdout
