@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ..delivery import DELIVERY
 from ..dialects.common import json_bytes, strftime
-from ..keys import LEDGER
+from ..keys import DIALECTS, LEDGER
 from ..ledger import Delivery, InvalidArgument, Tenant
 from ..whole_numbers import whole_number
 from .wire import page_args
@@ -40,7 +40,9 @@ async def deliveries(request: web.Request) -> web.Response:
     name = request.query.get("tenant")
     tenant: Tenant | None = await ledger.tenant(name) if name else None
     offset, limit = page_args(request, default_limit=200)
-    found = await ledger.deliveries(tenant=tenant, offset=offset, limit=limit) if limit else []  # a page has a row
+    webhooks = next((d.webhooks for d in request.config_dict[DIALECTS] if d.webhooks is not None), None)
+    channel = webhooks.channel if webhooks is not None else None  # a shadow upstream's writes are not webhooks
+    found = await ledger.deliveries(tenant=tenant, channel=channel, offset=offset, limit=limit) if limit else []
     return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
 
 
