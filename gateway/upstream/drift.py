@@ -12,7 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..ledger import Asset, Delivery, Intent, Ledger, LedgerError, Member, Tenant, Upstream, UnknownMember
+from ..ledger import (Asset, Delivery, Intent, InvalidArgument, Ledger, LedgerError, Member, Tenant, Upstream,
+                      UnknownMember)
 from .drift_rules import DRIFT, IN_FLIGHT, IN_SYNC, UNREADABLE, MemberDrift, Movement, Pending, judge, overall
 from .ports import Ports
 from .shadow import CHANNEL, shadow_member_ref
@@ -71,7 +72,7 @@ async def report(ledger: Ledger, ports: Ports, tenant: Tenant, *, offset: int = 
     members (by id), whether or not they have shadow writes; UnknownMember for one not in the tenant."""
     primary, shadow = ports.resolve(tenant), ports.resolve_shadow(tenant)
     if primary is None or shadow is None:
-        raise LedgerError(unshadowed(ports, tenant) or "no shadow")
+        raise InvalidArgument(unshadowed(ports, tenant) or "no shadow")
     before = await _look(ledger, tenant)
     with_writes = sorted({m.member_id for m in before.movements.values()})
     chosen = sorted(set(members)) if members else with_writes[offset:offset + limit]
