@@ -1,9 +1,11 @@
 """The drift report's gathering (gateway/upstream/drift.py) over a real ledger holding shadow writes in every
 state, with fake ports standing in for the two upstreams: which members it pages through, what it lists per
 member (exactly the differing movements, and separately what is in flight), a member unknown at the shadow,
-an unread balance, the lag and the totals."""
+an unread balance, the lag and the totals; a movement landing while the balances are read, and an intent still
+open at the primary, are in flight, not drift."""
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -11,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from gateway.ledger import Asset, Ledger, LedgerError, Member, NewDelivery, SentAttempt, Tenant, UnknownMember
+from gateway.ledger import (Applied, Asset, Forward, Ledger, LedgerError, Member, NewDelivery, SentAttempt, Tenant,
+                            UnknownMember)
 from gateway.ledger.upstream import UpstreamTimeout
 from gateway.upstream import drift
 from gateway.upstream.shadow import CHANNEL, CONSUMER, label_of
+from tests.ledger.fake_upstream import FakeUpstream
 from tests.upstream.conftest import upstream
 
 pytestmark = pytest.mark.usefixtures("registered")
@@ -138,3 +142,69 @@ async def test_a_tenant_without_upstream_or_without_shadow_says_why(ledger: Ledg
     assert "no upstream" in (drift.unshadowed(no_upstream, shop) or "")  # type: ignore[arg-type]
     with pytest.raises(LedgerError):
         await drift.report(ledger, no_shadow, shop)  # type: ignore[arg-type]
+
+
+class MovingPrimary(FakePort):
+    """A primary at which one more movement lands while the report reads its balance: the movement's shadow
+    write is enqueued (pending) just before the balance, which includes it, is answered."""
+
+    def __init__(self, ledger: Ledger, tenant: Tenant, member: Member, balances: Mapping[str, str]) -> None:
+        super().__init__("primary", "P", balances)
+        self.ledger, self.tenant, self.member = ledger, tenant, member
+
+    async def balances(self, member: str) -> Mapping[Asset, Decimal]:
+        await written(self.ledger, self.tenant, self.member, "k-late", "credit", "10", None)
+        self.known[member] = {Asset.POINTS: self.known[member][Asset.POINTS] + 10}
+        return await super().balances(member)
+
+
+async def test_a_movement_applied_while_the_balances_are_read_is_in_flight_not_drift(
+    ledger: Ledger, shop: Tenant
+) -> None:
+    (person,) = await members(ledger, shop, 1)
+    await written(ledger, shop, person, "k1", "credit", "10", APPLIED)
+    primary = MovingPrimary(ledger, shop, person, {"P100": "10"})
+    shadow = FakePort("shadow", "S", {"S100": "10"})
+
+    got = await drift.report(ledger, FakePorts(primary, shadow), shop)  # type: ignore[arg-type]
+
+    (found,) = got.members
+    assert found.verdict == "in_flight" and found.differing == ()  # the second look at the ledger saw k-late
+    assert [(p.key, p.where, p.state) for p in found.in_flight] == [("k-late", "shadow", "pending")]
+    assert found.balances[0].difference == Decimal("10.00") and found.balances[0].unexplained == 0
+
+
+class HeldPrimary(FakeUpstream):
+    """A primary that applies a write and then holds its answer until released: the intent stays open."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.applying = asyncio.Event()
+
+    async def apply(self, forward: Forward) -> Applied:
+        answer = await super().apply(forward)
+        self.applying.set()
+        await self.release.wait()
+        return answer
+
+
+async def test_an_intent_still_open_at_the_primary_is_in_flight_there(ledger: Ledger, shop: Tenant) -> None:
+    held = HeldPrimary()
+    ledger.bind_upstreams(lambda t: held if t.id == shop.id else None)
+    ledger.mark_ready(shop)
+    person = await ledger.create_member(tenant=shop, name="M0", customer_no=100, upstream_ref="usr-9")
+    held.kept[("usr-9", Asset.POINTS)] = Decimal("10.00")
+    await written(ledger, shop, person, "k1", "credit", "10", APPLIED)
+    crediting = asyncio.create_task(ledger.credit(tenant=shop, member=person, amount=Decimal("5")))
+    await held.applying.wait()
+    try:
+        got = await drift.report(ledger, FakePorts(held, FakePort("shadow", "S", {"S100": "10"})),  # type: ignore[arg-type]
+                                 shop)
+    finally:
+        held.release.set()
+        await crediting
+    (found,) = got.members
+    assert found.verdict == "in_flight" and got.verdict == "in_flight" and got.totals["open_at_primary"] == 1
+    assert [(p.where, p.state, p.points) for p in found.in_flight] == [("primary", "open", Decimal("5.00"))]
+    assert found.balances[0].difference == Decimal("5.00")
