@@ -5,6 +5,9 @@ when balances cannot be read (both upstreams down): the member is unreadable, ne
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,3 +130,21 @@ def test_a_refused_admin_token_is_one_line_and_the_token_is_never_printed(tmp_pa
     one_line(right, "answered 404")  # past the guard: there is no tenant shop
     for result in (bare, wrong, right):
         assert "token-5f1c" not in result.stderr + result.stdout and "token-77aa" not in result.stderr + result.stdout
+
+
+def test_ctrl_c_stops_the_command_with_130(tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        waiting = subprocess.Popen(process.command("drift", "--tenant", "shop", "--url", url), cwd=tmp_path,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            silent.settimeout(30)
+            connection, _ = silent.accept()  # the command is waiting on its request now
+            waiting.send_signal(signal.SIGINT)
+            _, stderr = waiting.communicate(timeout=30)
+            connection.close()
+        finally:
+            waiting.kill()
+    assert waiting.returncode == 130 and "interrupted (Ctrl-C)" in stderr and "Traceback" not in stderr
