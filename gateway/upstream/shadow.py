@@ -88,14 +88,15 @@ class ShadowSender:
 
     async def round(self) -> int:
         """Enqueue new applied writes, claim the due ones, send them and record their outcomes; how many
-        were sent."""
+        were sent. The cursor moves over every tenant's events, so a shadow declared later is sent only
+        what is applied from then on; due writes are claimed only while some tenant declares a shadow
+        (else a round reads the outbox and writes nothing)."""
         due = await self.pump()
-        if not due:
+        if not due and any((t.section(SECTION) or {}).get(SHADOW) for t in self._tenants.values()):
             due = await self.ledger.claim_deliveries(limit=self.batch, lease_seconds=self.lease_seconds,
                                                      channel=CHANNEL, in_order=True)
         if not due:
             return 0
-        await self._reload_tenants()
         attempts = await asyncio.gather(*(self._attempt(d) for d in due))
         await self._record(list(attempts), due)
         return len(due)
@@ -104,11 +105,11 @@ class ShadowSender:
         """Turn the events after this consumer's cursor into deliveries and claim up to a batch in the same
         transaction (see Deliverer.pump for why `seen` keeps the cursor behind a late commit)."""
         claimed: list[Delivery] = []
+        await self._reload_tenants()  # a shadow declared or dropped since, here or by another instance
         while True:
             after, events = await self.ledger.events_for(consumer=CONSUMER, limit=EVENTS_PER_READ)
             if not events:
                 return claimed
-            await self._reload_tenants()  # a shadow declared or dropped since, here or by another instance
             items = [item for item in map(self._delivery_for, events) if item is not None]
             position, due = await self.ledger.enqueue_and_claim(
                 consumer=CONSUMER, upto=events[-1].id, items=items, after=after, seen=[e.id for e in events],
@@ -132,8 +133,7 @@ class ShadowSender:
                            str(payload["key"]), json.dumps(payload, sort_keys=True, default=str))
 
     async def _reload_tenants(self) -> None:
-        await self.ledger.reload_tenants()
-        self._tenants = {t.id: t for t in await self.ledger.tenants()}
+        self._tenants = {t.id: t for t in await self.ledger.tenants()}  # at most a second old
 
     async def _attempt(self, delivery: Delivery) -> SentAttempt:
         try:

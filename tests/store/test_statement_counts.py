@@ -16,6 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from gateway import delivery
+from gateway.upstream import shadow
 from gateway.keys import LEDGER
 from gateway.ledger import Asset, By, Identity
 
@@ -50,10 +51,11 @@ def counting(client: TestClient) -> Iterator[Work]:
 
 @pytest.fixture
 async def client(app_client: Any, monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    async def idle(self: object) -> None:  # webhook delivery polls the store on its own schedule
+    async def idle(self: object) -> None:  # webhook delivery and shadow writes poll the store on their own schedule
         await asyncio.Event().wait()
 
     monkeypatch.setattr(delivery.Deliverer, "run", idle)
+    monkeypatch.setattr(shadow.ShadowSender, "run", idle)
     return await app_client("demo")
 
 
