@@ -1,4 +1,4 @@
-"""`loyalty-gateway serve|seed|check|migrate|webhooks listen`: flags come from the settings table; every failure is one line
+"""`loyalty-gateway serve|seed|check|migrate|drift|webhooks listen`: flags come from the settings table; every failure is one line
 on stderr naming the cause and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .admin.generated import generate_tenant
 from .app import DIALECT_LIST, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
-from . import migrate_cli, verify, workers
+from . import drift_cli, migrate_cli, verify, workers
 from .ledger import LedgerError, StoreOpenError, UnknownTenant
 from .progress import ProgressLine
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--secret", required=True, help="the tenant's webhook api secret (base64)")
     verify.add_commands(commands, [d.name for d in DIALECT_LIST])
     migrate_cli.add_command(commands)
+    drift_cli.add_command(commands)
     return parser
 
 
@@ -98,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(seed(settings, args.scenario))
         elif args.command == "migrate":
             sys.exit(migrate_cli.main(args, DIALECT_LIST))
+        elif args.command == "drift":
+            sys.exit(drift_cli.main(args))
         elif args.command in ("verify", "diff"):
             sys.exit(verify.main(args, DIALECT_LIST))
         elif args.command == "webhooks":

@@ -11,6 +11,7 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.descriptor import Dialect
 from .contracts import documents_of, openapi_part
+from .openapi_drift import DRIFT_PATH, drift_schemas
 from .openapi_kit import (AMOUNT, ASSET, BOOL, INT, KIT, MAYBE_INT, MAYBE_STR, MAYBE_TIME, NUM, PAGING, STR,
                           TENANT_NAME, TEXT, TIME, URL, _RESPONSES, _linked, _list, _obj, _op, _p, _q, _ref)
 
@@ -52,9 +53,10 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "ResetDone": _obj("reset", reset=_list(STR), journal={"const": "cleared"}, faults={"const": "cleared"},
                       clock={"const": "real"}),
     "TenantsAdded": _obj("tenants", tenants=_list(TENANT_NAME)),
-    "UpstreamDeclared": {**_obj("dialect base_url credentials record", dialect=DIALECT, base_url=STR, record=BOOL,
+    "UpstreamDeclared": {**_obj("dialect base_url credentials record shadow", dialect=DIALECT, base_url=STR, record=BOOL,
                                 credentials={"type": "object", "additionalProperties": STR,
-                                             "description": 'each credential\'s name; a secret one\'s value is "[FILTERED]"'}),
+                                             "description": 'each credential\'s name; a secret one\'s value is "[FILTERED]"'},
+                                shadow={"oneOf": [{"type": "null"}, _ref("ShadowDeclared")]}),
                          "description": "the tenant's upstream vendor, never with a secret"},
     "Tenant": _obj("name created_at members dialects resettable_from upstream", name=STR, created_at=MAYBE_TIME,
                    members=INT, dialects=_list(DIALECT), resettable_from=STR,
@@ -151,13 +153,13 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "Delivery": _obj(
         "id tenant_id event idempotency_key url state attempts last_status last_error next_attempt_at created_at "
         "history body", id=INT, tenant_id=INT, event=STR, idempotency_key=STR, url=STR,
-        state={"enum": ["pending", "delivered", "failed"]}, attempts=INT, last_status=MAYBE_INT, last_error=MAYBE_STR,
+        state={"enum": ["pending", "delivered", "refused", "failed"]}, attempts=INT, last_status=MAYBE_INT, last_error=MAYBE_STR,
         next_attempt_at=MAYBE_TIME, created_at=TIME, body=STR,
         history=_list(_obj("attempt at status error", attempt=INT, at=TIME, status=MAYBE_INT, error=MAYBE_STR))),
     "Deliveries": _obj("deliveries offset limit", deliveries=_list(_ref("Delivery")), offset=INT, limit=INT),
     "Upstreams": _obj("upstreams", upstreams=_list(_obj(
-        "tenant dialect base_url record reachable calls errors last_error latency_ms intents", tenant=STR,
-        dialect=DIALECT, base_url=STR, record=BOOL,
+        "tenant dialect base_url record reachable calls errors last_error latency_ms intents shadow", tenant=STR,
+        dialect=DIALECT, base_url=STR, record=BOOL, shadow={"oneOf": [{"type": "null"}, _ref("ShadowState")]},
         reachable={"type": ["boolean", "null"], "description": "whether this process's last call got an answer (null: no call yet)"},
         calls=INT, errors={**INT, "description": "calls with no answer, a 5xx, 401, 403 or 429"}, last_error=MAYBE_STR,
         latency_ms=_obj("p50 p95 p99", **{p: {"type": ["number", "null"]} for p in ("p50", "p95", "p99")}),
@@ -217,7 +219,8 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     "components": {
         "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
                                            "description": "only when the server is started with an admin_token"}},
-        "schemas": {**_schemas(DIALECT, parts), **contracts["schemas"], **_scenario_components()},
+        "schemas": {**_schemas(DIALECT, parts), **drift_schemas(DIALECT), **contracts["schemas"],
+                    **_scenario_components()},
         "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for name, (_, text) in _RESPONSES.items()},
     },
@@ -261,6 +264,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
             errors=(400, 404, 409)), "parameters": [_p("name", "tenant name")]}},
         "/upstream": {"get": _op("Each upstream tenant's vendor, reachability, calls, errors, latency percentiles and "
                                  "intent counts (this process's calls; no secret)", "Upstreams")},
+        **DRIFT_PATH,
         "/upstream/unsettled": {"get": _op(
             "Forwarded writes whose outcome nobody could learn (never resent), for a person to settle", "Unsettled",
             errors=(404,), params=[_q("tenant", 'tenant name; left out or "": every tenant')])},

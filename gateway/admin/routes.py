@@ -39,7 +39,7 @@ from ..ledger import (
 )
 from ..dialects.descriptor import Document
 from ..dialects.documents import json_bytes
-from . import contracts, controls, provider_states, state, upstream, webhooks
+from . import contracts, controls, drift, provider_states, state, upstream, webhooks
 from .auth import admin_auth
 from .openapi import DOCUMENT_NAME, TITLE, document
 from .wire import render_error
@@ -104,6 +104,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_post("/tenants/{name}/upstream/discover", upstream.discover)
     r.add_get("/upstream", upstream.overview)
     r.add_get("/upstream/unsettled", upstream.unsettled)
+    r.add_get("/upstream/drift", drift.drift)
     r.add_post("/upstream/unsettled/{id}/settle", upstream.settle)
     r.add_get("/members", state.members)
     r.add_get("/entries", state.entries)
