@@ -129,43 +129,51 @@ async def _write_batch(
     paused = await bulk_sql.pause_row_counting(tx, kind)
     member_rows, entry_rows, times = [], [], []
     for n, m in enumerate(members, first):
+        created = _stored(m.created_at)
         moved = [e.occurred_at for e in m.entries if e.kind is not Kind.OPENING]
         updated = max(m.created_at, *moved) if moved else m.created_at  # an opening balance is the record as loaded
         member_rows.append((
             tenant.id, n, n, m.email, m.user_ref, m.name, m.programme_no, dumps(m.profile), 0,
-            _stored(m.created_at), _stored(updated), m.external_ref,
+            created, created if updated is m.created_at else _stored(updated), m.external_ref,
         ))
+        times.append(created)
     ids = await bulk_sql.insert_members(tx, tenant.id, member_rows, first, last_no)
     member_ids = [ids[n] for n in range(first, first + len(members))]
     await bulk_sql.insert_cards(tx, [(tenant.id, c, mid) for m, mid in zip(members, member_ids) for c in m.card_refs])
-    for m, mid in zip(members, member_ids):
+    entry_times = []
+    for m, mid, created in zip(members, member_ids, times):
         for e in m.entries:
-            at = _stored(e.occurred_at)
-            times.append(at)
+            # Most entries are opening balances at the member's own joining time: its text, already made.
+            at = created if e.occurred_at == m.created_at else _stored(e.occurred_at)
+            entry_times.append(at)
             # _value_, not .value: the enum's property costs a Python call per read, a million times over
             entry_rows.append(
                 (tenant.id, mid, e.asset._value_, e.cents, e.cents, e.kind._value_, "confirmed", e.note, origin, at, at,
                  "{}")
             )
-    entry_ids = await bulk_sql.insert_entries(tx, tenant.id, entry_rows, member_ids) if entry_rows else {}
-    events, accounts = [], []
+    entry_ids = await bulk_sql.insert_entries(tx, kind, tenant.id, entry_rows, member_ids) if entry_rows else []
+    events, accounts, counted = [], [], []
     origin_json = json.dumps(origin)
     assets = [a.value for a in Asset]
     k = 0
     for m, mid in zip(members, member_ids):
         running: dict[str, int] = {}  # by the asset's value: an enum member hashes through a Python call
         last: dict[str, str] = {}
-        for entry_id, e in zip(entry_ids.get(mid, ()), m.entries, strict=True):
-            at = times[k]
+        for e in m.entries:
+            entry_id, at = entry_ids[k], entry_times[k]
             k += 1
             asset = e.asset._value_
             running[asset] = posted = running.get(asset, 0) + e.cents
             last[asset] = at
             events.append((tenant.id, "entry.created", entry_id, event_payload(entry_id, mid, e, posted, origin_json, at), at))
+            counted.append((entry_id, f"{asset}/{e.kind._value_}/confirmed"))
         accounts.extend([(mid, a, running.get(a, 0), 0, last.get(a)) for a in assets])
+    if k != len(entry_ids):
+        raise RuntimeError(f"the store gave {len(entry_ids)} entry ids for {k} entries")
     await bulk_sql.insert_events(tx, events)
     await bulk_sql.insert_accounts(tx, accounts)
-    await bulk_sql.resume_row_counting(tx, paused, tenant.id, first, last_no)  # the batch's listing counts, grouped
+    # the batch's listing counts, grouped
+    await bulk_sql.resume_row_counting(tx, paused, tenant.id, range(first, last_no + 1), counted)
     await member_sql.bump_roster(tx, tenant.id)  # listings remembered under the old roster start again
     await entry_sql.bump_history(tx, tenant.id)
     return len(members)

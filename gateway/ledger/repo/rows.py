@@ -12,16 +12,20 @@ from ..models import Asset, Entry, Kind, Member, Order, Programme, Status
 from ..money import from_cents
 
 
-def dumps(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_default)
-
-
 def _default(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
         return to_text(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# Made once: json.dumps with any option builds a new encoder per call, a cost a bulk load pays per member.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_default)
+
+
+def dumps(value: Mapping[str, Any]) -> str:
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | None) -> dict[str, Any]:
