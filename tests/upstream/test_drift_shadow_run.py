@@ -142,7 +142,6 @@ async def make_all(url: str, tenant: str, plan: dict[int, list[Move]]) -> None:
     """Every member's movements, one after another per member, the members side by side."""
     async with aiohttp.ClientSession() as session:
         tills = Tills(session, url, tenant)
-        await tills.by_dialect["pomelo"].auth()  # fetched once, before the chains: its client keeps one token
 
         async def chain(n: int, mine: list[Move]) -> None:
             for move in mine:
