@@ -126,7 +126,7 @@ def merged(pages: list[dict[str, Any]]) -> dict[str, Any]:
 def console(report: dict[str, Any], *, every: bool = False) -> list[str]:
     t, lag = report["totals"], report["lag"]
     moved = t["movements"]
-    oldest = f", the oldest {lag['seconds']:.1f} s old" if lag.get("seconds") is not None else ""
+    oldest = f", the oldest {lag['seconds']:.1f} s old" if lag.get("pending") else ""
     lines = [
         f"drift report of tenant {report['tenant']} at {report['taken_at']}: {report['verdict'].upper().replace('_', ' ')}",
         f"  primary {report['primary']['dialect']} at {report['primary']['base_url']}; "

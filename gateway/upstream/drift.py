@@ -29,7 +29,7 @@ EVERY_INTENT = 100_000
 class Lag:
     pending: int
     oldest_pending_at: datetime | None
-    seconds: float | None  # the age of the oldest pending shadow write
+    seconds: float  # the age of the oldest pending shadow write (0: none pending, as GET /__admin/upstream says)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ async def report(ledger: Ledger, ports: Ports, tenant: Tenant, *, offset: int = 
     taken_at = ledger.clock.now()
     oldest = counts.get("oldest_pending_at")
     lag = Lag(int(counts.get("pending", 0)), oldest,
-              None if oldest is None else max(0.0, (taken_at - oldest).total_seconds()))
+              0.0 if oldest is None else max(0.0, (taken_at - oldest).total_seconds()))
     totals = _totals(after, judged)
     verdict = overall([m.verdict for m in judged], differing=totals["differing"],
                       pending=lag.pending + totals["open_at_primary"])
