@@ -148,6 +148,9 @@ def _member_lines(m: dict[str, Any]) -> list[str]:
     lines = [f"member {m['member']} (primary {m['primary_id']}, shadow {m['shadow_id']}): {m['verdict'].replace('_', ' ')}"]
     lines += [f"  {reason}" for reason in m["reasons"]]
     for b in m["balances"]:
+        if b["shadow"] is None:  # the member unknown at the shadow (or its balance unread): the primary's alone
+            lines.append(f"  {b['asset']}: primary {b['primary']}, shadow not read")
+            continue
         lines.append(f"  {b['asset']}: primary {b['primary']}, shadow {b['shadow']}, difference {b['difference']}"
                      f" (refused {b['explained']}, in flight {b['in_flight']['low']}..{b['in_flight']['high']}, "
                      f"unexplained {b['unexplained']})")

@@ -53,7 +53,8 @@ def drift_schemas(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (th
             unreadable={"type": "object", "additionalProperties": STR, "description": "side (primary, shadow) -> why"},
             balances=_list(_obj(
                 "asset primary shadow difference explained in_flight unexplained", asset=ASSET, primary=AMOUNT,
-                shadow=AMOUNT, difference={**AMOUNT, "description": "primary minus shadow"},
+                shadow={**AMOUNT, "description": "null: not read (the member unknown at the shadow, or no answer)"},
+                difference={**AMOUNT, "description": "primary minus shadow (null when the shadow's is not read)"},
                 explained={**AMOUNT, "description": "what the refused movements account for"},
                 in_flight=_obj("low high", low=AMOUNT, high=AMOUNT), unexplained=AMOUNT)),
             differing=_list(_obj(

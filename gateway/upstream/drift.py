@@ -134,7 +134,7 @@ class _Read:
     primary: Mapping[Asset, Decimal] | None
     shadow: Mapping[Asset, Decimal] | None
     unreadable: dict[str, str]
-    missing_at_shadow: bool
+    missing_at_shadow: str | None  # why the shadow does not know the member (None: it does)
 
 
 async def _read_both(gate: asyncio.Semaphore, primary: Upstream, shadow: Upstream, member: Member) -> _Read:
@@ -143,8 +143,8 @@ async def _read_both(gate: asyncio.Semaphore, primary: Upstream, shadow: Upstrea
         at_primary, at_shadow = await asyncio.gather(
             _balances(primary, primary_id), _balances(shadow, shadow_id))
     unreadable = {side: why for side, (_, why) in (("primary", at_primary), ("shadow", at_shadow)) if why}
-    missing = isinstance(at_shadow[1], _Missing)
-    if missing:
+    missing = at_shadow[1] if isinstance(at_shadow[1], _Missing) else None
+    if missing is not None:
         unreadable.pop("shadow")
     return _Read(primary_id, shadow_id, at_primary[0], at_shadow[0], unreadable, missing)
 

@@ -107,6 +107,9 @@ async def test_each_member_is_judged_and_only_the_differing_movements_are_named(
     assert by_id[refused.id].differing[0].shadow["code"] == "insufficient_funds"
     assert [(p.key, p.where) for p in by_id[pending.id].in_flight] == [("k4", "shadow")]
     assert by_id[missing.id].missing_at_shadow and [d.key for d in by_id[missing.id].differing] == ["k5"]
+    (points,) = by_id[missing.id].balances  # the primary's balance, the shadow's missing, and why
+    assert (points.primary, points.shadow) == (Decimal("7.00"), None)
+    assert by_id[missing.id].reasons[0] == "member S103 is unknown at the shadow (no member S103)"
     assert by_id[unread.id].unreadable == {"shadow": "the upstream did not answer within 2 s"}
     assert all(not by_id[m].differing for m in (even.id, pending.id, unread.id))
     assert got.verdict == "drift"
