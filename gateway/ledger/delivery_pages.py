@@ -1,8 +1,10 @@
 """Reading one channel's deliveries a label at a time (a page of the labels that have any, then those labels'
-deliveries without attempts) and tallying them by state and answer, without reading each delivery."""
+deliveries without attempts) and tallying them by state and answer, without reading each delivery; and
+renewing the lease of claimed deliveries while their sender still works on them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from .core import LedgerBase
@@ -37,3 +39,18 @@ class DeliveryPageOps(LedgerBase):
             raise InvalidArgument("answer_field must be a plain name and differing not empty")
         return await self._read(lambda tx: page_sql.tally(tx, self.kind, tenant.id, channel, answer_field,
                                                            list(differing)))
+
+    async def renew_delivery_leases(self, *, deliveries: Sequence[Delivery], lease_seconds: float) -> int:
+        """Push the lease of the claimed deliveries still pending under their claim `lease_seconds` past now
+        (a sender whose call outlasts the lease keeps it); how many were still held. One lost to another
+        claimer (or settled) is left alone."""
+        until = self.clock.now() + timedelta(seconds=lease_seconds)
+        by_claim: dict[str, list[int]] = {}
+        for delivery in deliveries:
+            if delivery.claim:
+                by_claim.setdefault(delivery.claim, []).append(delivery.id)
+
+        async def work(tx: Any) -> int:
+            return sum([await page_sql.renew(tx, ids, claim, until) for claim, ids in by_claim.items()])
+
+        return await self.store.write(work) if by_claim else 0

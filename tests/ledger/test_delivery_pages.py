@@ -3,11 +3,14 @@ number order, other channels and tenants apart), those labels' deliveries withou
 tally by state and answer with how many labels have a delivery answered one of the given ways."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from gateway.ledger import InvalidArgument, Ledger, Member, NewDelivery, SentAttempt, Tenant
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 async def events(ledger: Ledger, tenant: Tenant, member: Member, n: int) -> list[int]:
@@ -66,3 +69,17 @@ async def test_the_tally_counts_by_state_and_answer_and_the_labels_answered_a_gi
     assert got["labels_differing"] == 2
     with pytest.raises(InvalidArgument):
         await ledger.delivery_tally(tenant=tenant, channel="shadow", answer_field="x'); --", differing=("a",))
+
+
+async def test_a_lease_is_renewed_only_for_the_claim_still_holding_it(
+    ledger: Ledger, tenant: Tenant, member: Member
+) -> None:
+    ledger.clock.freeze(START)
+    a, b = await events(ledger, tenant, member, 2)
+    await ledger.enqueue_deliveries(consumer="c", upto=b, items=[item(tenant, a, "a"), item(tenant, b, "b")])
+    held = await ledger.claim_deliveries(limit=10, channel="shadow", lease_seconds=10)
+    ledger.clock.freeze(START + timedelta(seconds=11))  # both leases ran out
+    retaken = await ledger.claim_deliveries(limit=1, channel="shadow")
+    assert [d.event_id for d in retaken] == [a]  # another claimer took a over
+    assert await ledger.renew_delivery_leases(deliveries=held, lease_seconds=60) == 1  # b only: a is lost
+    assert await ledger.claim_deliveries(limit=10, channel="shadow") == []  # b held again, a by the other

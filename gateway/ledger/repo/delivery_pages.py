@@ -1,9 +1,13 @@
 """SQL for reading one channel's deliveries by label a page at a time: the labels that have any (in natural
-order), a given set of labels' deliveries without their attempts, and a tally by state and answer."""
+order), a given set of labels' deliveries without their attempts, and a tally by state and answer; and for
+renewing the lease of deliveries still held under a claim."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+
+from .. import clock
 
 from ..models import Delivery
 from ..store.base import Tx
@@ -56,3 +60,14 @@ async def tally(tx: Tx, kind: str, tenant_id: int, channel: str, field: str,
         f" AND state <> 'pending' AND coalesce({said}, state) IN ({marks})", (channel, tenant_id, *differing))
     counts = {(row["state"], row["said"]): int(row["n"]) for row in rows}
     return {"counts": counts, "labels_differing": int(labels_differing or 0)}
+
+
+async def renew(tx: Tx, delivery_ids: Sequence[int], claim: str, next_at: datetime) -> int:
+    """Move the lease of those of the deliveries still pending under `claim` to `next_at`; how many were."""
+    held = 0
+    for start in range(0, len(delivery_ids), CHUNK):
+        some = list(delivery_ids[start:start + CHUNK])
+        held += await tx.execute(
+            f"UPDATE deliveries SET next_at = ? WHERE claim = ? AND state = 'pending'"
+            f" AND id IN ({', '.join('?' * len(some))})", (clock.to_text(next_at), claim, *some))
+    return held
