@@ -126,7 +126,7 @@ def merged(pages: list[dict[str, Any]]) -> dict[str, Any]:
 def console(report: dict[str, Any], *, every: bool = False) -> list[str]:
     t, lag = report["totals"], report["lag"]
     moved = t["movements"]
-    oldest = f", the oldest {lag['seconds']:.1f} s old" if lag.get("seconds") is not None else ""
+    oldest = f", the oldest {lag['seconds']:.1f} s old" if lag.get("pending") else ""
     lines = [
         f"drift report of tenant {report['tenant']} at {report['taken_at']}: {report['verdict'].upper().replace('_', ' ')}",
         f"  primary {report['primary']['dialect']} at {report['primary']['base_url']}; "
@@ -148,6 +148,9 @@ def _member_lines(m: dict[str, Any]) -> list[str]:
     lines = [f"member {m['member']} (primary {m['primary_id']}, shadow {m['shadow_id']}): {m['verdict'].replace('_', ' ')}"]
     lines += [f"  {reason}" for reason in m["reasons"]]
     for b in m["balances"]:
+        if b["shadow"] is None:  # the member unknown at the shadow (or its balance unread): the primary's alone
+            lines.append(f"  {b['asset']}: primary {b['primary']}, shadow not read")
+            continue
         lines.append(f"  {b['asset']}: primary {b['primary']}, shadow {b['shadow']}, difference {b['difference']}"
                      f" (refused {b['explained']}, in flight {b['in_flight']['low']}..{b['in_flight']['high']}, "
                      f"unexplained {b['unexplained']})")

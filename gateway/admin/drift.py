@@ -67,7 +67,7 @@ def report_json(r: DriftReport, declared: Any) -> dict[str, Any]:
         "primary": {"dialect": (declared or {}).get("dialect"), "base_url": (declared or {}).get("base_url")},
         "shadow": {"dialect": shadow.get("dialect"), "base_url": shadow.get("base_url")},
         "lag": {"pending": r.lag.pending, "oldest_pending_at": iso(r.lag.oldest_pending_at),
-                "seconds": None if r.lag.seconds is None else round(r.lag.seconds, 3)},
+                "seconds": round(r.lag.seconds, 3)},
         "totals": {
             "members": t["members"],
             "members_differing": t["members_differing"],

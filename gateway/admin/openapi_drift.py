@@ -26,7 +26,7 @@ def drift_schemas(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (th
             pending={**INT, "description": "shadow writes not sent yet (or being retried)"}, delivered=INT,
             refused={**INT, "description": "writes the shadow refused for good (or whose outcome it cannot tell)"},
             failed={**INT, "description": "writes given up on after every retry"},
-            lag_seconds={"type": ["number", "null"], "description": "age of the oldest pending write"}),
+            lag_seconds={"type": "number", "description": "age of the oldest pending write (0: none pending)"}),
             "description": "how the tenant's shadow writes stand"},
         "DriftReport": _obj(
             "tenant taken_at verdict primary shadow lag totals page members", tenant=STR, taken_at=TIME,
@@ -34,7 +34,7 @@ def drift_schemas(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (th
                                                "a differing movement or a pending write beyond this page counts too"},
             primary=endpoint, shadow=endpoint,
             lag=_obj("pending oldest_pending_at seconds", pending=INT, oldest_pending_at=MAYBE_TIME,
-                     seconds={"type": ["number", "null"]}),
+                     seconds={"type": "number", "description": "age of the oldest pending write (0: none pending)"}),
             totals=_obj(
                 "members members_differing movements differing open_at_primary page",
                 members={**INT, "description": "members with any shadow write"},
@@ -53,7 +53,8 @@ def drift_schemas(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (th
             unreadable={"type": "object", "additionalProperties": STR, "description": "side (primary, shadow) -> why"},
             balances=_list(_obj(
                 "asset primary shadow difference explained in_flight unexplained", asset=ASSET, primary=AMOUNT,
-                shadow=AMOUNT, difference={**AMOUNT, "description": "primary minus shadow"},
+                shadow={**AMOUNT, "description": "null: not read (the member unknown at the shadow, or no answer)"},
+                difference={**AMOUNT, "description": "primary minus shadow (null when the shadow's is not read)"},
                 explained={**AMOUNT, "description": "what the refused movements account for"},
                 in_flight=_obj("low high", low=AMOUNT, high=AMOUNT), unexplained=AMOUNT)),
             differing=_list(_obj(

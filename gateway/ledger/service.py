@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .audit import AuditOps
 from .deliveries import DeliveryOps
+from .delivery_pages import DeliveryPageOps
 from .forwarded import ForwardedOps
 from .grants import GrantOps
 from .logins import LoginOps
@@ -18,7 +19,7 @@ from .repo import events as event_sql
 
 
 class Ledger(ForwardedOps, MemberOps, RewardOps, MovementOps, OrderOps, DeliveryOps, GrantOps, AuditOps, LoginOps,
-             SharedOps):
+             SharedOps, DeliveryPageOps):
     async def events(self, *, after: int = 0, limit: int = 100, tenant_id: int | None = None) -> list[Event]:
         """Outbox events in commit order, after the given event id."""
         return await self._read(lambda tx: event_sql.events_after(tx, after, limit, tenant_id))

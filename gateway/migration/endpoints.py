@@ -1,6 +1,7 @@
 """One side of a migration: a TOML file with the keys of a tenant's upstream declaration (dialect, base_url,
 [credentials] by the dialect's own names), checked by the declaration's own rules and connected to its port
-over a shared ClientSession. Errors name the file and the field, never a secret's value."""
+over a shared ClientSession; a shadow is refused (a side is one upstream). Errors name the file and the
+field, never a secret's value."""
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,7 @@ import aiohttp
 
 from ..dialects.upstream_transport import Transport
 from ..ledger import Upstream
-from ..upstream.declaration import DIALECTS, MASK, DeclarationError, check, masked, secrets_of
+from ..upstream.declaration import DIALECTS, MASK, SHADOW, DeclarationError, check, masked, secrets_of
 
 
 class MigrationError(Exception):
@@ -65,6 +66,9 @@ def load_endpoint(path: str | Path) -> Endpoint:
         raise MigrationError(f"{where}: cannot be read ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise MigrationError(f"{where}: not valid TOML ({exc})") from None
+    if SHADOW in raw:  # an upstream declaration may name one; a side of a migration is one upstream only
+        raise MigrationError(f"{where}: {where.name}.{SHADOW}: a migration endpoint has no shadow "
+                             f"(remove [{SHADOW}]; migrate to each upstream in its own run)")
     try:
         checked = check(raw, where.name)
     except DeclarationError as exc:

@@ -16,20 +16,29 @@ from ..ledger import (Asset, Delivery, Intent, InvalidArgument, Ledger, LedgerEr
                       UnknownMember)
 from .drift_rules import DRIFT, IN_FLIGHT, IN_SYNC, UNREADABLE, MemberDrift, Movement, Pending, judge, overall
 from .ports import Ports
-from .shadow import CHANNEL, shadow_member_ref
+from .shadow import CHANNEL, label_of, shadow_member_ref
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000  # members per report page
 READS_AT_ONCE = 16  # members whose balances are being read at the same time (two reads each)
-SCAN = 1000  # shadow writes read from the ledger per query
 OPEN = ("open", "unsettled")  # intents whose outcome at the primary is not known yet
 EVERY_INTENT = 100_000
+DIFFERS = ("refused", "failed", "unclear")  # outcomes of a write the shadow did not (surely) apply
+
+
+def _outcome(state: str, said: str | None) -> str:
+    """A shadow write's outcome from its state and the state the shadow answered (as Movement.outcome)."""
+    if state == "pending":
+        return "pending"
+    if said:
+        return said
+    return "applied" if state == "delivered" else state
 
 
 @dataclass(frozen=True)
 class Lag:
     pending: int
     oldest_pending_at: datetime | None
-    seconds: float | None  # the age of the oldest pending shadow write
+    seconds: float  # the age of the oldest pending shadow write (0: none pending, as GET /__admin/upstream says)
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class DriftReport:
 
 @dataclass(frozen=True)
 class _Look:
-    """One look at the ledger: every shadow write of the tenant by key, and its open intents by key."""
+    """One look at the ledger: the page's members' shadow writes by key, and the tenant's open intents by key."""
 
     movements: dict[str, Movement]
     intents: dict[str, Intent]
@@ -73,40 +82,44 @@ async def report(ledger: Ledger, ports: Ports, tenant: Tenant, *, offset: int = 
     primary, shadow = ports.resolve(tenant), ports.resolve_shadow(tenant)
     if primary is None or shadow is None:
         raise InvalidArgument(unshadowed(ports, tenant) or "no shadow")
-    before = await _look(ledger, tenant)
-    with_writes = sorted({m.member_id for m in before.movements.values()})
-    chosen = sorted(set(members)) if members else with_writes[offset:offset + limit]
+    if members:
+        chosen, with_writes = sorted(set(members)), len(set(members))
+    else:
+        labels, with_writes = await ledger.delivery_labels(tenant=tenant, channel=CHANNEL, offset=offset, limit=limit)
+        chosen = sorted({_member_of(label) for label in labels} - {None})  # type: ignore[arg-type]
     found = [await ledger.find_member(tenant=tenant, member=member_id) for member_id in chosen]
+    before = await _look(ledger, tenant, chosen)
     gate = asyncio.Semaphore(READS_AT_ONCE)
     reads = await asyncio.gather(*(_read_both(gate, primary, shadow, m) for m in found))
-    after = await _look(ledger, tenant)
+    after = await _look(ledger, tenant, chosen)
     judged = tuple(_judge(m, read, before, after) for m, read in zip(found, reads, strict=True))
     counts = await ledger.delivery_counts(tenant=tenant, channel=CHANNEL)
     taken_at = ledger.clock.now()
     oldest = counts.get("oldest_pending_at")
     lag = Lag(int(counts.get("pending", 0)), oldest,
-              None if oldest is None else max(0.0, (taken_at - oldest).total_seconds()))
-    totals = _totals(after, judged)
+              0.0 if oldest is None else max(0.0, (taken_at - oldest).total_seconds()))
+    totals = await _totals(ledger, tenant, after, judged)
     verdict = overall([m.verdict for m in judged], differing=totals["differing"],
                       pending=lag.pending + totals["open_at_primary"])
-    matched = len(chosen) if members else len(with_writes)
+    matched = with_writes
     following = None if members or offset + limit >= matched else offset + limit
     return DriftReport(tenant.name, primary.name, shadow.name, taken_at, verdict, lag, totals, offset, limit,
                        matched, following, judged)
 
 
-async def _look(ledger: Ledger, tenant: Tenant) -> _Look:
+def _member_of(label: str) -> int | None:
+    """The member a shadow write's label names (None for a label this gateway never wrote)."""
+    number = label.rpartition("-")[2]
+    return int(number) if number.isdigit() and label == label_of(int(number)) else None
+
+
+async def _look(ledger: Ledger, tenant: Tenant, chosen: Sequence[int]) -> _Look:
     movements: dict[str, Movement] = {}
-    offset = 0
-    while True:
-        page = await ledger.deliveries(tenant=tenant, channel=CHANNEL, offset=offset, limit=SCAN)
-        for delivery in page:
-            movement = movement_of(delivery)
-            if movement is not None:
-                movements[movement.key] = movement
-        if len(page) < SCAN:
-            break
-        offset += len(page)
+    writes = await ledger.deliveries_of_labels(tenant=tenant, channel=CHANNEL, labels=[label_of(m) for m in chosen])
+    for delivery in writes:
+        movement = movement_of(delivery)
+        if movement is not None:
+            movements[movement.key] = movement
     intents = await ledger.intents(tenant=tenant, states=OPEN, limit=EVERY_INTENT)
     return _Look(movements, {i.key: i for i in intents})
 
@@ -134,7 +147,7 @@ class _Read:
     primary: Mapping[Asset, Decimal] | None
     shadow: Mapping[Asset, Decimal] | None
     unreadable: dict[str, str]
-    missing_at_shadow: bool
+    missing_at_shadow: str | None  # why the shadow does not know the member (None: it does)
 
 
 async def _read_both(gate: asyncio.Semaphore, primary: Upstream, shadow: Upstream, member: Member) -> _Read:
@@ -143,8 +156,8 @@ async def _read_both(gate: asyncio.Semaphore, primary: Upstream, shadow: Upstrea
         at_primary, at_shadow = await asyncio.gather(
             _balances(primary, primary_id), _balances(shadow, shadow_id))
     unreadable = {side: why for side, (_, why) in (("primary", at_primary), ("shadow", at_shadow)) if why}
-    missing = isinstance(at_shadow[1], _Missing)
-    if missing:
+    missing = at_shadow[1] if isinstance(at_shadow[1], _Missing) else None
+    if missing is not None:
         unreadable.pop("shadow")
     return _Read(primary_id, shadow_id, at_primary[0], at_shadow[0], unreadable, missing)
 
@@ -189,15 +202,19 @@ def _pending(movement: Movement, *, settled: bool) -> Pending:
                    settled_while_read=settled)
 
 
-def _totals(look: _Look, judged: Sequence[MemberDrift]) -> dict[str, int]:
-    movements = list(look.movements.values())
-    outcomes = [m.outcome for m in movements]
+async def _totals(ledger: Ledger, tenant: Tenant, look: _Look, judged: Sequence[MemberDrift]) -> dict[str, int]:
+    """The tenant's shadow writes counted by outcome in the database (never read one by one)."""
+    tally = await ledger.delivery_tally(tenant=tenant, channel=CHANNEL, answer_field="state", differing=DIFFERS)
+    by_outcome = {name: 0 for name in ("applied", "pending", "refused", "failed", "unclear")}
+    for (state, said), n in tally["counts"].items():
+        outcome = _outcome(state, said)
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + n
     totals = {
-        "members": len({m.member_id for m in movements}),
-        "members_differing": len({m.member_id for m in movements if m.differs}),
-        "movements": len(movements),
-        **{name: outcomes.count(name) for name in ("applied", "pending", "refused", "failed", "unclear")},
-        "differing": sum(1 for m in movements if m.differs),
+        "members": (await ledger.delivery_labels(tenant=tenant, channel=CHANNEL, offset=0, limit=1))[1],
+        "members_differing": tally["labels_differing"],
+        "movements": sum(tally["counts"].values()),
+        **{name: by_outcome[name] for name in ("applied", "pending", "refused", "failed", "unclear")},
+        "differing": sum(by_outcome[name] for name in DIFFERS),
         "open_at_primary": len(look.intents),
     }
     verdicts = [m.verdict for m in judged]

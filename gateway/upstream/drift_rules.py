@@ -88,12 +88,12 @@ class AssetBalance:
 
     asset: Asset
     primary: Decimal
-    shadow: Decimal
-    difference: Decimal
+    shadow: Decimal | None  # None: the shadow's balance was not read (the member unknown there, or no answer)
+    difference: Decimal | None
     explained: Decimal
     in_flight_low: Decimal
     in_flight_high: Decimal
-    unexplained: Decimal
+    unexplained: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -114,37 +114,39 @@ def judge(
     *, member_id: int, primary_id: str, shadow_id: str,
     primary: Mapping[Asset, Decimal] | None, shadow: Mapping[Asset, Decimal] | None,
     movements: Sequence[Movement], in_flight: Sequence[Pending],
-    unreadable: Mapping[str, str] | None = None, missing_at_shadow: bool = False,
+    unreadable: Mapping[str, str] | None = None, missing_at_shadow: str | None = None,
 ) -> MemberDrift:
     """The member's verdict. Drift: a movement the shadow refused, failed or left unclear; the member
     unknown at the shadow; or a difference that neither those nor everything in flight can account for.
     In flight: no drift, but something is still pending or the difference is one in-flight movements
-    account for. Unreadable: a balance could not be read (and no drift is known). In sync: otherwise."""
+    account for. Unreadable: a balance could not be read (and no drift is known). In sync: otherwise.
+    `missing_at_shadow`: why the shadow does not know the member (None: it does); the primary's balances are
+    shown all the same, the shadow's as None."""
     differing = tuple(m for m in movements if m.differs)
     unread = dict(unreadable or {})
-    balances = _balances(primary, shadow, differing, in_flight) if primary is not None and shadow is not None else ()
+    balances = _balances(primary, shadow, differing, in_flight) if primary is not None else ()
     reasons = []
-    if missing_at_shadow:
-        reasons.append(f"member {shadow_id} is unknown at the shadow")
+    if missing_at_shadow is not None:
+        reasons.append(f"member {shadow_id} is unknown at the shadow ({missing_at_shadow})")
     for outcome in ("refused", "failed", "unclear"):
         count = sum(1 for m in differing if m.outcome == outcome)
         if count:
             reasons.append(f"{count} movement{'s' if count != 1 else ''} {outcome} at the shadow")
     for b in balances:
-        if b.unexplained != 0:
+        if b.unexplained is not None and b.unexplained != 0:
             reasons.append(f"{b.asset.value} differ by {b.difference} ({b.unexplained} beyond what the movements account for)")
     if reasons:
         verdict = DRIFT
     elif unread:
         verdict = UNREADABLE
         reasons = [f"the {side} balance could not be read: {why}" for side, why in sorted(unread.items())]
-    elif in_flight or any(b.difference != 0 for b in balances):
+    elif in_flight or any(b.difference for b in balances):
         verdict = IN_FLIGHT
         reasons = [_in_flight_reason(in_flight)]
     else:
         verdict = IN_SYNC
     return MemberDrift(member_id, primary_id, shadow_id, verdict, tuple(reasons), balances, differing,
-                       tuple(in_flight), unread, missing_at_shadow)
+                       tuple(in_flight), unread, missing_at_shadow is not None)
 
 
 def _in_flight_reason(in_flight: Sequence[Pending]) -> str:
@@ -156,14 +158,15 @@ def _in_flight_reason(in_flight: Sequence[Pending]) -> str:
     return "; ".join(parts) or "in flight"
 
 
-def _balances(primary: Mapping[Asset, Decimal], shadow: Mapping[Asset, Decimal], differing: Sequence[Movement],
-              in_flight: Sequence[Pending]) -> tuple[AssetBalance, ...]:
+def _balances(primary: Mapping[Asset, Decimal], shadow: Mapping[Asset, Decimal] | None,
+              differing: Sequence[Movement], in_flight: Sequence[Pending]) -> tuple[AssetBalance, ...]:
     touched = {m.asset for m in differing} | {p.asset for p in in_flight}
-    assets = [a for a in Asset if a == Asset.POINTS or a in touched or primary.get(a, 0) or shadow.get(a, 0)]
+    there = shadow or {}
+    assets = [a for a in Asset if a == Asset.POINTS or a in touched or primary.get(a, 0) or there.get(a, 0)]
     out = []
     for asset in assets:
-        at_primary, at_shadow = _money(primary.get(asset)), _money(shadow.get(asset))
-        difference = at_primary - at_shadow
+        at_primary = _money(primary.get(asset))
+        at_shadow = None if shadow is None else _money(shadow.get(asset))
         # A refusal surely left the shadow without the movement; a failed or unclear write may or may not
         # have reached it, so it widens the range like a movement in flight.
         explained = sum((m.signed for m in differing if m.asset == asset and m.outcome == "refused"), ZERO)
@@ -171,6 +174,10 @@ def _balances(primary: Mapping[Asset, Decimal], shadow: Mapping[Asset, Decimal],
         uncertain += [p.signed for p in in_flight if p.asset == asset]
         low = sum((s for s in uncertain if s < 0), ZERO)
         high = sum((s for s in uncertain if s > 0), ZERO)
+        if at_shadow is None:
+            out.append(AssetBalance(asset, at_primary, None, None, explained, low, high, None))
+            continue
+        difference = at_primary - at_shadow
         rest = difference - explained
         unexplained = rest - high if rest > high else rest - low if rest < low else ZERO
         out.append(AssetBalance(asset, at_primary, at_shadow, difference, explained, low, high, _money(unexplained)))

@@ -1,6 +1,8 @@
 """Shadow runs: every write a tenant's primary upstream applied is sent to its shadow upstream too, through
 the outbox (an `upstream.applied` event becomes a delivery on the shadow channel, claimed in order per
-member). The names below are stored as data: never rename them. Names no vendor."""
+member). A batch's lease is renewed while its sends and settles run, so a slow vendor's call never lets
+another instance take a write over mid-call (see ShadowSender). The names below are stored as data: never
+rename them. Names no vendor."""
 from __future__ import annotations
 
 import asyncio
@@ -62,7 +64,10 @@ class ShadowSender:
     the write's own key, labelled by member), then rounds of in-order claims, each delivery sent through
     the shadow's port and its outcome recorded with the batch. A crash loses nothing: a claimed delivery
     whose outcome was not recorded is claimed again when its lease runs out, and asked about before it is
-    sent again (or, at a shadow that cannot be asked, recorded as unclear)."""
+    sent again (or, at a shadow that cannot be asked, recorded as unclear). While a batch is being sent its
+    lease is renewed (every third of it), so a slow settle or send never lets another instance take the
+    write over mid-call: a key makes a resend harmless at a keyed vendor, but at one without keys a second
+    send racing the first would apply it twice, and settling first cannot see a send still in flight."""
 
     def __init__(self, ledger: Ledger, ports: Ports, *, retry_base_seconds: float, max_attempts: int,
                  timeout_seconds: float, batch: int = SHADOW_BATCH) -> None:
@@ -97,9 +102,25 @@ class ShadowSender:
                                                      channel=CHANNEL, in_order=True)
         if not due:
             return 0
-        attempts = await asyncio.gather(*(self._attempt(d) for d in due))
+        renewer = asyncio.ensure_future(self._keep_leased(due))
+        try:
+            attempts = await asyncio.gather(*(self._attempt(d) for d in due))
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
         await self._record(list(attempts), due)
         return len(due)
+
+    async def _keep_leased(self, due: list[Delivery]) -> None:
+        """Renew the batch's lease every third of it while its sends and settles run: a slow vendor's call
+        may outlast it, and another instance must not take a write over while it is still being carried
+        out (at a vendor without keys, a second send while the first is in flight would apply it twice)."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await self.ledger.renew_delivery_leases(deliveries=due, lease_seconds=self.lease_seconds)
+            except LedgerError as exc:  # the next renewal tries again; the lease still has two thirds left
+                log.warning("shadow write leases not renewed: %s", exc.message)
 
     async def pump(self) -> list[Delivery]:
         """Turn the events after this consumer's cursor into deliveries and claim up to a batch in the same

@@ -3,6 +3,7 @@ read an error, over real HTTP. The same class talks to the gateway (with the gat
 and to the vendor process (with the vendor tenant's), since both speak the same wire."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass
@@ -165,15 +166,20 @@ class Pomelo:
         self.credentials = credentials["pomelo"]
         self.token: str | None = None
         self.last_key: str | None = None
+        self.fetching = asyncio.Lock()  # concurrent first calls wait for one token fetch
 
     async def auth(self) -> dict[str, str]:
-        if self.token is None:
-            body = {"client_id": self.credentials["client_id"], "client_secret": self.credentials["client_secret"],
-                    "audience": "https://api.pomelo.la", "grant_type": "client_credentials"}
-            answer = await call(self.session, "POST", f"{self.base}/oauth/token", json=body)
-            assert answer.status == 200, answer
-            self.token = answer.json()["access_token"]
+        async with self.fetching:
+            if self.token is None:
+                await self._fetch_token()
         return {"Authorization": f"Bearer {self.token}"}
+
+    async def _fetch_token(self) -> None:
+        body = {"client_id": self.credentials["client_id"], "client_secret": self.credentials["client_secret"],
+                "audience": "https://api.pomelo.la", "grant_type": "client_credentials"}
+        answer = await call(self.session, "POST", f"{self.base}/oauth/token", json=body)
+        assert answer.status == 200, answer
+        self.token = answer.json()["access_token"]
 
     @staticmethod
     def account(who: Person) -> dict[str, str]:
@@ -188,10 +194,11 @@ class Pomelo:
         return Decimal(str(answer.json()["points"]))
 
     async def move(self, who: Person, operation: str, points: Decimal, key: str | None = None) -> Answer:
-        self.last_key = key or f"till-{operation}-{next(_numbers)}"
+        auth = await self.auth()  # before the key: a call waiting here must not take another call's key
+        mine = self.last_key = key or f"till-{operation}-{next(_numbers)}"
         body = {"amount": str(points), "reason": f"till {operation}", **self.account(who)}
         return await call(self.session, "POST", f"{self.base}/loyalty/v1/accounts/points/{operation}", json=body,
-                          headers={**await self.auth(), "x-idempotency-key": self.last_key})
+                          headers={**auth, "x-idempotency-key": mine})
 
     async def debit(self, who: Person, points: Decimal) -> Answer:
         return await self.move(who, "burn", points)

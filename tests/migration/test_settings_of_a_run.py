@@ -79,6 +79,18 @@ def test_toml_and_csv_mistakes_name_the_file_and_field(tmp_path: Path) -> None:
             read_members(tmp_path / "m.csv")
 
 
+def test_a_shadow_in_a_migration_endpoint_is_refused_naming_the_file_and_key(tmp_path: Path) -> None:
+    """An upstream declaration may name a shadow; a migration side has none, so the key is an error, not
+    something quietly dropped."""
+    (tmp_path / "to.toml").write_text(
+        'dialect = "memberpoints"\nbase_url = "http://h"\n[credentials]\napi_id = "i"\napi_key = "s3cr3t"\n'
+        '[shadow]\ndialect = "memberpoints"\nbase_url = "http://s"\n[shadow.credentials]\napi_id = "j"\n'
+        'api_key = "k3y"\n')
+    with pytest.raises(MigrationError, match=r"to\.toml\.shadow: a migration endpoint has no shadow") as caught:
+        load_endpoint(tmp_path / "to.toml")
+    assert "s3cr3t" not in str(caught.value) and "k3y" not in str(caught.value)
+
+
 async def test_a_member_discovered_twice_is_refused_naming_it() -> None:
     class Twice(FakePort):
         async def members(self):  # type: ignore[no-untyped-def]

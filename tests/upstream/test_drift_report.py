@@ -107,6 +107,9 @@ async def test_each_member_is_judged_and_only_the_differing_movements_are_named(
     assert by_id[refused.id].differing[0].shadow["code"] == "insufficient_funds"
     assert [(p.key, p.where) for p in by_id[pending.id].in_flight] == [("k4", "shadow")]
     assert by_id[missing.id].missing_at_shadow and [d.key for d in by_id[missing.id].differing] == ["k5"]
+    (points,) = by_id[missing.id].balances  # the primary's balance, the shadow's missing, and why
+    assert (points.primary, points.shadow) == (Decimal("7.00"), None)
+    assert by_id[missing.id].reasons[0] == "member S103 is unknown at the shadow (no member S103)"
     assert by_id[unread.id].unreadable == {"shadow": "the upstream did not answer within 2 s"}
     assert all(not by_id[m].differing for m in (even.id, pending.id, unread.id))
     assert got.verdict == "drift"
@@ -208,3 +211,32 @@ async def test_an_intent_still_open_at_the_primary_is_in_flight_there(ledger: Le
     assert found.verdict == "in_flight" and got.verdict == "in_flight" and got.totals["open_at_primary"] == 1
     assert [(p.where, p.state, p.points) for p in found.in_flight] == [("primary", "open", Decimal("5.00"))]
     assert found.balances[0].difference == Decimal("5.00")
+
+
+async def test_a_page_reads_only_its_own_members_shadow_writes(ledger: Ledger, shop: Tenant,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenant with 100k shadow writes gets its report a page at a time: never a read of every write (with
+    its attempts); the totals are counted in the database all the same."""
+    people = await members(ledger, shop, 4)
+    for n, person in enumerate(people):
+        await written(ledger, shop, person, f"k{n}", "credit", "1", APPLIED if n != 2 else REFUSED)
+    ports = FakePorts(FakePort("p", "P", {f"P{100 + n}": "1" for n in range(4)}),
+                      FakePort("s", "S", {f"S{100 + n}": "1" if n != 2 else "0" for n in range(4)}))
+    asked: list[list[str]] = []
+    page_of = ledger.deliveries_of_labels
+
+    async def every_write(**_: object) -> None:
+        raise AssertionError("the report read every shadow write of the tenant")
+
+    async def some_writes(**kw: Any) -> Any:
+        asked.append(list(kw["labels"]))
+        return await page_of(**kw)
+
+    monkeypatch.setattr(ledger, "deliveries", every_write)
+    monkeypatch.setattr(ledger, "deliveries_of_labels", some_writes)
+    got = await drift.report(ledger, ports, shop, offset=2, limit=1)  # type: ignore[arg-type]
+
+    assert [m.member_id for m in got.members] == [people[2].id] and got.members[0].verdict == "drift"
+    assert asked == [[f"member-{people[2].id}"]] * 2  # the two looks framing the balance reads
+    assert (got.totals["members"], got.totals["movements"], got.totals["refused"], got.totals["members_differing"],
+            got.totals["applied"]) == (4, 4, 1, 1, 3)

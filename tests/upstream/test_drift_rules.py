@@ -105,9 +105,16 @@ def test_a_smaller_balance_at_the_shadow_plus_refusals_is_drift_for_both_reasons
 
 
 def test_a_member_unknown_at_the_shadow_is_drift_even_before_any_refusal() -> None:
-    got = judged(balances("100"), None, [], missing_at_shadow=True)
-    assert got.verdict == DRIFT and got.balances == ()
-    assert got.reasons == ("member M7 is unknown at the shadow",)
+    got = judged(balances("100"), None, [], missing_at_shadow="no member M7")
+    assert got.verdict == DRIFT
+    assert got.reasons == ("member M7 is unknown at the shadow (no member M7)",)
+
+
+def test_a_member_unknown_at_the_shadow_still_shows_the_primary_balances() -> None:
+    got = judged(balances("100", miles="3"), None, [refused("a", "credit", "10")], missing_at_shadow="no member M7")
+    shown = {b.asset: (b.primary, b.shadow, b.difference, b.unexplained) for b in got.balances}
+    assert shown == {P: (Decimal("100.00"), None, None, None), Asset.MILES: (Decimal("3.00"), None, None, None)}
+    assert got.balances[0].explained == Decimal("10")  # what the refusals account for is known all the same
 
 
 def test_an_unread_balance_is_unreadable_neither_drift_nor_in_sync() -> None:

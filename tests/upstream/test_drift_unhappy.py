@@ -64,6 +64,7 @@ async def test_a_tenant_with_no_shadow_writes_yet_is_in_sync_with_no_member(gate
     status, body = await drift(gateway, "?tenant=shop")
     assert status == 200, body
     assert body["verdict"] == "in_sync" and body["members"] == [] and body["lag"]["pending"] == 0
+    assert body["lag"]["seconds"] == 0  # as GET /__admin/upstream says lag_seconds: 0 when nothing waits
     assert body["page"] == {"offset": 0, "limit": 100, "members": 0, "next_offset": None}
     assert body["primary"] == {"dialect": "pomelo", "base_url": DOWN}
     assert body["shadow"] == {"dialect": "memberpoints", "base_url": DOWN}

@@ -4,6 +4,7 @@ refusals are final; transport trouble is retried; a write that may have applied 
 is sent again (or, at a shadow that cannot be asked, left unclear); a void names the shadow's own ref."""
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -182,3 +183,27 @@ async def test_a_void_of_an_order_the_shadow_refused_is_refused_as_missing_its_o
     earn, void = await deliveries(ledger, up)
     assert earn.state == void.state == "refused"
     assert void.outcome is not None and void.outcome["code"] == "shadow_original_missing"
+
+
+async def test_a_send_that_outlasts_the_lease_keeps_its_write_from_being_taken_over(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lease is renewed while a call is in flight: another claimer (another instance) finds the write
+    still held however long the vendor takes, so it is never sent a second time meanwhile."""
+    sender.lease_seconds = 0.3  # a slow vendor: the call below lasts several leases
+    taken_over: list[Delivery] = []
+    sending = shadow.apply
+
+    async def slow_apply(forward: Any) -> Any:
+        for _ in range(4):
+            await asyncio.sleep(sender.lease_seconds)
+            taken_over.extend(await ledger.claim_deliveries(limit=10, channel=CHANNEL, in_order=True))
+        return await sending(forward)
+
+    monkeypatch.setattr(shadow, "apply", slow_apply)
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    assert await sender.round() == 1
+    assert taken_over == [] and len(shadow.apply_calls) == 1
+    (sent,) = await deliveries(ledger, up)
+    assert sent.state == "delivered" and sent.attempts == 1

@@ -354,4 +354,12 @@ CREATE INDEX deliveries_channel ON deliveries(channel, tenant_id, state, id);
 CREATE INDEX deliveries_by_dedupe ON deliveries(channel, tenant_id, dedupe_key);
 """,
     ),
+    (
+        15,
+        # A channel's deliveries read a label at a time (a drift report's page of members): the distinct labels
+        # and one label's deliveries come from this index, never from a scan of the channel.
+        """
+CREATE INDEX deliveries_by_label ON deliveries(channel, tenant_id, label, id);
+""",
+    ),
 ]
