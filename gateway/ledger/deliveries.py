@@ -42,12 +42,14 @@ class DeliveryOps(LedgerBase):
         """The last outbox event id the consumer `name` has taken into account."""
         return await self._read(lambda tx: delivery_sql.cursor(tx, name))
 
-    async def events_for(self, *, consumer: str, limit: int = 200) -> tuple[int, list[Event]]:
-        """The consumer's cursor and the outbox events after it, read in one transaction."""
+    async def events_for(self, *, consumer: str, limit: int = 200,
+                         tenant: Tenant | None = None) -> tuple[int, list[Event]]:
+        """The consumer's cursor and the outbox events after it (only the tenant's, given one: what the
+        consumer has yet to take into account for it), read in one transaction."""
 
         async def work(tx: Tx) -> tuple[int, list[Event]]:
             after = await delivery_sql.cursor(tx, consumer)
-            return after, await event_sql.events_after(tx, after, limit)
+            return after, await event_sql.events_after(tx, after, limit, None if tenant is None else tenant.id)
 
         return await self._read(work)
 

@@ -16,12 +16,13 @@ from ..ledger import (Asset, Delivery, Intent, InvalidArgument, Ledger, LedgerEr
                       UnknownMember)
 from .drift_rules import DRIFT, IN_FLIGHT, IN_SYNC, UNREADABLE, MemberDrift, Movement, Pending, judge, overall
 from .ports import Ports
-from .shadow import CHANNEL, label_of, shadow_member_ref
+from .shadow import CHANNEL, CONSUMER, TOPIC, label_of, shadow_member_ref
 
 PAGE_DEFAULT, PAGE_MAX = 100, 1000  # members per report page
 READS_AT_ONCE = 16  # members whose balances are being read at the same time (two reads each)
 OPEN = ("open", "unsettled")  # intents whose outcome at the primary is not known yet
 EVERY_INTENT = 100_000
+UNSENT_SCAN = 10_000  # applied movements not yet taken up by the shadow sender, read per look
 DIFFERS = ("refused", "failed", "unclear")  # outcomes of a write the shadow did not (surely) apply
 
 
@@ -63,6 +64,7 @@ class _Look:
 
     movements: dict[str, Movement]
     intents: dict[str, Intent]
+    unsent: tuple[Movement, ...] = ()  # applied at the primary, not yet taken up by the shadow sender
 
 
 def unshadowed(ports: Ports, tenant: Tenant) -> str | None:
@@ -96,7 +98,9 @@ async def report(ledger: Ledger, ports: Ports, tenant: Tenant, *, offset: int = 
     counts = await ledger.delivery_counts(tenant=tenant, channel=CHANNEL)
     taken_at = ledger.clock.now()
     oldest = counts.get("oldest_pending_at")
-    lag = Lag(int(counts.get("pending", 0)), oldest,
+    unsent = after.unsent
+    oldest = min([at for at in [oldest, *(m.at for m in unsent)] if at is not None], default=None)
+    lag = Lag(int(counts.get("pending", 0)) + len(unsent), oldest,
               0.0 if oldest is None else max(0.0, (taken_at - oldest).total_seconds()))
     totals = await _totals(ledger, tenant, after, judged)
     verdict = overall([m.verdict for m in judged], differing=totals["differing"],
@@ -121,7 +125,17 @@ async def _look(ledger: Ledger, tenant: Tenant, chosen: Sequence[int]) -> _Look:
         if movement is not None:
             movements[movement.key] = movement
     intents = await ledger.intents(tenant=tenant, states=OPEN, limit=EVERY_INTENT)
-    return _Look(movements, {i.key: i for i in intents})
+    # A movement the primary applied whose event the sender has not taken up yet (it wakes every half
+    # second, and a round waits for its slowest send) is on its way to the shadow too: pending, not drift.
+    _, events = await ledger.events_for(consumer=CONSUMER, tenant=tenant, limit=UNSENT_SCAN)
+    unsent = []
+    for event in events:
+        movement = None if event.topic != TOPIC else _movement(event.payload, state="pending", at=event.created_at)
+        if movement is not None and movement.key not in movements:
+            unsent.append(movement)
+            if movement.member_id in chosen:
+                movements[movement.key] = movement
+    return _Look(movements, {i.key: i for i in intents}, tuple(unsent))
 
 
 def movement_of(delivery: Delivery) -> Movement | None:
@@ -129,14 +143,23 @@ def movement_of(delivery: Delivery) -> Movement | None:
     is not one (never written by this gateway)."""
     try:
         body = json.loads(delivery.body)
+    except ValueError:
+        return None
+    return _movement(body, state=delivery.state, at=delivery.created_at, attempts=delivery.attempts,
+                     shadow=delivery.outcome, key=delivery.key)
+
+
+def _movement(body: Any, *, state: str, at: datetime, attempts: int = 0, shadow: Mapping[str, Any] | None = None,
+              key: str | None = None) -> Movement | None:
+    """The movement an applied event's payload describes (a shadow write's body is that payload)."""
+    try:
         return Movement(
-            key=delivery.key, intent=body.get("intent"), member_id=int(body["member_id"]),
+            key=key or str(body["key"]), intent=body.get("intent"), member_id=int(body["member_id"]),
             direction=str(body["direction"]), asset=Asset(body["asset"]), points=Decimal(str(body["points"])),
             cause=str(body.get("cause") or ""), reference=body.get("reference"), primary_ref=body.get("ref"),
-            at=delivery.created_at, state=delivery.state, attempts=delivery.attempts,
-            shadow=delivery.outcome,
+            at=at, state=state, attempts=attempts, shadow=shadow,
         )
-    except (ValueError, KeyError, TypeError, ArithmeticError):
+    except (ValueError, KeyError, TypeError, ArithmeticError, AttributeError):
         return None
 
 
@@ -209,10 +232,11 @@ async def _totals(ledger: Ledger, tenant: Tenant, look: _Look, judged: Sequence[
     for (state, said), n in tally["counts"].items():
         outcome = _outcome(state, said)
         by_outcome[outcome] = by_outcome.get(outcome, 0) + n
+    by_outcome["pending"] += len(look.unsent)  # applied at the primary, not yet taken up by the shadow sender
     totals = {
         "members": (await ledger.delivery_labels(tenant=tenant, channel=CHANNEL, offset=0, limit=1))[1],
         "members_differing": tally["labels_differing"],
-        "movements": sum(tally["counts"].values()),
+        "movements": sum(tally["counts"].values()) + len(look.unsent),
         **{name: by_outcome[name] for name in ("applied", "pending", "refused", "failed", "unclear")},
         "differing": sum(by_outcome[name] for name in DIFFERS),
         "open_at_primary": len(look.intents),

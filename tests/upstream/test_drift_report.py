@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from gateway.ledger import (Applied, Asset, Forward, Ledger, LedgerError, Member, NewDelivery, SentAttempt, Tenant,
+from gateway.ledger import (APPLIED_TOPIC, Applied, Asset, Forward, Ledger, LedgerError, Member, NewDelivery, SentAttempt, Tenant,
                             UnknownMember)
+from gateway.ledger.repo import events as event_sql
 from gateway.ledger.upstream import UpstreamTimeout
 from gateway.upstream import drift
 from gateway.upstream.shadow import CHANNEL, CONSUMER, label_of
@@ -240,3 +241,24 @@ async def test_a_page_reads_only_its_own_members_shadow_writes(ledger: Ledger, s
     assert asked == [[f"member-{people[2].id}"]] * 2  # the two looks framing the balance reads
     assert (got.totals["members"], got.totals["movements"], got.totals["refused"], got.totals["members_differing"],
             got.totals["applied"]) == (4, 4, 1, 1, 3)
+
+
+async def test_a_movement_the_sender_has_not_taken_up_yet_is_in_flight_not_drift(ledger: Ledger, shop: Tenant) -> None:
+    """The primary applied two credits of 10; the shadow sender has sent the first and not yet read the
+    second's event from the outbox: the shadow is 10 behind, and that is noise, counted in the lag."""
+    (person,) = await members(ledger, shop, 1)
+    await written(ledger, shop, person, "k1", "credit", "10", APPLIED)
+    payload = {"intent": 2, "key": "k2", "member_id": person.id, "direction": "credit", "asset": "points",
+               "points": "10", "cause": "adjustment", "value": None, "note": None, "reference": "R-k2",
+               "reverses": None, "reverses_key": None, "ref": "P-k2", "balance": "20", "entry_id": None}
+    now = ledger.clock.now()
+    await ledger.store.write(lambda tx: event_sql.publish(tx, shop.id, APPLIED_TOPIC, None, payload, now))
+    ports = FakePorts(FakePort("p", "P", {"P100": "20"}), FakePort("s", "S", {"S100": "10"}))
+
+    got = await drift.report(ledger, ports, shop)  # type: ignore[arg-type]
+
+    (member,) = got.members
+    assert member.verdict == "in_flight" and not member.differing
+    assert [(p.key, p.where) for p in member.in_flight] == [("k2", "shadow")]
+    assert got.verdict == "in_flight" and got.lag.pending == 1
+    assert (got.totals["movements"], got.totals["pending"]) == (2, 1)
