@@ -169,7 +169,7 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
     """One attempt of one shadow write, as the attempt to record: applied, refused (for good), unclear (for
     good: the shadow cannot be asked whether an earlier attempt applied), or to be tried again."""
     def final(state: str, code: str, message: str, member: str | None) -> SentAttempt:
-        outcome = {"state": state, "code": code, "message": message, "shadow_member": member}
+        outcome = {"state": state, "code": code, "message": message, "shadow_member": member, "claim": delivery.claim}
         return SentAttempt(delivery.id, delivery.claim, False, error=f"{code}: {message}", outcome=outcome, final=True)
 
     port = ports.resolve_shadow(tenant) if tenant is not None else None
@@ -191,9 +191,11 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
     before = delivery.outcome or {}
     # Claimed before: an attempt went out that may have applied, or a worker died mid-send. A shadow that can
     # be asked is asked first whenever so (a retry is rare, a write applied twice is drift); one that cannot
-    # is sent again unless an attempt may have applied there.
+    # is sent again only when the earlier claim recorded its attempt (every outcome names its claim) and that
+    # attempt was surely not sent: a claim that left no record may have applied before its worker died.
     reclaimed = delivery.earlier_claim is not None
-    unclear = reclaimed and (delivery.attempts == 0 or bool(before.get("sent")))
+    unrecorded = before.get("claim") != delivery.earlier_claim
+    unclear = reclaimed and (unrecorded or bool(before.get("sent")))
     try:
         applied = None
         if reclaimed and port.settles:
@@ -209,12 +211,12 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
             applied = await port.apply(forward)
     except UpstreamError as exc:  # transport trouble: tried again later, unless this was the last try
         outcome = {"state": "failed" if last_try else "retrying", "code": exc.code, "message": exc.message,
-                   "shadow_member": ref, "sent": unclear or exc.sent}
+                   "shadow_member": ref, "sent": unclear or exc.sent, "claim": delivery.claim}
         return SentAttempt(delivery.id, delivery.claim, False, error=f"{exc.code}: {exc.message}", outcome=outcome)
     except LedgerError as exc:  # the shadow said no (a member missing there, a smaller balance, ...)
         return final("refused", exc.code, exc.message, ref)
     balance = None if applied.balance is None else str(applied.balance)
-    outcome = {"state": "applied", "ref": applied.ref, "balance": balance, "shadow_member": ref}
+    outcome = {"state": "applied", "ref": applied.ref, "balance": balance, "shadow_member": ref, "claim": delivery.claim}
     return SentAttempt(delivery.id, delivery.claim, True, status=None, outcome=outcome)
 
 

@@ -4,13 +4,14 @@ refusals are final; transport trouble is retried; a write that may have applied 
 is sent again (or, at a shadow that cannot be asked, left unclear); a void names the shadow's own ref."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from gateway.ledger import Asset, Credential, Delivery, InsufficientFunds, Ledger, Member, Tenant
-from gateway.upstream.shadow import CHANNEL, ShadowSender
+from gateway.upstream.shadow import CHANNEL, ShadowSender, send
 from tests.ledger.fake_upstream import FakeUpstream
 
 P = Asset.POINTS
@@ -76,7 +77,8 @@ async def test_an_applied_write_is_sent_once_under_its_key_to_the_shadows_own_id
     assert shadow.apply_calls == [intent.key] and shadow.forwards[intent.key].member == juan.user_ref
     (sent,) = await deliveries(ledger, up)
     assert (sent.state, sent.label, sent.target, sent.key) == ("delivered", f"member-{juan.id}", "http://shadow.example", intent.key)
-    assert sent.outcome == {"state": "applied", "ref": "up-1", "balance": "105.00", "shadow_member": juan.user_ref}
+    assert sent.outcome == {"state": "applied", "ref": "up-1", "balance": "105.00", "shadow_member": juan.user_ref,
+                            "claim": sent.outcome["claim"]}  # the claim that recorded it
 
 
 async def test_a_tenant_without_a_shadow_enqueues_nothing(
@@ -155,6 +157,39 @@ async def test_at_a_shadow_that_cannot_be_asked_a_write_that_may_have_applied_is
     assert unclear.state == "refused" and unclear.outcome is not None
     assert (unclear.outcome["state"], unclear.outcome["code"]) == ("unclear", "shadow_unclear")
     assert len(shadow.apply_calls) == 1  # never sent again
+
+
+async def test_at_a_shadow_that_cannot_be_asked_a_claim_that_left_no_record_may_have_applied(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    # attempt 1 is surely not sent (recorded, sent: false); attempt 2 applies at the shadow and its worker dies
+    # before recording it; after its lease the next claim must not send it a third time
+    shadow.settles, shadow.keyless = False, True
+    shadow.down = True
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    (retrying,) = await deliveries(ledger, up)
+    assert retrying.outcome is not None and (retrying.outcome["state"], retrying.outcome["sent"]) == ("retrying", False)
+    shadow.down = False
+    (claimed,) = await ledger.claim_deliveries(lease_seconds=sender.lease_seconds, channel=CHANNEL, in_order=True)
+    await send(ledger, sender.ports, up, claimed, last_try=False)  # applied there; the worker dies here
+    ledger.clock.shift(timedelta(seconds=sender.lease_seconds + 1))
+    await sender.round()
+    (unclear,) = await deliveries(ledger, up)
+    assert dict(shadow.writes) == {unclear.key: 1}
+    assert unclear.outcome is not None and (unclear.state, unclear.outcome["code"]) == ("refused", "shadow_unclear")
+
+
+async def test_at_a_shadow_that_cannot_be_asked_a_recorded_attempt_not_sent_is_sent_again(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    shadow.settles, shadow.down = False, True
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    shadow.down = False
+    await sender.round()
+    (sent,) = await deliveries(ledger, up)
+    assert (sent.state, sent.attempts, dict(shadow.writes)) == ("delivered", 2, {sent.key: 1})
 
 
 async def test_a_void_names_the_shadows_own_ref_of_the_order_it_takes_back(
