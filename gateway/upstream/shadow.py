@@ -24,6 +24,7 @@ from ..ledger import (
     NewDelivery,
     SentAttempt,
     Tenant,
+    UnknownMember,
     Upstream,
     UpstreamCannotExpress,
     UpstreamError,
@@ -36,6 +37,7 @@ log = logging.getLogger("gateway.upstream.shadow")
 CONSUMER = "upstream-shadow"  # the outbox cursor of the shadow sender
 CHANNEL = "upstream-shadow"  # the deliveries' channel
 TOPIC = APPLIED_TOPIC  # the outbox event a shadow write is made from ("upstream.applied")
+MEMBER_GONE = "shadow_member_gone"  # a write refused because its member is no longer here (not the shadow's refusal)
 
 
 def label_of(member_id: int) -> str:
@@ -178,6 +180,9 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
     payload = json.loads(delivery.body, parse_float=Decimal)
     try:
         member = await ledger.find_member(tenant=tenant, member=int(payload["member_id"]))
+    except UnknownMember:  # not the shadow's doing: told apart from its refusals
+        return final("refused", MEMBER_GONE, f"member {payload['member_id']} was deleted here since the primary"
+                     " applied this write; the shadow was not sent it", None)
     except LedgerError as exc:
         return final("refused", exc.code, exc.message, None)
     ref = shadow_member_ref(port, member)

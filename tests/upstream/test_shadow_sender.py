@@ -4,13 +4,14 @@ refusals are final; transport trouble is retried; a write that may have applied 
 is sent again (or, at a shadow that cannot be asked, left unclear); a void names the shadow's own ref."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from gateway.ledger import Asset, Credential, Delivery, InsufficientFunds, Ledger, Member, Tenant
+from gateway.ledger import Asset, Credential, Delivery, InsufficientFunds, Ledger, Member, NewDelivery, Tenant
 from gateway.upstream.shadow import CHANNEL, ShadowSender, send
 from tests.ledger.fake_upstream import FakeUpstream
 
@@ -190,6 +191,27 @@ async def test_at_a_shadow_that_cannot_be_asked_a_recorded_attempt_not_sent_is_s
     await sender.round()
     (sent,) = await deliveries(ledger, up)
     assert (sent.state, sent.attempts, dict(shadow.writes)) == ("delivered", 2, {sent.key: 1})
+
+
+async def test_a_write_of_a_member_marked_deleted_since_is_still_sent_as_the_primary_applied_it(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await ledger.update_member(tenant=up, member=juan, changes={"deleted": True})
+    await sender.round()
+    (sent,) = await deliveries(ledger, up)
+    assert sent.state == "delivered" and shadow.apply_calls == [sent.key]
+
+
+async def test_a_write_of_a_member_no_longer_here_is_refused_as_gone_not_blamed_on_the_shadow(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    await ledger.enqueue_deliveries(consumer="test", upto=0, items=[NewDelivery(
+        up.id, None, CHANNEL, "member-999", "http://shadow.example", "gone-key", json.dumps({"member_id": 999}))])
+    await sender.round()
+    (gone,) = await deliveries(ledger, up)
+    assert gone.state == "refused" and gone.outcome is not None and gone.outcome["code"] == "shadow_member_gone"
+    assert "deleted here" in gone.outcome["message"] and shadow.apply_calls == []
 
 
 async def test_a_void_names_the_shadows_own_ref_of_the_order_it_takes_back(
