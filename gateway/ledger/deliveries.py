@@ -51,6 +51,15 @@ class DeliveryOps(LedgerBase):
 
         return await self._read(work)
 
+    async def consumer_lag(self, *, consumer: str) -> tuple[int, int]:
+        """The consumer's cursor and the newest outbox event's id (0 when none), read together: whether it has
+        events to take into account, without reading them."""
+
+        async def work(tx: Tx) -> tuple[int, int]:
+            return await delivery_sql.cursor(tx, consumer), await event_sql.newest_id(tx)
+
+        return await self._read(work)
+
     async def enqueue_deliveries(
         self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
         after: int | None = None,

@@ -45,6 +45,10 @@ def label_of(member_id: int) -> str:
     return f"member-{member_id}"
 
 
+def declares_shadow(tenant: Tenant) -> bool:
+    return bool(tenant.section(SECTION).get(SHADOW))
+
+
 def shadow_member_ref(port: Upstream, member: Member) -> str:
     """The identity the shadow's kind of API names the member by. member.upstream_ref is the PRIMARY's
     identity, so it is cleared first: the shadow knows the member by the shadow dialect's own identity."""
@@ -91,10 +95,14 @@ class ShadowSender:
     async def round(self) -> int:
         """Enqueue new applied writes, claim the due ones, send them and record their outcomes; how many
         were sent. The cursor moves over every tenant's events, so a shadow declared later is sent only
-        what is applied from then on; due writes are claimed only while some tenant declares a shadow
-        (else a round reads the outbox and writes nothing)."""
+        what is applied from then on. While no tenant declares a shadow a round only reads where the cursor
+        and the outbox stand, and moves the cursor (a plain small write) only when events came meanwhile."""
+        self._tenants = {t.id: t for t in await self.ledger.tenants()}  # the ledger's cache: at most a second old
+        if not any(declares_shadow(t) for t in self._tenants.values()):
+            await self._skip_events()
+            return 0
         due = await self.pump()
-        if not due and any((t.section(SECTION) or {}).get(SHADOW) for t in self._tenants.values()):
+        if not due:
             due = await self.ledger.claim_deliveries(limit=self.batch, lease_seconds=self.lease_seconds,
                                                      channel=CHANNEL, in_order=True)
         if not due:
@@ -107,7 +115,6 @@ class ShadowSender:
         """Turn the events after this consumer's cursor into deliveries and claim up to a batch in the same
         transaction (see Deliverer.pump for why `seen` keeps the cursor behind a late commit)."""
         claimed: list[Delivery] = []
-        await self._reload_tenants()  # a shadow declared or dropped since, here or by another instance
         while True:
             after, events = await self.ledger.events_for(consumer=CONSUMER, limit=EVENTS_PER_READ)
             if not events:
@@ -125,17 +132,19 @@ class ShadowSender:
 
     def _delivery_for(self, event: Event) -> NewDelivery | None:
         tenant = self._tenants.get(event.tenant_id)
-        if event.topic != TOPIC or tenant is None:
+        if event.topic != TOPIC or tenant is None or not declares_shadow(tenant):
             return None
-        shadow = (tenant.section(SECTION) or {}).get(SHADOW)
-        if not shadow:
-            return None
+        shadow = tenant.section(SECTION)[SHADOW]
         payload = dict(event.payload)
         return NewDelivery(tenant.id, event.id, CHANNEL, label_of(int(payload["member_id"])), str(shadow["base_url"]),
                            str(payload["key"]), json.dumps(payload, sort_keys=True, default=str))
 
-    async def _reload_tenants(self) -> None:
-        self._tenants = {t.id: t for t in await self.ledger.tenants()}  # at most a second old
+    async def _skip_events(self) -> None:
+        """No tenant declares a shadow: the events so far are none of a shadow's business (a shadow declared
+        later is sent only what is applied from then on), so the cursor passes them without reading them."""
+        cursor, newest = await self.ledger.consumer_lag(consumer=CONSUMER)
+        if newest > cursor:
+            await self.ledger.enqueue_deliveries(consumer=CONSUMER, upto=newest, items=[])
 
     async def _attempt(self, delivery: Delivery) -> SentAttempt:
         try:

@@ -104,6 +104,29 @@ async def test_a_shadow_declared_later_is_sent_only_what_is_applied_from_then_on
     assert shadow.apply_calls == [sent.key] and shadow.forwards[sent.key].points == Decimal("6.00")
 
 
+async def test_while_no_tenant_declares_a_shadow_a_round_writes_only_to_move_the_cursor_past_new_events(
+    ledger: Ledger, up: Tenant, juan: Member, sender: ShadowSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = await ledger.update_tenant_config(tenant=up, section="upstream", values={k: v for k, v in DECLARED.items() if k != "shadow"})
+    writes: list[bool] = []
+    write = ledger.store.write
+
+    async def counted(work: Any, *, alone: bool = False) -> Any:
+        writes.append(alone)
+        return await write(work, alone=alone)
+
+    monkeypatch.setattr(ledger.store, "write", counted)
+    await sender.round()
+    await sender.round()
+    assert writes == []  # nothing came: nothing written, nothing claimed
+    monkeypatch.setattr(ledger.store, "write", write)
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    monkeypatch.setattr(ledger.store, "write", counted)
+    await sender.round()
+    assert writes == [False]  # the cursor passes the new event in a plain write, not one that runs alone
+    assert await ledger.cursor(name="upstream-shadow") == (await ledger.consumer_lag(consumer="upstream-shadow"))[1]
+
+
 async def test_a_refusal_is_final_and_never_sent_again(
     ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
 ) -> None:
