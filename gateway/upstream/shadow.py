@@ -1,6 +1,13 @@
 """Shadow runs: every write a tenant's primary upstream applied is sent to its shadow upstream too, through
 the outbox (an `upstream.applied` event becomes a delivery on the shadow channel, claimed in order per
-member). The names below are stored as data: never rename them. Names no vendor."""
+member). The names below are stored as data: never rename them. Names no vendor.
+
+Limit: the order per member is the order the primary's outcomes were RECORDED (the events' order), which is
+the order the primary applied them except when an intent settles late: a credit A left open (its answer lost),
+then a debit B of the same member applied and recorded, then A settled as applied reaches the shadow after B.
+Holding B back while A is open would not help (A's event still comes after B's once recorded); the queue
+would have to order by the intents' own order. So a shadow may see such a pair swapped: the same sum, but a
+debit it refuses for want of points that the primary took (the drift report shows it as a refusal)."""
 from __future__ import annotations
 
 import asyncio
