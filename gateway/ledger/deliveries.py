@@ -51,12 +51,13 @@ class DeliveryOps(LedgerBase):
 
         return await self._read(work)
 
-    async def consumer_lag(self, *, consumer: str) -> tuple[int, int]:
-        """The consumer's cursor and the newest outbox event's id (0 when none), read together: whether it has
-        events to take into account, without reading them."""
+    async def consumer_lag(self, *, consumer: str, channel: str) -> tuple[int, int, bool]:
+        """The consumer's cursor, the newest outbox event's id (0 when none), and whether a delivery of `channel`
+        is due, read together: whether it has anything to do, without reading or claiming it."""
 
-        async def work(tx: Tx) -> tuple[int, int]:
-            return await delivery_sql.cursor(tx, consumer), await event_sql.newest_id(tx)
+        async def work(tx: Tx) -> tuple[int, int, bool]:
+            due = await delivery_sql.any_due(tx, self.clock.now(), channel)
+            return await delivery_sql.cursor(tx, consumer), await event_sql.newest_id(tx), due
 
         return await self._read(work)
 

@@ -105,8 +105,7 @@ class ShadowSender:
         what is applied from then on. While no tenant declares a shadow a round only reads where the cursor
         and the outbox stand, and moves the cursor (a plain small write) only when events came meanwhile."""
         self._tenants = {t.id: t for t in await self.ledger.tenants()}  # the ledger's cache: at most a second old
-        if not any(declares_shadow(t) for t in self._tenants.values()):
-            await self._skip_events()
+        if not any(declares_shadow(t) for t in self._tenants.values()) and not await self._skip_events():
             return 0
         due = await self.pump()
         if not due:
@@ -146,12 +145,14 @@ class ShadowSender:
         return NewDelivery(tenant.id, event.id, CHANNEL, label_of(int(payload["member_id"])), str(shadow["base_url"]),
                            str(payload["key"]), json.dumps(payload, sort_keys=True, default=str))
 
-    async def _skip_events(self) -> None:
+    async def _skip_events(self) -> bool:
         """No tenant declares a shadow: the events so far are none of a shadow's business (a shadow declared
-        later is sent only what is applied from then on), so the cursor passes them without reading them."""
-        cursor, newest = await self.ledger.consumer_lag(consumer=CONSUMER)
+        later is sent only what is applied from then on), so the cursor passes them without reading them.
+        Whether writes are still due all the same (of a shadow dropped since: the round refuses them)."""
+        cursor, newest, due = await self.ledger.consumer_lag(consumer=CONSUMER, channel=CHANNEL)
         if newest > cursor:
             await self.ledger.enqueue_deliveries(consumer=CONSUMER, upto=newest, items=[])
+        return due
 
     async def _attempt(self, delivery: Delivery) -> SentAttempt:
         try:

@@ -3,6 +3,7 @@ deliveries table and must never be taken (let alone POSTed as webhooks) by it, n
 the admin's webhook log (every dialect's webhook channel, and those only)."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -13,7 +14,7 @@ import pytest
 from gateway.admin.webhooks import webhook_channels
 from gateway.delivery import Deliverer
 from gateway.dialects.pomelo import DIALECT
-from gateway.ledger import Ledger, NewDelivery, Tenant
+from gateway.ledger import Delivery, Ledger, NewDelivery, Tenant
 from gateway.keys import LEDGER
 from gateway.upstream.shadow import CHANNEL as SHADOW_CHANNEL
 from tests.support import ClientFactory
@@ -55,16 +56,26 @@ async def test_the_admin_lists_and_sends_again_only_webhook_deliveries_never_a_s
         NewDelivery(demo.id, None, SHADOW_CHANNEL, "member-1", "http://127.0.0.1:9", "shadow-key", "{}"),
         NewDelivery(demo.id, None, WEBHOOKS.channel, "evt-1", "http://127.0.0.1:9/hook", "hook-key", "{}"),
     ])
-    (shadow,) = await ledger.deliveries(channel=SHADOW_CHANNEL)  # left pending: no tenant declares a shadow
+    shadow = await settled(ledger, SHADOW_CHANNEL)  # the app's shadow sender refuses it: demo declares no shadow
     (hook,) = await ledger.deliveries(channel=WEBHOOKS.channel)
     listed = await (await client.get("/__admin/webhooks/deliveries")).json()
     assert [d["id"] for d in listed["deliveries"]] == [hook.id]
     refused = await client.post(f"/__admin/webhooks/deliveries/{shadow.id}/redeliver")
     assert refused.status == 404 and (await refused.json())["error"]["message"] == f"no delivery {shadow.id}"
     (untouched,) = await ledger.deliveries(channel=SHADOW_CHANNEL)
-    assert (untouched.state, untouched.attempts, untouched.next_at) == ("pending", 0, shadow.next_at)  # not reopened
+    assert (untouched.state, untouched.attempts) == ("refused", 1)  # not reopened
     again = await client.post(f"/__admin/webhooks/deliveries/{hook.id}/redeliver")
     assert again.status == 200 and (await again.json())["id"] == hook.id
+
+
+async def settled(ledger: Ledger, channel: str) -> Delivery:
+    """The one delivery on `channel` once its sender has settled it (the app's own sender runs meanwhile)."""
+    for _ in range(200):
+        (found,) = await ledger.deliveries(channel=channel)
+        if found.state != "pending":
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the delivery on {channel} was never settled")
 
 
 def test_the_admin_lists_every_dialects_webhook_channel_not_only_the_first() -> None:

@@ -124,7 +124,19 @@ async def test_while_no_tenant_declares_a_shadow_a_round_writes_only_to_move_the
     monkeypatch.setattr(ledger.store, "write", counted)
     await sender.round()
     assert writes == [False]  # the cursor passes the new event in a plain write, not one that runs alone
-    assert await ledger.cursor(name="upstream-shadow") == (await ledger.consumer_lag(consumer="upstream-shadow"))[1]
+    assert await ledger.cursor(name="upstream-shadow") == (await ledger.consumer_lag(consumer="upstream-shadow", channel=CHANNEL))[1]
+
+
+async def test_writes_still_due_when_the_last_shadow_is_dropped_are_refused_as_not_declared(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    shadow.down = True
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    await ledger.update_tenant_config(tenant=up, section="upstream", values={k: v for k, v in DECLARED.items() if k != "shadow"})
+    await sender.round()
+    (dropped,) = await deliveries(ledger, up)
+    assert dropped.outcome is not None and (dropped.state, dropped.outcome["code"]) == ("refused", "shadow_not_declared")
 
 
 async def test_a_refusal_is_final_and_never_sent_again(

@@ -66,6 +66,13 @@ async def due(tx: Tx, now: datetime, limit: int, channel: str | None = None, in_
     )
 
 
+async def any_due(tx: Tx, now: datetime, channel: str) -> bool:
+    """Whether some pending delivery of `channel` is due (an expired lease included)."""
+    found = await tx.fetchone("SELECT 1 FROM deliveries WHERE state = 'pending' AND next_at <= ? AND channel = ? LIMIT 1",
+                              (to_text(now), channel))
+    return found is not None
+
+
 async def lease(tx: Tx, delivery_ids: Sequence[int], next_at: datetime, claim: str) -> None:
     for start in range(0, len(delivery_ids), 500):  # SQLite may refuse more than 999 parameters
         some = delivery_ids[start:start + 500]
