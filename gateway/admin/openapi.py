@@ -311,7 +311,8 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                                             "Deliveries", errors=(400, 404), params=[
             _q("tenant", 'tenant name; left out or "": every tenant'), *PAGING])},
         "/webhooks/deliveries/{delivery_id}/redeliver": {"post": {**_op(
-            "Send a delivery again, keeping its idempotency key", "Delivery", errors=(400, 404)),
+            "Send a webhook delivery again, keeping its idempotency key (any other delivery is a 404)", "Delivery",
+            errors=(400, 404)),
             "parameters": [_p("delivery_id", "delivery id", {"type": "integer", "minimum": 1,
                                                              "maximum": 2**63 - 1})]}},
         "/rate-limits": {

@@ -2,6 +2,7 @@
 vendor; the deliveries are the ledger's records."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timezone
 from typing import Any
 
@@ -9,6 +10,7 @@ from aiohttp import web
 
 from ..delivery import DELIVERY
 from ..dialects.common import json_bytes, strftime
+from ..dialects.descriptor import Dialect
 from ..keys import DIALECTS, LEDGER
 from ..ledger import Delivery, InvalidArgument, Tenant
 from ..whole_numbers import whole_number
@@ -31,6 +33,12 @@ def _delivery(d: Delivery) -> dict[str, Any]:
     }
 
 
+def webhook_channels(dialects: Iterable[Dialect]) -> tuple[str, ...]:
+    """The delivery channels of every dialect's webhooks: the only deliveries listed and sent again here (a
+    shadow upstream's writes share the table; one sent again would be applied twice there)."""
+    return tuple(dict.fromkeys(d.webhooks.channel for d in dialects if d.webhooks is not None))
+
+
 def _json(value: Any) -> web.Response:
     return web.Response(body=json_bytes(value), content_type="application/json")
 
@@ -40,9 +48,8 @@ async def deliveries(request: web.Request) -> web.Response:
     name = request.query.get("tenant")
     tenant: Tenant | None = await ledger.tenant(name) if name else None
     offset, limit = page_args(request, default_limit=200)
-    webhooks = next((d.webhooks for d in request.config_dict[DIALECTS] if d.webhooks is not None), None)
-    channel = webhooks.channel if webhooks is not None else None  # a shadow upstream's writes are not webhooks
-    found = await ledger.deliveries(tenant=tenant, channel=channel, offset=offset, limit=limit) if limit else []
+    channels = webhook_channels(request.config_dict[DIALECTS])
+    found = await ledger.deliveries(tenant=tenant, channel=channels, offset=offset, limit=limit) if limit else []
     return _json({"deliveries": [_delivery(d) for d in found], "offset": offset, "limit": limit})
 
 
@@ -51,7 +58,8 @@ async def redeliver(request: web.Request) -> web.Response:
     delivery = whole_number(request.match_info["delivery_id"], low=1)
     if delivery is None:
         raise InvalidArgument("a delivery id is a whole number")
-    found = await request.config_dict[LEDGER].redeliver(delivery=delivery)
+    found = await request.config_dict[LEDGER].redeliver(delivery=delivery,
+                                                        channels=webhook_channels(request.config_dict[DIALECTS]))
     if DELIVERY in request.config_dict:
         request.config_dict[DELIVERY].wake()
     return _json(_delivery(found))

@@ -53,6 +53,16 @@ class DeliveryOps(LedgerBase):
 
         return await self._read(work)
 
+    async def consumer_lag(self, *, consumer: str, channel: str) -> tuple[int, int, bool]:
+        """The consumer's cursor, the newest outbox event's id (0 when none), and whether a delivery of `channel`
+        is due, read together: whether it has anything to do, without reading or claiming it."""
+
+        async def work(tx: Tx) -> tuple[int, int, bool]:
+            due = await delivery_sql.any_due(tx, self.clock.now(), channel)
+            return await delivery_sql.cursor(tx, consumer), await event_sql.newest_id(tx), due
+
+        return await self._read(work)
+
     async def enqueue_deliveries(
         self, *, consumer: str, upto: int, items: Sequence[NewDelivery], seen: Sequence[int] | None = None,
         after: int | None = None,
@@ -169,12 +179,13 @@ class DeliveryOps(LedgerBase):
         await delivery_sql.record_many(tx, now, tries)
         return recorded
 
-    async def redeliver(self, *, delivery: int) -> Delivery:
-        """Send a delivery again now, whatever its state; its attempts so far are kept."""
+    async def redeliver(self, *, delivery: int, channels: Sequence[str]) -> Delivery:
+        """Send a delivery of one of `channels` again now, whatever its state; its attempts so far are kept.
+        A delivery of another channel is unknown here: its sender may not take a resend (a write applied twice)."""
 
         async def work(tx: Tx) -> Delivery:
             row = await delivery_sql.get(tx, delivery)
-            if row is None:
+            if row is None or row["channel"] not in channels:
                 raise UnknownEntry(f"no delivery {delivery}")
             await delivery_sql.reopen(tx, delivery, self.clock.now())
             return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery))
@@ -182,10 +193,11 @@ class DeliveryOps(LedgerBase):
         return await self.store.write(work)
 
     async def deliveries(
-        self, *, tenant: Tenant | None = None, channel: str | None = None, states: Sequence[str] | None = None,
-        offset: int = 0, limit: int = 200,
+        self, *, tenant: Tenant | None = None, channel: str | Sequence[str] | None = None,
+        states: Sequence[str] | None = None, offset: int = 0, limit: int = 200,
     ) -> list[Delivery]:
-        """Deliveries with every attempt, oldest first; of one channel and in some states only, when given."""
+        """Deliveries with every attempt, oldest first; of one channel (or any of several) and in some states
+        only, when given."""
         check_page(offset, limit)
         if states is not None and any(s not in DELIVERY_STATES for s in states):
             raise InvalidArgument(f"a delivery's state is one of {', '.join(DELIVERY_STATES)}")

@@ -62,7 +62,25 @@ def check(value: Any, where: str) -> dict[str, Any]:
         if not isinstance(shadow, Mapping):
             raise DeclarationError(f"{where}.{SHADOW}: must be an object with dialect, base_url and credentials")
         checked[SHADOW] = _endpoint(shadow, f"{where}.{SHADOW}", SHADOW_FIELDS, "a shadow")
+        if _same_account(checked, checked[SHADOW]):
+            raise DeclarationError(f"{where}.{SHADOW}: must not be the primary upstream itself (the same dialect, "
+                                   "base_url and credentials): every movement would be applied there twice")
     return checked
+
+
+def _same_account(primary: Mapping[str, Any], shadow: Mapping[str, Any]) -> bool:
+    """Whether two checked endpoints are one account at one vendor (the same vendor with other credentials,
+    another tenant there, is another account)."""
+    return (primary["dialect"] == shadow["dialect"] and primary["credentials"] == shadow["credentials"]
+            and _place(primary["base_url"]) == _place(shadow["base_url"]))
+
+
+def _place(url: str) -> tuple[str, str, int | None, str]:
+    """A checked base URL as the server it reaches: scheme and host in any case, a default port written or not."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port if parts.port is not None else {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
 
 
 def _endpoint(value: Mapping[str, Any], where: str, fields: tuple[str, ...], what: str) -> dict[str, Any]:

@@ -2,7 +2,14 @@
 the outbox (an `upstream.applied` event becomes a delivery on the shadow channel, claimed in order per
 member). A batch's lease is renewed while its sends and settles run, so a slow vendor's call never lets
 another instance take a write over mid-call (see ShadowSender). The names below are stored as data: never
-rename them. Names no vendor."""
+rename them. Names no vendor.
+
+Limit: the order per member is the order the primary's outcomes were RECORDED (the events' order), which is
+the order the primary applied them except when an intent settles late: a credit A left open (its answer lost),
+then a debit B of the same member applied and recorded, then A settled as applied reaches the shadow after B.
+Holding B back while A is open would not help (A's event still comes after B's once recorded); the queue
+would have to order by the intents' own order. So a shadow may see such a pair swapped: the same sum, but a
+debit it refuses for want of points that the primary took (the drift report shows it as a refusal)."""
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +33,7 @@ from ..ledger import (
     NewDelivery,
     SentAttempt,
     Tenant,
+    UnknownMember,
     Upstream,
     UpstreamCannotExpress,
     UpstreamError,
@@ -38,11 +46,16 @@ log = logging.getLogger("gateway.upstream.shadow")
 CONSUMER = "upstream-shadow"  # the outbox cursor of the shadow sender
 CHANNEL = "upstream-shadow"  # the deliveries' channel
 TOPIC = APPLIED_TOPIC  # the outbox event a shadow write is made from ("upstream.applied")
+MEMBER_GONE = "shadow_member_gone"  # a write refused because its member is no longer here (not the shadow's refusal)
 
 
 def label_of(member_id: int) -> str:
     """A shadow delivery's label: one member's writes are claimed in order, one at a time."""
     return f"member-{member_id}"
+
+
+def declares_shadow(tenant: Tenant) -> bool:
+    return bool(tenant.section(SECTION).get(SHADOW))
 
 
 def shadow_member_ref(port: Upstream, member: Member) -> str:
@@ -94,10 +107,13 @@ class ShadowSender:
     async def round(self) -> int:
         """Enqueue new applied writes, claim the due ones, send them and record their outcomes; how many
         were sent. The cursor moves over every tenant's events, so a shadow declared later is sent only
-        what is applied from then on; due writes are claimed only while some tenant declares a shadow
-        (else a round reads the outbox and writes nothing)."""
+        what is applied from then on. While no tenant declares a shadow a round only reads where the cursor
+        and the outbox stand, and moves the cursor (a plain small write) only when events came meanwhile."""
+        self._tenants = {t.id: t for t in await self.ledger.tenants()}  # the ledger's cache: at most a second old
+        if not any(declares_shadow(t) for t in self._tenants.values()) and not await self._skip_events():
+            return 0
         due = await self.pump()
-        if not due and any((t.section(SECTION) or {}).get(SHADOW) for t in self._tenants.values()):
+        if not due:
             due = await self.ledger.claim_deliveries(limit=self.batch, lease_seconds=self.lease_seconds,
                                                      channel=CHANNEL, in_order=True)
         if not due:
@@ -126,7 +142,6 @@ class ShadowSender:
         """Turn the events after this consumer's cursor into deliveries and claim up to a batch in the same
         transaction (see Deliverer.pump for why `seen` keeps the cursor behind a late commit)."""
         claimed: list[Delivery] = []
-        await self._reload_tenants()  # a shadow declared or dropped since, here or by another instance
         while True:
             after, events = await self.ledger.events_for(consumer=CONSUMER, limit=EVENTS_PER_READ)
             if not events:
@@ -144,17 +159,21 @@ class ShadowSender:
 
     def _delivery_for(self, event: Event) -> NewDelivery | None:
         tenant = self._tenants.get(event.tenant_id)
-        if event.topic != TOPIC or tenant is None:
+        if event.topic != TOPIC or tenant is None or not declares_shadow(tenant):
             return None
-        shadow = (tenant.section(SECTION) or {}).get(SHADOW)
-        if not shadow:
-            return None
+        shadow = tenant.section(SECTION)[SHADOW]
         payload = dict(event.payload)
         return NewDelivery(tenant.id, event.id, CHANNEL, label_of(int(payload["member_id"])), str(shadow["base_url"]),
                            str(payload["key"]), json.dumps(payload, sort_keys=True, default=str))
 
-    async def _reload_tenants(self) -> None:
-        self._tenants = {t.id: t for t in await self.ledger.tenants()}  # at most a second old
+    async def _skip_events(self) -> bool:
+        """No tenant declares a shadow: the events so far are none of a shadow's business (a shadow declared
+        later is sent only what is applied from then on), so the cursor passes them without reading them.
+        Whether writes are still due all the same (of a shadow dropped since: the round refuses them)."""
+        cursor, newest, due = await self.ledger.consumer_lag(consumer=CONSUMER, channel=CHANNEL)
+        if newest > cursor:
+            await self.ledger.enqueue_deliveries(consumer=CONSUMER, upto=newest, items=[])
+        return due
 
     async def _attempt(self, delivery: Delivery) -> SentAttempt:
         try:
@@ -190,7 +209,7 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
     """One attempt of one shadow write, as the attempt to record: applied, refused (for good), unclear (for
     good: the shadow cannot be asked whether an earlier attempt applied), or to be tried again."""
     def final(state: str, code: str, message: str, member: str | None) -> SentAttempt:
-        outcome = {"state": state, "code": code, "message": message, "shadow_member": member}
+        outcome = {"state": state, "code": code, "message": message, "shadow_member": member, "claim": delivery.claim}
         return SentAttempt(delivery.id, delivery.claim, False, error=f"{code}: {message}", outcome=outcome, final=True)
 
     port = ports.resolve_shadow(tenant) if tenant is not None else None
@@ -199,6 +218,9 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
     payload = json.loads(delivery.body, parse_float=Decimal)
     try:
         member = await ledger.find_member(tenant=tenant, member=int(payload["member_id"]))
+    except UnknownMember:  # not the shadow's doing: told apart from its refusals
+        return final("refused", MEMBER_GONE, f"member {payload['member_id']} was deleted here since the primary"
+                     " applied this write; the shadow was not sent it", None)
     except LedgerError as exc:
         return final("refused", exc.code, exc.message, None)
     ref = shadow_member_ref(port, member)
@@ -212,9 +234,11 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
     before = delivery.outcome or {}
     # Claimed before: an attempt went out that may have applied, or a worker died mid-send. A shadow that can
     # be asked is asked first whenever so (a retry is rare, a write applied twice is drift); one that cannot
-    # is sent again unless an attempt may have applied there.
+    # is sent again only when the earlier claim recorded its attempt (every outcome names its claim) and that
+    # attempt was surely not sent: a claim that left no record may have applied before its worker died.
     reclaimed = delivery.earlier_claim is not None
-    unclear = reclaimed and (delivery.attempts == 0 or bool(before.get("sent")))
+    unrecorded = before.get("claim") != delivery.earlier_claim
+    unclear = reclaimed and (unrecorded or bool(before.get("sent")))
     try:
         applied = None
         if reclaimed and port.settles:
@@ -230,12 +254,12 @@ async def send(ledger: Ledger, ports: Ports, tenant: Tenant | None, delivery: De
             applied = await port.apply(forward)
     except UpstreamError as exc:  # transport trouble: tried again later, unless this was the last try
         outcome = {"state": "failed" if last_try else "retrying", "code": exc.code, "message": exc.message,
-                   "shadow_member": ref, "sent": unclear or exc.sent}
+                   "shadow_member": ref, "sent": unclear or exc.sent, "claim": delivery.claim}
         return SentAttempt(delivery.id, delivery.claim, False, error=f"{exc.code}: {exc.message}", outcome=outcome)
     except LedgerError as exc:  # the shadow said no (a member missing there, a smaller balance, ...)
         return final("refused", exc.code, exc.message, ref)
     balance = None if applied.balance is None else str(applied.balance)
-    outcome = {"state": "applied", "ref": applied.ref, "balance": balance, "shadow_member": ref}
+    outcome = {"state": "applied", "ref": applied.ref, "balance": balance, "shadow_member": ref, "claim": delivery.claim}
     return SentAttempt(delivery.id, delivery.claim, True, status=None, outcome=outcome)
 
 

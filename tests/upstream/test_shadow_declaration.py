@@ -1,6 +1,8 @@
 """A tenant's upstream may name a shadow: a second upstream (the candidate vendor) with its own dialect,
 base URL and credentials, checked exactly like the primary's, with errors naming the shadow's field; its
-secrets are masked wherever the declaration is shown, and counted among the declaration's secrets."""
+secrets are masked wherever the declaration is shown, and counted among the declaration's secrets. A shadow
+that is the primary's own account (same dialect, place and credentials) is refused: it would apply every
+movement twice there."""
 from __future__ import annotations
 
 from typing import Any
@@ -76,3 +78,19 @@ def test_the_shadows_secrets_are_masked_and_counted_among_the_declarations_secre
 
 def test_a_declaration_without_a_shadow_shows_none() -> None:
     assert masked(upstream("imonggo"))["shadow"] is None
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:9/", "HTTP://127.0.0.1:9", "http://127.0.0.1:9//"])
+def test_a_shadow_that_is_the_primary_itself_is_refused(base_url: str) -> None:
+    message = refused(with_shadow(upstream("pomelo", base_url)))
+    assert "tenants[0].upstream.shadow: must not be the primary upstream itself" in message, message
+
+
+def test_the_primarys_vendor_under_other_credentials_is_another_account_and_may_be_the_shadow() -> None:
+    other = upstream("pomelo")
+    other["credentials"]["client_id"] = "another-tenant-there"
+    checked = check_scenario(with_shadow(other), "body")
+    _, config = tenant_parts(checked["tenants"][0])
+    assert config["upstream"]["shadow"]["credentials"]["client_id"] == "another-tenant-there"
+    elsewhere = check_scenario(with_shadow(upstream("pomelo", "http://127.0.0.1:10/")), "body")
+    assert tenant_parts(elsewhere["tenants"][0])[1]["upstream"]["shadow"]["base_url"] == "http://127.0.0.1:10"

@@ -5,13 +5,15 @@ is sent again (or, at a shadow that cannot be asked, left unclear); a void names
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from gateway.ledger import Asset, Credential, Delivery, InsufficientFunds, Ledger, Member, Tenant
-from gateway.upstream.shadow import CHANNEL, ShadowSender
+from gateway.ledger import Asset, Credential, Delivery, InsufficientFunds, Ledger, Member, NewDelivery, Tenant
+from gateway.upstream.shadow import CHANNEL, ShadowSender, send
 from tests.ledger.fake_upstream import FakeUpstream
 
 P = Asset.POINTS
@@ -77,7 +79,8 @@ async def test_an_applied_write_is_sent_once_under_its_key_to_the_shadows_own_id
     assert shadow.apply_calls == [intent.key] and shadow.forwards[intent.key].member == juan.user_ref
     (sent,) = await deliveries(ledger, up)
     assert (sent.state, sent.label, sent.target, sent.key) == ("delivered", f"member-{juan.id}", "http://shadow.example", intent.key)
-    assert sent.outcome == {"state": "applied", "ref": "up-1", "balance": "105.00", "shadow_member": juan.user_ref}
+    assert sent.outcome == {"state": "applied", "ref": "up-1", "balance": "105.00", "shadow_member": juan.user_ref,
+                            "claim": sent.outcome["claim"]}  # the claim that recorded it
 
 
 async def test_a_tenant_without_a_shadow_enqueues_nothing(
@@ -100,6 +103,41 @@ async def test_a_shadow_declared_later_is_sent_only_what_is_applied_from_then_on
     assert await sender.round() == 1
     (sent,) = await deliveries(ledger, up)
     assert shadow.apply_calls == [sent.key] and shadow.forwards[sent.key].points == Decimal("6.00")
+
+
+async def test_while_no_tenant_declares_a_shadow_a_round_writes_only_to_move_the_cursor_past_new_events(
+    ledger: Ledger, up: Tenant, juan: Member, sender: ShadowSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    up = await ledger.update_tenant_config(tenant=up, section="upstream", values={k: v for k, v in DECLARED.items() if k != "shadow"})
+    writes: list[bool] = []
+    write = ledger.store.write
+
+    async def counted(work: Any, *, alone: bool = False) -> Any:
+        writes.append(alone)
+        return await write(work, alone=alone)
+
+    monkeypatch.setattr(ledger.store, "write", counted)
+    await sender.round()
+    await sender.round()
+    assert writes == []  # nothing came: nothing written, nothing claimed
+    monkeypatch.setattr(ledger.store, "write", write)
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    monkeypatch.setattr(ledger.store, "write", counted)
+    await sender.round()
+    assert writes == [False]  # the cursor passes the new event in a plain write, not one that runs alone
+    assert await ledger.cursor(name="upstream-shadow") == (await ledger.consumer_lag(consumer="upstream-shadow", channel=CHANNEL))[1]
+
+
+async def test_writes_still_due_when_the_last_shadow_is_dropped_are_refused_as_not_declared(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    shadow.down = True
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    await ledger.update_tenant_config(tenant=up, section="upstream", values={k: v for k, v in DECLARED.items() if k != "shadow"})
+    await sender.round()
+    (dropped,) = await deliveries(ledger, up)
+    assert dropped.outcome is not None and (dropped.state, dropped.outcome["code"]) == ("refused", "shadow_not_declared")
 
 
 async def test_a_refusal_is_final_and_never_sent_again(
@@ -156,6 +194,60 @@ async def test_at_a_shadow_that_cannot_be_asked_a_write_that_may_have_applied_is
     assert unclear.state == "refused" and unclear.outcome is not None
     assert (unclear.outcome["state"], unclear.outcome["code"]) == ("unclear", "shadow_unclear")
     assert len(shadow.apply_calls) == 1  # never sent again
+
+
+async def test_at_a_shadow_that_cannot_be_asked_a_claim_that_left_no_record_may_have_applied(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    # attempt 1 is surely not sent (recorded, sent: false); attempt 2 applies at the shadow and its worker dies
+    # before recording it; after its lease the next claim must not send it a third time
+    shadow.settles, shadow.keyless = False, True
+    shadow.down = True
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    (retrying,) = await deliveries(ledger, up)
+    assert retrying.outcome is not None and (retrying.outcome["state"], retrying.outcome["sent"]) == ("retrying", False)
+    shadow.down = False
+    (claimed,) = await ledger.claim_deliveries(lease_seconds=sender.lease_seconds, channel=CHANNEL, in_order=True)
+    await send(ledger, sender.ports, up, claimed, last_try=False)  # applied there; the worker dies here
+    ledger.clock.shift(timedelta(seconds=sender.lease_seconds + 1))
+    await sender.round()
+    (unclear,) = await deliveries(ledger, up)
+    assert dict(shadow.writes) == {unclear.key: 1}
+    assert unclear.outcome is not None and (unclear.state, unclear.outcome["code"]) == ("refused", "shadow_unclear")
+
+
+async def test_at_a_shadow_that_cannot_be_asked_a_recorded_attempt_not_sent_is_sent_again(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    shadow.settles, shadow.down = False, True
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await sender.round()
+    shadow.down = False
+    await sender.round()
+    (sent,) = await deliveries(ledger, up)
+    assert (sent.state, sent.attempts, dict(shadow.writes)) == ("delivered", 2, {sent.key: 1})
+
+
+async def test_a_write_of_a_member_marked_deleted_since_is_still_sent_as_the_primary_applied_it(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    await ledger.credit(tenant=up, member=juan, amount=Decimal("5"))
+    await ledger.update_member(tenant=up, member=juan, changes={"deleted": True})
+    await sender.round()
+    (sent,) = await deliveries(ledger, up)
+    assert sent.state == "delivered" and shadow.apply_calls == [sent.key]
+
+
+async def test_a_write_of_a_member_no_longer_here_is_refused_as_gone_not_blamed_on_the_shadow(
+    ledger: Ledger, up: Tenant, juan: Member, shadow: FakeUpstream, sender: ShadowSender
+) -> None:
+    await ledger.enqueue_deliveries(consumer="test", upto=0, items=[NewDelivery(
+        up.id, None, CHANNEL, "member-999", "http://shadow.example", "gone-key", json.dumps({"member_id": 999}))])
+    await sender.round()
+    (gone,) = await deliveries(ledger, up)
+    assert gone.state == "refused" and gone.outcome is not None and gone.outcome["code"] == "shadow_member_gone"
+    assert "deleted here" in gone.outcome["message"] and shadow.apply_calls == []
 
 
 async def test_a_void_names_the_shadows_own_ref_of_the_order_it_takes_back(

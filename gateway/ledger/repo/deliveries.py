@@ -66,6 +66,13 @@ async def due(tx: Tx, now: datetime, limit: int, channel: str | None = None, in_
     )
 
 
+async def any_due(tx: Tx, now: datetime, channel: str) -> bool:
+    """Whether some pending delivery of `channel` is due (an expired lease included)."""
+    found = await tx.fetchone("SELECT 1 FROM deliveries WHERE state = 'pending' AND next_at <= ? AND channel = ? LIMIT 1",
+                              (to_text(now), channel))
+    return found is not None
+
+
 async def lease(tx: Tx, delivery_ids: Sequence[int], next_at: datetime, claim: str) -> None:
     for start in range(0, len(delivery_ids), 500):  # SQLite may refuse more than 999 parameters
         some = delivery_ids[start:start + 500]
@@ -126,7 +133,7 @@ async def record_many(tx: Tx, now: datetime, tries: Sequence[Try]) -> None:
 
 
 async def listing(
-    tx: Tx, tenant_id: int | None, offset: int, limit: int, channel: str | None = None,
+    tx: Tx, tenant_id: int | None, offset: int, limit: int, channel: str | Sequence[str] | None = None,
     states: Sequence[str] | None = None,
 ) -> list[Delivery]:
     where, params = _filters(tenant_id, channel, states)
@@ -134,11 +141,14 @@ async def listing(
     return [await with_history(tx, r) for r in found]
 
 
-def _filters(tenant_id: int | None, channel: str | None, states: Sequence[str] | None) -> tuple[str, list[Any]]:
+def _filters(tenant_id: int | None, channel: str | Sequence[str] | None, states: Sequence[str] | None) -> tuple[str, list[Any]]:
     where, params = [], []  # type: ignore[var-annotated]
-    if channel is not None:
+    if isinstance(channel, str):
         where.append("channel = ?")
         params.append(channel)
+    elif channel is not None:  # any of several channels (none: no delivery)
+        where.append(f"channel IN ({', '.join('?' * len(channel))})" if channel else "1 = 0")
+        params.extend(channel)
     if tenant_id is not None:
         where.append("tenant_id = ?")
         params.append(tenant_id)

@@ -52,3 +52,8 @@ async def events_after(tx: Tx, after_id: int, limit: int, tenant_id: int | None 
             "SELECT * FROM outbox WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?", (tenant_id, after_id, limit)
         )
     return [to_event(r) for r in found]
+
+
+async def newest_id(tx: Tx) -> int:
+    """The id of the newest outbox event (0 when there is none)."""
+    return int(await tx.fetchval("SELECT COALESCE(MAX(id), 0) FROM outbox") or 0)
