@@ -13,7 +13,7 @@ from ..upstream.declaration import SECTION
 from ..upstream.drift import PAGE_DEFAULT, PAGE_MAX, DriftReport, report, unshadowed
 from ..upstream.drift_rules import AssetBalance, MemberDrift, Movement, Pending
 from ..whole_numbers import whole_number
-from .wire import amount, iso, render_error
+from .wire import amount, iso, query_whole, render_error
 
 MEMBERS_AT_MOST = 100  # member= filters one request may carry (so its URL stays well within a request line)
 
@@ -23,8 +23,8 @@ async def drift(request: web.Request) -> web.StreamResponse:
     name = request.query.get("tenant", "")
     if not name:
         raise InvalidArgument("tenant is required: GET /__admin/upstream/drift?tenant=NAME")
-    offset = _whole(request, "offset", 0, 0, 10**9)
-    limit = _whole(request, "limit", PAGE_DEFAULT, 1, PAGE_MAX)
+    offset = query_whole(request, "offset", 0, 0, 10**9)
+    limit = query_whole(request, "limit", PAGE_DEFAULT, 1, PAGE_MAX)
     members = _members(request)
     tenant = await ledger.tenant(name)
     why = unshadowed(ports, tenant)
@@ -32,16 +32,6 @@ async def drift(request: web.Request) -> web.StreamResponse:
         return render_error(request, 409, why, None)
     found = await report(ledger, ports, tenant, offset=offset, limit=limit, members=members)
     return web.json_response(report_json(found, tenant.section(SECTION)))
-
-
-def _whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    text = request.query.get(name)
-    if text is None or text == "":
-        return default
-    value = whole_number(text, low=low, high=high)
-    if value is None:
-        raise InvalidArgument(f"{name} must be a whole number from {low} to {high}")
-    return value
 
 
 def _members(request: web.Request) -> list[int]:

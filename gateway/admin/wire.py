@@ -27,10 +27,11 @@ async def body_of(request: web.Request, *, optional: bool = False) -> dict[str, 
 
 def page_args(request: web.Request, *, default_limit: int) -> tuple[int, int]:
     """?offset= and ?limit=; limit=0 lists nothing but still counts (the listing's total)."""
-    return _int_arg(request, "offset", 0, 0, 10**9), _int_arg(request, "limit", default_limit, 0, 10_000)
+    return query_whole(request, "offset", 0, 0, 10**9), query_whole(request, "limit", default_limit, 0, 10_000)
 
 
-def _int_arg(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+def query_whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """?name= as a whole number from low to high (default when absent or empty), else InvalidArgument."""
     text = request.query.get(name)
     if text is None or text == "":
         return default
