@@ -10,7 +10,6 @@ import pytest
 from gateway.ledger import (
     APPLIED_TOPIC,
     Asset,
-    Credential,
     Event,
     Idempotency,
     InsufficientFunds,
@@ -24,29 +23,9 @@ from gateway.ledger.repo import intents as intent_sql
 from gateway.ledger.settling import _forward_of
 from gateway.ledger.upstream import Applied
 from tests.ledger.fake_upstream import FakeUpstream
+from tests.ledger.upstream_tenant import fake, juan, up  # noqa: F401  (fixtures)
 
 P = Asset.POINTS
-
-
-@pytest.fixture
-def fake() -> FakeUpstream:
-    return FakeUpstream()
-
-
-@pytest.fixture
-async def up(ledger: Ledger, fake: FakeUpstream) -> Tenant:
-    tenant = await ledger.create_tenant(name="up", credentials=[Credential("imonggo", "token-up")])
-    await ledger.upsert_programme(tenant=tenant, number=8, name="Gold", spend_ratio=Decimal("200"), earn_unit=Decimal("10"))
-    ledger.bind_upstreams(lambda t: fake if t.id == tenant.id else None)
-    ledger.mark_ready(tenant)
-    return tenant
-
-
-@pytest.fixture
-async def juan(ledger: Ledger, up: Tenant, fake: FakeUpstream) -> Member:
-    created = await ledger.create_member(tenant=up, name="Juan", customer_no=1534, programme_no=8, upstream_ref="usr-9")
-    fake.kept[("usr-9", P)] = Decimal("100.00")
-    return created
 
 
 async def applied_events(ledger: Ledger) -> list[Event]:
