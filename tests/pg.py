@@ -7,9 +7,10 @@ import asyncio
 import itertools
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -175,3 +176,15 @@ def shared(config: pytest.Config) -> Databases:
         _shared.append(Databases())
         config.add_cleanup(lambda: _shared.pop().close())
     return _shared[0]
+
+
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The body of a fixture parametrized "sqlite"/"postgres": a database URL of that store for one test
+    (a file in tmp_path, or a fresh PostgreSQL database dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    databases = shared(request.config)
+    url = databases.create()
+    yield url
+    databases.drop(url)

@@ -25,13 +25,7 @@ WRITE_PATHS = {"pomelo": "/loyalty/v1/accounts/points/burn", "memberpoints": "/w
 
 @pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.db'}"
-        return
-    databases = pg.shared(request.config)
-    url = databases.create()
-    yield url
-    databases.drop(url)
+    yield from pg.database_url(request, tmp_path)
 
 
 @pytest.mark.parametrize("upstream", ["pomelo", "memberpoints", "imonggo"])

@@ -3,24 +3,12 @@ number order, other channels and tenants apart), those labels' deliveries withou
 tally by state and answer with how many labels have a delivery answered one of the given ways."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 
-from gateway.ledger import InvalidArgument, Ledger, Member, NewDelivery, SentAttempt, Tenant
-
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-async def events(ledger: Ledger, tenant: Tenant, member: Member, n: int) -> list[int]:
-    for _ in range(n):
-        await ledger.credit(tenant=tenant, member=member, amount=Decimal("1"))
-    return [e.id for e in (await ledger.events(limit=1000))[-n:]]
-
-
-def item(tenant: Tenant, event_id: int, label: str, channel: str = "shadow") -> NewDelivery:
-    return NewDelivery(tenant.id, event_id, channel, label, "http://127.0.0.1:1/", f"key-{event_id}", "{}")
+from gateway.ledger import InvalidArgument, Ledger, Member, SentAttempt, Tenant
+from tests.ledger.delivery_items import START, events, item
 
 
 async def test_labels_are_paged_in_number_order_and_counted(ledger: Ledger, tenant: Tenant, member: Member) -> None:

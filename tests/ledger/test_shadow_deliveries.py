@@ -3,25 +3,12 @@ JSON, a final "refused" state never retried, claims of one channel only, claims 
 member's writes one after another, in the order of their events), and reads by channel, key and state."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 
-from gateway.ledger import InvalidArgument, Ledger, Member, NewDelivery, SentAttempt, Tenant
-
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
-
-
-async def events(ledger: Ledger, tenant: Tenant, member: Member, n: int) -> list[int]:
-    """n fresh outbox events (credits of the member), their ids in order."""
-    for _ in range(n):
-        await ledger.credit(tenant=tenant, member=member, amount=Decimal("1"))
-    return [e.id for e in (await ledger.events(limit=1000))[-n:]]
-
-
-def item(tenant: Tenant, event_id: int, label: str, channel: str = "shadow") -> NewDelivery:
-    return NewDelivery(tenant.id, event_id, channel, label, "http://127.0.0.1:1/", f"key-{event_id}", "{}")
+from gateway.ledger import InvalidArgument, Ledger, Member, SentAttempt, Tenant
+from tests.ledger.delivery_items import START, events, item
 
 
 async def test_in_order_claims_take_only_the_earliest_pending_delivery_of_each_label(

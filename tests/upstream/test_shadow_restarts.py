@@ -21,13 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgres", id="postgres")])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gateway.db'}"
-        return
-    databases = pg.shared(request.config)
-    url = databases.create()
-    yield url
-    databases.drop(url)
+    yield from pg.database_url(request, tmp_path)
 
 
 @pytest.fixture
