@@ -133,6 +133,9 @@ def test_every_sh_block_of_the_readme_runs_in_order(tmp_path: Path) -> None:
     assert "signature ok  POST /loyalty loyalty-confirm" in out  # the webhook listener verified the presentment
     assert done.stderr.count("exit 0: every case that ran passed") == 2  # verify, in Checking a live server and the CI recipe
     assert "1 passed" in out  # the CI recipe's own test
+    both = out + done.stderr
+    assert "3 moved" in both and "0 moved, 0 with nothing to move, 3 done before" in both  # migrate, run twice
+    assert ": IN SYNC" in both and ": DRIFT" in both  # the drift report before and after a spend at the shadow
 
 
 if not postgres():  # said where pytest's summary shows it, rather than passed over in silence
