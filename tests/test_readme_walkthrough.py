@@ -94,6 +94,22 @@ def group(pgid: int) -> list[str]:
     return [line.strip() for line in listed.stdout.splitlines() if line.strip()]
 
 
+def report(done: subprocess.CompletedProcess[str]) -> str:
+    """Which README line failed first, then stderr with repeats (a wait loop's refused connections)
+    collapsed, then the end of stdout."""
+    lines = done.stderr.splitlines()
+    first = [line for line in lines if line.startswith("README.md line")]
+    collapsed: list[str] = []
+    for line in lines:
+        if collapsed and collapsed[-1].split(" (x")[0] == line:
+            count = int(collapsed[-1].rpartition("(x")[2].rstrip(")")) + 1 if " (x" in collapsed[-1] else 2
+            collapsed[-1] = f"{line} (x{count})"
+        else:
+            collapsed.append(line)
+    tail = "\n".join(done.stdout.splitlines()[-40:])
+    return "\n".join([*first, "--- stderr", *collapsed, "--- stdout (tail)", tail])
+
+
 def statuses(log: Path) -> list[tuple[str, str, int, str]]:
     rows = []
     for row in log.read_text().splitlines():
@@ -109,10 +125,14 @@ def postgres() -> bool:
 def test_every_sh_block_of_the_readme_runs_in_order(tmp_path: Path) -> None:
     if shutil.which("curl") is None:
         pytest.fail("the README's blocks run the real curl, which is not on PATH")
-    script = build(README, postgres=postgres())
-    done, log = run_script(script, tmp_path)
-    tail = "\n".join(done.stdout.splitlines()[-40:])
-    assert done.returncode == 0, f"{done.stderr}\n--- stdout (tail)\n{tail}"
+    with_postgres = postgres()
+    script = build(README, postgres=with_postgres)
+    try:
+        done, log = run_script(script, tmp_path)
+    finally:  # a block that failed before its dropdb leaves its database behind
+        for name in script.databases.values() if with_postgres else ():
+            subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True)
+    assert done.returncode == 0, report(done)
     calls = statuses(log)
     refused = [(status, want, line) for status, want, line, _ in calls
                if status != "000" and not (status == want or want == "2xx" and status.startswith("2"))]
