@@ -16,7 +16,8 @@ SETUP_SERVE = ".venv/bin/loyalty-gateway serve"  # the end of set-up's first blo
 POSTGRES_PORT = "5432"
 
 BLOCK = re.compile(r"^```sh\n(.*?)^```$", re.S | re.M)
-PORT = re.compile(r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=0\.0\.0\.0:)|(?<=--port )|(?<=--port=))(\d{2,5})\b")
+PORT = re.compile(r"(?:(?<=127\.0\.0\.1:)|(?<=localhost:)|(?<=0\.0\.0\.0:)|(?<=--port )|(?<=--port=)"
+                  r"|(?<=\"127\.0\.0\.1\", )|(?<='127\.0\.0\.1', ))(\d{2,5})\b")  # the last two: Python's (host, port)
 CREATEDB = re.compile(r"^\s*createdb\b.*?\s([A-Za-z_][\w]*)\s*(?:#.*)?$", re.M)
 EXPECTED = re.compile(r"#\s*answers (\d{3})\b")
 LONG_RUNNING = re.compile(r"\.venv/bin/loyalty-gateway (?:serve|webhooks listen)\b")
@@ -37,7 +38,7 @@ curl() {
     printf '%s\n' "$out"
     printf '%s %s %s curl %s\n' "$status" "$want" "$line" "$*" >> "$README_STATUS_LOG"
     (( rc == 0 )) || return $rc
-    if [[ $want == 2xx && $status == 2?? || $status == "$want" ]]; then return 0; fi
+    if [[ $want == 2xx && $status == 2?? || $status == "$want" || $want == any ]]; then return 0; fi
     printf 'README.md line %s: curl %s answered %s, not %s\n' "$line" "$*" "$status" "$want" >&2
     return 1
 }
@@ -96,8 +97,9 @@ def check_conventions(found: list[Block]) -> None:
 
 def mark_expected_statuses(text: str) -> str:
     """`curl ...   # answers 503 ...`: that curl is expected to answer 503 (on a continued command, the
-    comment ends its last line)."""
-    lines = text.split("\n")
+    comment ends its last line). A curl in an `until` or `while` condition is a probe: any answer will do
+    (a refused connection is no answer; with -f, curl itself takes 4xx and 5xx for a failure)."""
+    lines = mark_probes(text).split("\n")
     for end, line in enumerate(lines):
         expected = EXPECTED.search(line)
         if not expected:
@@ -112,6 +114,21 @@ def mark_expected_statuses(text: str) -> str:
         else:
             raise AssertionError(f"'# answers {expected.group(1)}' on a command with no curl: {line!r}")
     return "\n".join(lines)
+
+
+def mark_probes(text: str) -> str:
+    """EXPECT_STATUS=any before each curl between `until`/`while` and its `do`."""
+    out, probing = [], False
+    for line in text.split("\n"):
+        code, hash_, comment = line.partition(" #")
+        probing = probing or bool(re.match(r"\s*(until|while)\b", code))
+        if probing:
+            head, do, rest = (re.split(r"(;\s*do\b)", code, maxsplit=1) + ["", ""])[:3]
+            head = re.sub(r"\bcurl ", "EXPECT_STATUS=any curl ", head)
+            code = head + do + rest
+            probing = not do
+        out.append(code + hash_ + comment)
+    return "\n".join(out)
 
 
 @dataclass
@@ -129,12 +146,13 @@ def build(readme: str, *, postgres: bool) -> Script:
     found = blocks(readme)
     check_conventions(found)
     lines = [""] * (readme.count("\n") + 1)
-    lines[0] = 'source "$README_DIR/prologue.sh"'
     skipped = []
     every = "\n".join(block.text for block in found)
     ports = {port: free_port() for port in sorted(set(PORT.findall(every)) - {POSTGRES_PORT})}
     setup_port = ports.setdefault("8080", free_port())  # the set-up's server: the README's 127.0.0.1:8080
     databases = {name: f"{name}_{secrets.token_hex(4)}" for name in CREATEDB.findall(every)}
+    # Commands whose default server is the README's 127.0.0.1:8080 (trigger) read this one instead.
+    lines[0] = f'source "$README_DIR/prologue.sh"; export LOYALTY_GATEWAY_URL=http://127.0.0.1:{setup_port}'
     for number, block in enumerate(found):
         if block.needs_postgres and not postgres:
             skipped.append(block.line)

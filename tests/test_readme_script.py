@@ -2,6 +2,7 @@
 docs/readme-runner.md says it changes, it changes, and what would hang or collide is refused."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,7 @@ def test_each_command_keeps_its_readme_line() -> None:
     lines = text.splitlines()
     at = readme.index("curl http://127.0.0.1:8080/a")
     assert lines[at].startswith("curl http://127.0.0.1:") and lines[at].endswith("/a")
-    assert lines[0] == 'source "$README_DIR/prologue.sh"'
+    assert lines[0].startswith('source "$README_DIR/prologue.sh"; export LOYALTY_GATEWAY_URL=http://127.0.0.1:')
 
 
 def test_the_setup_serves_in_the_background_on_the_readmes_8080_and_installs_are_checked() -> None:
@@ -129,3 +130,22 @@ def test_an_install_is_checked_against_this_environment(tmp_path: Path, args: li
     done = subprocess.run([sys.executable, str(check), *args], capture_output=True, text=True)
     assert (done.returncode == 0) is ok, done.stderr
     assert ok or done.stderr
+
+
+def test_a_curl_in_a_wait_loop_is_a_probe_any_answer_will_do() -> None:
+    text = script("""
+```sh
+python3 -c 'HTTPServer(("127.0.0.1", 4242), App).serve_forever()' &
+APP=$!
+until curl -s -o /dev/null http://127.0.0.1:4242/ \\
+      && curl -sf http://127.0.0.1:8080/__admin/health; do   # a 501 from the app is an answer
+    kill -0 $APP; sleep 0.2
+done
+curl http://127.0.0.1:4242/x
+kill $APP
+```
+""")
+    assert text.count("EXPECT_STATUS=any curl") == 2
+    assert "EXPECT_STATUS=any curl http" not in text.split("done")[1]
+    port = re.search(r'\("127\.0\.0\.1", (\d+)\)', text).group(1)
+    assert port != "4242" and f"http://127.0.0.1:{port}/x" in text  # Python's (host, port) moves with the rest
