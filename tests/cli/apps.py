@@ -28,6 +28,10 @@ class App:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
     def wait_for(self, count: int, timeout: float = 10) -> list[Received]:
         deadline = time.monotonic() + timeout
         while len(self.received) < count and time.monotonic() < deadline:

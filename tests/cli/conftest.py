@@ -6,13 +6,14 @@ import json
 import secrets
 import subprocess
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import process
+from tests.cli.apps import App, start_app
 
 CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"  # Juan Cruz's card, copied into every tenant made from the demo
 
@@ -47,3 +48,17 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float
 def trigger(server: process.Server, tenant: dict[str, Any], *args: str, cwd: Path,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return cli("trigger", *args, "--url", server.url, "--tenant", tenant["name"], cwd=cwd, env=env)
+
+
+@pytest.fixture
+def apps() -> Iterator[Callable[..., App]]:
+    """start(status=200): a developer's app on a free port, stopped after the test."""
+    started: list[App] = []
+
+    def start(status: int = 200) -> App:
+        started.append(start_app(status))
+        return started[-1]
+
+    yield start
+    for app in started:
+        app.stop()

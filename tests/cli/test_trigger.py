@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from tests import process
-from tests.cli.apps import start_app
 from tests.cli.conftest import CARD, admin, cli, trigger
 
 
@@ -23,8 +22,8 @@ def one_line(result: Any, status: int, *fragments: str) -> str:
 
 
 def test_a_purchase_presented_then_reversed_shows_each_webhook_the_app_received(
-        server: process.Server, tenant: dict[str, Any], tmp_path: Path) -> None:
-    app = start_app()
+        server: process.Server, tenant: dict[str, Any], tmp_path: Path, apps: Any) -> None:
+    app = apps()
     admin(server, "PUT", f"/pomelo/webhooks?tenant={tenant['name']}", {"url": app.url})
     bought = trigger(server, tenant, "pomelo", "purchase", "--card", CARD, "--amount", "1500.50", cwd=tmp_path)
     assert bought.returncode == 0, bought.stderr
@@ -54,8 +53,8 @@ def test_a_purchase_presented_then_reversed_shows_each_webhook_the_app_received(
 
 
 def test_a_webhook_the_app_fails_is_shown_as_failing_and_retried(
-        server: process.Server, tenant: dict[str, Any], tmp_path: Path) -> None:
-    app = start_app(status=500)
+        server: process.Server, tenant: dict[str, Any], tmp_path: Path, apps: Any) -> None:
+    app = apps(status=500)
     admin(server, "PUT", f"/pomelo/webhooks?tenant={tenant['name']}", {"url": app.url})
     bought = trigger(server, tenant, "pomelo", "purchase", "--card", CARD, "--amount", "10", cwd=tmp_path)
     assert bought.returncode == 0, bought.stderr  # the event happened; the app's failure is the sandbox's to retry
