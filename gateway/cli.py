@@ -202,7 +202,7 @@ async def serve(settings: Settings, sock: socket.socket | None = None, ready: Ca
         handle_signals=False,
         shutdown_timeout=float(settings.shutdown_timeout_seconds),
         access_log=access_logger() if settings.access_log else None,  # None: aiohttp skips logging entirely
-        access_log_class=AccessLog,  # masks the Token API's password; cheap per line
+        access_log_class=AccessLog.for_dialects(DIALECT_LIST),  # masks the Token API's password; cheap per line
     )
     # Handlers go in before readiness is announced: a SIGTERM sent the moment "listening" appears must
     # still shut down gracefully rather than kill the process.

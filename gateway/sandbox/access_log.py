@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-from ..keys import DIALECTS, REQUEST_TENANT
+from ..keys import REQUEST_TENANT
 from .redact import redact_line
 
 
@@ -20,6 +22,13 @@ class AccessLog(AbstractAccessLogger):
 
     _second = -1
     _stamp = ""
+    owners: tuple[tuple[str, str], ...] = ()  # (path prefix, dialect name): see for_dialects
+
+    @classmethod
+    def for_dialects(cls, dialects: Iterable[Any]) -> type[AccessLog]:
+        """The access log class that names each request's dialect (aiohttp makes the instance itself)."""
+        owners = tuple((prefix, str(d.name)) for d in dialects for prefix in d.prefixes)
+        return type("DialectAccessLog", (cls,), {"owners": owners})
 
     def log(self, request: BaseRequest, response: StreamResponse, elapsed: float) -> None:
         now = int(time.time())
@@ -32,21 +41,20 @@ class AccessLog(AbstractAccessLogger):
         masked = "=" in target
         fields = {"method": request.method, "path": redact_line(target) if masked else target,
                   "status": response.status, "bytes": response.body_length, "duration_ms": round(elapsed * 1000, 1),
-                  "remote": request.remote, "dialect": _dialect(request), "tenant": None}
+                  "remote": request.remote, "dialect": self._dialect(request.path), "tenant": None}
         tenant = request.get(REQUEST_TENANT)
         if tenant is not None:
             fields["tenant"] = tenant.name
         self.logger.info(redact_line(line) if masked else line, extra=fields)
 
+    def _dialect(self, path: str) -> str | None:
+        """The dialect whose paths this one is among (None: the admin API, or no dialect's)."""
+        for prefix, name in self.owners:
+            if path.startswith(prefix) or path == prefix[:-1]:
+                return name
+        return None
+
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
 
-
-def _dialect(request: BaseRequest) -> str | None:
-    """The dialect whose paths the request's is among (None: the admin API, or no dialect's)."""
-    path = request.path
-    for dialect in request.config_dict.get(DIALECTS, ()):
-        if any(path.startswith(prefix) or path == prefix[:-1] for prefix in dialect.prefixes):
-            return str(dialect.name)
-    return None

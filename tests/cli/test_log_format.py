@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import logging
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -44,6 +45,9 @@ def test_a_real_server_logs_one_json_object_per_line(tmp_path: Path, how: str) -
     _get(f"{server.url}/api/customers/1534.xml", {"Authorization": basic})
     _get(f"{server.url}/api/tokens.xml?email=demo@example.com&password=demo-password")
     _get(f"{server.url}/__admin/health")
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:  # a malformed request
+        sock.sendall(b"GARBAGE?password=s3cret HTTP/1.1\r\n\r\n")
+        sock.recv(100)
     server.stop()
     everything = "".join(server.startup) + server.output
     records = _records(everything)
@@ -55,7 +59,8 @@ def test_a_real_server_logs_one_json_object_per_line(tmp_path: Path, how: str) -
     assert isinstance(customer["duration_ms"], float) and customer["time"].endswith("Z")
     token = access["/api/tokens.xml"]
     assert token["path"] == "/api/tokens.xml?email=demo@example.com&password=[FILTERED]"
-    assert "demo-password" not in everything
+    assert "demo-password" not in everything and "s3cret" not in everything
+    assert any("refused a malformed request" in r["message"] for r in records)
     assert "dialect" not in access["/__admin/health"] and "tenant" not in access["/__admin/health"]
 
 
