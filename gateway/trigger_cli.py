@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 DONE, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
 DEFAULT_URL = "http://127.0.0.1:8080"
 TOKEN_ENV = "LOYALTY_GATEWAY_ADMIN_TOKEN"
+URL_ENV = "LOYALTY_GATEWAY_URL"
 PAGE = 200  # the deliveries listing's own default page
 
 
@@ -41,7 +42,7 @@ def add_command(commands: Any, dialects: Sequence[Any]) -> None:
         description="Make an event happen on a running server (through its /__admin API) and show the webhook"
                     " deliveries it caused. Exit status: 0 done, 1 refused by the server, 2 usage, 3 unreachable.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--url", default=DEFAULT_URL, help=f"the server (default {DEFAULT_URL})")
+    common.add_argument("--url", default=None, help=f"the server (default ${URL_ENV}, else {DEFAULT_URL})")
     common.add_argument("--admin-token", default=None, help=f"its admin token (default: ${TOKEN_ENV})")
     common.add_argument("--tenant", default="demo", help="the tenant (default demo)")
     common.add_argument("--wait", type=_seconds, default=5.0,
@@ -77,7 +78,8 @@ def _seconds(text: str) -> float:
 def main(args: argparse.Namespace, dialects: Sequence[Any], out: TextIO = sys.stdout) -> int:
     dialect = next(d for d in dialects if d.name == args.trigger_dialect)
     event = next(t for t in dialect.triggers.events if t.event == args.trigger_event)
-    admin = Admin(args.url, args.admin_token or os.environ.get(TOKEN_ENV, ""), args.tenant)
+    url = args.url or os.environ.get(URL_ENV) or DEFAULT_URL
+    admin = Admin(url, args.admin_token or os.environ.get(TOKEN_ENV, ""), args.tenant)
     try:
         report = run(admin, dialect.name, dialect.triggers, event, vars(args), args.wait)
     except TriggerFailed as exc:

@@ -100,6 +100,14 @@ def test_an_unreachable_server_exits_3(tmp_path: Path) -> None:
         port = spare.getsockname()[1]  # closed again: nothing listens there
     one_line(cli("trigger", "pomelo", "presentment", "ctx-1", "--url", f"http://127.0.0.1:{port}", cwd=tmp_path), 3,
              f"cannot reach the server at http://127.0.0.1:{port}")
+    one_line(cli("trigger", "pomelo", "presentment", "ctx-1", cwd=tmp_path,
+                 env={"LOYALTY_GATEWAY_URL": f"http://127.0.0.1:{port}"}), 3, f"at http://127.0.0.1:{port}")
+
+
+def test_the_server_url_comes_from_the_environment(server: process.Server, tenant: dict[str, Any], tmp_path: Path) -> None:
+    bought = cli("trigger", "pomelo", "purchase", "--card", CARD, "--amount", "3", "--tenant", tenant["name"],
+                 cwd=tmp_path, env={"LOYALTY_GATEWAY_URL": server.url})
+    assert bought.returncode == 0 and "authorized ctx-" in bought.stdout, bought.stderr
 
 
 def test_the_admin_token_comes_from_the_flag_or_the_environment(tmp_path: Path) -> None:
