@@ -2,7 +2,8 @@
 webhooks. It checks every X-Signature against the api secret and prints each event; with a forward URL it
 passes each one on to the developer's app with its headers (the signature's too) and gives the sandbox the
 app's answer, so the sandbox retries what the app failed. 403 for a bad signature (not forwarded), 200 for
-an event `--events` leaves out, 502 when the app cannot be reached. Names no vendor: the check is the one
+an event `--events` leaves out, 502 when the app cannot be reached, 405 (not printed) for anything but a
+POST. Names no vendor: the check is the one
 of the dialect that sends webhooks (its descriptor, as app.py lists the dialects)."""
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def receiver_app(secret: str, out: TextIO = sys.stdout, verify: Verify | None = 
     sessions: list[aiohttp.ClientSession] = []
 
     async def receive(request: web.Request) -> web.StreamResponse:
+        if request.method != "POST":  # a webhook is a POST; anything else (a readiness probe) is not one to show
+            return web.json_response({"error": "webhooks are POSTed here"}, status=405, headers={"Allow": "POST"})
         body = await request.read()
         ok = check(secret, request.headers, body)
         name, summary = _event_of(body)
