@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,12 @@ def test_each_webhook_reaches_the_app_with_its_headers_and_the_apps_answer_goes_
     assert (delivery["state"], delivery["last_status"]) == ("delivered", 200)
     assert listener.wait_for("signature ok  POST /loyalty?x=1 loyalty-pending").strip()
     assert listener.wait_for(f"-> {app.url}: 200").strip().endswith('200 {"ok": true}')
+    probe = urllib.request.Request(f"{listener.url}/loyalty")  # a GET (a readiness probe) is no webhook
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(probe, timeout=5)
+    assert refused.value.code == 405 and refused.value.headers["Allow"] == "POST"
+    refused.value.close()
+    assert len(app.received) == 1 and not any("GET" in line for line in listener.output)
 
 
 def test_an_app_that_fails_makes_the_sandbox_retry(
