@@ -155,15 +155,17 @@ SETTINGS: list[Setting] = [
     Setting(
         "header_timeout_seconds",
         10.0,
-        "How long a client may take to send a request's header (and how long a connection may wait idle for"
-        " the next one); then the connection is closed, with a 408 if part of a header came. 0 turns it off.",
+        "Read timeout for a request's header: how long a client may take to send it (and how long a kept-alive"
+        " connection may wait idle for the next one); then the connection is closed, with a 408 if part of a"
+        " header came (a slow-loris guard). A handler still answering never counts against it. 0 turns it off.",
         _seconds,
     ),
     Setting(
         "body_timeout_seconds",
         30.0,
-        "How long a client may take to send a request's body once its header is in; then the request is"
-        " answered 408 in the dialect's error shape and the connection closed. 0 turns it off.",
+        "Read timeout for a request's body: how long a client may take to send all of it once its header is in;"
+        " then the request is answered 408 in the dialect's error shape, nothing is applied, and the connection"
+        " is closed. 0 turns it off.",
         _seconds,
     ),
     Setting(
