@@ -46,7 +46,7 @@ def add_command(commands: Any, dialects: Sequence[Any]) -> None:
     common.add_argument("--admin-token", default=None, help=f"its admin token (default: ${TOKEN_ENV})")
     common.add_argument("--tenant", default="demo", help="the tenant (default demo)")
     common.add_argument("--wait", type=_seconds, default=5.0,
-                        help="how long to wait for the webhooks the event causes (default 5 seconds; 0: do not)")
+                        help="how long to wait for the webhooks the event causes (default 5 seconds; 0: look once, do not wait)")
     common.add_argument("--json", action="store_true", help="print one JSON document: the call, its answer, the webhooks")
     by_dialect = trigger.add_subparsers(dest="trigger_dialect", required=True, metavar="DIALECT",
                                         parser_class=type(trigger))
