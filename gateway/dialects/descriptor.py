@@ -151,6 +151,43 @@ class ContractCases:
 
 
 @dataclass(frozen=True)
+class TriggerArgument:
+    """One value a trigger takes on the command line: a JSON field of the request's body (an option,
+    `--name`), or a `{name}` of its path (a positional argument)."""
+
+    name: str  # the option (`--card`) or the path's `{name}`
+    help: str
+    into: str = "body"  # "body" | "path"
+    default: str | None = None  # None: the option is required
+    field: str | None = None  # the body's field, when it is not `name`
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An event `loyalty-gateway trigger DIALECT EVENT` makes happen: one documented /__admin call."""
+
+    event: str  # the command-line word: "purchase"
+    help: str
+    method: str
+    path: str  # under /__admin, with `{name}` for each path argument
+    arguments: tuple[TriggerArgument, ...]
+    webhooks: tuple[str, ...]  # the webhook events it causes when the tenant has a URL for them
+    summary: Callable[[Mapping[str, Any]], str]  # the admin API's answer -> what was done, one line
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """The events a dialect lets a developer trigger from the terminal, and how to tell which webhook
+    deliveries one caused."""
+
+    events: tuple[Trigger, ...]
+    webhook_settings: str | None = None  # an /__admin GET path answering the tenant's webhook URLs
+    configured: Callable[[Mapping[str, Any]], frozenset[str]] | None = None  # that answer -> events with a URL
+    # (the trigger's answer, one delivery as GET /__admin/webhooks/deliveries lists it) -> did the trigger cause it
+    caused: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Dialect:
     name: str  # also the tenant configuration section and the journal's "dialect"
     prefixes: tuple[str, ...]  # every path this dialect answers starts with one ("/api/"), or is one less its "/"
@@ -170,6 +207,7 @@ class Dialect:
     synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
     documents: Documents | None = None  # its contract documents (OpenAPI, XSD), served and shipped
     cases: ContractCases | None = None  # its pinned contract cases, for verify and diff
+    triggers: Triggers | None = None  # the events `loyalty-gateway trigger` makes happen through /__admin
 
 
 def address_key(request: web.Request) -> str:

@@ -4,7 +4,7 @@ DIALECT is all the rest of the gateway knows of it."""
 from __future__ import annotations
 
 from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, Webhooks, address_key
-from . import admin, admin_openapi, admin_views, scenario_part, upstream, webhooks, synthetic
+from . import admin, admin_openapi, admin_views, scenario_part, triggers, upstream, webhooks, synthetic
 from .openapi import DOCUMENTS
 from .auth import authenticate
 from .errors import ERRORS, refuse, render_error
@@ -33,4 +33,5 @@ DIALECT = Dialect(
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
     documents=DOCUMENTS,  # its OpenAPI document, served, shipped and held to the requests it takes
     cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
+    triggers=triggers.TRIGGERS,  # the card-transaction events `loyalty-gateway trigger pomelo` makes happen
 )
