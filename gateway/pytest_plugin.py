@@ -3,8 +3,7 @@ loyalty_tenant fixtures, the --loyalty-gateway-database option and the loyalty_s
 it costs nothing: the server and its modules load when a test first asks for one of the fixtures."""
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,7 +92,7 @@ def _marked(request: pytest.FixtureRequest) -> tuple[Any, str | None]:
 
 
 def _described(scenario: Any, tenant: str | None) -> str:
-    what = f"scenario {str(scenario)!r}" if isinstance(scenario, (str, os.PathLike)) else "the scenario document"
+    what = "the scenario document" if isinstance(scenario, Mapping) else f"scenario {str(scenario)!r}"
     return what + (f" (tenant {tenant!r})" if tenant else "")
 
 
