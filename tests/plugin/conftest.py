@@ -3,7 +3,17 @@
 plugin comes from the installed package's pytest11 entry point, as it would for them."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+
+# Imported here, before any in-process pytester run: such a run puts sys.modules back as it found it, and a C
+# extension first imported inside one (asyncpg's, for a --loyalty-gateway-database run) cannot be imported
+# again by this process once dropped (a segfault, not an error).
+import gateway.testing  # noqa: F401, E402
+
+with contextlib.suppress(ImportError):  # without it, the PostgreSQL tests skip
+    import asyncpg  # noqa: F401
 
 # The integrator's pytest settings: strict about warnings (an unclosed socket or a thread's exception in
 # the plugin fails their run), pytest-asyncio in strict mode so anyio's tests are anyio's.
