@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from .admin import AdminError, Clock, Fault, Faults
 from .gateway import LoyaltyGateway
-from .journal import Journal, JournalEntry
+from .journal import Journal, JournalEntry, Requests
 from .tenant import DialectView, LoyaltyTenant, UnknownMember
 from .webhooks import ReceivedWebhook, WebhookSink, WebhookTimeout
 
 __all__ = ["AdminError", "Clock", "DialectView", "Fault", "Faults", "Journal", "JournalEntry", "LoyaltyGateway",
-           "LoyaltyTenant", "ReceivedWebhook", "UnknownMember", "WebhookSink", "WebhookTimeout"]
+           "LoyaltyTenant", "ReceivedWebhook", "Requests", "UnknownMember", "WebhookSink", "WebhookTimeout"]

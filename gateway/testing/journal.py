@@ -52,6 +52,15 @@ class JournalEntry:
         return f"{self.dialect} {self.method} {self.path}{query} -> {self.status} ({self.outcome})"
 
 
+class Requests(list):  # type: ignore[type-arg]
+    """The entries a filter matched, oldest first: a list, whose `count` is how many there are (WireMock's
+    verify counts; the list method that counts one value would never be what a test means here)."""
+
+    @property  # type: ignore[override]
+    def count(self) -> int:
+        return len(self)
+
+
 class Journal:
     """One tenant's journal."""
 
@@ -59,14 +68,14 @@ class Journal:
         self._client, self._tenant = client, tenant
 
     def requests(self, *, dialect: str | None = None, path: str | None = None, method: str | None = None,
-                 status: int | str | None = None) -> list[JournalEntry]:
+                 status: int | str | None = None) -> Requests:
         params = {"tenant": self._tenant, "dialect": dialect, "path": path, "status": status, "limit": MOST,
                   "method": method.upper() if method else None}
         found = self._client.call("GET", "/requests", params=params)["requests"]
-        return [JournalEntry.of(entry) for entry in reversed(found)]
+        return Requests(JournalEntry.of(entry) for entry in reversed(found))
 
     def verify(self, count: int, *, dialect: str | None = None, path: str | None = None, method: str | None = None,
-               status: int | str | None = None) -> list[JournalEntry]:
+               status: int | str | None = None) -> Requests:
         """Assert that exactly `count` requests match; they are returned. The failure lists what was recorded."""
         matched = self.requests(dialect=dialect, path=path, method=method, status=status)
         if len(matched) == count:

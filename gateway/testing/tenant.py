@@ -11,7 +11,7 @@ from urllib.parse import quote
 from ..contracts.transport import Target
 from ..dialects.descriptor import CaseClient
 from .admin import AdminClient, AdminError, Changes, Faults
-from .journal import Journal, JournalEntry
+from .journal import Journal, Requests
 from .loop import LoopThread
 from .webhooks import TenantWebhooks, WebhookSink
 
@@ -99,12 +99,12 @@ class LoyaltyTenant:
         return Decimal(account["pending" if pending else "posted"])
 
     def requests(self, *, dialect: str | None = None, path: str | None = None, method: str | None = None,
-                 status: int | str | None = None) -> list[JournalEntry]:
-        """The tenant's recorded requests that match, oldest first (see Journal.requests)."""
+                 status: int | str | None = None) -> Requests:
+        """The tenant's recorded requests that match, oldest first, with their `.count` (see Journal.requests)."""
         return self.journal.requests(dialect=dialect, path=path, method=method, status=status)
 
     def verify(self, count: int, *, dialect: str | None = None, path: str | None = None, method: str | None = None,
-               status: int | str | None = None) -> list[JournalEntry]:
+               status: int | str | None = None) -> Requests:
         """Assert that exactly `count` of the tenant's requests match (see Journal.verify)."""
         return self.journal.verify(count, dialect=dialect, path=path, method=method, status=status)
 

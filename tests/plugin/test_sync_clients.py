@@ -56,6 +56,8 @@ def test_burn_in_pomelo_with_httpx(loyalty_tenant):
     assert loyalty_tenant.balance("usr-2ay34WhGUtCeoewakpeJTRuVWlx") == Decimal("30500")
     loyalty_tenant.verify(1, dialect="pomelo", path="/oauth/token")  # the view's own token request is journaled
     loyalty_tenant.verify(1, method="POST", path="/loyalty/*/burn")
+    assert loyalty_tenant.requests(dialect="pomelo").count == 3
+    assert loyalty_tenant.requests(dialect="pomelo", status="4xx").count == 0
 
 
 def test_imonggo_with_httpx_and_a_wrong_password_user(loyalty_tenant):
