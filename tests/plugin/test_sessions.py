@@ -3,7 +3,6 @@ here), one per pytest-xdist worker with tenants that never see each other, and n
 the server, no thread) for a run whose tests use none of the fixtures."""
 from __future__ import annotations
 
-import asyncio
 import secrets
 import subprocess
 import sys
