@@ -45,6 +45,18 @@ class Webhooks:
     targets: Callable[[Mapping[str, Any]], Mapping[str, str]]  # the tenant's section -> {phase: url}
     headers: Callable[..., Mapping[str, str]]  # (section, *, url, body, key, now) -> signed headers; KeyError: no secret
     verify: Callable[[str, Mapping[str, str], bytes], bool]  # (secret, received headers, body): the receiver's check
+    sink: WebhookSink | None = None  # how a test's receiver (gateway.testing) subscribes a tenant and reads what came
+
+
+@dataclass(frozen=True)
+class WebhookSink:
+    """What a receiver in an integrator's tests needs of a dialect's webhooks: the secret it checks signatures
+    with, read from the tenant's credentials as POST /__admin/tenants answers them (under the dialect's name);
+    the admin request that sends all of a tenant's webhooks to one URL; and the event a received body is."""
+
+    secret: Callable[[Mapping[str, Any]], str]  # (the dialect's credentials) -> the signing secret
+    subscribe: Callable[[str, str], tuple[str, str, Mapping[str, Any]]]  # (tenant, url) -> (method, admin path, body)
+    event_of: Callable[[bytes], str | None]  # (received body) -> its event name ("...-confirm"), None if unreadable
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,9 @@ class CaseClient:
     # A cheap read-only GET path the default credentials open, tried once before a run's first case (401 or
     # 403 there: the credentials are refused); None where authorize("default") already asks the server.
     check: str | None = None
+    # (credentials) -> the (user, password) pair of HTTP Basic auth, where the dialect's default credentials
+    # are one: what a test hands its HTTP client as auth (gateway.testing); None where they are headers only.
+    basic: Callable[[Mapping[str, str]], tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
