@@ -1,9 +1,11 @@
-"""`loyalty-gateway serve|seed|check|migrate|drift|webhooks listen`: flags come from the settings table; every failure is one line
-on stderr naming the cause and a non-zero exit, never a traceback."""
+"""`loyalty-gateway serve|seed|check|migrate|drift|trigger|webhooks listen`: flags come from the settings table;
+every failure is one line on stderr naming the cause and a non-zero exit, never a traceback."""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
 import errno
 import json
 import logging
@@ -12,6 +14,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
@@ -22,7 +25,7 @@ from .admin.generated import generate_tenant
 from .app import DIALECT_LIST, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
 from .receiver import listen
-from . import drift_cli, migrate_cli, verify, workers
+from . import drift_cli, log_format, migrate_cli, trigger_cli, verify, workers
 from .ledger import LedgerError, StoreOpenError, UnknownTenant
 from .progress import ProgressLine
 from .scenario import ScenarioError, load_scenario, resolve_scenario
@@ -46,14 +49,29 @@ def _dialect_names() -> str:
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
+def version() -> str:
+    """The installed package's version (its metadata), as `--version` prints it."""
+    try:
+        return metadata.version(PROG)
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description=f"A loyalty-points sandbox speaking {_dialect_names()}.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = commands.add_parser("serve", help="run the server")
     serve.add_argument("--config", help="TOML file of settings (or LOYALTY_GATEWAY_CONFIG)")
     for setting in SETTINGS:
-        serve.add_argument(setting.flag, dest=setting.name, default=None, metavar=setting.name.upper(),
-                           help=f"{setting.help} Default: {setting.default}. Env: {setting.env}.")
+        about = f"{setting.help} Default: {setting.default}. Env: {setting.env}."
+        if setting.is_boolean:  # `--access-log`, `--no-access-log`, and `--access-log false` as before
+            serve.add_argument(setting.flag, dest=setting.name, default=None, nargs="?", const="true",
+                               metavar="true|false", help=about)
+            serve.add_argument("--no-" + setting.flag[2:], dest=setting.name, action="store_const", const="false",
+                               help=f"the same as {setting.flag} false")
+        else:
+            serve.add_argument(setting.flag, dest=setting.name, default=None, metavar=setting.name.upper(), help=about)
     seed = commands.add_parser("seed", help="load a scenario into a database, or generate a tenant of N members")
     source = seed.add_mutually_exclusive_group(required=True)
     source.add_argument("--scenario", help="scenario file (JSON or TOML), or `demo`")
@@ -67,10 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--database", default=None, help="store URL (default: the database setting)")
     hooks = commands.add_parser("webhooks", help="webhook tools")
     hook_commands = hooks.add_subparsers(dest="webhooks_command", required=True, parser_class=_Parser)
-    listen = hook_commands.add_parser("listen", help="receive webhooks, verify their signatures and print them")
-    listen.add_argument("--port", type=int, required=True, help="port to listen on")
+    listen = hook_commands.add_parser(
+        "listen", help="receive webhooks, verify their signatures, print them and (--forward-to) pass them on",
+        description="Receive the sandbox's webhooks, verify and print each, and with --forward-to pass it on to your"
+                    " app with its headers: the sandbox gets your app's status back (502 when the app cannot be"
+                    " reached), so it retries what your app failed.")
+    listen.add_argument("--port", type=_port, required=True, help="port to listen on (0 picks a free one)")
     listen.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    listen.add_argument("--secret", required=True, help="the tenant's webhook api secret (base64)")
+    listen.add_argument("--secret", required=True, type=_secret, help="the tenant's webhook api secret (base64)")
+    listen.add_argument("--forward-to", type=_http_url, default=None, metavar="URL",
+                        help="your app's webhook URL: each webhook is POSTed there with its headers")
+    listen.add_argument("--events", type=_events, default=None, metavar="A,B",
+                        help="only these events (others are answered 200 and shown as skipped)")
+    trigger_cli.add_command(commands, DIALECT_LIST)
     verify.add_commands(commands, [d.name for d in DIALECT_LIST])
     migrate_cli.add_command(commands)
     drift_cli.add_command(commands)
@@ -83,11 +110,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "serve":
             flags = {s.name: getattr(args, s.name) for s in SETTINGS}
             settings = Settings.load(flags=flags, environ=os.environ, config_file=args.config)
-            _configure_logging(settings)
-            if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
-                sys.exit(workers.run(settings, serve, _shown(settings.database), lambda: _event_loop(settings)))
-            with asyncio.Runner(loop_factory=_event_loop(settings)) as loop:
-                loop.run(serve(settings))
+            log_format.configure(settings.log_level, settings.log_format)
+            fresh = FreshDatabase(settings.database)
+            try:
+                if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
+                    sys.exit(workers.run(settings, serve, _shown(settings.database), lambda: _event_loop(settings)))
+                with asyncio.Runner(loop_factory=_event_loop(settings)) as loop:
+                    loop.run(serve(settings, listening=fresh.keep))
+            except (Exception, KeyboardInterrupt):
+                fresh.failed()
+                raise
         elif args.command == "seed" and args.generate is not None:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(seed_generated(settings, args.generate, args.tenant or f"generated-{args.generate}",
@@ -103,8 +135,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(drift_cli.main(args))
         elif args.command in ("verify", "diff"):
             sys.exit(verify.main(args, DIALECT_LIST))
+        elif args.command == "trigger":
+            sys.exit(trigger_cli.main(args, DIALECT_LIST))
         elif args.command == "webhooks":
-            asyncio.run(webhooks_listen(args.host, args.port, args.secret))
+            asyncio.run(webhooks_listen(args.host, args.port, args.secret, args.forward_to, args.events))
         else:
             settings = Settings.load(flags={"database": args.database}, environ=os.environ)
             asyncio.run(check(settings))
@@ -121,12 +155,24 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+class FreshDatabase:
+    """The SQLite files a start makes: removed again when the start fails before it serves (a port in use,
+    a missing scenario), so a failed start leaves nothing behind. A file that existed before is never
+    touched, nor is anything once the server has served (or forked its workers: what they wrote is kept)."""
+
+    def __init__(self, url: str) -> None:
+        self.made: list[Path] = []
+        if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+            main = Path(url[len("sqlite:///"):])  # sqlite:///rel.db -> rel.db, sqlite:////abs.db -> /abs.db
+            self.made = [p for p in (main, *(Path(f"{main}{s}") for s in ("-wal", "-shm", "-journal")))
+                         if not p.exists()]
+
+    def keep(self) -> None:
+        self.made = []
+
+    def failed(self) -> None:
+        for path in self.made:
+            path.unlink(missing_ok=True)
 
 
 def _event_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -144,9 +190,11 @@ def _event_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] |
     return uvloop.new_event_loop
 
 
-async def serve(settings: Settings, sock: socket.socket | None = None, ready: Callable[[], None] | None = None) -> None:
+async def serve(settings: Settings, sock: socket.socket | None = None, ready: Callable[[], None] | None = None,
+                listening: Callable[[], None] | None = None) -> None:
     """Serve until SIGINT/SIGTERM; a worker of `--workers N` gets the supervisor's socket, and says it
-    serves through `ready` instead of printing (the supervisor prints once for all)."""
+    serves through `ready` instead of printing (the supervisor prints once for all). `listening` is told
+    once the port is bound and the store open."""
     app = create_app(settings)
     runner = GuardedRunner(
         app,
@@ -154,7 +202,7 @@ async def serve(settings: Settings, sock: socket.socket | None = None, ready: Ca
         handle_signals=False,
         shutdown_timeout=float(settings.shutdown_timeout_seconds),
         access_log=access_logger() if settings.access_log else None,  # None: aiohttp skips logging entirely
-        access_log_class=AccessLog,  # masks the Token API's password; cheap per line
+        access_log_class=AccessLog.for_dialects(DIALECT_LIST),  # masks the Token API's password; cheap per line
     )
     # Handlers go in before readiness is announced: a SIGTERM sent the moment "listening" appears must
     # still shut down gracefully rather than kill the process.
@@ -170,6 +218,8 @@ async def serve(settings: Settings, sock: socket.socket | None = None, ready: Ca
         except OSError as exc:
             reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
             raise CliError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
+        if listening is not None:
+            listening()
         if ready is not None:
             ready()
             await stop.wait()
@@ -284,9 +334,41 @@ async def check(settings: Settings) -> None:
     raise CliError(f"audit found {len(report.violations)} violation(s)")
 
 
-async def webhooks_listen(host: str, port: int, secret: str) -> None:
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, not {text!r}")
+    return int(text)
+
+
+def _secret(text: str) -> str:
+    """The api secret, refused at start unless it is base64 (the key the signatures are made with)."""
     try:
-        await listen(host=host, port=port, secret=secret)
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        raise argparse.ArgumentTypeError(f"the secret must be base64, as the tenant's webhook api secret is (not {text!r})")
+    return text
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"expected an http(s) URL such as http://127.0.0.1:4242/webhooks, not {text!r}")
+    return text
+
+
+def _events(text: str) -> frozenset[str]:
+    names = frozenset(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("expected one or more event names, comma-separated")
+    return names
+
+
+async def webhooks_listen(host: str, port: int, secret: str, forward_to: str | None = None,
+                          events: frozenset[str] | None = None) -> None:
+    try:
+        await listen(host=host, port=port, secret=secret, forward_to=forward_to, events=events)
     except OSError as exc:
         reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise CliError(f"cannot listen on {host}:{port}: {reason}") from None

@@ -98,6 +98,11 @@ class Setting:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def is_boolean(self) -> bool:
+        """A true/false setting: its flag also comes as `--no-NAME`."""
+        return self.parse is _boolean
+
 
 # The gateway's own settings; each dialect's (e.g. its rate-limit emulation) are added by register(), which
 # app.py calls at import with the settings every dialect's descriptor declares. A list, changed in place, so
@@ -150,21 +155,37 @@ SETTINGS: list[Setting] = [
     Setting(
         "header_timeout_seconds",
         10.0,
-        "How long a client may take to send a request's header (and how long a connection may wait idle for"
-        " the next one); then the connection is closed, with a 408 if part of a header came. 0 turns it off.",
+        "Read timeout for a request's header: how long a client may take to send it (and how long a kept-alive"
+        " connection may wait idle for the next one); then the connection is closed, with a 408 if part of a"
+        " header came (a slow-loris guard). A handler still answering never counts against it. 0 turns it off.",
         _seconds,
     ),
     Setting(
         "body_timeout_seconds",
         30.0,
-        "How long a client may take to send a request's body once its header is in; then the request is"
-        " answered 408 in the dialect's error shape and the connection closed. 0 turns it off.",
+        "Read timeout for a request's body: how long a client may take to send all of it once its header is in;"
+        " then the request is answered 408 in the dialect's error shape, nothing is applied, and the connection"
+        " is closed. 0 turns it off.",
         _seconds,
     ),
     Setting(
         "shutdown_timeout_seconds", 10, "On SIGINT/SIGTERM, how long in-flight requests may finish.", _positive_int
     ),
-    Setting("log_level", "info", "Log level: debug, info, warning or error.", _choice("debug", "info", "warning", "error")),
+    Setting(
+        "log_level", "info",
+        "Least severe log line written (to stderr). `error`: unexpected failures (a 500) and a dead worker;"
+        " `warning` adds paused webhook deliveries and shadow writes and lost leases; `info` (the default) adds"
+        " start-up (event loop, scenario loaded), the access log, connections closed by the read timeouts, refused"
+        " malformed requests and webhooks not sent for want of a URL; `debug` adds aiohttp's and asyncio's own.",
+        _choice("debug", "info", "warning", "error"),
+    ),
+    Setting(
+        "log_format", "text",
+        "`text`: one readable line per log record; `json`: one JSON object per line (time, level, logger, message;"
+        " an access-log line adds method, path, status, bytes, duration_ms, remote, and dialect and tenant where"
+        " known), secrets masked as in the text log.",
+        _choice("text", "json"),
+    ),
     # On by default: in CI the sandbox's output is what survives a failed job (the journal lives in memory and
     # goes with the process), so one cheap line per request is what someone reading the job needs.
     Setting("access_log", True, "Log one line per request (address, time, request line with secrets masked,"

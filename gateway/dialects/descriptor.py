@@ -45,6 +45,18 @@ class Webhooks:
     targets: Callable[[Mapping[str, Any]], Mapping[str, str]]  # the tenant's section -> {phase: url}
     headers: Callable[..., Mapping[str, str]]  # (section, *, url, body, key, now) -> signed headers; KeyError: no secret
     verify: Callable[[str, Mapping[str, str], bytes], bool]  # (secret, received headers, body): the receiver's check
+    sink: WebhookSink | None = None  # how a test's receiver (gateway.testing) subscribes a tenant and reads what came
+
+
+@dataclass(frozen=True)
+class WebhookSink:
+    """What a receiver in an integrator's tests needs of a dialect's webhooks: the secret it checks signatures
+    with, read from the tenant's credentials as POST /__admin/tenants answers them (under the dialect's name);
+    the admin request that sends all of a tenant's webhooks to one URL; and the event a received body is."""
+
+    secret: Callable[[Mapping[str, Any]], str]  # (the dialect's credentials) -> the signing secret
+    subscribe: Callable[[str, str], tuple[str, str, Mapping[str, Any]]]  # (tenant, url) -> (method, admin path, body)
+    event_of: Callable[[bytes], str | None]  # (received body) -> its event name ("...-confirm"), None if unreadable
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,9 @@ class CaseClient:
     # A cheap read-only GET path the default credentials open, tried once before a run's first case (401 or
     # 403 there: the credentials are refused); None where authorize("default") already asks the server.
     check: str | None = None
+    # (credentials) -> the (user, password) pair of HTTP Basic auth, where the dialect's default credentials
+    # are one: what a test hands its HTTP client as auth (gateway.testing); None where they are headers only.
+    basic: Callable[[Mapping[str, str]], tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,43 @@ class ContractCases:
     # (case state) -> ProviderState, what POST /__admin/provider-states makes; ValueError("field: why") when bad
     provider_state: Callable[..., Any] | None = None
     client: CaseClient | None = None  # added by verify-run: credentials and auth words are the dialect's
+
+
+@dataclass(frozen=True)
+class TriggerArgument:
+    """One value a trigger takes on the command line: a JSON field of the request's body (an option,
+    `--name`), or a `{name}` of its path (a positional argument)."""
+
+    name: str  # the option (`--card`) or the path's `{name}`
+    help: str
+    into: str = "body"  # "body" | "path"
+    default: str | None = None  # None: the option is required
+    field: str | None = None  # the body's field, when it is not `name`
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An event `loyalty-gateway trigger DIALECT EVENT` makes happen: one documented /__admin call."""
+
+    event: str  # the command-line word: "purchase"
+    help: str
+    method: str
+    path: str  # under /__admin, with `{name}` for each path argument
+    arguments: tuple[TriggerArgument, ...]
+    webhooks: tuple[str, ...]  # the webhook events it causes when the tenant has a URL for them
+    summary: Callable[[Mapping[str, Any]], str]  # the admin API's answer -> what was done, one line
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """The events a dialect lets a developer trigger from the terminal, and how to tell which webhook
+    deliveries one caused."""
+
+    events: tuple[Trigger, ...]
+    webhook_settings: str | None = None  # an /__admin GET path answering the tenant's webhook URLs
+    configured: Callable[[Mapping[str, Any]], frozenset[str]] | None = None  # that answer -> events with a URL
+    # (the trigger's answer, one delivery as GET /__admin/webhooks/deliveries lists it) -> did the trigger cause it
+    caused: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +222,7 @@ class Dialect:
     synthetic: Callable[..., Any] | None = None  # a member generator, for seeding (filled by its helper)
     documents: Documents | None = None  # its contract documents (OpenAPI, XSD), served and shipped
     cases: ContractCases | None = None  # its pinned contract cases, for verify and diff
+    triggers: Triggers | None = None  # the events `loyalty-gateway trigger` makes happen through /__admin
 
 
 def address_key(request: web.Request) -> str:

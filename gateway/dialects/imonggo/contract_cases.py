@@ -72,13 +72,18 @@ def from_state(answer: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def basic(credentials: Mapping[str, str]) -> tuple[str, str]:
+    """The API token as the Basic auth user; Imonggo documents any password, and its examples send X."""
+    return credentials.get("api_token", ""), "X"
+
+
 async def authorize(credentials: Mapping[str, str], word: str, send: Callable[..., Any]) -> Mapping[str, str]:
     if word == "none":
         return {}
-    token = "not-a-token" if word == "bogus" else credentials.get("api_token", "")
-    return {"Authorization": "Basic " + base64.b64encode(f"{token}:X".encode()).decode()}
+    user, password = basic({"api_token": "not-a-token"} if word == "bogus" else credentials)
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 CASES = ContractCases(load=load, provider_state=provider_state,
                       client=CaseClient(defaults=DEFAULTS, from_state=from_state, authorize=authorize,
-                                        check="/api/customers.xml?q=count"))
+                                        check="/api/customers.xml?q=count", basic=basic))

@@ -3,8 +3,9 @@ burn), plus the reward rule and the signed webhooks the sandbox sends for card-t
 DIALECT is all the rest of the gateway knows of it."""
 from __future__ import annotations
 
-from ..descriptor import AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, Webhooks, address_key
-from . import admin, admin_openapi, admin_views, scenario_part, upstream, webhooks, synthetic
+from ..descriptor import (AdminExtras, Dialect, RateLimitAnswer, ScenarioPart, UpstreamPort, WebhookSink, Webhooks,
+                          address_key)
+from . import admin, admin_openapi, admin_views, scenario_part, triggers, upstream, webhooks, synthetic
 from .openapi import DOCUMENTS
 from .auth import authenticate
 from .errors import ERRORS, refuse, render_error
@@ -28,9 +29,12 @@ DIALECT = Dialect(
                       fresh_credentials=admin_views.fresh_credentials),
     # Stored names: deliveries already in databases carry this consumer and channel; never rename them.
     webhooks=Webhooks(section="pomelo", consumer="pomelo-webhooks", channel="pomelo", message_for=webhooks.message_for,
-                      targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify),
+                      targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify,
+                      sink=WebhookSink(secret=webhooks.secret_of, subscribe=webhooks.subscribe,
+                                       event_of=webhooks.event_of)),
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
     documents=DOCUMENTS,  # its OpenAPI document, served, shipped and held to the requests it takes
     cases=contract_cases.CASES,  # verify and diff read its pinned cases through this
+    triggers=triggers.TRIGGERS,  # the card-transaction events `loyalty-gateway trigger pomelo` makes happen
 )

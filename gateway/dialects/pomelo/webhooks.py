@@ -7,12 +7,13 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ...ledger import Entry, Event
 from .wire import dumps, number
@@ -127,3 +128,26 @@ def signed_headers(section: Mapping[str, Any], *, url: str, body: bytes, key: st
     """The headers of one attempt, signed with the tenant's webhook secret (KeyError: it has none)."""
     return headers(api_key=str(section.get("webhook_api_key", "")), api_secret=str(section["webhook_api_secret"]),
                    url=url, body=body, key=key, now=now)
+
+
+# -- for a receiver in an integrator's tests (the descriptor's WebhookSink) ---------------------------
+
+
+def secret_of(credentials: Mapping[str, Any]) -> str:
+    """The signing secret among the tenant's credentials as the admin API answers them."""
+    return str(credentials["webhook_api_secret"])
+
+
+def subscribe(tenant: str, url: str) -> tuple[str, str, dict[str, str]]:
+    """The admin request that sends all three of a tenant's events to one URL."""
+    return "PUT", "/pomelo/webhooks?" + urlencode({"tenant": tenant}), {"url": url}
+
+
+def event_of(body: bytes) -> str | None:
+    """The event a received webhook is (its event_id), or None for a body that is no webhook of ours."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return None
+    name = event.get("event_id") if isinstance(event, dict) else None
+    return name if isinstance(name, str) else None

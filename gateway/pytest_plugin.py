@@ -1,0 +1,105 @@
+"""The pytest plugin the package ships (entry point pytest11 "loyalty_gateway"): the loyalty_gateway and
+loyalty_tenant fixtures, the --loyalty-gateway-database option and the loyalty_scenario marker. Importing
+it costs nothing: the server and its modules load when a test first asks for one of the fixtures."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from .testing import LoyaltyGateway, LoyaltyTenant
+
+MARKER = "loyalty_scenario"
+SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("loyalty-gateway", "loyalty-gateway sandbox (the loyalty_gateway fixture)")
+    group.addoption(
+        "--loyalty-gateway-database", metavar="URL", default=None,
+        help="database of the in-process sandbox server: postgresql://user@host:port/name (an existing, empty"
+             " database) or sqlite:////absolute/path.db; default: SQLite in a temporary directory",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(scenario, tenant=None): the loyalty_tenant fixture copies this scenario's tenant instead of the"
+        ' demo\'s: "demo", a scenario document (a dict) or a scenario file (JSON or TOML, relative to the test'
+        " file); tenant= names one of its tenants (default: the first)",
+    )
+    url = config.getoption("loyalty_gateway_database", None)
+    if url is not None and url.partition("://")[0] not in SCHEMES:
+        raise pytest.UsageError(f"--loyalty-gateway-database {url!r}: give a URL starting with postgresql:// or sqlite:///")
+
+
+@pytest.fixture(scope="session")
+def loyalty_gateway(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoyaltyGateway]:
+    """An in-process loyalty-gateway server for the test session (each xdist worker has its own)."""
+    from .testing import LoyaltyGateway
+
+    url = pytestconfig.getoption("loyalty_gateway_database") or (
+        f"sqlite:///{tmp_path_factory.mktemp('loyalty-gateway') / 'gateway.db'}")
+    gateway = LoyaltyGateway(url)
+    try:
+        gateway.start()
+    except Exception as exc:  # noqa: BLE001 - whatever stops the server is said in one line
+        pytest.fail(f"loyalty_gateway: the sandbox server did not start on {_shown(url)}: {exc}", pytrace=False)
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture
+def loyalty_tenant(loyalty_gateway: LoyaltyGateway, request: pytest.FixtureRequest) -> Iterator[LoyaltyTenant]:
+    """A fresh tenant for this test (the demo's, or the loyalty_scenario marker's), deleted after it; fault
+    rules added and clock moves made meanwhile are undone."""
+    from .testing import AdminError
+
+    scenario, tenant = _marked(request)
+    mark = loyalty_gateway.changes.mark()
+    try:
+        made = loyalty_gateway.new_tenant(scenario, tenant, relative_to=request.path.parent)
+    except (AdminError, TypeError, ValueError) as exc:
+        pytest.fail(f"loyalty_tenant: cannot make the tenant of {_described(scenario, tenant)}: {exc}", pytrace=False)
+    try:
+        yield made
+    finally:
+        try:
+            loyalty_gateway.undo(mark)
+        finally:
+            loyalty_gateway.forget(made)
+
+
+def _marked(request: pytest.FixtureRequest) -> tuple[Any, str | None]:
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return "demo", None
+    unknown = sorted(set(marker.kwargs) - {"scenario", "tenant"})
+    given = list(marker.args) + ([marker.kwargs["scenario"]] if "scenario" in marker.kwargs else [])
+    tenant = marker.kwargs.get("tenant")
+    if unknown or len(given) != 1 or not (tenant is None or isinstance(tenant, str)):
+        why = (f"unknown argument(s) {', '.join(unknown)}" if unknown else
+               "tenant= must be a tenant's name" if len(given) == 1 else f"give one scenario, not {len(given)}")
+        pytest.fail(f"@pytest.mark.{MARKER}: {why}; use {MARKER}(scenario, tenant=None) with scenario \"demo\", a"
+                    " scenario document (a dict) or a scenario file", pytrace=False)
+    return given[0], tenant
+
+
+def _described(scenario: Any, tenant: str | None) -> str:
+    what = "the scenario document" if isinstance(scenario, Mapping) else f"scenario {str(scenario)!r}"
+    return what + (f" (tenant {tenant!r})" if tenant else "")
+
+
+def _shown(url: str) -> str:
+    """A database URL fit for a message: a password is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
