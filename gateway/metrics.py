@@ -49,14 +49,18 @@ class Family:
             raise ValueError(f"{self.name}: a histogram's buckets rise and 'le' is not one of its labels")
 
     def inc(self, labels: Labels = (), amount: float = 1) -> None:
-        self.series[labels] = self.series.get(labels, 0) + amount
+        try:
+            self.series[labels] += amount
+        except KeyError:
+            self.series[labels] = amount
 
     def set(self, value: float, labels: Labels = ()) -> None:
         self.series[labels] = value
 
     def observe(self, value: float, labels: Labels = ()) -> None:
-        counts = self.series.get(labels)
-        if counts is None:
+        try:
+            counts = self.series[labels]
+        except KeyError:
             counts = self.series[labels] = [0] * (len(self.buckets) + 1) + [0.0]
         counts[bisect_left(self.buckets, value)] += 1  # le is "less than or equal": bisect_left keeps v == bound in
         counts[-1] += value
