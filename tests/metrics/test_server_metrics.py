@@ -1,10 +1,12 @@
 """GET /__admin/metrics of a real server process, read with Prometheus's parser: after requests in all
-three dialects, a webhook its receiver refuses and a gateway tenant's call to its upstream (a second real
-server), each count is exactly what was done; routes are counted by pattern, never raw path."""
+three dialects, a webhook its receiver refuses, a gateway tenant's calls to its upstream (a second real
+server, whose own counts say what it was sent) and another's to an upstream nobody serves, each count is
+exactly what was done; routes are counted by pattern, never raw path."""
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +16,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.metrics.scrape import Samples, grown, scrape, value
+from gateway import __version__
+from tests.metrics.scrape import grown, scrape, value
 from tests.upstream.servers import SHOP_IMONGGO, imonggo_auth, running, shop, start_gateway, start_vendor
 
 pytestmark = pytest.mark.slow
@@ -24,6 +27,7 @@ DEMO = imonggo_auth("5c4fc5805eb643716bbc17dad456a0c6cf2e23fa")
 MP = {"apiID": "demo-api-id", "apiKey": "demo-api-key"}
 CARD = "crd-2ay34Uk2fseMY5l3OwddSRX8iR4"
 P = "loyalty_gateway_"
+GONE_STATUS = 502  # the upstream could not be reached
 
 
 @pytest.fixture
@@ -62,6 +66,12 @@ async def until(check: Any, timeout: float = 10) -> None:
         await asyncio.sleep(0.05)
 
 
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def dialects_only(counts: dict[tuple[str, ...], float]) -> dict[tuple[str, ...], float]:
     """Requests a dialect answered (the admin API's, the scrapes among them, are checked apart)."""
     return {k: v for k, v in counts.items() if k[0] != "none"}
@@ -71,7 +81,8 @@ async def test_every_count_is_exactly_what_was_done(tmp_path: Path, refusing_rec
     hook_url, hooks = refusing_receiver
     demo = json.loads((ROOT / "gateway" / "data" / "demo.json").read_text(encoding="utf-8"))["tenants"]
     with running(start_vendor(tmp_path / "vendor")) as vendor:
-        with running(start_gateway(tmp_path / "gateway", [*demo, shop("pomelo", vendor.url)],
+        gone = shop("pomelo", f"http://127.0.0.1:{closed_port()}", name="gone")  # an upstream nobody serves
+        with running(start_gateway(tmp_path / "gateway", [*demo, shop("pomelo", vendor.url), gone],
                                    "--webhook-retry-base-seconds", "600")) as gateway:
             base = gateway.url
             async with aiohttp.ClientSession() as http:
@@ -100,6 +111,10 @@ async def test_every_count_is_exactly_what_was_done(tmp_path: Path, refusing_rec
                 await call(http, "POST", f"{base}/api/rewards.xml?q=spend&customer_id=1534&amount=10&reference=U-1",
                            200, headers=imonggo_auth(SHOP_IMONGGO))
 
+                # the other gateway tenant's upstream cannot be reached: its spend fails, nothing sent
+                await call(http, "POST", f"{base}/api/rewards.xml?q=spend&customer_id=1534&amount=10&reference=G-1",
+                           GONE_STATUS, headers=imonggo_auth("gone-imonggo"))
+
                 async def attempted() -> bool:
                     return bool(hooks) and bool(grown(before, await scrape(base), f"{P}webhook_attempts_total"))
 
@@ -111,6 +126,7 @@ async def test_every_count_is_exactly_what_was_done(tmp_path: Path, refusing_rec
         ("imonggo", "GET", "/api/customers/{id}{ext}", "200"): 2,
         ("imonggo", "GET", "/api/customers/{id}{ext}", "404"): 1,
         ("imonggo", "POST", "/api/rewards{ext}", "200"): 2,
+        ("imonggo", "POST", "/api/rewards{ext}", "502"): 1,
         ("memberpoints", "POST", "/webapps/api/memberpoints", "200"): 1,
         ("pomelo", "POST", "/oauth/token", "200"): 1,
         ("pomelo", "GET", "/loyalty/v1/accounts/balance", "200"): 1,
@@ -139,11 +155,13 @@ async def test_every_count_is_exactly_what_was_done(tmp_path: Path, refusing_rec
     # every request the gateway made to its upstream, as the upstream itself counted them
     upstream = grown(before, after, f"{P}upstream_requests_total")
     served = dialects_only(grown(vendor_before, vendor_after, f"{P}http_requests_total"))
-    assert upstream == {("pomelo", "answered_2xx"): sum(served.values())} and sum(served.values()) >= 1
+    # and the one to the upstream nobody serves (a write is never retried: its first exchange failed)
+    assert upstream == {("pomelo", "answered_2xx"): sum(served.values()), ("pomelo", "unreachable"): 1}
+    assert sum(served.values()) >= 1
     assert all(dialect == "pomelo" and status.startswith("2") for dialect, _, _, status in served)
-    assert grown(before, after, f"{P}upstream_request_duration_seconds_count") == {("pomelo",): sum(served.values())}
+    assert grown(before, after, f"{P}upstream_request_duration_seconds_count") == {("pomelo",): sum(served.values()) + 1}
 
     assert value(after, f"{P}workers_reporting") == 1
     assert value(after, f"{P}start_time_seconds") == value(before, f"{P}start_time_seconds") < time.time()
     [(_, labels)] = [k for k in after if k[0] == f"{P}build_info"]
-    assert dict(labels)["version"] == json.loads('"0.1.0"') and after[(f"{P}build_info", labels)] == 1
+    assert dict(labels)["version"] == __version__ and after[(f"{P}build_info", labels)] == 1
