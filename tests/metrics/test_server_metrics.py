@@ -165,3 +165,41 @@ async def test_every_count_is_exactly_what_was_done(tmp_path: Path, refusing_rec
     assert value(after, f"{P}start_time_seconds") == value(before, f"{P}start_time_seconds") < time.time()
     [(_, labels)] = [k for k in after if k[0] == f"{P}build_info"]
     assert dict(labels)["version"] == __version__ and after[(f"{P}build_info", labels)] == 1
+
+
+async def raw_get(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:
+    """One GET on a connection of its own, written by hand (an HTTP client would send it again when the
+    connection ends without an answer); what came back, b"" for nothing or a reset connection."""
+    reader, writer = await asyncio.open_connection(host, port)
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
+             *(f"{k}: {v}" for k, v in headers.items())]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    try:
+        return await reader.read()
+    except ConnectionResetError:
+        return b""
+    finally:
+        writer.close()
+
+
+async def test_a_fault_that_leaves_the_client_without_an_answer_is_counted_by_what_it_did(tmp_path: Path) -> None:
+    with running(start_vendor(tmp_path / "server")) as server:  # the demo scenario, nothing else
+        base = server.url
+        async with aiohttp.ClientSession() as http:
+            before = await scrape(base)
+            for effect in ("drop", "empty"):
+                await call(http, "POST", f"{base}/__admin/faults", 201, json={"dialect": "imonggo", "effect": effect,
+                                                                             "times": 1})
+                assert await raw_get(server.host, server.port, "/api/customers/1534.xml", DEMO) == b""
+            await call(http, "POST", f"{base}/__admin/faults", 201,
+                       json={"dialect": "imonggo", "effect": "status", "status": 503, "times": 1})
+            await call(http, "GET", f"{base}/api/customers/1534.xml", 503, headers=DEMO)
+            await call(http, "GET", f"{base}/api/customers/1534.xml", 200, headers=DEMO)
+            after = await scrape(base)
+    assert dialects_only(grown(before, after, f"{P}http_requests_total")) == {
+        ("imonggo", "GET", "/api/customers/{id}{ext}", "dropped"): 1,
+        ("imonggo", "GET", "/api/customers/{id}{ext}", "empty_reply"): 1,
+        ("imonggo", "GET", "/api/customers/{id}{ext}", "503"): 1,
+        ("imonggo", "GET", "/api/customers/{id}{ext}", "200"): 1,
+    }
