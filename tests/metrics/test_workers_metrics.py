@@ -3,6 +3,7 @@ summed (fresh: asked for at the scrape), whichever worker answers it."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,14 +76,13 @@ async def test_a_scrape_sums_every_workers_counts(two_workers: process.Server) -
 
 
 async def test_the_workers_directory_is_gone_after_the_server_stops(tmp_path: Path) -> None:
-    import tempfile
-
     mine = set(Path(tempfile.gettempdir()).glob("loyalty-gateway-metrics-*"))
     server = process.start(["--workers", "2", "--port", "0", "--database", f"sqlite:///{tmp_path / 'g.db'}"],
                            cwd=tmp_path)
     try:
         made = set(Path(tempfile.gettempdir()).glob("loyalty-gateway-metrics-*")) - mine
-        assert len(made) == 1 and {p.name for p in next(iter(made)).iterdir()} <= {"worker-0.json", "worker-1.json"}
+        assert len(made) == 1
+        assert {p.name for p in next(iter(made)).glob("*.json")} <= {"worker-0.json", "worker-1.json"}
     finally:
         assert server.stop() == 0
     assert not next(iter(made)).exists()
