@@ -1,15 +1,20 @@
 """`serve --workers 2`: a scrape reaches one worker, yet reports the whole server, every worker's counts
-summed (fresh: asked for at the scrape), whichever worker answers it."""
+summed (fresh: asked for at the scrape), whichever worker answers it; a worker that cannot answer in time
+is summed with its last counts, and the scrape says so."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from gateway import worker_metrics
 from tests import process
 from tests.metrics.scrape import grown, scrape, value
 from tests.upstream.servers import imonggo_auth
@@ -86,3 +91,28 @@ async def test_the_workers_directory_is_gone_after_the_server_stops(tmp_path: Pa
     finally:
         assert server.stop() == 0
     assert not next(iter(made)).exists()
+
+
+async def test_a_worker_too_busy_to_answer_is_summed_with_its_last_counts(two_workers: process.Server) -> None:
+    base = two_workers.url
+    for _ in range(20):
+        await fresh(base, "GET", "/api/customers/1534.xml", 10)
+        if len(await served_by(base)) == 2:
+            break
+    workers = await served_by(base)
+    assert len(workers) == 2
+    both = await scrape(base)
+    assert value(both, f"{P}workers_reporting") == 2
+    stuck = min(workers)
+    os.kill(stuck, signal.SIGSTOP)  # it accepts nothing now: the other worker answers the scrape
+    try:
+        started = time.monotonic()
+        one = await scrape(base)
+        waited = time.monotonic() - started
+    finally:
+        os.kill(stuck, signal.SIGCONT)
+    assert value(one, f"{P}workers_reporting") == 1 and waited >= worker_metrics.WAIT * 0.9
+    read = ("loyalty_gateway_http_requests_total", tuple(sorted({
+        "dialect": "imonggo", "route": "/api/customers/{id}{ext}", "method": "GET", "status": "200"}.items())))
+    assert one[read] == both[read]  # the stuck worker's reads are still counted, from its last snapshot
+    assert value(await scrape(base), f"{P}workers_reporting") == 2
