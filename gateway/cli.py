@@ -151,7 +151,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    """One line and exit 1. Once `serve` has set up logging, a record of the "gateway" logger at error (so
+    --log-format and --log-level apply; the text form is this same line); before that (a bad flag or
+    setting, and every other command) the plain line."""
+    if log_format.configured():
+        logging.getLogger("gateway").error(message, extra=log_format.CLI_LINE)
+    else:
+        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
     sys.exit(1)
 
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from . import worker_metrics
+from . import log_format, worker_metrics
 from .app import DIALECT_LIST, build_ledger, load_default_scenario
 from .sandbox import changes
 from .sandbox.shared_app import start_afresh
@@ -115,7 +115,7 @@ def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter:
     except KeyboardInterrupt:
         status = 0
     except BaseException as exc:  # noqa: BLE001  (one line, as the CLI reports any failure)
-        print(f"{PROG}: worker {os.getpid()}: error: {exc}", file=sys.stderr, flush=True)
+        log.error("worker %d: %s", os.getpid(), exc, extra=log_format.CLI_LINE)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -192,8 +192,8 @@ class Supervisor:
             if self.stopping and code == 0:
                 continue
             how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-            log.error("worker %d stopped (%s)%s", pid, how, "" if self.stopping else ": stopping the others")
-            print(f"{PROG}: worker {pid} stopped ({how})", file=sys.stderr, flush=True)
+            log.error("worker %d stopped (%s)%s", pid, how, "" if self.stopping else ": stopping the others",
+                      extra=log_format.CLI_LINE)
             self.failed = True
             if not self.stopping:
                 self.stopping = True
