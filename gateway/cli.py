@@ -14,13 +14,13 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
+from . import __version__
 from .admin.generated import generate_tenant
 from .app import DIALECT_LIST, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
@@ -50,11 +50,8 @@ def _dialect_names() -> str:
 
 
 def version() -> str:
-    """The installed package's version (its metadata), as `--version` prints it."""
-    try:
-        return metadata.version(PROG)
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
+    """The version `--version` prints: gateway.__version__, which the package's metadata is built from."""
+    return __version__
 
 
 def _parser() -> argparse.ArgumentParser:
