@@ -7,6 +7,7 @@ import asyncio
 import base64
 import binascii
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -14,13 +15,13 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
+from . import __version__
 from .admin.generated import generate_tenant
 from .app import DIALECT_LIST, AccessLog, access_logger, build_ledger, create_app
 from .http_server import GuardedRunner, ReadTimeouts
@@ -50,11 +51,8 @@ def _dialect_names() -> str:
 
 
 def version() -> str:
-    """The installed package's version (its metadata), as `--version` prints it."""
-    try:
-        return metadata.version(PROG)
-    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
+    """The version `--version` prints: gateway.__version__, which the package's metadata is built from."""
+    return __version__
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,7 +112,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             fresh = FreshDatabase(settings.database)
             try:
                 if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
-                    sys.exit(workers.run(settings, serve, _shown(settings.database), lambda: _event_loop(settings)))
+                    status = workers.run(settings, serve, _shown(settings.database), lambda: _event_loop(settings),
+                                         served=fresh.keep)
+                    if status != 0:
+                        fresh.failed()  # a no-op once a worker served
+                    sys.exit(status)
                 with asyncio.Runner(loop_factory=_event_loop(settings)) as loop:
                     loop.run(serve(settings, listening=fresh.keep))
             except (Exception, KeyboardInterrupt):
@@ -151,28 +153,87 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    """One line and exit 1. Once `serve` has set up logging, a record of the "gateway" logger at error (so
+    --log-format and --log-level apply; the text form is this same line); before that (a bad flag or
+    setting, and every other command) the plain line."""
+    if log_format.configured():
+        logging.getLogger("gateway").error(message, extra=log_format.CLI_LINE)
+    else:
+        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
     sys.exit(1)
 
 
 class FreshDatabase:
     """The SQLite files a start makes: removed again when the start fails before it serves (a port in use,
     a missing scenario), so a failed start leaves nothing behind. A file that existed before is never
-    touched, nor is anything once the server has served (or forked its workers: what they wrote is kept)."""
+    touched, nor is anything once the server has served (or a worker of --workers N has: what they wrote
+    is kept).
+
+    Two starts on one new path at once must not remove each other's file: this start creates the file
+    itself (O_EXCL: it knows it made it, and records its identity, st_dev and st_ino) and every start holds
+    a shared flock on the file it serves from, for as long as it runs (its workers inherit it). A failed
+    start removes the file only if it made it, the path is still that file, and no other start holds it
+    (its lock becomes exclusive); a start that finds the path was removed meanwhile opens it afresh."""
+
+    SIDECARS = ("-wal", "-shm", "-journal")
 
     def __init__(self, url: str) -> None:
-        self.made: list[Path] = []
+        self.path: Path | None = None
+        self.fd: int | None = None
+        self.identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file this start made
+        self.sidecars: list[Path] = []
         if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-            main = Path(url[len("sqlite:///"):])  # sqlite:///rel.db -> rel.db, sqlite:////abs.db -> /abs.db
-            self.made = [p for p in (main, *(Path(f"{main}{s}") for s in ("-wal", "-shm", "-journal")))
-                         if not p.exists()]
+            self.path = Path(url[len("sqlite:///"):])  # sqlite:///rel.db -> rel.db, sqlite:////abs.db -> /abs.db
+            self.sidecars = [p for p in (Path(f"{self.path}{s}") for s in self.SIDECARS) if not p.exists()]
+            self._claim(self.path)
+
+    def _claim(self, path: Path) -> None:
+        """Create the file (or open the one there) and hold a shared lock on it; its identity if made here."""
+        for _ in range(100):  # another start removing the path meanwhile: open what is there now
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                made = True
+            except FileExistsError:
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except FileNotFoundError:
+                    continue
+                made = False
+            except OSError:  # no such folder, no permission: the store says so in its own words
+                return
+            fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a failed start is removing this very file
+            mine = os.fstat(fd)
+            try:
+                there = os.stat(path)
+            except FileNotFoundError:
+                there = None
+            if there is not None and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+                self.fd = fd
+                self.identity = (mine.st_dev, mine.st_ino) if made else None
+                return
+            os.close(fd)  # removed (or replaced) between the open and the lock: try again
 
     def keep(self) -> None:
-        self.made = []
+        """The server serves: whatever happens next, its files stay (the lock is held until it exits)."""
+        self.identity = None
 
     def failed(self) -> None:
-        for path in self.made:
-            path.unlink(missing_ok=True)
+        if self.path is None or self.fd is None or self.identity is None:
+            return
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another start serves from it now: it is theirs as much as ours
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        if (there.st_dev, there.st_ino) != self.identity:
+            return  # replaced by someone else's file: not ours to remove
+        for sidecar in self.sidecars:
+            sidecar.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+        self.identity = None
 
 
 def _event_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -3,12 +3,11 @@ webhooks. It checks every X-Signature against the api secret and prints each eve
 passes each one on to the developer's app with its headers (the signature's too) and gives the sandbox the
 app's answer, so the sandbox retries what the app failed. 403 for a bad signature (not forwarded), 200 for
 an event `--events` leaves out, 502 when the app cannot be reached, 405 (not printed) for anything but a
-POST. Names no vendor: the check is the one
-of the dialect that sends webhooks (its descriptor, as app.py lists the dialects)."""
+POST. Names no vendor and no vendor field: the check, the event's name and the printed summary are the
+sending dialect's (its descriptor's Webhooks.verify and sink, as app.py lists the dialects)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -16,6 +15,8 @@ from typing import TextIO
 
 import aiohttp
 from aiohttp import web
+
+from .dialects.descriptor import WebhookSink, Webhooks
 
 Verify = Callable[[str, Mapping[str, str], bytes], bool]
 # Headers that belong to one hop, not to the webhook: the forward makes its own.
@@ -25,20 +26,24 @@ FORWARD_TIMEOUT_SECONDS = 10.0
 SHOWN_BODY = 200  # characters of the app's answer printed
 
 
-def _sender_check() -> Verify:
+def _sender() -> Webhooks:
     from .app import DIALECT_LIST  # the composition root: the one list of dialects
 
-    return next(d.webhooks.verify for d in DIALECT_LIST if d.webhooks is not None)
+    return next(d.webhooks for d in DIALECT_LIST if d.webhooks is not None)
 
 
-def _event_of(body: bytes) -> tuple[str | None, str]:
-    """The event's name (None when the body says none) and a summary line's tail."""
-    try:
-        event = json.loads(body)
-        name = event.get("event_id")
-        return (str(name) if name is not None else None), f"{name} {event.get('idempotency_key')}"
-    except (ValueError, AttributeError):
-        return None, f"{len(body)} bytes, not JSON"
+def _reader(sink: WebhookSink | None) -> Callable[[bytes], tuple[str | None, str]]:
+    """(body) -> the event's name (None when the body is none of the dialect's webhooks) and a summary line's
+    tail, both as the sending dialect's descriptor reads them."""
+
+    def read(body: bytes) -> tuple[str | None, str]:
+        name = sink.event_of(body) if sink is not None else None
+        if name is None:
+            return None, f"{len(body)} bytes, not a webhook this sandbox sends"
+        summary = sink.summary_of(body) if sink is not None and sink.summary_of is not None else None
+        return name, summary or name
+
+    return read
 
 
 def _short(text: str) -> str:
@@ -48,7 +53,9 @@ def _short(text: str) -> str:
 
 def receiver_app(secret: str, out: TextIO = sys.stdout, verify: Verify | None = None, *,
                  forward_to: str | None = None, events: frozenset[str] | None = None) -> web.Application:
-    check = verify or _sender_check()
+    sender = _sender()
+    check = verify or sender.verify
+    read = _reader(sender.sink)
     sessions: list[aiohttp.ClientSession] = []
 
     async def receive(request: web.Request) -> web.StreamResponse:
@@ -56,7 +63,7 @@ def receiver_app(secret: str, out: TextIO = sys.stdout, verify: Verify | None = 
             return web.json_response({"error": "webhooks are POSTed here"}, status=405, headers={"Allow": "POST"})
         body = await request.read()
         ok = check(secret, request.headers, body)
-        name, summary = _event_of(body)
+        name, summary = read(body)
         print(f"{'signature ok ' if ok else 'BAD SIGNATURE'} {request.method} {request.path_qs} {summary}", file=out)
         print(f"  {body.decode('utf-8', 'replace')}", file=out, flush=True)
         if not ok:

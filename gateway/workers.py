@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from . import worker_metrics
+from . import log_format, worker_metrics
 from .app import DIALECT_LIST, build_ledger, load_default_scenario
 from .sandbox import changes
 from .sandbox.shared_app import start_afresh
@@ -67,8 +67,10 @@ async def prepare(settings: Settings) -> None:
 
 
 def run(settings: Settings, serve_one: ServeOne, shown_database: str,
-        choose_loop: Callable[[], Callable[[], asyncio.AbstractEventLoop] | None] | None = None) -> int:
-    """Serve with settings.workers processes until SIGTERM/SIGINT; the exit status for the supervisor."""
+        choose_loop: Callable[[], Callable[[], asyncio.AbstractEventLoop] | None] | None = None,
+        served: Callable[[], None] | None = None) -> int:
+    """Serve with settings.workers processes until SIGTERM/SIGINT; the exit status for the supervisor.
+    `served` is told once the first worker serves (until then a failure leaves nothing worth keeping)."""
     if settings.workers > changes.MOST_WORKERS:
         raise WorkersError(f"workers must be at most {changes.MOST_WORKERS}")
     sock = bind(settings.host, settings.port)
@@ -89,7 +91,7 @@ def run(settings: Settings, serve_one: ServeOne, shown_database: str,
         finally:
             sock.close()  # the workers hold it now
         os.close(ready_out)
-        return Supervisor(settings, pids, ready_in, f"http://{settings.host}:{port}", shown_database).run()
+        return Supervisor(settings, pids, ready_in, f"http://{settings.host}:{port}", shown_database, served).run()
     finally:
         if shared_metrics is not None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
@@ -115,7 +117,7 @@ def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter:
     except KeyboardInterrupt:
         status = 0
     except BaseException as exc:  # noqa: BLE001  (one line, as the CLI reports any failure)
-        print(f"{PROG}: worker {os.getpid()}: error: {exc}", file=sys.stderr, flush=True)
+        log.error("worker %d: %s", os.getpid(), exc, extra=log_format.CLI_LINE)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -123,8 +125,10 @@ def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter:
 
 
 class Supervisor:
-    def __init__(self, settings: Settings, pids: list[int], ready_in: int, address: str, shown_database: str) -> None:
+    def __init__(self, settings: Settings, pids: list[int], ready_in: int, address: str, shown_database: str,
+                 served: Callable[[], None] | None = None) -> None:
         self.settings = settings
+        self.served = served
         self.address = address
         self.alive = set(pids)
         self.ready_in = ready_in
@@ -162,6 +166,8 @@ class Supervisor:
                 continue
             if readable:
                 got = os.read(self.ready_in, 64)
+                if got and ready == 0 and self.served is not None:
+                    self.served()
                 ready += len(got)
             self._reap()
         return not self.stopping
@@ -192,8 +198,8 @@ class Supervisor:
             if self.stopping and code == 0:
                 continue
             how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-            log.error("worker %d stopped (%s)%s", pid, how, "" if self.stopping else ": stopping the others")
-            print(f"{PROG}: worker {pid} stopped ({how})", file=sys.stderr, flush=True)
+            log.error("worker %d stopped (%s)%s", pid, how, "" if self.stopping else ": stopping the others",
+                      extra=log_format.CLI_LINE)
             self.failed = True
             if not self.stopping:
                 self.stopping = True

@@ -57,6 +57,9 @@ class WebhookSink:
     secret: Callable[[Mapping[str, Any]], str]  # (the dialect's credentials) -> the signing secret
     subscribe: Callable[[str, str], tuple[str, str, Mapping[str, Any]]]  # (tenant, url) -> (method, admin path, body)
     event_of: Callable[[bytes], str | None]  # (received body) -> its event name ("...-confirm"), None if unreadable
+    # (received body) -> a one-line summary a receiver prints (the event and what tells deliveries apart, such
+    # as an idempotency key), None if unreadable; None here: the event name alone
+    summary_of: Callable[[bytes], str | None] | None = None
 
 
 @dataclass(frozen=True)

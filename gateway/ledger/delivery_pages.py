@@ -1,6 +1,7 @@
 """Reading one channel's deliveries a label at a time (a page of the labels that have any, then those labels'
 deliveries without attempts) and tallying them by state and answer, without reading each delivery; and
-renewing the lease of claimed deliveries while their sender still works on them."""
+renewing the lease of claimed deliveries while their sender still works on them; and every tenant's
+deliveries counted by channel and state at once (what a metrics scrape reads)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from .core import LedgerBase
+from .deliveries import DELIVERY_STATES
 from .errors import InvalidArgument
 from .members import check_page
 from .models import Delivery, Tenant
@@ -15,6 +17,19 @@ from .repo import delivery_pages as page_sql
 
 
 class DeliveryPageOps(LedgerBase):
+    async def delivery_counts_by_channel(self) -> dict[str, dict[str, Any]]:
+        """{channel: {state: how many (every state present, 0 when none), "oldest_pending_at": when the oldest
+        still pending was enqueued (None when none is)}} over every tenant, in one read whatever their number;
+        a channel with no delivery is absent."""
+        found = await self._read(page_sql.counts_by_channel)
+        out: dict[str, dict[str, Any]] = {}
+        for channel, state, count, oldest in found:
+            counts = out.setdefault(channel, {**dict.fromkeys(DELIVERY_STATES, 0), "oldest_pending_at": None})
+            counts[state] = count
+            if state == "pending":
+                counts["oldest_pending_at"] = oldest
+        return out
+
     async def delivery_labels(self, *, tenant: Tenant, channel: str, offset: int = 0,
                               limit: int = 200) -> tuple[list[str], int]:
         """A page of the labels the tenant has deliveries under on `channel`, in natural order (shorter

@@ -9,6 +9,7 @@ never its raw path. Names no vendor: each step asks the request's Dialect descri
 authenticates, whom it counts, how it renders an error). Paths no dialect owns (the admin API) pass by."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -91,6 +92,7 @@ class Pipeline:
         ledger = self.app[LEDGER]
         response: web.StreamResponse | None = None
         outcome = "answered"
+        closed = False
         forwarded, opened = exchanges.begin()  # what the request exchanges with the tenant's upstream
         try:
             response, outcome = await self.answer(request, handler, dialect, ledger)
@@ -101,12 +103,15 @@ class Pipeline:
             response = exc
             exc.headers[REQUEST_ID] = request_id
             raise
+        except asyncio.CancelledError:  # the client went away (or shutdown ran out of time): nothing was sent
+            closed = True
+            raise
         except Exception:
             outcome = "error"  # aiohttp answers 500; the journal still records the request
             raise
         finally:
             exchanges.end(opened)
-            self.count(request, dialect.name, response, started)
+            self.count(request, dialect.name, response, started, closed)
             journal = self.sandbox.journal
             if journal.enabled:
                 await record(journal, request, ledger.clock.now(), dialect.name, response, outcome, started,
@@ -116,20 +121,29 @@ class Pipeline:
         """A path no dialect owns (the admin API): only counted."""
         started = time.perf_counter()
         response: web.StreamResponse | None = None
+        closed = False
         try:
             response = await handler(request)
             return response
         except web.HTTPException as exc:
             response = exc
             raise
+        except asyncio.CancelledError:
+            closed = True
+            raise
         finally:
-            self.count(request, "none", response, started)
+            self.count(request, "none", response, started, closed)
 
-    def count(self, request: web.Request, dialect: str, response: web.StreamResponse | None, started: float) -> None:
+    def count(self, request: web.Request, dialect: str, response: web.StreamResponse | None, started: float,
+              closed: bool = False) -> None:
         """The request in the metrics: by its route's pattern (bounded, whatever paths clients send) and the
-        status the client saw; a fault that dropped the connection or sent nothing is named instead."""
+        status the client saw; a fault that dropped the connection or sent nothing is named instead, and a
+        handler cancelled because the client went away is `client_closed` (no status was sent)."""
         route = request.match_info.route.resource
-        status = "500" if response is None else str(response.status)  # None: raised, and aiohttp answers 500
+        if closed:
+            status = "client_closed"
+        else:
+            status = "500" if response is None else str(response.status)  # None: raised, and aiohttp answers 500
         if self.sandbox.faults.active:  # only then can a rule have struck (a request's lookup costs a microsecond)
             fault = request.get(REQUEST_FAULT)
             if fault is not None and fault["outcome"] in ("empty_reply", "dropped"):

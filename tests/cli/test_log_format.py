@@ -7,6 +7,9 @@ import base64
 import io
 import json
 import logging
+import os
+import re
+import signal
 import socket
 import urllib.error
 import urllib.request
@@ -30,10 +33,70 @@ def _get(url: str, headers: dict[str, str] | None = None) -> None:
         exc.close()
 
 
+# What `serve` prints on stdout (tests/process.py merges it with stderr): where it listens and that it stops.
+# Those are its output, not log records; every other line, errors included, must be JSON.
+STDOUT_LINES = re.compile(r"loyalty-gateway: (listening on http://\S+ \(database .*\)|shutting down)")
+
+
 def _records(output: str) -> list[dict[str, Any]]:
     lines = [line for line in output.splitlines() if line.strip()]
-    logged = [line for line in lines if not line.startswith("loyalty-gateway: ")]  # the CLI's own status lines
+    logged = [line for line in lines if not STDOUT_LINES.fullmatch(line)]
     return [json.loads(line) for line in logged]  # every log line parses, or this fails
+
+
+def test_a_failed_start_is_one_json_error_record(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for workers in ("1", "2"):
+            done = process.run(["serve", "--port", str(port), "--database", "sqlite:///f.db", "--log-format", "json",
+                                "--workers", workers], cwd=tmp_path)
+            assert done.returncode == 1, done.stderr
+            last = _records(done.stderr)[-1]  # every stderr line is JSON
+            assert (last["level"], last["logger"]) == ("error", "gateway")
+            assert last["message"] == f"cannot listen on 127.0.0.1:{port}: address already in use"
+    assert not (tmp_path / "f.db").exists()
+
+
+def test_a_failed_start_at_log_level_error_is_its_one_json_line(tmp_path: Path) -> None:
+    done = process.run(["serve", "--port", "0", "--database", "sqlite:///f.db", "--scenario", "missing.json",
+                        "--log-format", "json", "--log-level", "error"], cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    (record,) = _records(done.stderr)
+    assert record["level"] == "error" and "missing.json" in record["message"]
+    assert not (tmp_path / "f.db").exists()
+
+
+def test_a_bad_flag_before_logging_is_set_up_stays_the_plain_line(tmp_path: Path) -> None:
+    done = process.run(["serve", "--port", "0", "--workers", "many", "--log-format", "json"], cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.startswith("loyalty-gateway: error: ") and done.stderr.count("\n") == 1
+
+
+def test_a_worker_that_dies_is_logged_as_a_json_error(tmp_path: Path) -> None:
+    server = process.start(["--port", "0", "--database", "sqlite:///w.db", "--workers", "2", "--log-format", "json"],
+                           tmp_path)
+    victim = min(_children(server.proc.pid))
+    os.kill(victim, signal.SIGKILL)
+    assert server.proc.wait(timeout=20) == 1
+    server.stop()
+    records = _records("".join(server.startup) + server.output)
+    died = [r for r in records if r["level"] == "error"]
+    assert [(r["logger"], r["message"]) for r in died] == [
+        ("gateway.workers", f"worker {victim} stopped (killed by signal 9): stopping the others")]
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import tomllib
 import urllib.request
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+import gateway
 from gateway.cli import _parser
 from gateway.settings import SETTINGS
 from tests import process
@@ -21,6 +23,15 @@ def test_version_prints_the_installed_packages_version(tmp_path: Path) -> None:
     shown = cli("--version", cwd=tmp_path)
     assert shown.returncode == 0
     assert shown.stdout == f"loyalty-gateway {metadata.version('loyalty-gateway')}\n"
+    assert shown.stdout == f"loyalty-gateway {gateway.__version__}\n"  # what build_info and User-Agents say
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject.toml takes it from gateway.__version__ (so --version, the metadata and the metrics' build_info
+    cannot disagree): no second copy to forget when it changes."""
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "gateway.__version__"}
 
 
 @pytest.mark.parametrize("setting", [s for s in SETTINGS if s.is_boolean], ids=lambda s: s.name)

@@ -31,7 +31,7 @@ DIALECT = Dialect(
     webhooks=Webhooks(section="pomelo", consumer="pomelo-webhooks", channel="pomelo", message_for=webhooks.message_for,
                       targets=webhooks.targets, headers=webhooks.signed_headers, verify=webhooks.verify,
                       sink=WebhookSink(secret=webhooks.secret_of, subscribe=webhooks.subscribe,
-                                       event_of=webhooks.event_of)),
+                                       event_of=webhooks.event_of, summary_of=webhooks.summary_of)),
     scenario=ScenarioPart(scenario_part.parts),
     upstream=UpstreamPort(upstream.connect, upstream.CREDENTIAL_NAMES, "flat"),
     documents=DOCUMENTS,  # its OpenAPI document, served, shipped and held to the requests it takes

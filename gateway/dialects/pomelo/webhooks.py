@@ -143,6 +143,15 @@ def subscribe(tenant: str, url: str) -> tuple[str, str, dict[str, str]]:
     return "PUT", "/pomelo/webhooks?" + urlencode({"tenant": tenant}), {"url": url}
 
 
+def summary_of(body: bytes) -> str | None:
+    """`loyalty-confirm lye-1-confirm`: the event and its idempotency key (the same on every retry of one
+    delivery), or None for a body that is no webhook of ours."""
+    name = event_of(body)
+    if name is None:
+        return None
+    return f"{name} {json.loads(body).get('idempotency_key')}"
+
+
 def event_of(body: bytes) -> str | None:
     """The event a received webhook is (its event_id), or None for a body that is no webhook of ours."""
     try:

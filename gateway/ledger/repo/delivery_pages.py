@@ -1,6 +1,7 @@
 """SQL for reading one channel's deliveries by label a page at a time: the labels that have any (in natural
-order), a given set of labels' deliveries without their attempts, and a tally by state and answer; and for
-renewing the lease of deliveries still held under a claim."""
+order), a given set of labels' deliveries without their attempts, and a tally by state and answer; every
+tenant's deliveries counted by channel and state in one query; and for renewing the lease of deliveries
+still held under a claim."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,6 +15,15 @@ from ..store.base import Tx
 from .deliveries import to_delivery
 
 CHUNK = 500  # labels per IN (...) list
+
+
+async def counts_by_channel(tx: Tx) -> list[tuple[str, str, int, datetime | None]]:
+    """(channel, state, how many, when the oldest was enqueued) over every tenant's deliveries: one GROUP BY
+    (the deliveries_due index's state leads), however many tenants there are."""
+    found = await tx.fetchall(
+        "SELECT channel, state, count(*) AS n, min(created_at) AS oldest FROM deliveries GROUP BY channel, state")
+    return [(row["channel"], row["state"], int(row["n"]),
+             None if row["oldest"] is None else clock.from_text(row["oldest"])) for row in found]
 
 
 async def labels(tx: Tx, tenant_id: int, channel: str, offset: int, limit: int) -> tuple[list[str], int]:
