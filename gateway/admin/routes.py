@@ -110,6 +110,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_get("/entries", state.entries)
     r.add_get("/audit", state.audit)
     r.add_get("/requests", controls.list_requests)
+    controls.add_stream(app)
     r.add_delete("/requests", controls.clear_requests)
     r.add_get("/journal", controls.journal_settings)
     r.add_put("/journal", controls.configure_journal)

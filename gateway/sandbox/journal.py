@@ -3,6 +3,8 @@ capped copy of the bodies, secrets masked). Capped in entries and in bytes, so m
 load. Knows nothing of aiohttp or of any dialect."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
 from collections import deque
 from collections.abc import Iterator
@@ -10,13 +12,37 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .redact import redact_body
+from .redact import MASK, redact_body
 
 # What one entry costs besides its bodies and path (the record, its dict, small strings): an estimate,
 # kept deliberately high so max_bytes is a ceiling on what the journal really holds.
 ENTRY_OVERHEAD = 512
 # How far past a body's cut its secrets are looked for (a secret's key starts before the cut).
 _MASK_MARGIN = 1024
+
+
+# A header is a secret when its name (lower case, without - and _) is one of these or holds one of the words:
+# credentials (Authorization: Basic, Bearer), cookies, and a vendor's own key or token headers (apiKey,
+# X-Auth-Token), whatever the vendor calls them. An Authorization value keeps its scheme ("Basic [FILTERED]").
+SECRET_HEADERS = frozenset({"authorization", "proxyauthorization", "cookie", "setcookie"})
+SECRET_HEADER_WORDS = ("secret", "token", "password", "passwd", "apikey", "credential")
+HEADER_CAP = 8192  # the most of a header's value kept (a legitimate one is far shorter)
+
+
+def masked_headers(headers: Any) -> list[list[str]]:
+    """A message's headers as [name, value] pairs in the order sent, every secret's value masked."""
+    kept = []
+    for name, value in headers.items():
+        folded = name.lower().replace("-", "").replace("_", "")
+        if folded in SECRET_HEADERS or any(word in folded for word in SECRET_HEADER_WORDS):
+            scheme, space, _ = value.partition(" ")
+            value = f"{scheme} {MASK}" if folded.endswith("authorization") and space else MASK
+        kept.append([name, value[:HEADER_CAP]])
+    return kept
+
+
+def headers_cost(pairs: list[list[str]]) -> int:
+    return sum(len(name) + len(value) + 4 for name, value in pairs)
 
 
 class Body:
@@ -96,6 +122,8 @@ class JournalEntry:
     upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
     request_id: str | None = None  # the X-Request-Id the answer carried (the client's own, echoed, or made here)
     idempotency_key: str | None = None  # the request's x-idempotency-key: which write a retry repeats
+    request_headers: list[list[str]] = field(default_factory=list)  # [name, value], secrets masked
+    response_headers: list[list[str]] = field(default_factory=list)
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
@@ -118,6 +146,8 @@ class JournalEntry:
             "response_body": self.response_body.as_json(),
             "upstream": self.upstream,
             "idempotency_key": self.idempotency_key,
+            "request_headers": self.request_headers,
+            "response_headers": self.response_headers,
         }
 
 
@@ -173,6 +203,8 @@ class Journal:
         self._bytes = 0
         self._next_id = 1
         self.dropped = 0
+        self._arrival: asyncio.Event | None = None  # made by the first stream that waits; set by the next add
+        self.closing = False  # the server is shutting down: every stream ends
 
     def next_id(self) -> int:
         value = self._next_id
@@ -183,7 +215,8 @@ class Journal:
         if not self.enabled:
             return
         cost = (ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "")
-                + entry.request_body.kept + entry.response_body.kept)
+                + entry.request_body.kept + entry.response_body.kept
+                + headers_cost(entry.request_headers) + headers_cost(entry.response_headers))
         if entry.upstream:
             cost += sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
                         for x in entry.upstream)
@@ -192,6 +225,43 @@ class Journal:
         self._bytes += cost
         if len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             self._trim()
+        self._announce()
+
+    # -- following it (the admin API's stream) --------------------------------------------------
+
+    def _announce(self) -> None:
+        if self._arrival is not None:
+            self._arrival.set()
+            self._arrival = None
+
+    async def arrival(self, timeout: float) -> None:
+        """Wait until an entry is added here, the server starts closing, or `timeout` seconds pass."""
+        if self.closing:
+            return
+        if self._arrival is None:
+            self._arrival = asyncio.Event()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._arrival.wait(), timeout)
+
+    def close_streams(self) -> None:
+        """The server is shutting down: wake every stream so it ends now, not when it is cancelled."""
+        self.closing = True
+        self._announce()
+
+    async def newest_id(self) -> int:
+        """The id of the newest entry recorded (0: none yet): a stream with no cursor starts after it."""
+        return self._next_id - 1
+
+    async def after(self, cursor: int, wanted: Filter, limit: int = 500) -> tuple[list[Any], int]:
+        """Entries with an id above `cursor` that `wanted` keeps, oldest first (at most `limit` looked at),
+        and the cursor to read on from. Reads only the new end of the journal, never the whole of it."""
+        newer: list[JournalEntry] = []
+        for e in reversed(self._entries):
+            if e.id <= cursor:
+                break
+            newer.append(e)
+        newer = newer[::-1][:limit]
+        return [e for e in newer if wanted(e)], (newer[-1].id if newer else cursor)
 
     def _trim(self) -> None:
         while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
