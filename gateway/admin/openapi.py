@@ -11,6 +11,7 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.descriptor import Dialect
 from .contracts import documents_of, openapi_part
+from .openapi_console import CONSOLE_PATHS
 from .openapi_drift import DRIFT_PATH, drift_schemas
 from .openapi_kit import (AMOUNT, ASSET, BOOL, INT, KIT, MAYBE_INT, MAYBE_STR, MAYBE_TIME, NUM, PAGING, STR,
                           TENANT_NAME, TEXT, TIME, URL, _RESPONSES, _linked, _list, _obj, _op, _p, _q, _ref)
@@ -321,5 +322,6 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                        body="RateLimits", store=False),
         },
         **{path: item for part in parts.values() for path, item in part.get("paths", {}).items()},
+        **CONSOLE_PATHS,
     },
     }

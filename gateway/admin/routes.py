@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from ..console import routes as console
 from ..dialects.common import ErrorSpec, ErrorTable, error_middleware
 from ..dialects.descriptor import Dialect
 from ..keys import LEDGER, STATE_SETUPS
@@ -123,6 +124,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_get("/rate-limits", controls.get_rate_limits)
     r.add_put("/rate-limits", controls.set_rate_limits)
     webhooks.add_routes(r)
+    console.add_routes(r)  # HTML and files only: its pages call the routes above
     for dialect in dialects:
         if dialect.admin.add_routes is not None:
             dialect.admin.add_routes(r)
