@@ -40,7 +40,7 @@ from ..ledger import (
 )
 from ..dialects.descriptor import Document
 from ..dialects.documents import json_bytes
-from . import contracts, controls, drift, provider_states, state, upstream, webhooks
+from . import contracts, controls, credentials, drift, provider_states, state, upstream, webhooks
 from .auth import admin_auth
 from .openapi import DOCUMENT_NAME, TITLE, document
 from .wire import render_error
@@ -101,6 +101,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_post("/tenants", state.create_tenant)
     r.add_get("/tenants/{name}", state.show_tenant)
     r.add_delete("/tenants/{name}", state.delete_tenant)
+    r.add_get("/tenants/{name}/credentials", credentials.show_credentials)
     r.add_post("/provider-states", provider_states.set_up)
     r.add_post("/tenants/{name}/upstream/discover", upstream.discover)
     r.add_get("/upstream", upstream.overview)
