@@ -32,12 +32,16 @@ def _filter(request: web.Request) -> Filter:
         since_id = whole_number(since)
         if since_id is None:
             since_time = _instant(since, "since")
+    before = q.get("before") or None
+    before_id = None if before is None or len(before) > 18 else whole_number(before)
+    if before is not None and before_id is None:
+        raise InvalidArgument("before must be an entry id (entries older than it)")
     status = q.get("status") or None
     if status is not None and not (len(status) == 3 and (status.isdigit() or (status[0].isdigit() and status[1:].lower() == "xx"))):
         raise InvalidArgument("status must be a code (404) or a class (4xx)")
     return Filter(
         tenant=q.get("tenant") or None, dialect=q.get("dialect") or None, path=q.get("path") or None,
-        method=q.get("method") or None, status=status, since_id=since_id, since_time=since_time,
+        method=q.get("method") or None, status=status, since_id=since_id, since_time=since_time, before_id=before_id,
     )
 
 
@@ -75,6 +79,8 @@ async def stream_requests(request: web.Request) -> web.StreamResponse:
     given = request.headers.get("Last-Event-ID", "").strip() or request.query.get("since", "")
     if given and not (given.isascii() and given.isdigit() and len(given) <= 18):
         raise InvalidArgument("since (and Last-Event-ID) must be an entry id: the stream starts after it")
+    if wanted.before_id is not None:
+        raise InvalidArgument("before lists older entries; a stream follows newer ones (leave it out)")
     timeout = query_whole(request, "timeout", STREAM_TIMEOUT, 0, STREAM_TIMEOUT)
     journal = request.config_dict[SANDBOX].journal
     newest = await journal.newest_id()

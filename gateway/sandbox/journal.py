@@ -158,7 +158,8 @@ def _iso(moment: datetime) -> str:
 @dataclass(frozen=True)
 class Filter:
     """Which entries a listing wants. `path` is a glob when it holds * or ?, else a prefix; `status` is a
-    code (404) or a class (4xx); `since_id` keeps entries after that id, `since_time` at or after it."""
+    code (404) or a class (4xx); `since_id` keeps entries after that id, `since_time` at or after it,
+    `before_id` entries before that id (older: a page after the one that ended there)."""
 
     tenant: str | None = None
     dialect: str | None = None
@@ -167,6 +168,7 @@ class Filter:
     status: str | None = None
     since_id: int | None = None
     since_time: datetime | None = None
+    before_id: int | None = None
 
     def __call__(self, e: JournalEntry) -> bool:
         if self.tenant is not None and e.tenant != self.tenant:
@@ -187,6 +189,8 @@ class Filter:
             elif text != self.status:
                 return False
         if self.since_id is not None and e.id <= self.since_id:
+            return False
+        if self.before_id is not None and e.id >= self.before_id:
             return False
         return self.since_time is None or e.at >= self.since_time
 

@@ -226,3 +226,18 @@ def test_with_two_workers_the_stream_shows_requests_either_worker_served(tmp_pat
         assert seen == 12 and len(workers) == 2, (seen, workers)
     finally:
         server.stop()
+
+
+async def test_before_pages_back_through_older_entries_by_id(sandbox_client) -> None:
+    client = await sandbox_client()
+    for _ in range(5):
+        await read(client, "imonggo")
+    newest = [e["id"] for e in (await (await client.get("/__admin/requests?limit=2")).json())["requests"]]
+    older = await (await client.get(f"/__admin/requests?limit=2&before={newest[-1]}")).json()
+    assert [e["id"] for e in older["requests"]] == [newest[-1] - 1, newest[-1] - 2]
+    assert older["total"] == 3  # what is older than the cut, as the filters count
+    for bad in ("x", "1234567890123456789", "-1"):
+        response = await client.get(f"/__admin/requests?before={bad}")
+        assert response.status == 400 and "before must be an entry id" in (await response.json())["error"]["message"]
+    response = await client.get(f"{STREAM}?before=3")
+    assert response.status == 400 and "a stream follows newer ones" in (await response.json())["error"]["message"]
