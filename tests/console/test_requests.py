@@ -8,13 +8,18 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests import process
+from tests.console import browser as kit
+
 TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"  # the demo tenant's imonggo API token (README)
 IMONGGO = {"Authorization": "Basic " + base64.b64encode(f"{TOKEN}:X".encode()).decode()}
 MEMBERPOINTS = {"apiID": "demo-api-id", "apiKey": "demo-api-key"}
+ADMIN_TOKEN = "console-test-token"
 
 
 def call(base: str, method: str, path: str, headers: dict[str, str], body: Any = None) -> int:
@@ -121,3 +126,33 @@ def test_a_fault_struck_request_names_its_rule(console_server: Any, page: Any, s
 def test_an_entry_no_longer_in_the_journal_says_so(console_server: Any, page: Any, entry: str) -> None:
     page.goto(console_server.url + f"/__admin/console/requests?entry={entry}")
     page.get_by_text("It is no longer in the journal (or never was).").wait_for()
+
+
+@pytest.fixture(scope="module")
+def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
+    folder = tmp_path_factory.mktemp("console-guarded")
+    server = process.start(["--port", "0", "--database", f"sqlite:///{folder / 'console.db'}", "--scenario", "demo",
+                            "--admin-token", ADMIN_TOKEN], folder, timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_with_an_admin_token_the_page_asks_once_and_follows_the_stream_with_it(guarded_server: Any, page: Any,
+                                                                               shot: Any, axe: Any) -> None:
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url, r.headers.get("authorization")))
+            if "/requests/stream" in r.url else None)
+    page.goto(guarded_server.url + "/__admin/console/requests")
+    page.get_by_role("textbox", name="Admin token").fill(ADMIN_TOKEN)
+    shot(page, "requests-token")
+    page.get_by_role("button", name="Use this token").click()
+    page.get_by_text("Live: new requests appear here as they arrive.").wait_for()
+    assert page.get_by_role("textbox", name="Admin token").count() == 0  # asked once, for every call waiting
+    assert spend(guarded_server.url, "guarded") == 200
+    page.locator("tbody tr", has_text="reference=guarded").first.wait_for()
+    assert sent and all(auth == f"Bearer {ADMIN_TOKEN}" for _, auth in sent), sent
+    status, _ = kit.admin_call(guarded_server.url, "GET", "/requests/stream?timeout=0")
+    assert status == 401  # the stream itself still wants the token
+    assert axe(page) == []
