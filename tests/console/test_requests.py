@@ -156,3 +156,40 @@ def test_with_an_admin_token_the_page_asks_once_and_follows_the_stream_with_it(g
     status, _ = kit.admin_call(guarded_server.url, "GET", "/requests/stream?timeout=0")
     assert status == 401  # the stream itself still wants the token
     assert axe(page) == []
+
+
+def test_a_json_request_opens_to_both_bodies_indented(console_server: Any, page: Any, admin: Any) -> None:
+    open_requests(page, console_server.url + "/__admin/console/requests?dialect=memberpoints")
+    body = {"mbr_id": 1534, "adjustpoints": "-25", "adjustmentnote": "console"}
+    assert call(console_server.url, "POST", "/webapps/api/memberpoints", MEMBERPOINTS, body) == 200
+    row = page.locator("tbody tr", has_text="POST").first
+    row.wait_for()
+    row.get_by_role("link").click()
+    sent = page.locator("pre[aria-label='Request body']")
+    sent.wait_for()
+    assert sent.inner_text() == '{\n  "mbr_id": 1534,\n  "adjustpoints": "-25",\n  "adjustmentnote": "console"\n}'
+    answer = page.locator("pre[aria-label='Answer body']").inner_text()
+    assert answer.startswith("{\n  ") and '"adjustpoints": "-25.00"' in answer
+    entry = newest(admin, dialect="memberpoints", method="POST")
+    assert json.loads(entry["request_body"]["text"]) == body
+
+
+def test_older_requests_are_paged_by_id_and_the_page_is_in_the_url(console_server: Any, page: Any, shot: Any,
+                                                                   admin: Any) -> None:
+    for n in range(55):
+        assert call(console_server.url, "GET", "/api/customers/1534.json", IMONGGO) == 200
+    open_requests(page, console_server.url + "/__admin/console/requests?path=/api/customers/")
+    rows = page.locator("tbody tr")
+    assert rows.count() == 50
+    newest_shown = int(rows.first.get_by_role("link").inner_text().lstrip("#"))
+    oldest_shown = int(rows.last.get_by_role("link").inner_text().lstrip("#"))
+    page.get_by_role("link", name="Older requests").click()
+    page.wait_for_url(f"**before={oldest_shown}**")
+    assert "path=%2Fapi%2Fcustomers%2F" in page.url or "path=/api/customers/" in page.url
+    page.get_by_text("Showing older requests").wait_for()
+    older = [int(a.inner_text().lstrip("#")) for a in page.locator("tbody tr td:first-child a").all()]
+    _, listed = admin("GET", f"/requests?path=/api/customers/&before={oldest_shown}&limit=50")
+    assert older == [e["id"] for e in listed["requests"]] and older and max(older) < oldest_shown < newest_shown
+    page.get_by_role("link", name="Newest requests").click()
+    page.get_by_text("Live: new requests appear here as they arrive.").wait_for()
+    shot(page, "requests-paged")
