@@ -193,3 +193,31 @@ def test_older_requests_are_paged_by_id_and_the_page_is_in_the_url(console_serve
     page.get_by_role("link", name="Newest requests").click()
     page.get_by_text("Live: new requests appear here as they arrive.").wait_for()
     shot(page, "requests-paged")
+
+
+def test_an_upstream_tenants_request_opens_to_its_upstream_exchanges(console_server: Any, page: Any, shot: Any,
+                                                                     axe: Any, admin: Any) -> None:
+    """A tenant whose points live upstream (this same server's demo tenant, spoken to in imonggo)."""
+    demo = json.loads((kit.ROOT / "gateway" / "data" / "demo.json").read_text(encoding="utf-8"))["tenants"][0]
+    juan = {k: v for k, v in demo["members"][0].items() if k != "balances"}
+    tenant = {**demo, "members": [juan], "upstream": {
+        "dialect": "imonggo", "base_url": console_server.url, "credentials": {"api_token": TOKEN}, "record": False}}
+    status, made = admin("POST", "/tenants", {"scenario": {"tenants": [tenant]}, "name": "via-upstream"})
+    assert status == 201, made
+    mine = {"Authorization": "Basic " + base64.b64encode(f"{made['imonggo']['api_token']}:X".encode()).decode()}
+    open_requests(page, console_server.url + "/__admin/console/requests?tenant=via-upstream")
+    assert call(console_server.url, "GET", "/api/customers/1534.json", mine) == 200
+    row = page.locator("tbody tr", has_text="/api/customers/1534.json").first
+    row.wait_for()
+    row.get_by_role("link").click()
+    exchange = page.locator("#detail .card").first
+    exchange.wait_for()
+    entry = newest(admin, tenant="via-upstream")
+    assert entry["upstream"] and entry["upstream"][0]["url"].startswith(console_server.url + "/api/")
+    cards = page.locator("#detail .card")
+    assert cards.count() == len(entry["upstream"])
+    for card, forwarded in zip(cards.all(), entry["upstream"]):
+        assert f"{forwarded['method']} {forwarded['url']} → {forwarded['status']}" in card.inner_text()
+    assert made["imonggo"]["api_token"] not in page.content() and TOKEN not in page.content()
+    shot(page, "requests-upstream")
+    assert axe(page) == []
