@@ -10,6 +10,8 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from .redact import MASK, redact_body
@@ -29,20 +31,43 @@ SECRET_HEADER_WORDS = ("secret", "token", "password", "passwd", "apikey", "crede
 HEADER_CAP = 8192  # the most of a header's value kept (a legitimate one is far shorter)
 
 
+@lru_cache(maxsize=1024)
+def _secret_header(name: str) -> int:
+    """0: not a secret; 1: a secret; 2: a secret whose scheme is kept (Authorization). Cached: names repeat."""
+    folded = name.lower().replace("-", "").replace("_", "")
+    if folded in SECRET_HEADERS or any(word in folded for word in SECRET_HEADER_WORDS):
+        return 2 if folded.endswith("authorization") else 1
+    return 0
+
+
 def masked_headers(headers: Any) -> list[list[str]]:
-    """A message's headers as [name, value] pairs in the order sent, every secret's value masked."""
+    """A message's headers (a mapping, or (name, value) pairs) as [name, value] pairs in the order sent, every
+    secret's value masked."""
     kept = []
-    for name, value in headers.items():
-        folded = name.lower().replace("-", "").replace("_", "")
-        if folded in SECRET_HEADERS or any(word in folded for word in SECRET_HEADER_WORDS):
+    for name, value in (headers.items() if hasattr(headers, "items") else headers):
+        secret = _secret_header(name)
+        if secret:
             scheme, space, _ = value.partition(" ")
-            value = f"{scheme} {MASK}" if folded.endswith("authorization") and space else MASK
-        kept.append([name, value[:HEADER_CAP]])
+            value = f"{scheme} {MASK}" if secret == 2 and space else MASK
+        kept.append([name, value if len(value) <= HEADER_CAP else value[:HEADER_CAP]])
     return kept
 
 
-def headers_cost(pairs: list[list[str]]) -> int:
-    return sum(len(name) + len(value) + 4 for name, value in pairs)
+class Headers:
+    """A message's headers, copied as sent and masked the first time anything reads them (as Body is): the
+    request path pays for a copy only. Nothing unmasked ever leaves: as_json() only sees the masked pairs."""
+
+    __slots__ = ("_raw", "_masked", "cost")
+
+    def __init__(self, headers: Any = ()) -> None:
+        self._raw: tuple[tuple[str, str], ...] = tuple(headers.items() if hasattr(headers, "items") else headers)
+        self._masked: list[list[str]] | None = None
+        self.cost = sum(map(len, chain.from_iterable(self._raw))) + 4 * len(self._raw)  # against max_bytes
+
+    def as_json(self) -> list[list[str]]:
+        if self._masked is None:
+            self._masked, self._raw = masked_headers(self._raw), ()
+        return self._masked
 
 
 class Body:
@@ -122,8 +147,8 @@ class JournalEntry:
     upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
     request_id: str | None = None  # the X-Request-Id the answer carried (the client's own, echoed, or made here)
     idempotency_key: str | None = None  # the request's x-idempotency-key: which write a retry repeats
-    request_headers: list[list[str]] = field(default_factory=list)  # [name, value], secrets masked
-    response_headers: list[list[str]] = field(default_factory=list)
+    request_headers: Headers = field(default_factory=Headers)  # as [name, value] pairs, secrets masked
+    response_headers: Headers = field(default_factory=Headers)
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
@@ -146,8 +171,8 @@ class JournalEntry:
             "response_body": self.response_body.as_json(),
             "upstream": self.upstream,
             "idempotency_key": self.idempotency_key,
-            "request_headers": self.request_headers,
-            "response_headers": self.response_headers,
+            "request_headers": self.request_headers.as_json(),
+            "response_headers": self.response_headers.as_json(),
         }
 
 
@@ -220,7 +245,7 @@ class Journal:
             return
         cost = (ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "")
                 + entry.request_body.kept + entry.response_body.kept
-                + headers_cost(entry.request_headers) + headers_cost(entry.response_headers))
+                + entry.request_headers.cost + entry.response_headers.cost)
         if entry.upstream:
             cost += sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
                         for x in entry.upstream)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from .journal import ENTRY_OVERHEAD, Filter, Journal, JournalEntry, headers_cost
+from .journal import ENTRY_OVERHEAD, Filter, Journal, JournalEntry
 from . import changes
 from .shared import JOURNAL, SharedState
 
@@ -43,8 +43,7 @@ class StoredEntry:
 def cost_of(entry: JournalEntry) -> int:
     """What an entry counts against max_bytes: as the in-memory journal counts it."""
     return ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "") + len(
-        entry.request_body.data) + len(entry.response_body.data) + headers_cost(entry.request_headers) + headers_cost(
-        entry.response_headers) + sum(
+        entry.request_body.data) + len(entry.response_body.data) + entry.request_headers.cost + entry.response_headers.cost + sum(
         ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
         for x in entry.upstream)
 

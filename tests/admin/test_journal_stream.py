@@ -241,3 +241,18 @@ async def test_before_pages_back_through_older_entries_by_id(sandbox_client) -> 
         assert response.status == 400 and "before must be an entry id" in (await response.json())["error"]["message"]
     response = await client.get(f"{STREAM}?before=3")
     assert response.status == 400 and "a stream follows newer ones" in (await response.json())["error"]["message"]
+
+
+def test_headers_count_against_max_bytes_and_are_masked_only_when_read() -> None:
+    from datetime import datetime, timezone
+
+    from gateway.sandbox.journal import Headers, Journal, JournalEntry
+
+    journal = Journal(enabled=True, max_entries=10, max_bytes=10**6, body_bytes=0)
+    big = Headers([("Authorization", "Bearer " + "x" * 5000), ("X-Trace", "t")])
+    now = datetime.now(timezone.utc)
+    journal.add(JournalEntry(id=journal.next_id(), at=now, ledger_time=now, dialect="d", method="GET", path="/p",
+                             query="", request_headers=big))
+    assert journal.bytes >= 5000 + len("Authorization")  # a large header is no free ride past max_bytes
+    [entry] = journal.select(controls.Filter())
+    assert entry.as_json()["request_headers"] == [["Authorization", "Bearer [FILTERED]"], ["X-Trace", "t"]]
