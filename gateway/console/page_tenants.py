@@ -23,7 +23,7 @@ button, and a ready curl command per dialect aimed at this server.</p>
 
 <section aria-labelledby="create-heading">
 <h2 id="create-heading">Create a tenant</h2>
-<form id="create-form" class="card">
+<form id="create-form" class="card" novalidate>
 <fieldset>
 <legend>Start from</legend>
 <div><input type="radio" id="from-demo" name="source" value="demo" checked>

@@ -18,11 +18,12 @@ class ConsolePage:
 
 
 # Below ConsolePage: each page module imports it from here (gateway.console's __init__ imports this module first).
-from . import page_overview, page_tenants  # noqa: E402
+from . import page_controls, page_overview, page_tenants  # noqa: E402
 
 PAGES: list[ConsolePage] = [
     page_overview.PAGE,
     page_tenants.PAGE,
+    page_controls.PAGE,
 ]
 
 
