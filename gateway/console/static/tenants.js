@@ -76,7 +76,7 @@ async function reset(name) {
 }
 
 async function remove(name) {
-  const [text, kind] = await attempt(() => api("/tenants/" + encodeURIComponent(name), { method: "DELETE" }),
+  const [text, kind] = await attempt(() => api(`/tenants/${encodeURIComponent(name)}`, { method: "DELETE" }),
                                      `Deleted ${name}.`, `Could not delete ${name}`);
   if (shownTenant === name && kind === "ok") {
     shownTenant = null;
