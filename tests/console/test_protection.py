@@ -175,3 +175,14 @@ def test_every_call_a_console_script_makes_is_a_documented_admin_call() -> None:
     assert len(calls) >= 10, calls  # the reader still finds the calls
     undocumented = sorted(call for call in calls if not documented(call[1], call[2], paths))
     assert undocumented == [], "a console script calls an admin route the OpenAPI document does not list"
+
+
+HTML_SINKS = re.compile(r"\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write|\beval\(|new Function\(")
+
+
+def test_no_console_script_parses_text_as_html() -> None:
+    """Data reaches a page as text only (textContent, text nodes): no script hands a string to the HTML parser."""
+    found = [f"{script.name}: {match.group(0)}" for script in sorted(Path(STATIC_DIR).glob("*.js"))
+             for match in HTML_SINKS.finditer(script.read_text(encoding="utf-8"))]
+    assert found == []
+    assert HTML_SINKS.search("row.innerHTML = name") and HTML_SINKS.search("node.insertAdjacentHTML('x', y)")
