@@ -23,7 +23,7 @@ from tests import process
 from tests.console.browser import admin_call
 
 TOKEN = "console-admin-token"
-SHELL = ["/__admin/console", *(f"/__admin/console/{p.slug}" for p in PAGES), "/__admin/console/static/console.js",
+SHELL = ["/__admin/console", "/__admin/console/", *(f"/__admin/console/{p.slug}" for p in PAGES), "/__admin/console/static/console.js",
          "/__admin/console/static/console.css"]
 
 
