@@ -221,3 +221,20 @@ def test_an_upstream_tenants_request_opens_to_its_upstream_exchanges(console_ser
     assert made["imonggo"]["api_token"] not in page.content() and TOKEN not in page.content()
     shot(page, "requests-upstream")
     assert axe(page) == []
+
+
+def test_back_closes_an_opened_request_and_the_skip_link_keeps_it_open(console_server: Any, page: Any) -> None:
+    open_requests(page, console_server.url + "/__admin/console/requests")
+    assert spend(console_server.url, "back-1") == 200
+    row = page.locator("tbody tr", has_text="reference=back-1").first
+    row.wait_for()
+    row.get_by_role("link").click()
+    detail = page.locator("#detail")
+    detail.get_by_text("Request headers (secrets masked)").wait_for()
+    page.goto(page.url + "#main")  # a hash change only: the opened request stays
+    assert detail.is_visible()
+    page.go_back()  # to the URL with the request open (the hash gone)
+    assert detail.is_visible()
+    page.go_back()  # before it was opened
+    page.wait_for_function("document.getElementById('detail').hidden === true")
+    assert "entry=" not in page.url

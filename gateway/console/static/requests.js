@@ -264,10 +264,12 @@ async function show(id) {
   detailHeading.focus();
 }
 
+// Back and Forward between opened requests (a skip link's #main changes only the hash: nothing to redo).
 window.addEventListener("popstate", () => {
   const entry = new URLSearchParams(location.search).get("entry");
-  if (entry) show(Number(entry));
-  else detail.hidden = true;
+  if (entry === (params.get("entry") || null)) return;
+  if (entry) { params.set("entry", entry); show(Number(entry)); }
+  else { params.delete("entry"); detail.hidden = true; }
 });
 
 list.setAttribute("tabindex", "-1");

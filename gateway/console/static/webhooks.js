@@ -91,7 +91,7 @@ function render(d) {
 }
 
 async function open(id, focus) {
-  history.pushState(null, "", viewUrl({ delivery: id }));
+  if (Number(params.get("delivery")) !== id) history.pushState(null, "", viewUrl({ delivery: id }));
   params.set("delivery", String(id));
   const found = rows.find((d) => d.id === id);
   if (found) render(found);
@@ -130,5 +130,10 @@ async function redeliver(id) {
   say(message, `Delivery #${id} is queued; the sender has not tried it yet. Reload to see it.`);
 }
 
-window.addEventListener("popstate", () => location.reload());
+// Back and Forward between opened deliveries (a skip link's #main changes only the hash: nothing to redo).
+window.addEventListener("popstate", () => {
+  const id = new URLSearchParams(location.search).get("delivery");
+  if (id && Number(id) !== Number(params.get("delivery"))) open(Number(id), false);
+  else if (!id && params.get("delivery")) { params.delete("delivery"); detail.hidden = true; }
+});
 load();
