@@ -121,3 +121,26 @@ def test_an_unknown_tenant_or_a_delivery_not_listed_says_so(console_server: Any,
     page.get_by_role("alert").filter(has_text="The deliveries could not be read: no tenant named 'nobody'").wait_for()
     page.goto(console_server.url + "/__admin/console/webhooks?delivery=999999")
     page.get_by_text("Not on this page of the list.").wait_for()
+
+
+def test_a_redelivery_that_fails_again_says_why(console_server: Any, page: Any, admin: Any, receiver_port: int) -> None:
+    url = f"http://127.0.0.1:{receiver_port}/still-closed"
+    assert admin("PUT", "/pomelo/webhooks?tenant=demo", {"url": url})[0] == 200
+    try:
+        assert admin("POST", "/pomelo/transactions?tenant=demo", {"card_id": CARD, "amount": "10"})[0] in (200, 201)
+
+        def failed() -> Any:
+            deliveries = admin("GET", "/webhooks/deliveries?tenant=demo")[1]["deliveries"]
+            return next((d for d in deliveries if d["url"] == url and d["state"] == "failed"), None)
+
+        delivery = wait_for(failed)
+        page.goto(console_server.url + "/__admin/console/webhooks?tenant=demo")
+        page.get_by_role("button", name=f"Redeliver delivery {delivery['id']}").click()
+        said = page.get_by_role("alert").filter(has_text=f"Delivery #{delivery['id']} failed: ")
+        said.wait_for()
+        assert "Cannot connect" in said.inner_text()
+        after = next(d for d in admin("GET", "/webhooks/deliveries?tenant=demo")[1]["deliveries"]
+                     if d["id"] == delivery["id"])
+        assert (after["state"], after["attempts"]) == ("failed", 2)
+    finally:
+        admin("PUT", "/pomelo/webhooks?tenant=demo", {"url": None})
