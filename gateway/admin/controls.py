@@ -2,6 +2,8 @@
 the rate-limit emulation. They change in-memory state only; nothing here writes to the ledger."""
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -14,7 +16,7 @@ from ..ledger import InvalidArgument
 from ..sandbox.faults import RuleError
 from ..sandbox.journal import Filter
 from ..sandbox.shared import settled  # the shared sandbox's changes reach the store
-from .wire import body_of, iso, page_args, render_error
+from .wire import body_of, iso, page_args, query_whole, render_error
 
 CENTURY = 100 * 365 * 86400  # the furthest the clock may be shifted, in seconds
 MAX_LIMIT = 10**9  # the largest rate limit or window: bounded so the limiter's float arithmetic cannot overflow
@@ -30,12 +32,16 @@ def _filter(request: web.Request) -> Filter:
         since_id = whole_number(since)
         if since_id is None:
             since_time = _instant(since, "since")
+    before = q.get("before") or None
+    before_id = None if before is None or len(before) > 18 else whole_number(before)
+    if before is not None and before_id is None:
+        raise InvalidArgument("before must be an entry id (entries older than it)")
     status = q.get("status") or None
     if status is not None and not (len(status) == 3 and (status.isdigit() or (status[0].isdigit() and status[1:].lower() == "xx"))):
         raise InvalidArgument("status must be a code (404) or a class (4xx)")
     return Filter(
         tenant=q.get("tenant") or None, dialect=q.get("dialect") or None, path=q.get("path") or None,
-        method=q.get("method") or None, status=status, since_id=since_id, since_time=since_time,
+        method=q.get("method") or None, status=status, since_id=since_id, since_time=since_time, before_id=before_id,
     )
 
 
@@ -57,6 +63,85 @@ async def list_requests(request: web.Request) -> web.Response:
     return web.json_response(
         {"requests": [e.as_json() for e in found[offset:offset + limit]], "total": len(found), "journal": journal.stats()}
     )
+
+
+HEARTBEAT_SECONDS = 15.0  # a comment line this often keeps proxies and the browser from closing a quiet stream
+STREAM_TIMEOUT = 3600  # a stream ends after this (at most); the client reconnects with Last-Event-ID
+RETRY_MS = 1000  # how soon an EventSource reconnects after a stream ends
+SHARED_LOOK_SECONDS = 0.5  # a shared journal: how often a stream looks for other workers' entries in the store
+
+
+async def stream_requests(request: web.Request) -> web.StreamResponse:
+    """New journal entries as server-sent events (id: the entry's id, data: the entry as GET /requests lists it),
+    oldest first, filtered as GET /requests filters; after Last-Event-ID or else ?since= (an entry id), else
+    from now. Ends after ?timeout= seconds or when the server shuts down. Reads only entries after its cursor."""
+    wanted = _filter(request)
+    given = request.headers.get("Last-Event-ID", "").strip() or request.query.get("since", "")
+    if given and not (given.isascii() and given.isdigit() and len(given) <= 18):
+        raise InvalidArgument("since (and Last-Event-ID) must be an entry id: the stream starts after it")
+    if wanted.before_id is not None:
+        raise InvalidArgument("before lists older entries; a stream follows newer ones (leave it out)")
+    timeout = query_whole(request, "timeout", STREAM_TIMEOUT, 0, STREAM_TIMEOUT)
+    journal = request.config_dict[SANDBOX].journal
+    newest = await journal.newest_id()
+    cursor = min(int(given), newest) if given else newest  # a cursor past the newest: ids began again (a restart)
+    wanted = Filter(tenant=wanted.tenant, dialect=wanted.dialect, path=wanted.path, method=wanted.method,
+                    status=wanted.status)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                           "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    try:
+        await _follow(request, response, journal, wanted, cursor, timeout)
+        await response.write_eof()
+    except ConnectionError:  # the client went away (aiohttp's reset error is one): nothing left to say
+        pass
+    return response
+
+
+async def _follow(request: web.Request, response: web.StreamResponse, journal: Any, wanted: Filter, cursor: int,
+                  timeout: int) -> None:
+    # First a "ready" event naming where the stream starts: its id is the cursor, so a client that reconnects
+    # before any entry came resumes from there, not from a later "now".
+    await response.write(f"retry: {RETRY_MS}\nid: {cursor}\nevent: ready\ndata: {{\"after\":{cursor}}}\n\n".encode())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet_since = loop.time()
+    look = SHARED_LOOK_SECONDS if getattr(journal, "shared", None) is not None else HEARTBEAT_SECONDS
+    while not journal.closing and request.transport is not None and not request.transport.is_closing():
+        found, cursor = await journal.after(cursor, wanted)
+        if found:
+            await response.write(b"".join(_event(e.as_json()) for e in found))
+            quiet_since = loop.time()
+        now = loop.time()
+        if now >= deadline:
+            return
+        if now - quiet_since >= HEARTBEAT_SECONDS:
+            await response.write(b": heartbeat\n\n")
+            quiet_since = now
+        await journal.arrival(min(look, deadline - now, HEARTBEAT_SECONDS - (now - quiet_since)))
+
+
+def _event(entry: dict[str, Any]) -> bytes:
+    return f"id: {entry['id']}\nevent: request\ndata: {json.dumps(entry, separators=(',', ':'))}\n\n".encode()
+
+
+def add_stream(app: web.Application) -> None:
+    """The stream's route, and on shutdown every open stream ended cleanly at once (else each would hold
+    the shutdown until it is cancelled, its last event half written)."""
+    followed: list[Any] = []  # the journal streams follow (the sandbox is the parent app's: known at a request)
+
+    async def follow(request: web.Request) -> web.StreamResponse:
+        journal = request.config_dict[SANDBOX].journal
+        if not any(j is journal for j in followed):
+            followed.append(journal)
+        return await stream_requests(request)
+
+    async def end_streams(_: web.Application) -> None:
+        for journal in followed:
+            journal.close_streams()
+
+    app.router.add_get("/requests/stream", follow)
+    app.on_shutdown.append(end_streams)
 
 
 async def clear_requests(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.descriptor import Dialect
 from .contracts import documents_of, openapi_part
+from .openapi_console import CONSOLE_PATHS, CREDENTIALS_PATHS, credentials_schemas
 from .openapi_drift import DRIFT_PATH, drift_schemas
 from .openapi_kit import (AMOUNT, ASSET, BOOL, INT, KIT, MAYBE_INT, MAYBE_STR, MAYBE_TIME, NUM, PAGING, STR,
                           TENANT_NAME, TEXT, TIME, URL, _RESPONSES, _linked, _list, _obj, _op, _p, _q, _ref)
@@ -23,6 +24,9 @@ _LIMIT = {"type": "object", "required": ["limit"], "additionalProperties": False
     "limit": {"type": "integer", "minimum": 1, "maximum": 10**9},
     "window_seconds": {"type": "integer", "minimum": 1, "maximum": 10**9}}}
 _BODY = _obj("text size truncated", text=STR, size=INT, truncated=BOOL)
+_HEADERS = {**_list({"type": "array", "prefixItems": [STR, STR], "minItems": 2, "maxItems": 2}),
+            "description": "[name, value] in the order sent; a secret's value (credentials, cookies, keys, tokens) is "
+                           '"[FILTERED]" ("Basic [FILTERED]" for an Authorization header)'}
 
 
 def _fault_fields(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (the enum of dialect names)
@@ -40,6 +44,35 @@ def _fault_fields(DIALECT: dict[str, Any]) -> dict[str, Any]:  # noqa: N803  (th
     "status": {"type": "integer", "minimum": 400, "maximum": 599, "default": 503},
     "message": TEXT, "code": TEXT,
     }
+
+
+def _stream_op(dialect_words: str) -> dict[str, Any]:
+    """GET /requests/stream: server-sent events, so its answer is text/event-stream, not JSON."""
+    op = _op("New journal entries as they are recorded, as server-sent events", "JournalEntry", store=False,
+             errors=(400,), params=[
+                 _q("tenant", "tenant name"), _q("dialect", dialect_words), _q("path", "prefix, or glob with * ?"),
+                 _q("method", "HTTP method"),
+                 _q("status", "a status (404) or a class (4xx)", {"type": "string", "pattern": "^([0-9]{3}|[0-9][xX]{2})?$"}),
+                 _q("since", "start after this entry id (Last-Event-ID, sent on a reconnect, wins); left out: from now",
+                    {"type": "string", "pattern": "^[0-9]{0,18}$"}),
+                 _q("timeout", "seconds the stream stays open before it ends (the client reconnects with "
+                               "Last-Event-ID); 0 sends what is there and ends", {"type": "integer", "minimum": 0,
+                                                                                  "maximum": 3600, "default": 3600}),
+                 {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string",
+                  "pattern": "^[0-9]{0,18}$"}, "description": "the id of the last event received: resume after it"}])
+    op["description"] = (
+        "First an event `ready` whose id (and data's `after`) is the entry id it starts after; then each new entry as "
+        "`id: <entry id>`, `event: request`, `data: <the entry as GET /requests lists it, one line of JSON>`, oldest first, filtered as GET /requests filters. A comment line (`: heartbeat`) comes every 15 "
+        "seconds of quiet. The stream ends after `timeout` seconds or when the server shuts down; an EventSource "
+        "reconnects after the `retry` it was given (1 s) and resumes after the last id it saw. With several workers "
+        "or instances on one database, every worker's entries come, within half a second.")
+    op["responses"]["200"] = {"description": "the stream", "content": {"text/event-stream": {"schema": {
+        **_obj("event data", event={"enum": ["ready", "request"]}, id={"type": "string", "pattern": "^[0-9]+$"},
+               retry={"type": "integer", "minimum": 0},
+               data={"type": "string", "description": 'ready: {"after": <the id it starts after>}; request: a '
+                                                      "JournalEntry as JSON"}),
+        "description": "one event (OpenAPI 3.1: the schema describes each event of the stream)"}}}}
+    return op
 
 
 def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
@@ -61,7 +94,7 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "Tenant": _obj("name created_at members dialects resettable_from upstream", name=STR, created_at=MAYBE_TIME,
                    members=INT, dialects=_list(DIALECT), resettable_from=STR,
                    upstream={"oneOf": [{"type": "null"}, _ref("UpstreamDeclared")]}),
-    "Tenants": _obj("tenants", tenants=_list(_ref("Tenant"))),
+    "Tenants": _obj("tenants total", tenants=_list(_ref("Tenant")), total=INT),
     "TenantRequest": _obj(
         scenario={"description": 'a scenario document, or "demo" (the default)',
                   "oneOf": [{"const": "demo"}, _ref("Scenario")]},
@@ -107,15 +140,18 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
                        max_entries={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1},
                        max_bytes={"type": ["integer", "null"], "minimum": 1, "maximum": 2**63 - 1}),
                 "description": "fields left out (or null) keep their value"},
-    "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"), requests=_list(_obj(
+    "Requests": _obj("requests total journal", total=INT, journal=_ref("JournalStats"),
+                     requests=_list(_ref("JournalEntry"))),
+    "JournalEntry": _obj(
         "id request_id at ledger_time tenant dialect method path query status duration_ms outcome fault request_body "
-        "response_body upstream idempotency_key",
+        "response_body upstream idempotency_key request_headers response_headers",
         id=INT, request_id={**MAYBE_STR, "description": "the X-Request-Id of the answer: the client's own, echoed, "
                                                         "or one made for it"}, at=TIME, ledger_time=TIME, tenant=MAYBE_STR, dialect=STR, method=STR, path=STR, query=STR,
         status=MAYBE_INT, duration_ms=NUM, outcome=STR, fault={"oneOf": [{"type": "null"}, _ref("FaultStruck")]}, request_body=_BODY,
         response_body=_BODY, upstream={**_list(_ref("UpstreamExchange")),
                                        "description": "what the request exchanged with the tenant's upstream"},
-        idempotency_key={**MAYBE_STR, "description": "the request's x-idempotency-key header, if it sent one"}))),
+        idempotency_key={**MAYBE_STR, "description": "the request's x-idempotency-key header, if it sent one"},
+        request_headers=_HEADERS, response_headers=_HEADERS),
     "UpstreamExchange": {**_obj(
         "method url status request_id duration_ms request_body response_body error", method=STR, url=STR,
         status=MAYBE_INT, request_id={**MAYBE_STR, "description": "the upstream's id for the exchange, else the "
@@ -155,6 +191,9 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
         "history body", id=INT, tenant_id=INT, event=STR, idempotency_key=STR, url=STR,
         state={"enum": ["pending", "delivered", "refused", "failed"]}, attempts=INT, last_status=MAYBE_INT, last_error=MAYBE_STR,
         next_attempt_at=MAYBE_TIME, created_at=TIME, body=STR,
+        signed_headers={"oneOf": [{"type": "null"}, _obj("at headers", at=TIME, headers=_HEADERS)],
+                        "description": "the headers it is sent with, signed as for its latest attempt's time (not tried "
+                                       "yet: now), secrets masked; null when its tenant has no signing secret"},
         history=_list(_obj("attempt at status error", attempt=INT, at=TIME, status=MAYBE_INT, error=MAYBE_STR))),
     "Deliveries": _obj("deliveries offset limit", deliveries=_list(_ref("Delivery")), offset=INT, limit=INT),
     "Upstreams": _obj("upstreams", upstreams=_list(_obj(
@@ -229,7 +268,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     "components": {
         "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
                                            "description": "only when the server is started with an admin_token"}},
-        "schemas": {**_schemas(DIALECT, parts), **drift_schemas(DIALECT), **contracts["schemas"],
+        "schemas": {**_schemas(DIALECT, parts), **drift_schemas(DIALECT), **credentials_schemas(parts), **contracts["schemas"],
                     **_scenario_components()},
         "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for name, (_, text) in _RESPONSES.items()},
@@ -250,7 +289,8 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                                    "once, times are real (else 400); names and credentials are free (else 409)",
                                    "TenantsAdded", body="Scenario", ok=201, errors=(409,))},
         "/tenants": {
-            "get": _op("Tenants, their member counts and dialects", "Tenants"),
+            "get": _op("Tenants, oldest first, their member counts and dialects, and how many there are; offset and limit "
+                       "page them (every tenant without either)", "Tenants", params=PAGING, errors=(400,)),
             "post": _linked(_op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
                                 "credentials for every dialect; returns them",
                                 "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
@@ -297,9 +337,12 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                 _q("path", "prefix, or glob with * ?"), _q("method", "HTTP method"),
                 _q("status", "a status (404) or a class (4xx)", {"type": "string", "pattern": "^([0-9]{3}|[0-9][xX]{2})?$"}),
                 _q("since", "entry id (entries after it) or ISO time with its timezone (entries at or after it)",
-                   {"anyOf": [{"type": "string", "pattern": "^[0-9]{0,18}$"}, TIME]}), *PAGING]),
+                   {"anyOf": [{"type": "string", "pattern": "^[0-9]{0,18}$"}, TIME]}),
+                _q("before", "entry id: only entries older than it (the next page of a list that ended there)",
+                   {"type": "string", "pattern": "^[0-9]{0,18}$"}), *PAGING]),
             "delete": _op("Empty the journal", "Cleared", store=False),
         },
+        "/requests/stream": {"get": _stream_op(dialect_words)},
         "/journal": {
             "get": _op("Journal settings and usage", "JournalStats", store=False),
             "put": _op("Switch the journal on or off, or change its caps", "JournalStats", body="Journal", store=False),
@@ -332,5 +375,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                        body="RateLimits", store=False),
         },
         **{path: item for part in parts.values() for path, item in part.get("paths", {}).items()},
+        **CREDENTIALS_PATHS,
+        **CONSOLE_PATHS,
     },
     }

@@ -97,6 +97,12 @@ class AdminExtras:
     member_view: Callable[[Member], Mapping[str, Any]] | None = None  # a member's identities in this dialect
     credentials_view: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # (section, tenant name)
     fresh_credentials: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # copied tenant's section
+    # (tenant) -> its credentials in this dialect as the store keeps them (a login's password is kept only as a
+    # hash, so never shown), None when it has none here: what GET /__admin/tenants/{name}/credentials answers
+    stored_credentials: Callable[[Tenant], Mapping[str, Any] | None] | None = None
+    # (those credentials, the server's base URL, a member of the tenant or None) -> one ready curl command line
+    # (or a short shell snippet) that calls this dialect with them: the console shows it with a copy button
+    curl_example: Callable[[Mapping[str, Any], str, Member | None], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,10 @@ class SharedOps(LedgerBase):
         """(id, body) newest first; ids grow with every append in any process."""
         return await self.store.read(lambda tx: shared_sql.newest(tx, stream, limit))
 
+    async def records_after(self, stream: str, after_id: int, limit: int) -> list[tuple[int, str]]:
+        """(id, body) of the records appended after `after_id`, oldest first, at most `limit` of them."""
+        return await self.store.read(lambda tx: shared_sql.after(tx, stream, after_id, limit))
+
     async def record_totals(self, stream: str) -> tuple[int, int]:
         """How many records a stream holds and their size in all."""
         return await self.store.read(lambda tx: shared_sql.totals(tx, stream))

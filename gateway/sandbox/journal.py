@@ -3,20 +3,71 @@ capped copy of the bodies, secrets masked). Capped in entries and in bytes, so m
 load. Knows nothing of aiohttp or of any dialect."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
-from .redact import redact_body
+from .redact import MASK, redact_body
 
 # What one entry costs besides its bodies and path (the record, its dict, small strings): an estimate,
 # kept deliberately high so max_bytes is a ceiling on what the journal really holds.
 ENTRY_OVERHEAD = 512
 # How far past a body's cut its secrets are looked for (a secret's key starts before the cut).
 _MASK_MARGIN = 1024
+
+
+# A header is a secret when its name (lower case, without - and _) is one of these or holds one of the words:
+# credentials (Authorization: Basic, Bearer), cookies, and a vendor's own key or token headers (apiKey,
+# X-Auth-Token), whatever the vendor calls them. An Authorization value keeps its scheme ("Basic [FILTERED]").
+SECRET_HEADERS = frozenset({"authorization", "proxyauthorization", "cookie", "setcookie"})
+SECRET_HEADER_WORDS = ("secret", "token", "password", "passwd", "apikey", "credential")
+HEADER_CAP = 8192  # the most of a header's value kept (a legitimate one is far shorter)
+
+
+@lru_cache(maxsize=1024)
+def _secret_header(name: str) -> int:
+    """0: not a secret; 1: a secret; 2: a secret whose scheme is kept (Authorization). Cached: names repeat."""
+    folded = name.lower().replace("-", "").replace("_", "")
+    if folded in SECRET_HEADERS or any(word in folded for word in SECRET_HEADER_WORDS):
+        return 2 if folded.endswith("authorization") else 1
+    return 0
+
+
+def masked_headers(headers: Any) -> list[list[str]]:
+    """A message's headers (a mapping, or (name, value) pairs) as [name, value] pairs in the order sent, every
+    secret's value masked."""
+    kept = []
+    for name, value in (headers.items() if hasattr(headers, "items") else headers):
+        secret = _secret_header(name)
+        if secret:
+            scheme, space, _ = value.partition(" ")
+            value = f"{scheme} {MASK}" if secret == 2 and space else MASK
+        kept.append([name, value if len(value) <= HEADER_CAP else value[:HEADER_CAP]])
+    return kept
+
+
+class Headers:
+    """A message's headers, copied as sent and masked the first time anything reads them (as Body is): the
+    request path pays for a copy only. Nothing unmasked ever leaves: as_json() only sees the masked pairs."""
+
+    __slots__ = ("_raw", "_masked", "cost")
+
+    def __init__(self, headers: Any = ()) -> None:
+        self._raw: tuple[tuple[str, str], ...] = tuple(headers.items() if hasattr(headers, "items") else headers)
+        self._masked: list[list[str]] | None = None
+        self.cost = sum(map(len, chain.from_iterable(self._raw))) + 4 * len(self._raw)  # against max_bytes
+
+    def as_json(self) -> list[list[str]]:
+        if self._masked is None:
+            self._masked, self._raw = masked_headers(self._raw), ()
+        return self._masked
 
 
 class Body:
@@ -96,6 +147,8 @@ class JournalEntry:
     upstream: list[dict[str, Any]] = field(default_factory=list)  # exchanges with the tenant's upstream
     request_id: str | None = None  # the X-Request-Id the answer carried (the client's own, echoed, or made here)
     idempotency_key: str | None = None  # the request's x-idempotency-key: which write a retry repeats
+    request_headers: Headers = field(default_factory=Headers)  # as [name, value] pairs, secrets masked
+    response_headers: Headers = field(default_factory=Headers)
 
     cost: int = 0  # set once by Journal.add: what this entry counts against max_bytes
 
@@ -118,6 +171,8 @@ class JournalEntry:
             "response_body": self.response_body.as_json(),
             "upstream": self.upstream,
             "idempotency_key": self.idempotency_key,
+            "request_headers": self.request_headers.as_json(),
+            "response_headers": self.response_headers.as_json(),
         }
 
 
@@ -128,7 +183,8 @@ def _iso(moment: datetime) -> str:
 @dataclass(frozen=True)
 class Filter:
     """Which entries a listing wants. `path` is a glob when it holds * or ?, else a prefix; `status` is a
-    code (404) or a class (4xx); `since_id` keeps entries after that id, `since_time` at or after it."""
+    code (404) or a class (4xx); `since_id` keeps entries after that id, `since_time` at or after it,
+    `before_id` entries before that id (older: a page after the one that ended there)."""
 
     tenant: str | None = None
     dialect: str | None = None
@@ -137,6 +193,7 @@ class Filter:
     status: str | None = None
     since_id: int | None = None
     since_time: datetime | None = None
+    before_id: int | None = None
 
     def __call__(self, e: JournalEntry) -> bool:
         if self.tenant is not None and e.tenant != self.tenant:
@@ -158,6 +215,8 @@ class Filter:
                 return False
         if self.since_id is not None and e.id <= self.since_id:
             return False
+        if self.before_id is not None and e.id >= self.before_id:
+            return False
         return self.since_time is None or e.at >= self.since_time
 
 
@@ -173,6 +232,8 @@ class Journal:
         self._bytes = 0
         self._next_id = 1
         self.dropped = 0
+        self._arrival: asyncio.Event | None = None  # made by the first stream that waits; set by the next add
+        self.closing = False  # the server is shutting down: every stream ends
 
     def next_id(self) -> int:
         value = self._next_id
@@ -183,7 +244,8 @@ class Journal:
         if not self.enabled:
             return
         cost = (ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "")
-                + entry.request_body.kept + entry.response_body.kept)
+                + entry.request_body.kept + entry.response_body.kept
+                + entry.request_headers.cost + entry.response_headers.cost)
         if entry.upstream:
             cost += sum(ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
                         for x in entry.upstream)
@@ -192,6 +254,43 @@ class Journal:
         self._bytes += cost
         if len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             self._trim()
+        self._announce()
+
+    # -- following it (the admin API's stream) --------------------------------------------------
+
+    def _announce(self) -> None:
+        if self._arrival is not None:
+            self._arrival.set()
+            self._arrival = None
+
+    async def arrival(self, timeout: float) -> None:
+        """Wait until an entry is added here, the server starts closing, or `timeout` seconds pass."""
+        if self.closing:
+            return
+        if self._arrival is None:
+            self._arrival = asyncio.Event()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._arrival.wait(), timeout)
+
+    def close_streams(self) -> None:
+        """The server is shutting down: wake every stream so it ends now, not when it is cancelled."""
+        self.closing = True
+        self._announce()
+
+    async def newest_id(self) -> int:
+        """The id of the newest entry recorded (0: none yet): a stream with no cursor starts after it."""
+        return self._next_id - 1
+
+    async def after(self, cursor: int, wanted: Filter, limit: int = 500) -> tuple[list[Any], int]:
+        """Entries with an id above `cursor` that `wanted` keeps, oldest first (at most `limit` looked at),
+        and the cursor to read on from. Reads only the new end of the journal, never the whole of it."""
+        newer: list[JournalEntry] = []
+        for e in reversed(self._entries):
+            if e.id <= cursor:
+                break
+            newer.append(e)
+        newer = newer[::-1][:limit]
+        return [e for e in newer if wanted(e)], (newer[-1].id if newer else cursor)
 
     def _trim(self) -> None:
         while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):

@@ -11,7 +11,7 @@ from ..dialects.upstream_transport import Exchange
 from ..keys import REQUEST_FAULT, REQUEST_TENANT
 from . import exchanges
 from .faultstep import read_body
-from .journal import Body, Journal, JournalEntry
+from .journal import Body, Headers, Journal, JournalEntry
 from .redact import redact_query
 
 KEY_CAP = 255  # the longest idempotency key a vendor accepts; a longer one is refused there, and kept no longer
@@ -55,6 +55,8 @@ async def record(
         upstream=exchanges.journal_json(forwarded, limit) if forwarded else [],
         request_id=request_id,
         idempotency_key=_capped_key(request.headers.get("x-idempotency-key")),
+        request_headers=Headers(request.headers),
+        response_headers=Headers(response.headers if response is not None else ()),
     ))
 
 

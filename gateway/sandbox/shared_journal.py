@@ -43,7 +43,7 @@ class StoredEntry:
 def cost_of(entry: JournalEntry) -> int:
     """What an entry counts against max_bytes: as the in-memory journal counts it."""
     return ENTRY_OVERHEAD + len(entry.path) + len(entry.query) + len(entry.idempotency_key or "") + len(
-        entry.request_body.data) + len(entry.response_body.data) + sum(
+        entry.request_body.data) + len(entry.response_body.data) + entry.request_headers.cost + entry.response_headers.cost + sum(
         ENTRY_OVERHEAD + len(x["url"]) + len(x["request_body"]["text"]) + len(x["response_body"]["text"])
         for x in entry.upstream)
 
@@ -76,6 +76,7 @@ class SharedJournal(Journal):
         if changes.installed is not None:
             changes.installed.set_pending(len(self._pending))
         self._wake.set()
+        self._announce()
 
     async def flush(self) -> None:
         """Write what this process has buffered (entries from before a clear anywhere are dropped)."""
@@ -109,6 +110,20 @@ class SharedJournal(Journal):
         found = [StoredEntry(i, json.loads(text)) for i, text in await self.shared.store.newest_records(STREAM, self.max_entries)]
         self._stored = await self.shared.store.record_totals(STREAM)
         return [e for e in found if wanted(e)]  # type: ignore[arg-type]
+
+    async def after(self, cursor: int, wanted: Filter, limit: int = 500) -> tuple[list[Any], int]:
+        """As Journal.after, over every worker's entries in the store: the records after `cursor` only (an
+        index seek), this process's buffer written first."""
+        if self._pending:
+            await self.flush()
+        found = [StoredEntry(i, json.loads(text)) for i, text in await self.shared.store.records_after(STREAM, cursor, limit)]
+        return [e for e in found if wanted(e)], (found[-1].id if found else cursor)  # type: ignore[arg-type]
+
+    async def newest_id(self) -> int:
+        if self._pending:
+            await self.flush()
+        newest = await self.shared.store.newest_records(STREAM, 1)
+        return newest[0][0] if newest else 0
 
     async def _others_written(self) -> None:
         """Wait (a little) until the other workers have written what they hold, so a listing shows a request

@@ -107,6 +107,14 @@ async def newest(tx: Tx, stream: str, limit: int) -> list[tuple[int, str]]:
     return [(int(r["id"]), r["body"]) for r in found]
 
 
+async def after(tx: Tx, stream: str, after_id: int, limit: int) -> list[tuple[int, str]]:
+    """Records with an id above `after_id`, oldest first: a seek on the (stream, id) index, never a scan."""
+    found = await tx.fetchall(
+        "SELECT id, body FROM shared_records WHERE stream = ? AND id > ? ORDER BY id LIMIT ?", (stream, after_id, limit)
+    )
+    return [(int(r["id"]), r["body"]) for r in found]
+
+
 async def totals(tx: Tx, stream: str) -> tuple[int, int]:
     row = await tx.fetchone(
         "SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM shared_records WHERE stream = ?", (stream,)
