@@ -181,7 +181,7 @@ def rewrite(text: str, ports: dict[str, int], databases: dict[str, str], *, setu
     text = INSTALL_PIP.sub(lambda m: f"readme_installed {m.group(1)}", text)
     if setup is not None:
         head, serve, rest = text.rstrip().rpartition(SETUP_SERVE)
-        text = (f"{head}LOYALTY_GATEWAY_PORT={setup} {serve}{rest} > readme-server.log 2>&1 & README_SERVER=$!; "
+        text = (f"{head}LOYALTY_GATEWAY_PORT={setup} {serve}{rest} > \"$README_DIR/server.log\" 2>&1 & README_SERVER=$!; "
                 f"readme_wait_for $README_SERVER http://127.0.0.1:{setup}/__admin/health\n")
     return mark_expected_statuses(text)
 

@@ -41,7 +41,7 @@ def test_the_setup_serves_in_the_background_on_the_readmes_8080_and_installs_are
     setup = built.text.splitlines()[3]
     port = built.ports["8080"]
     assert setup.startswith("readme_venv_exists ; readme_installed . ; ")
-    assert f"LOYALTY_GATEWAY_PORT={port} {SETUP_SERVE} > readme-server.log 2>&1 & README_SERVER=$!" in setup
+    assert f"LOYALTY_GATEWAY_PORT={port} {SETUP_SERVE} > \"$README_DIR/server.log\" 2>&1 & README_SERVER=$!" in setup
     assert f"readme_wait_for $README_SERVER http://127.0.0.1:{port}/__admin/health" in setup
     assert f"curl 127.0.0.1:{port}/__admin/health" in built.text
     assert built.text.rstrip().endswith("kill $README_SERVER; wait $README_SERVER")

@@ -1,6 +1,8 @@
 """Every ```sh block of README.md, read from the README itself (so the two cannot drift), run in order in
-one bash session with `set -euo pipefail`, from a copy of the repository, against the server the set-up
-block starts: the script exits 0 and every curl answers 2xx (or its line's `# answers NNN`)."""
+one bash session with `set -euo pipefail`, from a copy of the repository's tracked files, against the server
+the set-up block starts: the script exits 0 and every curl answers 2xx (or its line's `# answers NNN`). Then
+again in the same copy, as a user runs it a second time: on the first run's leftovers, with the set-up's
+server started again on its database; and neither run leaves a file behind but that database."""
 from __future__ import annotations
 
 import os
@@ -20,10 +22,15 @@ pytestmark = pytest.mark.slow
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+# What the set-up's `serve` makes in the repository root, as a user expects it to: its SQLite database.
+SETUP_DATABASE = {"loyalty-gateway.db", "loyalty-gateway.db-wal", "loyalty-gateway.db-shm"}
+
+
 def checkout(into: Path) -> Path:
-    """A copy of the working tree (what git tracks or would add), so nothing the README writes lands in
-    the repository; .venv is this test's own environment, where the package is installed."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True)
+    """A copy of the files git tracks (as a fresh clone has them, with the working tree's edits), so nothing
+    the README writes lands in the repository; .venv is this test's own environment, where the package is
+    installed."""
+    listed = subprocess.run(["git", "ls-files", "-c", "-z"], cwd=ROOT, capture_output=True)
     if listed.returncode != 0:
         pytest.fail(f"git ls-files failed: {listed.stderr.decode()}")
     for name in filter(None, listed.stdout.decode().split("\0")):
@@ -41,16 +48,24 @@ def checkout(into: Path) -> Path:
     return into
 
 
-def run_script(script: Script, tmp_path: Path, timeout: float = 300) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Run it in its own process group; whatever a block leaves running is killed afterwards and named."""
-    runner = tmp_path / "runner"
+def files_in(repo: Path) -> set[str]:
+    """Every file under the copy, relative to it (the .venv link not followed)."""
+    return {str(path.relative_to(repo)) for path in repo.rglob("*")
+            if not path.is_dir() and path.relative_to(repo).parts[0] != ".venv"}
+
+
+def run_script(script: Script, tmp_path: Path, timeout: float = 300, *, repo: Path | None = None,
+               runner: Path | None = None) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run it in its own process group, in `repo` (default: a new copy); whatever a block leaves running is
+    killed afterwards and named."""
+    runner = runner or tmp_path / "runner"
     runner.mkdir()
     (runner / "prologue.sh").write_text(PROLOGUE)
     (runner / "readme_installed.py").write_text(INSTALLED_CHECK)
     (runner / "script.sh").write_text(script.text)
     log = runner / "statuses.log"
     log.write_text("")
-    repo = checkout(tmp_path / "repo")
+    repo = repo or checkout(tmp_path / "repo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_GATEWAY_") or k == pg.ENV}
     env.update(README_DIR=str(runner), README_STATUS_LOG=str(log), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(["bash", str(runner / "script.sh")], cwd=repo, env=env, text=True,
@@ -65,7 +80,7 @@ def run_script(script: Script, tmp_path: Path, timeout: float = 300) -> tuple[su
     left = stop_group(proc.pid, grace=15 if proc.returncode == 0 else 0)
     if left and proc.returncode == 0:
         err += f"\nstill running when the script ended (killed now): {left}"
-    server_log = repo / "readme-server.log"
+    server_log = runner / "server.log"
     done = subprocess.CompletedProcess(proc.args, proc.returncode if not left else 99, out, err)
     done.stderr += "\n--- the set-up's server log (tail)\n" + (
         "".join(server_log.read_text().splitlines(True)[-30:]) if server_log.exists() else "(none)")
@@ -125,14 +140,33 @@ def postgres() -> bool:
 def test_every_sh_block_of_the_readme_runs_in_order(tmp_path: Path) -> None:
     if shutil.which("curl") is None:
         pytest.fail("the README's blocks run the real curl, which is not on PATH")
+    repo = checkout(tmp_path / "repo")
+    tracked = files_in(repo)
+    for run in ("first", "second"):
+        done, log, script = walk(repo, tmp_path / run)
+        assert done.returncode == 0, f"the {run} run:\n" + report(done)
+        checked(done, log, script)
+        left = files_in(repo) - tracked
+        assert left <= SETUP_DATABASE, f"the {run} run left files in the repository: {sorted(left - SETUP_DATABASE)}"
+    assert (repo / "loyalty-gateway.db").exists()  # the second run's server started on the first's database
+
+
+def walk(repo: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path, Script]:
+    """One run of the whole script (fresh ports and database names, a set-up server started afresh)."""
+    tmp_path.mkdir()
     with_postgres = postgres()
     script = build(README, postgres=with_postgres)
     try:
-        done, log = run_script(script, tmp_path)
+        done, log = run_script(script, tmp_path, repo=repo)
     finally:  # a block that failed before its dropdb leaves its database behind
         for name in script.databases.values() if with_postgres else ():
             subprocess.run(["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True)
-    assert done.returncode == 0, report(done)
+    return done, log, script
+
+
+def checked(done: subprocess.CompletedProcess[str], log: Path, script: Script) -> None:
+    """What a run that exited 0 must also show: every curl's status, every block reached, the comments'
+    promises in the output."""
     calls = statuses(log)
     refused = [(status, want, line) for status, want, line, _ in calls
                if status != "000" and want != "any" and not (status == want or want == "2xx" and status.startswith("2"))]
