@@ -99,3 +99,14 @@ def test_the_shared_helpers_in_the_browser(console_server: Any, page: Any) -> No
     assert results["chart"] == "rps: 2 points, latest 4" and results["points"] == 2
     assert results["pager"] == "Previous21–40 of 45Next"
     assert results["query"] == "?a=1&d=x+y"
+
+
+def test_a_missing_browser_or_axe_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.console import browser as kit
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        kit.missing("/usr/bin/chromium", "apt-get install -y chromium (.ci/run does)")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        kit.missing("/usr/bin/chromium", "apt-get install -y chromium (.ci/run does)")
