@@ -66,3 +66,47 @@ def test_the_readmes_screenshot_is_the_tenants_page(console_server: Any, page: A
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1200, 860)
     assert "(docs/console.png)" in (README_SHOT.parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_shared_helpers_in_the_browser(console_server: Any, page: Any) -> None:
+    """console.js's helpers as the pages use them: text stays text, bodies are indented without a number
+    changed, the pager counts, the chart says its latest value."""
+    page.goto(console_server.url + "/__admin/console/nowhere")  # a page whose own script does nothing
+    results = page.evaluate("""async () => {
+        const c = await import('/__admin/console/static/console.js');
+        let styled = null;
+        try { c.el('p', {style: 'color: red'}); } catch (e) { styled = e.message; }
+        const box = document.createElement('div');
+        c.lineChart(box, [{x: 1, y: 2}, {x: 2, y: 4}], {label: 'rps'});
+        const pager = c.pager({offset: 20, limit: 20, total: 45, shown: 20, onPage: () => {}});
+        return {
+            text: c.el('p', {}, '<b>x</b>').innerHTML,
+            styled,
+            json: c.pretty('{"a":12.50,"s":"a,b{c\\\\"}","b":[1,2],"c":{}}', 'application/json'),
+            xml: c.pretty('<?xml version="1.0"?><hash><points type="decimal">1.0</points><x/></hash>', 'application/xml'),
+            notXml: c.pretty('<unclosed', 'application/xml'),
+            chart: box.querySelector('svg').getAttribute('aria-label'),
+            points: box.querySelector('polyline').getAttribute('points').split(' ').length,
+            pager: pager.textContent,
+            query: c.query({a: 1, b: '', c: null, d: 'x y'}),
+        };
+    }""")
+    assert results["text"] == "&lt;b&gt;x&lt;/b&gt;"
+    assert "no inline style" in results["styled"]
+    assert results["json"] == '{\n  "a": 12.50,\n  "s": "a,b{c\\"}",\n  "b": [\n    1,\n    2\n  ],\n  "c": {}\n}'
+    assert results["xml"] == '<?xml version="1.0"?>\n<hash>\n  <points type="decimal">1.0</points>\n  <x/>\n</hash>'
+    assert results["notXml"] == "<unclosed"
+    assert results["chart"] == "rps: 2 points, latest 4" and results["points"] == 2
+    assert results["pager"] == "Previous21–40 of 45Next"
+    assert results["query"] == "?a=1&d=x+y"
+
+
+def test_a_missing_browser_or_axe_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.console import browser as kit
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        kit.missing("/usr/bin/chromium", "apt-get install -y chromium (.ci/run does)")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        kit.missing("/usr/bin/chromium", "apt-get install -y chromium (.ci/run does)")

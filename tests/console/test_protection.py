@@ -186,3 +186,15 @@ def test_no_console_script_parses_text_as_html() -> None:
              for match in HTML_SINKS.finditer(script.read_text(encoding="utf-8"))]
     assert found == []
     assert HTML_SINKS.search("row.innerHTML = name") and HTML_SINKS.search("node.insertAdjacentHTML('x', y)")
+
+
+def test_the_consoles_files_name_no_vendor() -> None:
+    """The console is neutral like the rest outside gateway/dialects/: what a dialect shows comes from its
+    descriptor (through the admin API), never from a vendor's name written in a script, style or page."""
+    from tests.test_architecture import VENDOR_NAMES
+
+    console = Path(STATIC_DIR).parent
+    files = sorted(p for p in console.rglob("*") if p.suffix in (".js", ".css", ".py", ".html"))
+    assert any(p.suffix == ".js" for p in files)
+    named = [f"{p.name}: {m.group(0)}" for p in files for m in VENDOR_NAMES.finditer(p.read_text(encoding="utf-8"))]
+    assert named == [], "move it into the dialect's folder and its descriptor"

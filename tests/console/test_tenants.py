@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from decimal import Decimal
 from typing import Any
 
 from playwright.sync_api import expect
@@ -188,3 +189,30 @@ def test_tenant_paging_counts_and_refuses_what_is_no_page(admin: Any) -> None:
     for bad in ("limit=-1", "offset=x", "limit=10001"):
         status, body = admin("GET", "/tenants?" + bad)
         assert status == 400 and "must be a whole number" in body["error"]["message"], bad
+
+
+def test_a_newcomer_copies_the_spend_runs_it_and_sees_it_counted(console_server: Any, browser: Any,
+                                                                 admin: Any) -> None:
+    """From / to the Tenants page by the nav, the demo's imonggo curl line off the clipboard into a shell, then
+    the Overview's count of imonggo requests and the balance in the admin API both move."""
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=console_server.url)
+    page = context.new_page()
+    try:
+        page.goto(console_server.url + "/")
+        page.get_by_role("navigation", name="Console pages").get_by_role("link", name="Tenants").click()
+        page.get_by_role("button", name="Credentials of demo").click()
+        expect(page.locator("#credentials")).to_contain_text("Tenant demo:")
+        page.get_by_role("button", name="Copy the imonggo curl command").click()
+        line = page.evaluate("() => navigator.clipboard.readText()")
+        assert "customer_id=1534" in line and "q=spend" in line
+        before = balance(admin, "demo")
+        ran = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=30)
+        assert ran.returncode == 0 and "<points-spent" in ran.stdout, ran.stdout + ran.stderr
+        assert Decimal(balance(admin, "demo")) < Decimal(before)
+        page.get_by_role("navigation", name="Console pages").get_by_role("link", name="Overview").click()
+        row = page.locator("#traffic-table tr", has_text="imonggo")
+        expect(row).to_be_visible()
+        assert int(row.locator("td").nth(1).inner_text()) >= 1
+    finally:
+        context.close()
