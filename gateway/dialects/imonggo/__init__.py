@@ -25,7 +25,8 @@ DIALECT = Dialect(
     render_error=render_error,
     refuse=refuse,
     admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
-                      credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials),
+                      credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials,
+                      balance_view=admin.balance_view, member_actions=admin.member_actions),
     settings=(
         Setting("imonggo_rate_limit", 0, "Emulate Imonggo's rate limit: most requests per API token per window, then"
                 " 503 with Retry-After; 0 is off.", whole_number),
