@@ -13,6 +13,7 @@ from . import scenario
 from . import settings as settings_table
 from .admin import create_admin_app
 from .admin.auth import is_loopback
+from .console import routes as console_routes
 from .delivery import delivery_context
 from .dialects import imonggo, memberpoints, pomelo
 from .dialects.descriptor import Dialect
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports
     app.cleanup_ctx.append(delivery_context)
     app.add_subapp("/__admin", create_admin_app(DIALECT_LIST))
+    if is_loopback(settings.host):  # a newcomer's browser at / lands on the console; beyond loopback / stays unknown
+        app.router.add_get("/", console_routes.root_redirect)
     for dialect in DIALECT_LIST:
         dialect.add_routes(app.router)  # flat on the root router: no sub-app, no middleware of its own
     return app

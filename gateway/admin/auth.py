@@ -1,6 +1,8 @@
 """Who may use /__admin: on a loopback-only server without an admin_token, local callers (not a web page:
 a request whose Host or Origin names anything but loopback is refused, against CSRF and DNS rebinding);
-otherwise only a caller presenting `Authorization: Bearer <admin_token>`. Dialect credentials never count."""
+otherwise only a caller presenting `Authorization: Bearer <admin_token>`. Dialect credentials never count.
+With an admin_token the console's shell (its HTML and static files, which carry no data) is served to anyone:
+its pages then ask for the token and send it with every admin call they make."""
 from __future__ import annotations
 
 import hmac
@@ -14,6 +16,11 @@ from ..keys import SETTINGS
 from .wire import render_error
 
 OPEN_PATHS = frozenset({"/__admin/health"})  # a readiness probe tells nothing about the sandbox's state
+CONSOLE = "/__admin/console"
+
+
+def is_console_shell(path: str) -> bool:
+    return path == CONSOLE or path.startswith(CONSOLE + "/")
 
 
 def is_loopback(host: str) -> bool:
@@ -44,6 +51,8 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     if not token:
         if not _local_caller(request):
             return render_error(request, 403, "without an admin_token the admin API answers local callers only", None)
+        return await handler(request)
+    if is_console_shell(request.path):
         return await handler(request)
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):

@@ -11,6 +11,7 @@ from ..scenario import scenario_schema
 from .generated import HTTP_LIMIT
 from ..dialects.descriptor import Dialect
 from .contracts import documents_of, openapi_part
+from .openapi_console import CONSOLE_PATHS, CREDENTIALS_PATHS, credentials_schemas
 from .openapi_drift import DRIFT_PATH, drift_schemas
 from .openapi_kit import (AMOUNT, ASSET, BOOL, INT, KIT, MAYBE_INT, MAYBE_STR, MAYBE_TIME, NUM, PAGING, STR,
                           TENANT_NAME, TEXT, TIME, URL, _RESPONSES, _linked, _list, _obj, _op, _p, _q, _ref)
@@ -64,7 +65,7 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
     "Tenant": _obj("name created_at members dialects resettable_from upstream", name=STR, created_at=MAYBE_TIME,
                    members=INT, dialects=_list(DIALECT), resettable_from=STR,
                    upstream={"oneOf": [{"type": "null"}, _ref("UpstreamDeclared")]}),
-    "Tenants": _obj("tenants", tenants=_list(_ref("Tenant"))),
+    "Tenants": _obj("tenants total", tenants=_list(_ref("Tenant")), total=INT),
     "TenantRequest": _obj(
         scenario={"description": 'a scenario document, or "demo" (the default)',
                   "oneOf": [{"const": "demo"}, _ref("Scenario")]},
@@ -234,7 +235,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     "components": {
         "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
                                            "description": "only when the server is started with an admin_token"}},
-        "schemas": {**_schemas(DIALECT, parts), **drift_schemas(DIALECT), **contracts["schemas"],
+        "schemas": {**_schemas(DIALECT, parts), **drift_schemas(DIALECT), **credentials_schemas(parts), **contracts["schemas"],
                     **_scenario_components()},
         "responses": {name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                       for name, (_, text) in _RESPONSES.items()},
@@ -254,7 +255,8 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                                    "once, times are real (else 400); names and credentials are free (else 409)",
                                    "TenantsAdded", body="Scenario", ok=201, errors=(409,))},
         "/tenants": {
-            "get": _op("Tenants, their member counts and dialects", "Tenants"),
+            "get": _op("Tenants, oldest first, their member counts and dialects, and how many there are; offset and limit "
+                       "page them (every tenant without either)", "Tenants", params=PAGING, errors=(400,)),
             "post": _linked(_op("A fresh tenant copied from a scenario (checked as POST /scenarios checks it) with new "
                                 "credentials for every dialect; returns them",
                                 "TenantCreated", body="TenantRequest", optional_body=True, ok=201, errors=(409,)),
@@ -346,5 +348,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                        body="RateLimits", store=False),
         },
         **{path: item for part in parts.values() for path, item in part.get("paths", {}).items()},
+        **CREDENTIALS_PATHS,
+        **CONSOLE_PATHS,
     },
     }

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from ..console import routes as console
 from ..dialects.common import ErrorSpec, ErrorTable, error_middleware
 from ..dialects.descriptor import Dialect
 from ..keys import LEDGER, STATE_SETUPS
@@ -39,7 +40,7 @@ from ..ledger import (
 )
 from ..dialects.descriptor import Document
 from ..dialects.documents import json_bytes
-from . import contracts, controls, drift, member_actions, provider_states, state, upstream, webhooks
+from . import contracts, controls, credentials, drift, member_actions, provider_states, state, upstream, webhooks
 from .auth import admin_auth
 from .openapi import DOCUMENT_NAME, TITLE, document
 from .wire import render_error
@@ -100,6 +101,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_post("/tenants", state.create_tenant)
     r.add_get("/tenants/{name}", state.show_tenant)
     r.add_delete("/tenants/{name}", state.delete_tenant)
+    r.add_get("/tenants/{name}/credentials", credentials.show_credentials)
     r.add_post("/provider-states", provider_states.set_up)
     r.add_post("/tenants/{name}/upstream/discover", upstream.discover)
     r.add_get("/upstream", upstream.overview)
@@ -124,6 +126,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_get("/rate-limits", controls.get_rate_limits)
     r.add_put("/rate-limits", controls.set_rate_limits)
     webhooks.add_routes(r)
+    console.add_routes(r)  # HTML and files only: its pages call the routes above
     for dialect in dialects:
         if dialect.admin.add_routes is not None:
             dialect.admin.add_routes(r)

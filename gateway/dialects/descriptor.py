@@ -118,6 +118,12 @@ class AdminExtras:
     # (tenant, member) -> the requests a client of this dialect makes to credit, debit or reward the member
     # with the tenant's credentials (none where the tenant has none in this dialect)
     member_actions: Callable[[Tenant, Member], tuple[MemberAction, ...]] | None = None
+    # (tenant) -> its credentials in this dialect as the store keeps them (a login's password is kept only as a
+    # hash, so never shown), None when it has none here: what GET /__admin/tenants/{name}/credentials answers
+    stored_credentials: Callable[[Tenant], Mapping[str, Any] | None] | None = None
+    # (those credentials, the server's base URL, a member of the tenant or None) -> one ready curl command line
+    # (or a short shell snippet) that calls this dialect with them: the console shows it with a copy button
+    curl_example: Callable[[Mapping[str, Any], str, Member | None], str] | None = None
 
 
 @dataclass(frozen=True)

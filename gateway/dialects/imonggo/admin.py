@@ -1,17 +1,18 @@
 """What the admin API shows and makes in imonggo's terms: a member's ids and available_points, a tenant's API
-token and logins, fresh ones for a copied tenant, and the Reward API spend a client makes for a member. Knows
-no admin route."""
+token and logins, fresh ones for a copied tenant, a ready curl line with them, and the Reward API spend a client
+makes for a member. Knows no admin route."""
 from __future__ import annotations
 
 import base64
 import secrets
+import shlex
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from ...ledger import Asset, Balance, Member, Tenant
 from ..descriptor import MemberAction
-from .auth import SCHEME
+from .auth import LOGIN, SCHEME
 from .scalars import ruby_decimal
 
 
@@ -61,3 +62,26 @@ def credentials_view(section: Mapping[str, Any], name: str) -> dict[str, Any]:
     if section.get("users"):
         out["users"] = [{"email": u["email"], "password": u["password"]} for u in section["users"]]
     return out
+
+
+def stored_credentials(tenant: Tenant) -> dict[str, Any] | None:
+    """The tenant's API token and its logins' e-mails (their passwords are kept only as hashes)."""
+    token = tenant.credential(SCHEME)
+    if token is None:
+        return None
+    out: dict[str, Any] = {"account": tenant.config.get(SCHEME, {}).get("account", tenant.name),
+                           "api_token": token.principal}
+    logins = [c.principal for c in tenant.credentials if c.scheme == LOGIN]
+    if logins:
+        out["users"] = [{"email": email} for email in logins]
+    return out
+
+
+def curl_example(credentials: Mapping[str, Any], base_url: str, member: Member | None) -> str:
+    """The README's Reward API spend for the member (its customer id), else the customer list: Basic auth
+    with the API token as user and X as password."""
+    auth = shlex.quote(f"{credentials['api_token']}:X")
+    if member is None or member.customer_no is None:
+        return f"curl -u {auth} {shlex.quote(base_url + '/api/customers.xml')}"
+    spend = f"{base_url}/api/rewards.xml?q=spend&customer_id={member.customer_no}&amount=10&reference=X-1"
+    return f"curl -u {auth} -X POST {shlex.quote(spend)}"

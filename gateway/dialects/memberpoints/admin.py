@@ -1,10 +1,11 @@
 """What the admin API shows and makes in memberpoints' terms: a member's mbr_id, e-mail and points balance, a
-tenant's apiID/apiKey/cid, fresh ones for a copied tenant, and the adjustments a client makes for a member.
-Knows no admin route."""
+tenant's apiID/apiKey/cid, fresh ones for a copied tenant, a ready curl line with them, and the adjustments a
+client makes for a member. Knows no admin route."""
 from __future__ import annotations
 
 import json
 import secrets
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,3 +51,19 @@ def fresh_credentials(section: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def credentials_view(section: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {"api_id": section["api_id"], "api_key": section["api_key"], "cid": section["cid"]}
+
+
+def stored_credentials(tenant: Tenant) -> dict[str, Any] | None:
+    pair = tenant.credential(DIALECT)
+    if pair is None:
+        return None
+    return {"api_id": pair.principal, "api_key": pair.secret, "cid": tenant.config.get(DIALECT, {}).get("cid")}
+
+
+def curl_example(credentials: Mapping[str, Any], base_url: str, member: Member | None) -> str:
+    """The member's history with its orders (its mbr_id), else every member's balance: apiID and apiKey headers."""
+    headers = (f"-H {shlex.quote('apiID: ' + str(credentials['api_id']))} "
+               f"-H {shlex.quote('apiKey: ' + str(credentials['api_key']))}")
+    if member is None or member.member_no is None:
+        return f"curl {headers} {shlex.quote(base_url + '/webapps/api/memberpointsbalances')}"
+    return f"curl {headers} {shlex.quote(f'{base_url}/webapps/api/memberpoints?includeOrders=1&mbr_id={member.member_no}')}"
