@@ -18,10 +18,11 @@ class ConsolePage:
 
 
 # Below ConsolePage: each page module imports it from here (gateway.console's __init__ imports this module first).
-from . import page_overview  # noqa: E402
+from . import page_members, page_overview  # noqa: E402
 
 PAGES: list[ConsolePage] = [
     page_overview.PAGE,
+    page_members.PAGE,
 ]
 
 
