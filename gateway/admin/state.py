@@ -237,7 +237,7 @@ async def _balance(ledger: Ledger, tenant: Tenant, member: Member) -> Balance:
     """The member's balances; for a tenant whose points live at an upstream, the upstream's, and none
     when the upstream does not know the member or cannot answer (the listing still shows the member)."""
     try:
-        return await ledger.balance(tenant=tenant, member=member)
+        return await ledger.balance(tenant=tenant, member=member, include_deleted=True)  # listed with deleted: true
     except (UnknownMember, UpstreamError):
         if not tenant.section(UPSTREAM):
             raise

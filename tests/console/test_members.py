@@ -10,10 +10,14 @@ import re
 import urllib.error
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
+import gateway.console
+from tests.test_architecture import VENDOR_NAMES
 
 MEMBERS = "/__admin/console/members"
 IMONGGO = {"Authorization": "Basic " + base64.b64encode(b"5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X").decode()}
@@ -157,7 +161,7 @@ def test_a_card_purchase_holds_pending_rewards(console_server: Any, page: Any, a
     purchase = page.locator('form[data-kind="purchase"]')
     purchase.get_by_label(re.compile("Purchase total")).fill("1500.50")
     purchase.get_by_role("button", name="Purchase").click()
-    purchase.get_by_text("Done: 200").wait_for()
+    purchase.get_by_text("Done: accepted by the admin API.").wait_for()
     assert "ctx-" in purchase.locator("pre").inner_text()
 
     _, entries = admin("GET", f"/entries?tenant=demo&member=1534&offset={before['total']}")
@@ -195,3 +199,13 @@ def test_the_list_pages_through_a_tenant(console_server: Any, page: Any, admin: 
 def test_the_members_data_is_refused_to_another_origin(console_server: Any, admin: Any, origin: str) -> None:
     status, answer = admin("GET", "/members/actions?tenant=demo&member=1534", headers={"Origin": origin})
     assert status == 403, answer
+
+
+def test_no_file_of_the_console_names_a_vendor() -> None:
+    """What a page shows of a dialect comes from its descriptor (through the admin API): the console's modules
+    and static files (which the Python rule in test_architecture does not read) name no vendor."""
+    folder = Path(gateway.console.__file__).parent
+    named = {str(path.relative_to(folder)): VENDOR_NAMES.findall(path.read_text(encoding="utf-8"))
+             for path in sorted(folder.rglob("*")) if path.suffix in {".py", ".js", ".css", ".html"}}
+    assert {path: words for path, words in named.items() if words} == {}
+    assert "members.js" in " ".join(named)

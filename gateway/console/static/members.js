@@ -36,7 +36,7 @@ function memberLink(tenant, member, text) {
   return el("a", { href, onclick: (event) => { event.preventDefault(); go({ tenant, member: "id:" + member.id, offset: null }); } }, text);
 }
 
-// A member's identities as each dialect names them: "customer_id 1534", "card_ids crd-...", one line each.
+// A member's identities as each dialect names them ("customer_id 1534"), one line per dialect.
 function identities(member) {
   const lines = [];
   for (const [dialect, view] of Object.entries(member)) {
@@ -316,7 +316,7 @@ async function send(action, amount) {
   if (action.admin) {
     try {
       const answer = await api(path, { method: action.method, body, headers: action.headers });
-      return { ok: true, status: "200", text: JSON.stringify(answer), type: "application/json" };
+      return { ok: true, status: "accepted by the admin API", text: JSON.stringify(answer), type: "application/json" };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       return { ok: false, status: String(error.status), message: error.message, text: JSON.stringify(error.body), type: "application/json" };
