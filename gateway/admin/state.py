@@ -250,15 +250,16 @@ async def every_member(ledger: Ledger, tenant: Tenant) -> list[Member]:
 
 
 async def _each_member(ledger: Ledger, tenant: Tenant) -> AsyncIterator[Member]:
-    """A tenant's members, read a thousand at a time."""
-    offset = 0
+    """A tenant's members in id order, a thousand at a time, each page after the last id seen (keyset: an
+    OFFSET would step over every row already read, making the walk quadratic)."""
+    last: int | None = None
     while True:
-        page = await ledger.members(tenant=tenant, offset=offset, limit=1000)
+        page = await ledger.members(tenant=tenant, limit=1000, order_by="id", after_id=last)
         for member in page.items:
             yield member
         if len(page.items) < 1000:
             return
-        offset += len(page.items)
+        last = page.items[-1].id
 
 
 def _words(m: Member) -> str:

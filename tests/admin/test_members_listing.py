@@ -31,11 +31,11 @@ def copy_of_demo(name: str, **members: dict[str, Any]) -> dict[str, Any]:
 def record_pages(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
     """Every ledger.members call the app makes from now on: (tenant, offset, limit)."""
     ledger = client.app[LEDGER]
-    calls: list[tuple[str, int, int]] = []
+    calls: list[tuple[Any, ...]] = []
     real = ledger.members
 
     async def members(*, tenant: Any, offset: int = 0, limit: int = 100, **kw: Any) -> Any:
-        calls.append((tenant.name, offset, limit))
+        calls.append((tenant.name, offset, limit, *([kw["after_id"]] if kw.get("after_id") is not None else [])))
         return await real(tenant=tenant, offset=offset, limit=limit, **kw)
 
     monkeypatch.setattr(ledger, "members", members)
@@ -125,6 +125,41 @@ async def test_q_still_scans_names_emails_and_ids(sandbox_client) -> None:
     assert [m["name"] for m in found["members"]] == ["Johnson"] and found["total"] == 1
     status, found = await listing(client, q="usr-2ay34", offset="1", limit="1")  # every member's user id
     assert [m["name"] for m in found["members"]] == ["Johnson"] and found["total"] == 3
+
+
+async def test_q_walks_the_members_by_keyset_not_by_offset(sandbox_client, monkeypatch) -> None:
+    client = await sandbox_client()
+    made = await client.post("/__admin/tenants", json={"name": "big", "generate": 2001})
+    assert made.status == 201, await made.text()
+    calls = record_pages(client, monkeypatch)
+    status, found = await listing(client, tenant="big", q="@", limit="5")
+    scan = list(calls)
+    assert status == 200 and len(found["members"]) == 5
+    ids = [m["id"] async for m in _ids(client, "big")]
+    assert found["total"] == await _with_email(client, "big") and len(ids) == 2001
+    assert scan == [("big", 0, 1000), ("big", 0, 1000, ids[999]), ("big", 0, 1000, ids[1999])]
+
+
+async def _ids(client: Any, tenant: str) -> Any:
+    for offset in range(0, 2001, 1000):
+        _, page = await listing(client, tenant=tenant, offset=str(offset), limit="1000")
+        for member in sorted(page["members"], key=lambda m: m["id"]):
+            yield member
+
+
+async def _with_email(client: Any, tenant: str) -> int:
+    return sum([1 async for m in _ids(client, tenant) if m["memberpoints"]["mbr_email"]])
+
+
+async def test_a_keyset_page_is_in_id_order_only(sandbox_client) -> None:
+    client = await sandbox_client()
+    ledger = client.app[LEDGER]
+    demo = await ledger.tenant("demo")
+    first = await ledger.members(tenant=demo, limit=2, order_by="id")
+    rest = await ledger.members(tenant=demo, limit=2, order_by="id", after_id=first.items[-1].id)
+    assert [m.name for m in [*first.items, *rest.items]] == ["Juan Cruz", "Johnson", "Jason"]
+    with pytest.raises(ValueError, match="id order only"):
+        await ledger.members(tenant=demo, order_by="customer_no", after_id=1)
 
 
 async def test_each_dialects_balance_is_what_its_own_read_shows(sandbox_client) -> None:

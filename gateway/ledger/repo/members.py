@@ -169,10 +169,15 @@ async def list_page(
     updated_after: datetime | None = None,
     updated_before: datetime | None = None,
     order_by: str = "customer_no",
+    after_id: int | None = None,
 ) -> list[Member]:
     where, params = _member_filter(
         tenant_id, active_only=active_only, updated_after=updated_after, updated_before=updated_before
     )
+    if after_id is not None:  # keyset: the rows after the last one seen, in id order (no OFFSET to step over)
+        if order_by != "id":
+            raise ValueError("after_id pages in id order only")
+        where, params = f"{where} AND id > ?", [*params, after_id]
     column = {
         "customer_no": "customer_no", "member_no": "member_no", "id": "id",
         "-updated_at": "updated_at DESC, id DESC",  # the latest change first
