@@ -17,6 +17,8 @@ import pytest
 from playwright.sync_api import expect
 
 import gateway.console
+from tests import process
+from tests.console import browser as kit
 from tests.test_architecture import VENDOR_NAMES
 
 MEMBERS = "/__admin/console/members"
@@ -193,6 +195,30 @@ def test_the_list_pages_through_a_tenant(console_server: Any, page: Any, admin: 
 
     page.goto(f"{console_server.url}{MEMBERS}?tenant=nobody")
     page.get_by_text(re.compile("Could not list the members of nobody: no tenant named")).wait_for()
+
+
+def test_with_an_admin_token_the_page_asks_once_and_its_buttons_send_it(page: Any, tmp_path: Path) -> None:
+    server = process.start(["--port", "0", "--database", f"sqlite:///{tmp_path / 'token.db'}", "--scenario", "demo",
+                            "--admin-token", "s3cret-token"], tmp_path, timeout=60)
+    try:
+        page.goto(f"{server.url}{MEMBERS}?tenant=demo&member=1534")
+        page.get_by_label("Admin token", exact=True).fill("s3cret-token")
+        page.get_by_role("button", name="Use this token").click()
+        page.get_by_role("heading", name="Juan Cruz (demo)").wait_for()
+        purchase = page.locator('form[data-kind="purchase"]')  # an admin call: the token goes with it
+        purchase.get_by_label(re.compile("Purchase total")).fill("10")
+        purchase.get_by_role("button", name="Purchase").click()
+        purchase.get_by_text("Done: accepted by the admin API.").wait_for()
+        debit = page.locator('form[data-kind="debit"][data-dialect="memberpoints"]')  # a dialect call: credentials
+        debit.get_by_label("Points to debit").fill("1")
+        debit.get_by_role("button", name="Debit").click()
+        debit.get_by_text("Done: 200").wait_for()
+        assert page.get_by_label("Admin token", exact=True).count() == 0  # asked once
+        status, answer = kit.admin_call(server.url, "GET", "/entries?tenant=demo&member=1534", token="s3cret-token")
+        assert status == 200 and [e["kind"] for e in answer["entries"]][-2:] == ["reward", "adjustment"]
+        assert kit.admin_call(server.url, "GET", "/members?tenant=demo&member=1534")[0] == 401
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example"])
