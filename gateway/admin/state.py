@@ -250,16 +250,16 @@ async def every_member(ledger: Ledger, tenant: Tenant) -> list[Member]:
 
 
 async def _each_member(ledger: Ledger, tenant: Tenant) -> AsyncIterator[Member]:
-    """A tenant's members in id order, a thousand at a time, each page after the last id seen (keyset: an
-    OFFSET would step over every row already read, making the walk quadratic)."""
+    """A tenant's members by customer number, a thousand at a time, each page after the last number seen
+    (keyset: an OFFSET would step over every row already read, making the walk quadratic)."""
     last: int | None = None
     while True:
-        page = await ledger.members(tenant=tenant, limit=1000, order_by="id", after_id=last)
+        page = await ledger.members(tenant=tenant, limit=1000, after_customer_no=last)
         for member in page.items:
             yield member
         if len(page.items) < 1000:
             return
-        last = page.items[-1].id
+        last = page.items[-1].customer_no
 
 
 def _words(m: Member) -> str:
