@@ -17,8 +17,9 @@ from .console import routes as console_routes
 from .delivery import delivery_context
 from .dialects import imonggo, memberpoints, pomelo
 from .dialects.descriptor import Dialect
-from .keys import DIALECTS, LEDGER, SANDBOX, SETTINGS
+from .keys import DIALECTS, LEDGER, METRICS, SANDBOX, SETTINGS
 from .ledger import Ledger, open_store
+from .metrics import ServerMetrics
 from .sandbox.access_log import AccessLog
 from .sandbox.pipeline import Pipeline
 from .sandbox.redact import access_logger
@@ -28,6 +29,7 @@ from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import Settings, SettingsError
 from .upstream import declaration
 from .upstream.context import upstream_context
+from .worker_metrics import metrics_context
 
 log = logging.getLogger("gateway")
 __all__ = ["DIALECT_LIST", "UPSTREAM_DIALECTS", "AccessLog", "access_logger", "build_ledger", "check_exposure",
@@ -107,11 +109,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     if shared is not None:  # first: a change made through another worker or instance is seen before anything else
         app.middlewares.append(shared.middleware)
-    app.middlewares.append(Pipeline(app, DIALECT_LIST, sandbox).middleware)  # the one middleware: see pipeline.py
+    metrics = ServerMetrics()  # counted by the pipeline, the ledger's commits, delivery and the upstream ports
+    app.middlewares.append(Pipeline(app, DIALECT_LIST, sandbox, metrics).middleware)  # the one middleware: see pipeline.py
     app[SETTINGS] = settings
+    app[METRICS] = metrics
     app[SANDBOX] = sandbox
     app[DIALECTS] = DIALECT_LIST
     app.cleanup_ctx.append(_ledger_context)
+    app.cleanup_ctx.append(metrics_context)  # after the ledger: it hooks the ledger's commits
     if shared is not None:
         app.cleanup_ctx.append(shared.context)  # binds it to the ledger, gives the ledger the shared clock
     app.cleanup_ctx.append(upstream_context(declaration.DIALECTS))  # after the ledger: it binds the ledger's ports

@@ -1,8 +1,8 @@
 """Outbox to signed HTTP webhooks: a background task turns committed ledger events into persistent
 deliveries (via the mapping of the dialect that sends webhooks), claims the due ones in batches under a lease, POSTs them
 concurrently over one pooled keep-alive ClientSession, re-signed on every attempt, and records their
-outcomes in batches; failures are retried with exponential backoff. Knows no SQL; the ledger keeps the
-delivery state."""
+outcomes in batches; failures are retried with exponential backoff. Every attempt is counted in the
+server's metrics by its outcome. Knows no SQL; the ledger keeps the delivery state."""
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +14,9 @@ import aiohttp
 from aiohttp import web
 
 from .dialects.descriptor import Webhooks
-from .keys import DIALECTS, LEDGER, SETTINGS
+from .keys import DIALECTS, LEDGER, METRICS, SETTINGS
 from .ledger import Delivery, Event, Ledger, LedgerError, NewDelivery, SentAttempt, Tenant
+from .metrics import ServerMetrics
 
 log = logging.getLogger("gateway.delivery")
 
@@ -35,9 +36,10 @@ class Deliverer:
 
     def __init__(
         self, ledger: Ledger, session: aiohttp.ClientSession, *, retry_base_seconds: float, max_attempts: int,
-        timeout_seconds: float = 10.0, senders: int = SENDERS, webhooks: Webhooks,
+        timeout_seconds: float = 10.0, senders: int = SENDERS, webhooks: Webhooks, metrics: ServerMetrics | None = None,
     ) -> None:
         self.ledger = ledger
+        self.metrics = metrics if metrics is not None else ServerMetrics()
         self.webhooks = webhooks  # the sending dialect's pieces: names, mapping, targets, signing
         self.session = session
         self.retry_base_seconds = retry_base_seconds
@@ -176,7 +178,7 @@ class Deliverer:
                     self._room.set()
 
     async def _send(self, delivery: Delivery) -> None:
-        status, error = None, None
+        status, error, outcome = None, None, "delivered"
         tenant = self._tenants.get(delivery.tenant_id)
         section = tenant.section(self.webhooks.section) if tenant is not None else {}
         body = delivery.body.encode()
@@ -190,11 +192,13 @@ class Deliverer:
                 await response.read()
                 status = response.status
                 if not 200 <= status < 300:
-                    error = f"status {status}"
+                    error, outcome = f"status {status}", f"answered_{status // 100}xx"
         except KeyError:
-            error = "the tenant has no webhook api secret to sign with"
+            error, outcome = "the tenant has no webhook api secret to sign with", "unsigned"
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            outcome = _failure(exc)
+        self.metrics.webhook_attempt(outcome)
         self._outcomes.append((SentAttempt(delivery.id, delivery.claim, error is None, status, error), delivery.key))
         self._have_outcomes.set()
 
@@ -251,6 +255,17 @@ class Deliverer:
             log.warning("webhook outcomes not recorded at shutdown; those deliveries will be sent again")
 
 
+def _failure(exc: Exception) -> str:
+    """What kept a webhook from an answer, as the metrics name it."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "unreachable"
+    if isinstance(exc, aiohttp.ClientError):
+        return "connection_failed"
+    return "invalid_target"  # a URL aiohttp cannot send to
+
+
 DELIVERY = web.AppKey("delivery", Deliverer)
 
 
@@ -267,7 +282,7 @@ async def delivery_context(app: web.Application) -> AsyncIterator[None]:
         deliverer = Deliverer(
             app[LEDGER], session, retry_base_seconds=float(settings.webhook_retry_base_seconds),
             max_attempts=int(settings.webhook_max_attempts), timeout_seconds=float(settings.webhook_timeout_seconds),
-            webhooks=webhooks,
+            webhooks=webhooks, metrics=app.get(METRICS),
         )
         app[DELIVERY] = deliverer
         task = asyncio.create_task(deliverer.run(), name="webhook-delivery")

@@ -6,6 +6,7 @@ import asyncio
 from aiohttp import web
 
 from .ledger import Ledger, Tenant
+from .metrics import ServerMetrics
 from .sandbox.state import Sandbox
 from .settings import Settings
 from .upstream.ports import Ports
@@ -14,6 +15,7 @@ SETTINGS = web.AppKey("settings", Settings)
 LEDGER = web.AppKey("ledger", Ledger)
 SANDBOX = web.AppKey("sandbox", Sandbox)  # journal, faults, rate limits
 UPSTREAMS = web.AppKey("upstreams", Ports)  # each upstream tenant's port, its statistics and recorder
+METRICS = web.AppKey("metrics", ServerMetrics)  # what this process counts, for GET /__admin/metrics
 # The dialects' descriptors (gateway/dialects/descriptor.py), as app.py lists them, for the admin API.
 # Typed tuple, not Dialect: the descriptor module imports this one.
 DIALECTS = web.AppKey("dialects", tuple)

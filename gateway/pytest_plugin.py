@@ -1,6 +1,7 @@
 """The pytest plugin the package ships (entry point pytest11 "loyalty_gateway"): the loyalty_gateway and
-loyalty_tenant fixtures, the --loyalty-gateway-database option and the loyalty_scenario marker. Importing
-it costs nothing: the server and its modules load when a test first asks for one of the fixtures."""
+loyalty_tenant fixtures, the --loyalty-gateway-database option and the loyalty_scenario marker, and the
+undoing, after every test, of the fault rules and clock moves it made. Importing it costs nothing: the server
+and its modules load when a test first asks for one of the fixtures."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
 
 MARKER = "loyalty_scenario"
 SCHEMES = ("sqlite", "postgresql", "postgres")
+RUNNING = pytest.StashKey["LoyaltyGateway"]()  # the session's server, while it runs
+SINCE = pytest.StashKey["tuple[int, int]"]()  # its changes as the running test found them
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,20 +52,51 @@ def loyalty_gateway(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPa
         gateway.start()
     except Exception as exc:  # noqa: BLE001 - whatever stops the server is said in one line
         pytest.fail(f"loyalty_gateway: the sandbox server did not start on {_shown(url)}: {exc}", pytrace=False)
+    pytestconfig.stash[RUNNING] = gateway
     try:
         yield gateway
     finally:
+        del pytestconfig.stash[RUNNING]
         gateway.stop()
+
+
+# Fault rules and clock moves a test makes through the helpers (a `with` block or not, with a tenant or
+# not) are undone once its teardown is over, so the next test finds the server as the session started it.
+# A fixture wider than a test (module, session ...) keeps what its setup changed. Without a running
+# server each hook is one lookup.
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    gateway = item.config.stash.get(RUNNING, None)
+    item.config.stash[SINCE] = gateway.changes.mark() if gateway is not None else (0, 0)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[Any]:
+    made = yield
+    gateway = request.config.stash.get(RUNNING, None)
+    if gateway is not None and fixturedef.scope != "function":
+        request.config.stash[SINCE] = gateway.changes.mark()  # wider fixtures are set up before a test's own
+    return made
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        gateway = item.config.stash.get(RUNNING, None)  # gone after the session's last test
+        since = item.config.stash.get(SINCE, (0, 0))
+        if gateway is not None and gateway.changes.mark() != since:
+            gateway.undo(since)
 
 
 @pytest.fixture
 def loyalty_tenant(loyalty_gateway: LoyaltyGateway, request: pytest.FixtureRequest) -> Iterator[LoyaltyTenant]:
-    """A fresh tenant for this test (the demo's, or the loyalty_scenario marker's), deleted after it; fault
-    rules added and clock moves made meanwhile are undone."""
+    """A fresh tenant for this test (the demo's, or the loyalty_scenario marker's), deleted after it."""
     from .testing import AdminError
 
     scenario, tenant = _marked(request)
-    mark = loyalty_gateway.changes.mark()
     try:
         made = loyalty_gateway.new_tenant(scenario, tenant, relative_to=request.path.parent)
     except (AdminError, TypeError, ValueError) as exc:
@@ -70,10 +104,7 @@ def loyalty_tenant(loyalty_gateway: LoyaltyGateway, request: pytest.FixtureReque
     try:
         yield made
     finally:
-        try:
-            loyalty_gateway.undo(mark)
-        finally:
-            loyalty_gateway.forget(made)
+        loyalty_gateway.forget(made)
 
 
 def _marked(request: pytest.FixtureRequest) -> tuple[Any, str | None]:

@@ -7,7 +7,9 @@ so a taken port fails at start with one line and no database is made; no other p
 same port beside us; and it works with port 0 (every worker serves the one port the kernel picked).
 Why a dead worker stops the rest instead of being restarted: a sandbox that quietly lost a process (and
 whatever it was doing) would make a test run flaky in ways nobody sees; the supervisor logs which worker
-died and how, exits non-zero, and a process manager that wants restarts can restart the whole."""
+died and how, exits non-zero, and a process manager that wants restarts can restart the whole.
+The supervisor also makes the directory and shared counter through which a scrape of /__admin/metrics
+in any worker sums every worker's counts (worker_metrics.py), and removes the directory at the end."""
 from __future__ import annotations
 
 import asyncio
@@ -15,12 +17,16 @@ import errno
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+from . import worker_metrics
 from .app import DIALECT_LIST, build_ledger, load_default_scenario
 from .sandbox import changes
 from .sandbox.shared_app import start_afresh
@@ -67,22 +73,30 @@ def run(settings: Settings, serve_one: ServeOne, shown_database: str,
         raise WorkersError(f"workers must be at most {changes.MOST_WORKERS}")
     sock = bind(settings.host, settings.port)
     port = int(sock.getsockname()[1])  # the kernel's pick, for port 0
+    shared_metrics: str | None = None
     try:
-        asyncio.run(prepare(settings))
-        counter = changes.ChangeCounter()
-        ready_in, ready_out = os.pipe()
-        # Signals wait until the workers exist and the handlers are in: a SIGTERM in between must neither
-        # kill the supervisor alone (orphaning workers) nor be lost.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-        pids = [_fork(settings, serve_one, sock, counter, ready_in, ready_out, i, choose_loop) for i in range(settings.workers)]
+        try:
+            asyncio.run(prepare(settings))
+            counter = changes.ChangeCounter()
+            shared_metrics = tempfile.mkdtemp(prefix="loyalty-gateway-metrics-")
+            sharing = worker_metrics.Sharing(Path(shared_metrics), settings.workers)
+            ready_in, ready_out = os.pipe()
+            # Signals wait until the workers exist and the handlers are in: a SIGTERM in between must neither
+            # kill the supervisor alone (orphaning workers) nor be lost.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+            pids = [_fork(settings, serve_one, sock, counter, sharing, ready_in, ready_out, i, choose_loop)
+                    for i in range(settings.workers)]
+        finally:
+            sock.close()  # the workers hold it now
+        os.close(ready_out)
+        return Supervisor(settings, pids, ready_in, f"http://{settings.host}:{port}", shown_database).run()
     finally:
-        sock.close()  # the workers hold it now
-    os.close(ready_out)
-    return Supervisor(settings, pids, ready_in, f"http://{settings.host}:{port}", shown_database).run()
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
 def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter: changes.ChangeCounter,
-          ready_in: int, ready_out: int, index: int,
+          sharing: worker_metrics.Sharing, ready_in: int, ready_out: int, index: int,
           choose_loop: Callable[[], Callable[[], asyncio.AbstractEventLoop] | None] | None = None) -> int:
     pid = os.fork()
     if pid:
@@ -93,6 +107,7 @@ def _fork(settings: Settings, serve_one: ServeOne, sock: socket.socket, counter:
         os.close(ready_in)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
         changes.install(counter, index)
+        worker_metrics.install(sharing, index)
         # Each worker picks (and logs) its event loop itself: uvloop in every worker too, when chosen.
         with asyncio.Runner(loop_factory=choose_loop() if choose_loop is not None else None) as loop:
             loop.run(serve_one(settings, sock, lambda: os.write(ready_out, b".")))

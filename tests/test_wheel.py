@@ -69,6 +69,16 @@ def test_the_wheel_holds_the_pinned_cases(wheel: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_wheel_holds_the_consoles_scripts_and_styles(wheel: Path) -> None:
+    static = sorted((ROOT / "gateway/console/static").iterdir())
+    assert {p.suffix for p in static} >= {".js", ".css"}
+    with zipfile.ZipFile(wheel) as archive:
+        for path in static:
+            shipped = f"gateway/console/static/{path.name}"
+            assert archive.read(shipped) == path.read_bytes(), shipped
+
+
+@pytest.mark.slow
 def test_the_installed_wheel_serves_the_demo_scenario_and_every_document_it_holds(wheel: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()

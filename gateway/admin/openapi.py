@@ -217,6 +217,16 @@ def _scenario_components() -> dict[str, Any]:
     return {"Scenario": lift(schema), **{f"Scenario.{name}": lift(d) for name, d in defs.items()}}
 
 
+def _metrics_operation() -> dict[str, Any]:
+    """GET /metrics: refused as every operation may be (401/403, a store down), but answered in text."""
+    operation = _op("The whole server's metrics in the Prometheus text format 0.0.4 (every worker's counts summed): "
+                    "requests by dialect, route pattern, method and status with latency histograms, ledger writes, "
+                    "webhook attempts, failures and backlog, upstream calls, start time and version", "Health")
+    operation["responses"]["200"] = {"description": "the metrics, as Content-Type text/plain; version=0.0.4",
+                                     "content": {"text/plain": {"schema": {"type": "string"}}}}
+    return operation
+
+
 def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
     """The whole document, with each dialect's part from its descriptor."""
     parts = {d.name: dict(d.admin.openapi(KIT)) if d.admin.openapi is not None else {} for d in dialects}
@@ -245,6 +255,7 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
         "/health": {"get": {**_op("Liveness and the store kind", "Health", store=False), "security": [],
                             "responses": {"200": {"description": "up", "content": {
                                 "application/json": {"schema": _ref("Health")}}}}}},
+        "/metrics": {"get": _metrics_operation()},
         **contracts["paths"],
         "/reset": {"post": _op("Reset one tenant to its scenario (body {\"tenant\": NAME} or ?tenant=NAME), or, with "
                                "no tenant, every tenant to the startup scenario and the journal, faults, rate counters "

@@ -24,6 +24,7 @@ def _get(summary: str, ok_types: tuple[str, ...], missing_type: str | None, para
 
 CONSOLE_PATHS: dict[str, Any] = {
     "/console": _get("The web console's first page (HTML; its scripts call this API)", ("text/html",), None, []),
+    "/console/": _get("The web console's first page, as /console", ("text/html",), None, []),
     "/console/{page}": _get("A page of the web console (HTML; its scripts call this API)", ("text/html",),
                             "text/html", [_p("page", "the page's name (overview, tenants ...)")]),
     "/console/static/{name}": _get("The console's scripts and styles", (

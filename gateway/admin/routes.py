@@ -40,7 +40,8 @@ from ..ledger import (
 )
 from ..dialects.descriptor import Document
 from ..dialects.documents import json_bytes
-from . import contracts, controls, credentials, drift, member_actions, provider_states, state, upstream, webhooks
+from . import (contracts, controls, credentials, drift, member_actions, metrics, provider_states, state, upstream,
+               webhooks)
 from .auth import admin_auth
 from .openapi import DOCUMENT_NAME, TITLE, document
 from .wire import render_error
@@ -95,6 +96,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     contracts.add_routes(app, [own, *contracts.documents_of(dialects)])  # built once: they depend only on the dialects
     r = app.router
     r.add_get("/health", health)
+    r.add_get("/metrics", metrics.metrics)
     r.add_post("/reset", state.reset)
     r.add_post("/scenarios", state.load_scenario)
     r.add_get("/tenants", state.list_tenants)

@@ -53,6 +53,7 @@ async def static(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     """Mounted in the admin app, so its guard applies (see gateway/admin/auth.py for the shell's exception)."""
     router.add_get("/console", first_page)
+    router.add_get("/console/", first_page)  # as typed by hand
     router.add_get("/console/static/{name}", static)
     router.add_get("/console/{page}", page)
 

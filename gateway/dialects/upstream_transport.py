@@ -41,6 +41,14 @@ class Exchange:
     error: str | None = None
     started_at: float = field(default_factory=time.time)
     request_id: str | None = None
+    failure: str | None = None  # why there was no whole answer: "timeout", "unreachable" or "connection_failed"
+
+    @property
+    def outcome(self) -> str:
+        """How the exchange ended, in a few words a metric can count by: its failure, or its status class."""
+        if self.failure is not None:
+            return self.failure
+        return f"answered_{self.status // 100}xx" if self.status is not None else "no_answer"
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,7 @@ class Transport:
         reply_headers: Mapping[str, str] = {}
         reply_body = b""
         error: str | None = None
+        failure: str | None = None
         connected = False
         try:
             async with asyncio.timeout(self.timeout):
@@ -187,17 +196,17 @@ class Transport:
                 hidden = (*hidden, *reveals(reply_body))
             return Reply(status, reply_headers, reply_body, shown_url, sent_id, hidden)
         except TimeoutError:
-            error = f"no answer within {self.timeout:g} s"
+            error, failure = f"no answer within {self.timeout:g} s", "timeout"
             raise UpstreamTimeout(
                 f"{self.label} did not answer {method} {urlsplit(shown_url).path} within {self.timeout:g} s"
                 f"{naming(sent_id)}", sent=True, request_id=sent_id,
             ) from None
         except aiohttp.ClientConnectorError as exc:
-            error = f"could not connect: {exc.os_error or exc}"
+            error, failure = f"could not connect: {exc.os_error or exc}", "unreachable"
             raise UpstreamFailed(mask(f"{self.label} could not be reached: {exc.os_error or exc}", hidden),
                                  sent=False) from None
         except (aiohttp.ClientError, ConnectionError) as exc:
-            error = f"connection failed: {type(exc).__name__}: {exc}"
+            error, failure = f"connection failed: {type(exc).__name__}: {exc}", "connection_failed"
             answered_id = request_id_of(reply_headers) or sent_id
             raise UpstreamFailed(
                 f"{self.label} dropped the connection during {method} {urlsplit(shown_url).path}"
@@ -208,11 +217,12 @@ class Transport:
             if self.observe is not None:
                 self.observe(self._exchange(method, shown_url, status if error is None or connected else None,
                                             started, begun, sent_headers, body, reply_headers, reply_body, error,
-                                            sent_id, hidden))
+                                            sent_id, hidden, failure))
 
     def _exchange(self, method: str, url: str, status: int | None, started: float, begun: float,
                   sent_headers: Mapping[str, str], body: bytes | None, reply_headers: Mapping[str, str],
-                  reply_body: bytes, error: str | None, sent_id: str, hidden: tuple[str, ...]) -> Exchange:
+                  reply_body: bytes, error: str | None, sent_id: str, hidden: tuple[str, ...],
+                  failure: str | None = None) -> Exchange:
         """The record of one exchange, every secret (the reply's revealed ones included) masked."""
         return Exchange(
             method=method, url=url, status=status,
@@ -223,5 +233,5 @@ class Transport:
             response_headers={k: mask(v, hidden) for k, v in reply_headers.items()},
             response_body=_capped(reply_body, hidden),
             error=None if error is None else mask(error, hidden), started_at=begun,
-            request_id=request_id_of(reply_headers) or sent_id,
+            request_id=request_id_of(reply_headers) or sent_id, failure=failure,
         )

@@ -6,12 +6,14 @@ vendor and no generator: it is handed the members."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from .clock import to_text
+from .commits import Noting, note
 from .core import LedgerBase
 from .errors import DuplicateIdentity, InvalidArgument
 from .models import MANUAL_KINDS, Asset, Kind, Tenant
@@ -171,6 +173,9 @@ async def _write_batch(
     if k != len(entry_ids):
         raise RuntimeError(f"the store gave {len(entry_ids)} entry ids for {k} entries")
     await bulk_sql.insert_events(tx, events)
+    if isinstance(tx, Noting):  # counted only when a commit hook listens: a million entries may pass here
+        for kind, times in Counter(e.kind._value_ for m in members for e in m.entries).items():
+            note(tx, "entry.created", kind, times)
     await bulk_sql.insert_accounts(tx, accounts)
     # the batch's listing counts, grouped
     await bulk_sql.resume_row_counting(tx, paused, tenant.id, range(first, last_no + 1), counted)
@@ -189,4 +194,4 @@ async def add_members_in_bulk(
     knows none can (it made the tenant itself and every identity in it); the store's unique indexes
     still refuse a collision, then as a failed write."""
     _check(members)
-    return await ledger.store.write(lambda tx: _write_batch(tx, ledger.kind, tenant, members, origin, check_taken))
+    return await ledger._commit(lambda tx: _write_batch(tx, ledger.kind, tenant, members, origin, check_taken))

@@ -61,7 +61,7 @@ class Claims(LedgerBase):
     async def _claim(self, intent_id: int) -> Hold | None:
         """Take an open intent for this worker; None when it is settled or someone else holds it."""
         claim = self._new_claim()
-        if await self.store.write(lambda tx: intent_sql.claim(tx, intent_id, claim)):
+        if await self._commit(lambda tx: intent_sql.claim(tx, intent_id, claim)):
             return Hold(intent_id, claim.token)
         return None
 
@@ -70,7 +70,7 @@ class Claims(LedgerBase):
         on its answer): renew the lease and record that time as its sending time, in one step that fails if
         the claim was lost (then this worker must not send: another holds the intent)."""
         claim = self._new_claim(hold.token)
-        if hold.lost or not await self.store.write(lambda tx: intent_sql.renew(tx, hold.intent_id, claim, sent=True)):
+        if hold.lost or not await self._commit(lambda tx: intent_sql.renew(tx, hold.intent_id, claim, sent=True)):
             hold.lost = True
         return not hold.lost
 
@@ -92,7 +92,7 @@ class Claims(LedgerBase):
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
             try:
-                await self.store.write(lambda tx: intent_sql.release(tx, hold.intent_id, hold.token))
+                await self._commit(lambda tx: intent_sql.release(tx, hold.intent_id, hold.token))
             except LedgerError as exc:  # the lease ends by itself
                 log.warning("intent %s: claim not released: %s", hold.intent_id, exc.message)
 
@@ -101,7 +101,7 @@ class Claims(LedgerBase):
             await asyncio.sleep(self._lease() / 3)
             claim = self._new_claim(hold.token)
             try:
-                if not await self.store.write(lambda tx: intent_sql.renew(tx, hold.intent_id, claim)):
+                if not await self._commit(lambda tx: intent_sql.renew(tx, hold.intent_id, claim)):
                     hold.lost = True
             except LedgerError as exc:  # tried again at the next beat, while the lease still runs
                 log.warning("intent %s: lease not renewed: %s", hold.intent_id, exc.message)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from .clock import Clock, IdGenerator, to_text
+from .commits import CommitHook, Noting
 from .errors import IdempotencyConflict, IdempotencyInFlight, InsufficientFunds, UnknownMember, UnknownTenant
 from .models import AccountBalance, Asset, Credential, Entry, Identity, Idempotency, Kind, Member, Outcome, Status, Tenant
 from .money import from_cents, to_cents
@@ -69,6 +70,26 @@ class LedgerBase:
         self._ready: set[int] = set()  # tenants whose open intents were settled once since start
         self._readying: dict[int, asyncio.Task[Any]] = {}
         self._settle_budget = 10.0
+        self.on_commit: CommitHook | None = None  # see CommitHook
+
+    async def _commit(self, work: Callable[[Tx], Awaitable[R]], *, alone: bool = False) -> R:
+        """The store's write, telling the commit hook (if any) what it published once it has committed.
+        Every write of the ledger goes through here (a test holds it to that)."""
+        hook = self.on_commit
+        if hook is None:
+            return await self.store.write(work, alone=alone)
+        published: list[tuple[str, str]] = []
+
+        async def noted(tx: Tx) -> R:
+            noting = Noting(tx)
+            result = await work(noting)
+            published[:] = noting.published  # a unit run again (a conflict) counts its last run only
+            return result
+
+        result = await self.store.write(noted, alone=alone)
+        if published:
+            hook(published)
+        return result
 
     @property
     def kind(self) -> str:
@@ -199,7 +220,7 @@ class LedgerBase:
         response is replayed, a different request under the same key is refused, and a duplicate that
         arrives while the first is still running is refused as in flight. Refused work stores nothing."""
         if idempotency is None:
-            return await self.store.write(work)
+            return await self._commit(work)
         slot = (tenant.id, idempotency.scope, idempotency.key)
         if slot in self._inflight:
             raise IdempotencyInFlight("a request with this idempotency key is still in flight")
@@ -220,7 +241,7 @@ class LedgerBase:
                 )
                 return Outcome(response=response, replayed=False, result=result)
 
-            return await self.store.write(once)
+            return await self._commit(once)
         finally:
             self._inflight.discard(slot)
 

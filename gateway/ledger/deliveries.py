@@ -100,7 +100,7 @@ class DeliveryOps(LedgerBase):
             claimed = await self._claim_due(tx, limit, lease_seconds, channel, in_order) if limit > 0 else []
             return await delivery_sql.cursor(tx, consumer), claimed
 
-        return await self.store.write(work, alone=seen is not None)
+        return await self._commit(work, alone=seen is not None)
 
     async def claim_deliveries(
         self, *, limit: int = 20, lease_seconds: float = 60.0, channel: str | None = None, in_order: bool = False
@@ -109,7 +109,7 @@ class DeliveryOps(LedgerBase):
         claim token: their next try is pushed past the lease so no other worker, in this process or another,
         takes them meanwhile. `in_order`: only the earliest pending delivery of each (channel, label) is due,
         so a label's deliveries reach their receiver one after another, in the order of their events."""
-        return await self.store.write(lambda tx: self._claim_due(tx, limit, lease_seconds, channel, in_order))
+        return await self._commit(lambda tx: self._claim_due(tx, limit, lease_seconds, channel, in_order))
 
     async def _claim_due(
         self, tx: Tx, limit: int, lease_seconds: float, channel: str | None = None, in_order: bool = False
@@ -139,7 +139,7 @@ class DeliveryOps(LedgerBase):
             (recorded,) = await self._record_attempts(tx, [tried], retry_base_seconds, max_attempts)
             return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery)) if recorded else None
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def record_attempts(
         self, *, attempts: Sequence[SentAttempt], retry_base_seconds: float = 1.0, max_attempts: int = 8
@@ -149,7 +149,7 @@ class DeliveryOps(LedgerBase):
         _check_retry_rule(retry_base_seconds, max_attempts)
         if not attempts:
             return []
-        return await self.store.write(lambda tx: self._record_attempts(tx, attempts, retry_base_seconds, max_attempts))
+        return await self._commit(lambda tx: self._record_attempts(tx, attempts, retry_base_seconds, max_attempts))
 
     async def _record_attempts(
         self, tx: Tx, attempts: Sequence[SentAttempt], retry_base_seconds: float, max_attempts: int
@@ -190,7 +190,7 @@ class DeliveryOps(LedgerBase):
             await delivery_sql.reopen(tx, delivery, self.clock.now())
             return await delivery_sql.with_history(tx, await delivery_sql.get(tx, delivery))
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def deliveries(
         self, *, tenant: Tenant | None = None, channel: str | Sequence[str] | None = None,

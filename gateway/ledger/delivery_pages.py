@@ -53,4 +53,4 @@ class DeliveryPageOps(LedgerBase):
         async def work(tx: Any) -> int:
             return sum([await page_sql.renew(tx, ids, claim, until) for claim, ids in by_claim.items()])
 
-        return await self.store.write(work) if by_claim else 0
+        return await self._commit(work) if by_claim else 0

@@ -158,7 +158,7 @@ class ForwardOps(Settling):
     ) -> _Begun:
         """tx1. The intent is inserted claimed by this sender (in the store, so no settler of any instance
         takes it while it is sent); a store that runs tx1 again (after a conflict) makes a new claim."""
-        return await self.store.write(lambda tx: self._begin(tx, tenant, port, prepare, idempotency))
+        return await self._commit(lambda tx: self._begin(tx, tenant, port, prepare, idempotency))
 
     async def _begin(
         self, tx: Tx, tenant: Tenant, port: Upstream, prepare: Callable[[Tx], Awaitable[Plan | _Here]],
@@ -297,7 +297,7 @@ class ForwardOps(Settling):
                 break
             await asyncio.sleep(delay)
         now = self.clock.now()
-        await self.store.write(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
+        await self._commit(lambda tx: intent_sql.answer(tx, intent_id, "unavailable", now))
         raise self._unclear(port, last) from last
 
     async def _gave_up(self, hold: Hold, exc: UpstreamError) -> float:

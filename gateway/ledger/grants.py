@@ -97,7 +97,7 @@ class GrantOps(LedgerBase):
             await grant_sql.put(tx, row)
             return AccessGrant(tenant_id, client, tuple(scopes), now + lifetime, now, token=fresh)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def check_access(self, *, token: str) -> tuple[Tenant, AccessGrant] | None:
         """The tenant and live grant a token was issued under, by one lookup of its hash; None if the store
@@ -123,4 +123,4 @@ class GrantOps(LedgerBase):
                 return None
             return await grant_sql.drop_client(tx, tenant_id, credential.principal)
 
-        return await self.store.write(work)
+        return await self._commit(work)

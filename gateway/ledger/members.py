@@ -63,7 +63,7 @@ class MemberOps(LedgerBase):
             assert created is not None
             return await tenant_sql.bump(tx), created
 
-        epoch, created = await self.store.write(work)
+        epoch, created = await self._commit(work)
         await self._tenants_changed(epoch, changed=[created])
         return created
 
@@ -79,7 +79,7 @@ class MemberOps(LedgerBase):
             await tenant_sql.set_config(tx, tenant.id, config)
             return await tenant_sql.bump(tx), replace(current, config=config)
 
-        epoch, updated = await self.store.write(work)
+        epoch, updated = await self._commit(work)
         await self._tenants_changed(epoch, changed=[updated])
         return updated
 
@@ -94,7 +94,7 @@ class MemberOps(LedgerBase):
             await tenant_sql.delete(tx, ids)
             return await tenant_sql.bump(tx)
 
-        await self._tenants_changed(await self.store.write(work), removed=ids)
+        await self._tenants_changed(await self._commit(work), removed=ids)
 
     async def check_deletable(self, *, tenants: Iterable[Tenant]) -> None:
         """Raise PendingUpstreamWrites if deleting these tenants now would be refused (a caller that must
@@ -135,7 +135,7 @@ class MemberOps(LedgerBase):
             assert found is not None
             return found
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def programme(self, *, tenant: Tenant, number: int) -> Programme:
         found = await self._read(lambda tx: member_sql.get_programme(tx, tenant.id, number), point=True)
@@ -193,7 +193,7 @@ class MemberOps(LedgerBase):
                 await member_sql.add_card(tx, tenant.id, member_id, card)
             return await self._member(tx, tenant, member_id)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _check_unique(
         self, tx: Tx, tenant: Tenant, fields: Mapping[str, Any], cards: list[str], exclude: int | None
@@ -247,7 +247,7 @@ class MemberOps(LedgerBase):
             await member_sql.update(tx, current.id, fields, self.clock.now())
             return await self._member(tx, tenant, current.id, include_deleted=True)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def link_members(self, *, tenant: Tenant, links: Sequence[tuple[int, str]]) -> int:
         """Set the upstream identity of members (by member id), all in one transaction; returns how many
@@ -276,7 +276,7 @@ class MemberOps(LedgerBase):
                 changed += 1
             return changed
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def find_member(self, *, tenant: Tenant, member: MemberRef, include_deleted: bool = True) -> Member:
         return await self._read(lambda tx: self._member(tx, tenant, member, include_deleted=include_deleted), point=True)

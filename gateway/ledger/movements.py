@@ -182,7 +182,7 @@ class MovementOps(LedgerBase):
             )
             return Movement(entry, balance, found)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _pending(self, tx: Tx, tenant: Tenant, entry: int | str) -> Entry:
         found = (
@@ -199,7 +199,7 @@ class MovementOps(LedgerBase):
         async def work(tx: Tx) -> Movement:
             return await self._confirm_entry(tx, tenant, await self._pending(tx, tenant, entry), self.clock.now())
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _confirm_entry(self, tx: Tx, tenant: Tenant, found: Entry, now: datetime, offset: int = 0) -> Movement:
         if found.status is not Status.PENDING:
@@ -223,7 +223,7 @@ class MovementOps(LedgerBase):
             found = await self._pending(tx, tenant, entry)
             return await self._cancel_entry(tx, tenant, found, note, self.clock.now())
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _cancel_entry(self, tx: Tx, tenant: Tenant, found: Entry, note: str | None, now: datetime) -> Movement:
         if found.status is Status.PENDING:
@@ -254,7 +254,7 @@ class MovementOps(LedgerBase):
                 raise AlreadyResolved(f"entry {entry} is already reversed", status="reversed")
             return await self._reverse(tx, tenant, found, note=note, clamp=clamp, now=self.clock.now(), origin=origin)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _reverse(
         self, tx: Tx, tenant: Tenant, found: Entry, *, note: str | None, clamp: bool, now: datetime,
@@ -301,7 +301,7 @@ class MovementOps(LedgerBase):
             )
             return SpendResult(Movement(entry, balance, found), points, value)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _spend_points(self, tx: Tx, tenant: Tenant, member: Member, value: Decimal) -> Decimal:
         """What paying `value` costs the member in points, by its programme's spend ratio."""

@@ -65,7 +65,7 @@ class OrderOps(LedgerBase):
             assert order is not None
             return OrderResult(order, movement)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _earning(self, tx: Tx, tenant: Tenant, member: Member | None, value: Decimal) -> Decimal:
         if member is None or member.programme_no is None:
@@ -94,7 +94,7 @@ class OrderOps(LedgerBase):
             assert voided is not None
             return OrderResult(voided, movement)
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _order_earning(self, tx: Tx, tenant: Tenant, order_id: int) -> Entry | None:
         found = await tx.fetchval(

@@ -82,7 +82,7 @@ class Recorder(MovementOps):
                 )
             return Outcome(response=response, replayed=False, result=result)
 
-        result = await self.store.write(work)
+        result = await self._commit(work)
         if result is _Settled:
             raise AlreadyResolved(f"intent {intent_id} was settled meanwhile")
         return result

@@ -52,7 +52,7 @@ class RewardOps(MovementOps):
                 moved.append(Movement(entry, balance, found))
             return moved
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def _held(self, tx: Tx, tenant: Tenant, reference: str, kind: Kind) -> list[Entry]:
         found = [e for e in await entry_sql.by_reference(tx, tenant.id, reference, kind) if e.reverses_id is None]
@@ -67,7 +67,7 @@ class RewardOps(MovementOps):
             now = self.clock.now()
             return [await self._confirm_entry(tx, tenant, e, now) for e in await self._held(tx, tenant, reference, kind)]
 
-        return await self.store.write(work)
+        return await self._commit(work)
 
     async def cancel_reference(
         self, *, tenant: Tenant, reference: str, kind: Kind = Kind.REWARD, note: str | None = None
@@ -80,4 +80,4 @@ class RewardOps(MovementOps):
             held = await self._held(tx, tenant, reference, kind)
             return [await self._cancel_entry(tx, tenant, e, note, now) for e in held]
 
-        return await self.store.write(work)
+        return await self._commit(work)

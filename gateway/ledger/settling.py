@@ -31,7 +31,7 @@ class Settling(Recorder, Claims):
         holding it (a worker whose lease lapsed must not close what another is resending). False if not."""
         now = self.clock.now()
         outcome = _error(exc)
-        closed = await self.store.write(
+        closed = await self._commit(
             lambda tx: intent_sql.finish(
                 tx, hold.intent_id, state=state, answered=answered or ("refused" if state == "refused" else exc.code),
                 outcome=outcome, now=now, holder=hold.token,
@@ -141,7 +141,7 @@ class Settling(Recorder, Claims):
             )
         else:
             now = self.clock.now()
-            done = await self.store.write(
+            done = await self._commit(
                 lambda tx: intent_sql.finish(
                     tx, intent_id, state="not_applied", answered=None, outcome={**intent.outcome, "settled": "not_applied"},
                     now=now, settled_by=by, expect=("unsettled",),

@@ -25,23 +25,23 @@ class SharedOps(LedgerBase):
         """Write a document; the version readers now see. With `if_version`, only over that version of it
         (0: only if there is none), else nothing is written and None comes back: a read-change-write
         loop over this loses no other process's change."""
-        return await self.store.write(lambda tx: shared_sql.put(tx, name, body, if_version))
+        return await self._commit(lambda tx: shared_sql.put(tx, name, body, if_version))
 
     async def count_up(self, name: str, *, now: int, window: int = FOREVER) -> tuple[int, int]:
         """One more on a named counter, restarting at one once `window` has passed since its start (both
         in the caller's units); its start and count after this one."""
-        return await self.store.write(lambda tx: shared_sql.count_up(tx, name, now, window))
+        return await self._commit(lambda tx: shared_sql.count_up(tx, name, now, window))
 
     async def counters(self, prefix: str) -> dict[str, int]:
         return await self.store.read(lambda tx: shared_sql.counters(tx, prefix))
 
     async def drop_counters(self, prefix: str) -> int:
-        return await self.store.write(lambda tx: shared_sql.drop_counters(tx, prefix))
+        return await self._commit(lambda tx: shared_sql.drop_counters(tx, prefix))
 
     async def append_records(self, stream: str, records: Sequence[tuple[int, str]], *, keep: int, keep_size: int) -> int:
         """Records (size, body) appended in one transaction; the oldest of the stream then dropped until
         at most `keep` records and `keep_size` in all remain. How many were dropped."""
-        return await self.store.write(lambda tx: shared_sql.append(tx, stream, records, keep, keep_size))
+        return await self._commit(lambda tx: shared_sql.append(tx, stream, records, keep, keep_size))
 
     async def newest_records(self, stream: str, limit: int) -> list[tuple[int, str]]:
         """(id, body) newest first; ids grow with every append in any process."""
@@ -52,4 +52,4 @@ class SharedOps(LedgerBase):
         return await self.store.read(lambda tx: shared_sql.totals(tx, stream))
 
     async def clear_records(self, stream: str) -> int:
-        return await self.store.write(lambda tx: shared_sql.clear(tx, stream))
+        return await self._commit(lambda tx: shared_sql.clear(tx, stream))

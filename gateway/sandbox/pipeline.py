@@ -3,8 +3,9 @@ same short list of steps, in this order (the one place to read it):
 
     find dialect -> identify tenant -> rate limit -> fault before -> handler -> fault after -> journal
 
-with the dialect's errors answered in its own shape around the handler, and an X-Request-Id on every
-answer. Names no vendor: each step asks the request's Dialect descriptor (its prefixes, how it
+with the dialect's errors answered in its own shape around the handler, an X-Request-Id on every
+answer, and every request (the admin API's too) counted in the server's metrics by its route's pattern,
+never its raw path. Names no vendor: each step asks the request's Dialect descriptor (its prefixes, how it
 authenticates, whom it counts, how it renders an error). Paths no dialect owns (the admin API) pass by."""
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from aiohttp import web
 
 from ..dialects.common import HTTP_MESSAGES, Handler, answer_error
 from ..dialects.descriptor import Dialect
-from ..keys import LEDGER, REQUEST_TENANT
+from ..keys import LEDGER, REQUEST_FAULT, REQUEST_TENANT
 from ..ledger import Ledger, LedgerError, Tenant
+from ..metrics import UNMATCHED, ServerMetrics
 from . import exchanges
 from .faultstep import around
 from .recording import record
@@ -65,9 +67,11 @@ def request_id_for(request: web.Request) -> str:
 class Pipeline:
     """The steps, bound to one application's dialects, sandbox and (once started) ledger."""
 
-    def __init__(self, app: web.Application, dialects: Sequence[Dialect], sandbox: Sandbox) -> None:
+    def __init__(self, app: web.Application, dialects: Sequence[Dialect], sandbox: Sandbox,
+                 metrics: ServerMetrics | None = None) -> None:
         self.app = app  # the root: its ledger is there once cleanup_ctx has opened it
         self.sandbox = sandbox
+        self.metrics = metrics if metrics is not None else ServerMetrics()
         self.owners = tuple((prefix, d) for d in dialects for prefix in d.prefixes)
         self.words = {d.name: {**HTTP_MESSAGES, **d.messages} for d in dialects}
 
@@ -81,7 +85,7 @@ class Pipeline:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         dialect = self.dialect_of(request.path)
         if dialect is None:
-            return await handler(request)
+            return await self.passing(request, handler)
         started = time.perf_counter()
         request_id = request_id_for(request)
         ledger = self.app[LEDGER]
@@ -102,10 +106,36 @@ class Pipeline:
             raise
         finally:
             exchanges.end(opened)
+            self.count(request, dialect.name, response, started)
             journal = self.sandbox.journal
             if journal.enabled:
                 await record(journal, request, ledger.clock.now(), dialect.name, response, outcome, started,
                              forwarded, request_id)
+
+    async def passing(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A path no dialect owns (the admin API): only counted."""
+        started = time.perf_counter()
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            return response
+        except web.HTTPException as exc:
+            response = exc
+            raise
+        finally:
+            self.count(request, "none", response, started)
+
+    def count(self, request: web.Request, dialect: str, response: web.StreamResponse | None, started: float) -> None:
+        """The request in the metrics: by its route's pattern (bounded, whatever paths clients send) and the
+        status the client saw; a fault that dropped the connection or sent nothing is named instead."""
+        route = request.match_info.route.resource
+        status = "500" if response is None else str(response.status)  # None: raised, and aiohttp answers 500
+        if self.sandbox.faults.active:  # only then can a rule have struck (a request's lookup costs a microsecond)
+            fault = request.get(REQUEST_FAULT)
+            if fault is not None and fault["outcome"] in ("empty_reply", "dropped"):
+                status = fault["outcome"]
+        self.metrics.request(dialect, UNMATCHED if route is None else route.canonical, request.method, status,
+                             time.perf_counter() - started)
 
     async def answer(self, request: web.Request, handler: Handler, dialect: Dialect,
                      ledger: Ledger) -> tuple[web.StreamResponse, str]:

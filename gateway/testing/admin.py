@@ -67,7 +67,7 @@ class AdminClient:
 
 
 class Changes:
-    """What a test changed through these helpers (fault rules added, clock moves), so its tenant's teardown
+    """What a test changed through these helpers (fault rules added, clock moves), so the plugin, after each test,
     can put the server back as the next test expects it: `mark()` before, `undo(mark)` after."""
 
     def __init__(self) -> None:

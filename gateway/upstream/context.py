@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..keys import LEDGER, SETTINGS, UPSTREAMS
+from ..keys import LEDGER, METRICS, SETTINGS, UPSTREAMS
 from .declaration import UpstreamDialect
 from .ports import Ports
 from .record import Recorder
@@ -28,7 +28,7 @@ def upstream_context(dialects: Mapping[str, UpstreamDialect]) -> Context:
         timeout = float(settings.upstream_timeout_seconds)
         ports = Ports(dialects, timeout=timeout, retries=int(settings.upstream_read_retries),
                       pool_size=int(settings.upstream_pool_size), stats=Stats(),
-                      recorder=Recorder(Path(settings.upstream_record_dir)))
+                      recorder=Recorder(Path(settings.upstream_record_dir)), metrics=app.get(METRICS))
         await ports.start()
         app[UPSTREAMS] = ports
         ledger.bind_upstreams(ports.resolve, settle_budget=SETTLE_BUDGETS * timeout)

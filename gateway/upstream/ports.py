@@ -1,6 +1,6 @@
 """One upstream port per tenant (and one per declared shadow), built from its declaration through the
 registered dialect's connect over one shared ClientSession (the process's pool), cached until the
-declaration changes. Every exchange goes to the statistics, and a primary's to the current request's
+declaration changes. Every exchange goes to the statistics and the server's metrics, and a primary's to the current request's
 journal entry and, in record mode, the recorder (a shadow's to neither); reads are retried on failures
 and timeouts. Names no vendor."""
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..ledger import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from ..metrics import ServerMetrics
 from ..sandbox import exchanges
 from .declaration import SECTION, SHADOW, UpstreamDialect, secrets_of
 from .record import Recorder
@@ -104,8 +105,9 @@ class Ports:
     """The ports of every upstream tenant of this process; `resolve` is what the ledger is bound to."""
 
     def __init__(self, dialects: Mapping[str, UpstreamDialect], *, timeout: float, retries: int, pool_size: int,
-                 stats: Stats, recorder: Recorder) -> None:
+                 stats: Stats, recorder: Recorder, metrics: ServerMetrics | None = None) -> None:
         self.dialects = dict(dialects)
+        self.metrics = metrics if metrics is not None else ServerMetrics()
         self.timeout = timeout
         self.retries = retries
         self.pool_size = pool_size
@@ -191,6 +193,7 @@ class Ports:
 
         def observe(exchange: Exchange) -> None:  # masked by the transport, the declaration's secrets too
             self.stats.add(name, exchange)
+            self.metrics.upstream_request(dialect.name, exchange.outcome, exchange.duration_ms / 1000)
             if journal:
                 exchanges.note(exchange)
             if record:

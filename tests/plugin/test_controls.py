@@ -95,3 +95,51 @@ def test_faults_and_the_clock(integrator: pytest.Pytester) -> None:
     integrator.makepyfile(test_controls=CONTROL_TESTS)
     result = integrator.runpytest()
     result.assert_outcomes(passed=8)
+
+
+LEFT_BEHIND = '''
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+
+def real_time(gateway):
+    return abs(gateway.clock.now() - datetime.now(timezone.utc)) < timedelta(minutes=1)
+
+
+def test_a_gateway_only_test_leaves_a_fault_and_a_frozen_clock(loyalty_gateway):
+    loyalty_gateway.faults.add(dialect="imonggo", effect="status", status=503)  # no `with`, no tenant
+    loyalty_gateway.clock.freeze("2031-06-01T12:00:00Z")
+    assert len(loyalty_gateway.faults.list()) == 1 and not real_time(loyalty_gateway)
+
+
+def test_a_tenant_test_after_it_finds_none_of_it(loyalty_gateway, loyalty_tenant):
+    assert loyalty_gateway.faults.list() == [] and real_time(loyalty_gateway)
+    imonggo = loyalty_tenant.imonggo
+    assert requests.get(f"{imonggo.base_url}/api/customers/1534.xml", auth=imonggo.auth).status_code == 200
+    loyalty_gateway.clock.advance(days=3)  # left moved: undone with the tenant's test too
+
+
+def test_a_gateway_only_test_after_that_finds_none_of_it(loyalty_gateway):
+    assert loyalty_gateway.faults.list() == [] and real_time(loyalty_gateway)
+
+
+@pytest.fixture(scope="module")
+def imonggo_down(loyalty_gateway):
+    rule = loyalty_gateway.faults.add(dialect="imonggo", effect="status", status=503)
+    yield rule
+    rule.remove()
+
+
+@pytest.mark.parametrize("n", range(2))
+def test_a_module_fixtures_rule_lasts_for_its_module(loyalty_gateway, imonggo_down, n):
+    assert [rule["id"] for rule in loyalty_gateway.faults.list()] == [imonggo_down.id]
+    loyalty_gateway.faults.add(dialect="pomelo", effect="status", status=500)  # this one is the test's own
+'''
+
+
+def test_what_a_test_leaves_is_undone_with_or_without_a_tenant(integrator: pytest.Pytester) -> None:
+    integrator.makepyfile(test_left_behind=LEFT_BEHIND)
+    result = integrator.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=5)

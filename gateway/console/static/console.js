@@ -168,7 +168,7 @@ export function pager({ offset, limit, total, shown, label = "Pages", onPage }) 
 
 // -- a small SVG line chart ----------------------------------------------------------------------------------
 
-// lineChart(parent, [{x, y}, ...], {label, format}): replaces parent's content with an SVG of the points
+// lineChart(parent, [{x, y}, ...], {label, format, max, atLeast}): replaces parent's content with an SVG of the points
 // (x ascending), its min and max written on the axis, and a text alternative for screen readers.
 export function lineChart(parent, points, options = {}) {
   const width = 320, height = 140, left = 44, right = 8, top = 10, bottom = 20;
@@ -176,7 +176,9 @@ export function lineChart(parent, points, options = {}) {
   const label = options.label || "chart";
   const ys = points.map((p) => Number(p.y));
   const xs = points.map((p) => Number(p.x));
-  const minY = Math.min(0, ...ys), maxY = Math.max(1e-9, ...ys);
+  // options.max: a fixed top (100 for a percentage); options.atLeast: the lowest top (an idle chart's scale)
+  const minY = Math.min(0, ...ys);
+  const maxY = options.max ?? Math.max(options.atLeast ?? 1e-9, ...ys);
   const minX = xs.length ? Math.min(...xs) : 0, maxX = xs.length ? Math.max(...xs) : 1;
   const sx = (x) => left + (maxX === minX ? (width - left - right) : ((x - minX) / (maxX - minX)) * (width - left - right));
   const sy = (y) => top + (1 - (y - minY) / (maxY - minY || 1)) * (height - top - bottom);

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import from_text, to_text
+from ..commits import note
 from ..models import Event
 from ..store.base import Tx
 from . import rows
@@ -31,6 +32,7 @@ async def idempotency_put(
 async def publish(
     tx: Tx, tenant_id: int, topic: str, entry_id: int | None, payload: Mapping[str, Any], now: datetime
 ) -> int:
+    note(tx, topic, str(payload.get("kind") or ""))
     return await tx.fetchval(
         "INSERT INTO outbox (tenant_id, topic, entry_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         (tenant_id, topic, entry_id, rows.dumps(payload), to_text(now)),
