@@ -16,10 +16,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-import gateway.console
 from tests import process
 from tests.console import browser as kit
-from tests.test_architecture import VENDOR_NAMES
 
 MEMBERS = "/__admin/console/members"
 IMONGGO = {"Authorization": "Basic " + base64.b64encode(b"5c4fc5805eb643716bbc17dad456a0c6cf2e23fa:X").decode()}
@@ -226,12 +224,3 @@ def test_the_members_data_is_refused_to_another_origin(console_server: Any, admi
     status, answer = admin("GET", "/members/actions?tenant=demo&member=1534", headers={"Origin": origin})
     assert status == 403, answer
 
-
-def test_no_file_of_the_console_names_a_vendor() -> None:
-    """What a page shows of a dialect comes from its descriptor (through the admin API): the console's modules
-    and static files (which the Python rule in test_architecture does not read) name no vendor."""
-    folder = Path(gateway.console.__file__).parent
-    named = {str(path.relative_to(folder)): VENDOR_NAMES.findall(path.read_text(encoding="utf-8"))
-             for path in sorted(folder.rglob("*")) if path.suffix in {".py", ".js", ".css", ".html"}}
-    assert {path: words for path, words in named.items() if words} == {}
-    assert "members.js" in " ".join(named)
