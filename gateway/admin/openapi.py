@@ -17,6 +17,9 @@ from .openapi_kit import (AMOUNT, ASSET, BOOL, INT, KIT, MAYBE_INT, MAYBE_STR, M
                           TENANT_NAME, TEXT, TIME, URL, _RESPONSES, _linked, _list, _obj, _op, _p, _q, _ref)
 
 DOCUMENT_NAME = "admin.openapi.json"
+# A member named the way any dialect names it (the admin's member_ref): a customer id or mbr_id, id:N, a usr- or
+# crd- ref, an e-mail
+MEMBER_REF = {"type": "string", "pattern": r"^\s*([0-9]{1,19}|id:[0-9]{1,19}|usr-.*|crd-.*|[^@]*@.*)?\s*$"}
 TITLE = "loyalty-gateway admin API"
 
 
@@ -120,12 +123,24 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
                 "description": "the tenant to make; an existing one of that name is replaced (default: a fresh name)"}),
     "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
         " ".join(["tenant id name deleted", *(n for n, part in parts.items() if "member" in part),
-                  "upstream_id balances updated_at"]), tenant=STR, id=INT, name=STR,
+                  "upstream_id balances updated_at dialect_balances"]), tenant=STR, id=INT, name=STR,
         upstream_id={"type": ["string", "null"], "description": "who the member is at the tenant's upstream, when linked"},
         deleted=BOOL, **{name: part["member"] for name, part in parts.items() if "member" in part},
         balances={"type": "object", "propertyNames": ASSET,
                   "additionalProperties": _obj("posted pending", posted=AMOUNT, pending=AMOUNT)},
-        updated_at=MAYBE_TIME))),
+        updated_at=MAYBE_TIME,
+        dialect_balances={**_obj(" ".join(n for n, part in parts.items() if "balance" in part),
+                                 **{n: part["balance"] for n, part in parts.items() if "balance" in part}),
+                          "description": "the balances as each dialect's own read of the member writes them"}))),
+    "MemberActions": _obj("tenant member_id actions", tenant=STR, member_id=INT, actions=_list(_obj(
+        "dialect kind label amount_label method path headers body admin", dialect=DIALECT,
+        kind={"enum": ["credit", "debit", "purchase"]}, label=STR, amount_label=STR, method=STR,
+        path={**STR, "description": "{amount} (and {reference}, where present) to be put in by the sender; under "
+                                    "/__admin when admin is true, else the dialect's own API from the server's root"},
+        headers={"type": "object", "additionalProperties": STR,
+                 "description": "the tenant's credentials as the dialect takes them, and the body's content type"},
+        body={"type": ["string", "null"], "description": "the body to send, with {amount} to be put in"},
+        admin={**BOOL, "description": "sent to the admin API (with the admin token) rather than the dialect's"}))),
     "Entries": _obj("tenant entries total offset limit", tenant=STR, total=INT, offset=INT, limit=INT, entries=_list(_obj(
         "id public_ref member_id customer_id asset amount kind status record_id record_amount reference note origin "
         "value order_id reverses_id occurred_at created_at", id=INT, public_ref=MAYBE_STR, member_id=INT,
@@ -325,7 +340,17 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                                                                                           "maximum": 2**63 - 1})]}},
         "/members": {"get": _op("Members with their identities in every dialect and their balances", "Members", params=[
             _q("tenant", 'tenant name; left out or "": every tenant'),
-            _q("q", "text a member's name, e-mail or ids contain"), *PAGING], errors=(400, 404))},
+            _q("member", "exactly one identity: a customer id or mbr_id (1534), usr-..., crd-..., an e-mail, or id:N; "
+                         "reads only the members it names (in each tenant); not with q", MEMBER_REF),
+            _q("q", "text a member's name, e-mail or ids contain: scans every member of the tenant(s), so slow on a "
+                    "big tenant (use member for an exact identity); left out, a page of the ledger is read"),
+            *PAGING], errors=(400, 404))},
+        "/members/actions": {"get": _op(
+            "The requests a client makes to credit, debit or reward one member in each dialect, ready to send with "
+            "the tenant's credentials (what the console's buttons send); nothing is sent", "MemberActions", params=[
+                _q("tenant", "tenant name (may be left out when there is one tenant)"),
+                {**_q("member", "1534, usr-..., crd-..., an e-mail, or id:N", {**MEMBER_REF, "minLength": 1}),
+                 "required": True}], errors=(400, 404))},
         "/entries": {"get": _op("Ledger entries, oldest first, every status and revision", "Entries", params=[
             _q("tenant", "tenant name (may be left out when there is one tenant)"),
             _q("member", '1534, usr-..., crd-..., an e-mail, or id:N; "" for every member'),

@@ -40,7 +40,8 @@ from ..ledger import (
 )
 from ..dialects.descriptor import Document
 from ..dialects.documents import json_bytes
-from . import contracts, controls, credentials, drift, metrics, provider_states, state, upstream, webhooks
+from . import (contracts, controls, credentials, drift, member_actions, metrics, provider_states, state, upstream,
+               webhooks)
 from .auth import admin_auth
 from .openapi import DOCUMENT_NAME, TITLE, document
 from .wire import render_error
@@ -110,6 +111,7 @@ def create_admin_app(dialects: Sequence[Dialect] = ()) -> web.Application:
     r.add_get("/upstream/drift", drift.drift)
     r.add_post("/upstream/unsettled/{id}/settle", upstream.settle)
     r.add_get("/members", state.members)
+    r.add_get("/members/actions", member_actions.member_actions)
     r.add_get("/entries", state.entries)
     r.add_get("/audit", state.audit)
     r.add_get("/requests", controls.list_requests)

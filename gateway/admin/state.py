@@ -3,6 +3,7 @@ members with their balances, the entries of the ledger, and the audit. JSON in, 
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -148,7 +149,8 @@ async def delete_tenant(request: web.Request) -> web.Response:
     return web.json_response({"deleted": tenant.name})
 
 
-async def _tenant(ledger: Ledger, name: str | None) -> Tenant:
+async def one_tenant(ledger: Ledger, name: str | None) -> Tenant:
+    """The tenant named, or the only one there is."""
     if name:
         return await ledger.tenant(name)
     tenants = await ledger.tenants()
@@ -158,26 +160,84 @@ async def _tenant(ledger: Ledger, name: str | None) -> Tenant:
 
 
 async def members(request: web.Request) -> web.Response:
-    """Every member's identities in all three dialects and its balances; `q` keeps those that mention it."""
+    """Members with their identities in every dialect and their balances: the one an identity names
+    (`member`, a point read per tenant), else those whose words contain `q` (a scan of every member), else
+    a page through the ledger (reads that page only, whatever the offset, plus one count per tenant)."""
     ledger = request.config_dict[LEDGER]
-    dialects = request.config_dict[DIALECTS]
     offset, limit = page_args(request, default_limit=100)
-    wanted = request.query.get("q", "").strip().lower()
+    named, wanted = request.query.get("member", "").strip(), request.query.get("q", "").strip().lower()
+    if named and wanted:
+        raise InvalidArgument("give member (one identity, exactly) or q (text to search for), not both")
     tenants = [await ledger.tenant(request.query["tenant"])] if request.query.get("tenant") else await ledger.tenants()
-    rows: list[dict[str, Any]] = []
+    if named:
+        found, total = await _named(ledger, tenants, named)
+        found = found[offset:offset + limit]
+    elif wanted:
+        found, total = await _containing(ledger, tenants, wanted, offset, limit)
+    else:
+        found, total = await _page(ledger, tenants, offset, limit)
+    dialects = request.config_dict[DIALECTS]
+    rows = [member_json(tenant, await _balance(ledger, tenant, member), dialects) for tenant, member in found]
+    return web.json_response({"members": rows, "total": total, "offset": offset, "limit": limit})
+
+
+Found = list[tuple[Tenant, Member]]
+
+
+async def _named(ledger: Ledger, tenants: list[Tenant], text: str) -> tuple[Found, int]:
+    """Every member the identity names, in each tenant: a number is a customer id or an mbr_id (two
+    members when they differ), the rest as /__admin/entries reads them. Point reads only."""
+    ref = member_ref(text)
+    refs = [ref, By(Identity.MEMBER_NO, ref.value)] if ref.identity is Identity.CUSTOMER_NO else [ref]
+    found: Found = []
     for tenant in tenants:
-        for member in await every_member(ledger, tenant):
-            if wanted and wanted not in _words(member):
+        seen: set[int] = set()
+        for each in refs:
+            try:
+                member = await ledger.find_member(tenant=tenant, member=each)
+            except UnknownMember:
                 continue
-            rows.append(member_json(tenant, await _balance(ledger, tenant, member), dialects))
-    return web.json_response({"members": rows[offset:offset + limit], "total": len(rows), "offset": offset, "limit": limit})
+            if member.id not in seen:
+                seen.add(member.id)
+                found.append((tenant, member))
+    return found, len(found)
+
+
+async def _containing(ledger: Ledger, tenants: list[Tenant], wanted: str, offset: int, limit: int) -> tuple[Found, int]:
+    """Members whose name, e-mail or ids contain the text: reads every member, a thousand at a time,
+    keeping only the page asked for (and counting the rest)."""
+    found: Found = []
+    total = 0
+    for tenant in tenants:
+        async for member in _each_member(ledger, tenant):
+            if wanted in _words(member):
+                if offset <= total < offset + limit:
+                    found.append((tenant, member))
+                total += 1
+    return found, total
+
+
+async def _page(ledger: Ledger, tenants: list[Tenant], offset: int, limit: int) -> tuple[Found, int]:
+    """Members in tenant order, then by customer id: one count per tenant says where the page starts,
+    then the ledger reads only the rows of the page."""
+    found: Found = []
+    total = 0
+    for tenant in tenants:
+        count = await ledger.count_members(tenant=tenant)
+        start = max(offset - total, 0)
+        wanted = min(limit - len(found), count - start)
+        if wanted > 0:
+            page = await ledger.members(tenant=tenant, offset=start, limit=wanted)
+            found.extend((tenant, m) for m in page.items)
+        total += count
+    return found, total
 
 
 async def _balance(ledger: Ledger, tenant: Tenant, member: Member) -> Balance:
     """The member's balances; for a tenant whose points live at an upstream, the upstream's, and none
     when the upstream does not know the member or cannot answer (the listing still shows the member)."""
     try:
-        return await ledger.balance(tenant=tenant, member=member)
+        return await ledger.balance(tenant=tenant, member=member, include_deleted=True)  # listed with deleted: true
     except (UnknownMember, UpstreamError):
         if not tenant.section(UPSTREAM):
             raise
@@ -185,13 +245,21 @@ async def _balance(ledger: Ledger, tenant: Tenant, member: Member) -> Balance:
 
 
 async def every_member(ledger: Ledger, tenant: Tenant) -> list[Member]:
-    """All of a tenant's members, a thousand at a time (for the admin's per-member work)."""
-    found: list[Member] = []
+    """All of a tenant's members (for the admin's per-member work, such as linking them to an upstream)."""
+    return [member async for member in _each_member(ledger, tenant)]
+
+
+async def _each_member(ledger: Ledger, tenant: Tenant) -> AsyncIterator[Member]:
+    """A tenant's members by customer number, a thousand at a time, each page after the last number seen
+    (keyset: an OFFSET would step over every row already read, making the walk quadratic)."""
+    last: int | None = None
     while True:
-        page = await ledger.members(tenant=tenant, offset=len(found), limit=1000)
-        found.extend(page.items)
+        page = await ledger.members(tenant=tenant, limit=1000, after_customer_no=last)
+        for member in page.items:
+            yield member
         if len(page.items) < 1000:
-            return found
+            return
+        last = page.items[-1].customer_no
 
 
 def _words(m: Member) -> str:
@@ -222,7 +290,7 @@ ALL_STATUSES = frozenset(Status)
 async def entries(request: web.Request) -> web.Response:
     """The ledger's entries (every status, every revision), oldest first, paged."""
     ledger = request.config_dict[LEDGER]
-    tenant = await _tenant(ledger, request.query.get("tenant"))
+    tenant = await one_tenant(ledger, request.query.get("tenant"))
     offset, limit = page_args(request, default_limit=100)
     member_id = None
     if request.query.get("member"):

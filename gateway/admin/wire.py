@@ -76,7 +76,8 @@ def upstream_json(declaration: Any) -> dict[str, Any] | None:
 
 
 def member_json(t: Tenant, b: Balance, dialects: Sequence[Dialect]) -> dict[str, Any]:
-    """A member with its identities as each dialect shows them (under the dialect's name) and its balances."""
+    """A member with its identities as each dialect shows them (under the dialect's name), its balances, and
+    its balances as each dialect shows them."""
     m = b.member
     shown: dict[str, Any] = {"tenant": t.name, "id": m.id, "name": m.name, "deleted": m.deleted}
     for dialect in dialects:
@@ -90,6 +91,8 @@ def member_json(t: Tenant, b: Balance, dialects: Sequence[Dialect]) -> dict[str,
             for a in sorted(b.accounts.values(), key=lambda a: a.asset.value)
         },
         "updated_at": iso(b.updated_at),
+        # what each dialect's own read of the member answers, field by field as the vendor writes it
+        "dialect_balances": {d.name: dict(d.admin.balance_view(b)) for d in dialects if d.admin.balance_view is not None},
     }
 
 

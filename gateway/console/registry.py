@@ -18,11 +18,12 @@ class ConsolePage:
 
 
 # Below ConsolePage: each page module imports it from here (gateway.console's __init__ imports this module first).
-from . import page_controls, page_overview, page_requests, page_tenants, page_webhooks  # noqa: E402
+from . import page_controls, page_members, page_overview, page_requests, page_tenants, page_webhooks  # noqa: E402
 
 PAGES: list[ConsolePage] = [
     page_overview.PAGE,
     page_tenants.PAGE,
+    page_members.PAGE,
     page_requests.PAGE,
     page_webhooks.PAGE,
     page_controls.PAGE,

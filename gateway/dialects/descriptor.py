@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..ledger import Ledger, Member, Tenant
+from ..ledger import Balance, Ledger, Member, Tenant
 from .common import ErrorRenderer, ErrorTable
 
 # authenticate(request, ledger): the tenant the credentials name; None where the route needs no credentials
@@ -86,6 +86,24 @@ class ScenarioPart:
 
 
 @dataclass(frozen=True)
+class MemberAction:
+    """One request a client of the dialect makes for a member (a credit, a debit, a card purchase), ready to
+    send but for the amount: what the console's member page offers as a button. `path` and `body` hold
+    `{amount}` (a decimal such as 25 or 10.50, put in by the sender) and may hold `{reference}` (a fresh
+    reference the sender makes up). `admin`: the path is under /__admin (sent with the admin token), else
+    it is the dialect's own API, sent with the `headers` the tenant's credentials make."""
+
+    kind: str  # "credit" | "debit" | "purchase"
+    label: str  # the button: "Debit through the Reward API (spend)"
+    amount_label: str  # the amount's input: "Amount spent (currency)"
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: str | None = None
+    admin: bool = False
+
+
+@dataclass(frozen=True)
 class AdminExtras:
     """What the admin API shows or does in a dialect's terms (all optional)."""
 
@@ -97,6 +115,12 @@ class AdminExtras:
     member_view: Callable[[Member], Mapping[str, Any]] | None = None  # a member's identities in this dialect
     credentials_view: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # (section, tenant name)
     fresh_credentials: Callable[[Mapping[str, Any], str], Mapping[str, Any]] | None = None  # copied tenant's section
+    # The member's balances as the dialect's own read shows them, each field as the vendor writes it
+    # ({"available_points": "30511.0"}); the schema is its openapi part's "balance"
+    balance_view: Callable[[Balance], Mapping[str, str]] | None = None
+    # (tenant, member) -> the requests a client of this dialect makes to credit, debit or reward the member
+    # with the tenant's credentials (none where the tenant has none in this dialect)
+    member_actions: Callable[[Tenant, Member], tuple[MemberAction, ...]] | None = None
     # (tenant) -> its credentials in this dialect as the store keeps them (a login's password is kept only as a
     # hash, so never shown), None when it has none here: what GET /__admin/tenants/{name}/credentials answers
     stored_credentials: Callable[[Tenant], Mapping[str, Any] | None] | None = None

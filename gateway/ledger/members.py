@@ -291,12 +291,16 @@ class MemberOps(LedgerBase):
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
         order_by: str = "customer_no",
+        after_customer_no: int | None = None,
     ) -> Page[Member]:
+        """A page of members. `after_customer_no` (in the default customer_no order): those after that customer
+        number, found by the index, so a walk through every member costs the same per page at any depth."""
         check_page(offset, limit)
         items = await self._read(
             lambda tx: member_sql.list_page(
                 tx, tenant.id, offset=offset, limit=limit, active_only=active_only,
                 updated_after=updated_after, updated_before=updated_before, order_by=order_by,
+                after_customer_no=after_customer_no,
             )
         )
         return Page(items, offset, limit)

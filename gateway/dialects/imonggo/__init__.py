@@ -26,6 +26,7 @@ DIALECT = Dialect(
     refuse=refuse,
     admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
                       credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials,
+                      balance_view=admin.balance_view, member_actions=admin.member_actions,
                       stored_credentials=admin.stored_credentials, curl_example=admin.curl_example),
     settings=(
         Setting("imonggo_rate_limit", 0, "Emulate Imonggo's rate limit: most requests per API token per window, then"

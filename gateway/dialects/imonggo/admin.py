@@ -1,18 +1,42 @@
-"""What the admin API shows and makes in imonggo's terms: a member's ids, a tenant's API token and logins,
-fresh ones for a copied tenant, and a ready curl line with them. Knows no admin route."""
+"""What the admin API shows and makes in imonggo's terms: a member's ids and available_points, a tenant's API
+token and logins, fresh ones for a copied tenant, a ready curl line with them, and the Reward API spend a client
+makes for a member. Knows no admin route."""
 from __future__ import annotations
 
+import base64
 import secrets
 import shlex
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from ...ledger import Member, Tenant
+from ...ledger import Asset, Balance, Member, Tenant
+from ..descriptor import MemberAction
 from .auth import LOGIN, SCHEME
+from .scalars import ruby_decimal
 
 
 def member_view(m: Member) -> dict[str, Any]:
     return {"customer_id": m.customer_no, "customer_type_id": m.programme_no}
+
+
+def balance_view(b: Balance) -> dict[str, str]:
+    """available_points as a customer's JSON shows it (GET /api/customers/1534.json)."""
+    points = b.accounts.get(Asset.POINTS)
+    return {"available_points": ruby_decimal(points.posted if points is not None else Decimal("0"))}
+
+
+def member_actions(tenant: Tenant, m: Member) -> tuple[MemberAction, ...]:
+    """The README's spend: POST /api/rewards.xml?q=spend with the tenant's API token as the Basic user."""
+    credential = tenant.credential(SCHEME)
+    if credential is None or m.customer_no is None:
+        return ()
+    basic = base64.b64encode(f"{credential.principal}:X".encode()).decode()
+    return (MemberAction(
+        "debit", "Spend (imonggo Reward API)", "Amount spent (currency; points = amount x the customer type's ratio)",
+        "POST", f"/api/rewards.xml?q=spend&customer_id={m.customer_no}&amount={{amount}}&reference={{reference}}",
+        {"Authorization": f"Basic {basic}"},
+    ),)
 
 
 def fresh_credentials(section: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ DIALECT = Dialect(
     refuse=refuse,
     admin=AdminExtras(openapi=admin_openapi.admin_openapi, member_view=admin.member_view,
                       credentials_view=admin.credentials_view, fresh_credentials=admin.fresh_credentials,
+                      balance_view=admin.balance_view, member_actions=admin.member_actions,
                       stored_credentials=admin.stored_credentials, curl_example=admin.curl_example),
     settings=(
         Setting("memberpoints_rate_limit", 0, "Emulate memberpoints' rate limit (the vendor's is 100): most requests"

@@ -26,7 +26,8 @@ DIALECT = Dialect(
     refuse=refuse,
     admin=AdminExtras(add_routes=admin.add_admin_routes, openapi=admin_openapi.admin_openapi,
                       member_view=admin_views.member_view, credentials_view=admin_views.credentials_view,
-                      fresh_credentials=admin_views.fresh_credentials,
+                      fresh_credentials=admin_views.fresh_credentials, balance_view=admin_views.balance_view,
+                      member_actions=admin_views.member_actions,
                       stored_credentials=admin_views.stored_credentials, curl_example=admin_views.curl_example),
     # Stored names: deliveries already in databases carry this consumer and channel; never rename them.
     webhooks=Webhooks(section="pomelo", consumer="pomelo-webhooks", channel="pomelo", message_for=webhooks.message_for,

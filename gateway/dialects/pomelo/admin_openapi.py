@@ -48,5 +48,7 @@ def admin_openapi(kit: Any) -> dict[str, Any]:
         "paths": paths,
         "credentials": obj("client_id client_secret", client_id=kit.STR, client_secret=kit.STR,
                            webhook_api_key=kit.STR, webhook_api_secret=kit.STR),
+        "balance": obj("points cashback miles", **{asset: {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$",
+                       "description": "the JSON number accounts/balance writes, as text"} for asset in ("points", "cashback", "miles")}),
         "member": obj("user_id card_ids", user_id=kit.STR, card_ids=lst(kit.STR)),
     }

@@ -1,5 +1,6 @@
-"""What the admin API shows and makes in pomelo's terms: a member's user and card ids, a tenant's client
-and webhook credentials, fresh ones for a copied tenant, and a ready curl snippet with them. Knows no admin route."""
+"""What the admin API shows and makes in pomelo's terms: a member's user and card ids and balances, a tenant's
+client and webhook credentials, fresh ones for a copied tenant, a ready curl snippet with them, and the card
+purchase the sandbox's own admin route (admin.py) authorizes for a member."""
 from __future__ import annotations
 
 import base64
@@ -7,10 +8,14 @@ import json
 import secrets
 import shlex
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
-from ...ledger import Member, Tenant
+from ...ledger import Asset, Balance, Member, Tenant
+from ..descriptor import MemberAction
 from .auth import LOYALTY, SCHEME
+from .wire import number
 
 AUDIENCE = "https://api.pomelo.la"  # what the README's token request names; any non-empty audience is taken
 SHOWN = ("client_id", "client_secret", "webhook_api_key", "webhook_api_secret")
@@ -18,6 +23,26 @@ SHOWN = ("client_id", "client_secret", "webhook_api_key", "webhook_api_secret")
 
 def member_view(m: Member) -> dict[str, Any]:
     return {"user_id": m.user_ref, "card_ids": list(m.card_refs)}
+
+
+def balance_view(b: Balance) -> dict[str, str]:
+    """points, cashback and miles as GET /loyalty/v1/accounts/balance writes them (JSON numbers, as text)."""
+
+    def posted(asset: Asset) -> str:
+        account = b.accounts.get(asset)
+        return number(account.posted if account is not None else Decimal("0"))
+
+    return {"points": posted(Asset.POINTS), "cashback": posted(Asset.CASHBACK), "miles": posted(Asset.MILES)}
+
+
+def member_actions(tenant: Tenant, m: Member) -> tuple[MemberAction, ...]:
+    """A card purchase on the member's first card (POST /__admin/pomelo/transactions): its rewards held pending."""
+    if not m.card_refs or not tenant.section("pomelo"):
+        return ()
+    body = json.dumps({"card_id": m.card_refs[0], "amount": "{amount}", "currency": "ARS"})
+    return (MemberAction("purchase", "Card purchase (pomelo card transaction)", "Purchase total (ARS)", "POST",
+                         f"/pomelo/transactions?tenant={quote(tenant.name)}", {"Content-Type": "application/json"}, body,
+                         admin=True),)
 
 
 def fresh_credentials(section: Mapping[str, Any], name: str) -> dict[str, Any]:

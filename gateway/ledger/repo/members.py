@@ -169,10 +169,17 @@ async def list_page(
     updated_after: datetime | None = None,
     updated_before: datetime | None = None,
     order_by: str = "customer_no",
+    after_customer_no: int | None = None,
 ) -> list[Member]:
     where, params = _member_filter(
         tenant_id, active_only=active_only, updated_after=updated_after, updated_before=updated_before
     )
+    if after_customer_no is not None:
+        # keyset on UNIQUE (tenant_id, customer_no): the index finds the first row after the last one seen
+        # (an OFFSET steps over every row before it; an id range would make SQLite sort the tenant's rows)
+        if order_by != "customer_no":
+            raise ValueError("after_customer_no pages in customer_no order only")
+        where, params = f"{where} AND customer_no > ?", [*params, after_customer_no]
     column = {
         "customer_no": "customer_no", "member_no": "member_no", "id": "id",
         "-updated_at": "updated_at DESC, id DESC",  # the latest change first
