@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -29,6 +29,7 @@ from .receiver import listen
 from . import drift_cli, log_format, migrate_cli, trigger_cli, verify, workers
 from .ledger import LedgerError, StoreOpenError, UnknownTenant
 from .progress import ProgressLine
+from .redact import shown_url
 from .scenario import ScenarioError, load_scenario, resolve_scenario
 from .settings import SETTINGS, Settings, SettingsError
 
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             fresh = FreshDatabase(settings.database)
             try:
                 if settings.workers > 1:  # a supervisor and its workers (gateway/workers.py); 1 is today's process
-                    status = workers.run(settings, serve, _shown(settings.database), lambda: _event_loop(settings),
+                    status = workers.run(settings, serve, shown_url(settings.database), lambda: _event_loop(settings),
                                          served=fresh.keep)
                     if status != 0:
                         fresh.failed()  # a no-op once a worker served
@@ -286,20 +287,12 @@ async def serve(settings: Settings, sock: socket.socket | None = None, ready: Ca
             await stop.wait()
             return
         port = _bound_port(runner, settings.port)
-        print(f"{PROG}: listening on http://{settings.host}:{port} (database {_shown(settings.database)})", flush=True)
+        print(f"{PROG}: listening on http://{settings.host}:{port} (database {shown_url(settings.database)})", flush=True)
         await stop.wait()
         print(f"{PROG}: shutting down", flush=True)
     finally:
         await runner.cleanup()  # finishes in-flight requests, then closes the store
 
-
-def _shown(url: str) -> str:
-    """A database URL fit for a log: a PostgreSQL password is masked."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
 
 
 def _bound_port(runner: web.AppRunner, fallback: int) -> int:
@@ -319,7 +312,7 @@ async def seed(settings: Settings, scenario: str) -> None:
         names = await load_scenario(ledger, path)
     finally:
         await ledger.close()
-    print(f"{PROG}: seeded {', '.join(names)} from {path} into {_shown(settings.database)}")
+    print(f"{PROG}: seeded {', '.join(names)} from {path} into {shown_url(settings.database)}")
 
 
 def _count(text: str) -> int:
@@ -342,7 +335,7 @@ async def seed_generated(settings: Settings, count: int, name: str, seed_value: 
         except UnknownTenant:
             pass
         else:
-            raise CliError(f"a tenant named {name!r} exists already in {_shown(settings.database)} (choose another with --tenant)")
+            raise CliError(f"a tenant named {name!r} exists already in {shown_url(settings.database)} (choose another with --tenant)")
         progress = ProgressLine(sys.stderr, count)
         made = await generate_tenant(ledger, count=count, name=name, seed=seed_value, dialects=DIALECT_LIST,
                                      progress=progress.update)
@@ -352,7 +345,7 @@ async def seed_generated(settings: Settings, count: int, name: str, seed_value: 
     if as_json:
         print(json.dumps(made, indent=2))
         return
-    print(f"{PROG}: generated tenant {made['name']} with {made['members']} members into {_shown(settings.database)}"
+    print(f"{PROG}: generated tenant {made['name']} with {made['members']} members into {shown_url(settings.database)}"
           f" in {progress.elapsed():.1f} s")
     for line in _readable(made):
         print(line)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -51,7 +50,8 @@ def loyalty_gateway(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPa
     try:
         gateway.start()
     except Exception as exc:  # noqa: BLE001 - whatever stops the server is said in one line
-        pytest.fail(f"loyalty_gateway: the sandbox server did not start on {_shown(url)}: {exc}", pytrace=False)
+        from .redact import shown_url  # here, not at the top: the plugin imports nothing until it is used
+        pytest.fail(f"loyalty_gateway: the sandbox server did not start on {shown_url(url)}: {exc}", pytrace=False)
     pytestconfig.stash[RUNNING] = gateway
     try:
         yield gateway
@@ -126,11 +126,3 @@ def _described(scenario: Any, tenant: str | None) -> str:
     what = "the scenario document" if isinstance(scenario, Mapping) else f"scenario {str(scenario)!r}"
     return what + (f" (tenant {tenant!r})" if tenant else "")
 
-
-def _shown(url: str) -> str:
-    """A database URL fit for a message: a password is masked."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 SECRET_KEYS = frozenset({"password", "client_secret", "access_token", "api_token", "api_key"})
 MASK = "[FILTERED]"
@@ -157,3 +157,12 @@ def mask(text: str, secrets: Sequence[str], cap: int | None = None) -> str:
         at = found.end()
     kept.append(text[at:max(at, cap)])
     return "".join(kept)
+
+
+def shown_url(url: str) -> str:
+    """A URL fit for a log or a message (a database URL, most often): a password in it is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))

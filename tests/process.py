@@ -98,3 +98,17 @@ def start(args: Sequence[str], cwd: Path, timeout: float = 30, env: dict[str, st
     proc.kill()
     proc.wait()
     raise AssertionError("server did not start:\n" + "".join(seen))
+
+
+def children(pid: int) -> set[int]:
+    """The pids of a process's children (a `--workers N` supervisor's workers), read from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found

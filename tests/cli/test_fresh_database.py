@@ -87,21 +87,9 @@ def test_workers_that_served_keep_their_database_when_one_dies(tmp_path: Path) -
     server = process.start(["--port", "0", "--database", "sqlite:///w.db", "--workers", "2", "--no-access-log"],
                            tmp_path)
     _points(server.url)
-    victim = min(_children(server.proc.pid))
+    victim = min(process.children(server.proc.pid))
     os.kill(victim, signal.SIGKILL)
     assert server.proc.wait(timeout=20) == 1
     server.stop()
     assert (tmp_path / "w.db").exists()
 
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found

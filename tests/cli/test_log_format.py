@@ -76,7 +76,7 @@ def test_a_bad_flag_before_logging_is_set_up_stays_the_plain_line(tmp_path: Path
 def test_a_worker_that_dies_is_logged_as_a_json_error(tmp_path: Path) -> None:
     server = process.start(["--port", "0", "--database", "sqlite:///w.db", "--workers", "2", "--log-format", "json"],
                            tmp_path)
-    victim = min(_children(server.proc.pid))
+    victim = min(process.children(server.proc.pid))
     os.kill(victim, signal.SIGKILL)
     assert server.proc.wait(timeout=20) == 1
     server.stop()
@@ -85,18 +85,6 @@ def test_a_worker_that_dies_is_logged_as_a_json_error(tmp_path: Path) -> None:
     assert [(r["logger"], r["message"]) for r in died] == [
         ("gateway.workers", f"worker {victim} stopped (killed by signal 9): stopping the others")]
 
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import ClientSession
 
-from gateway.cli import _shown
+from gateway.redact import shown_url as _shown
 from gateway.ledger import Ledger, open_store
 
 ROOT = Path(__file__).resolve().parents[2]

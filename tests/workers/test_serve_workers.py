@@ -76,7 +76,7 @@ async def test_both_workers_serve_and_see_one_sandbox(two_workers: process.Serve
     base = two_workers.url
     served = await _fresh(base, "GET", CUSTOMER, n=10, headers=AUTH)
     assert {s for s, _ in served} == {200}
-    workers = set(_children(two_workers.proc.pid))
+    workers = set(process.children(two_workers.proc.pid))
     assert len(workers) == 2
     statuses, _ = await _until_both_serve(base, workers)
     assert set(statuses) == {200}
@@ -124,18 +124,6 @@ async def test_both_workers_serve_and_see_one_sandbox(two_workers: process.Serve
     assert set(statuses) == {200}
 
 
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
 
 def _gone(pid: int) -> bool:
     try:
@@ -146,7 +134,7 @@ def _gone(pid: int) -> bool:
 
 
 def test_sigterm_stops_every_worker_cleanly(two_workers: process.Server) -> None:
-    workers = _children(two_workers.proc.pid)
+    workers = process.children(two_workers.proc.pid)
     assert len(workers) == 2
     assert two_workers.stop(signal.SIGTERM) == 0
     deadline = time.monotonic() + 10
@@ -157,7 +145,7 @@ def test_sigterm_stops_every_worker_cleanly(two_workers: process.Server) -> None
 
 
 def test_a_worker_that_dies_is_named_and_stops_the_rest(two_workers: process.Server) -> None:
-    victim, other = sorted(_children(two_workers.proc.pid))
+    victim, other = sorted(process.children(two_workers.proc.pid))
     os.kill(victim, signal.SIGKILL)
     assert two_workers.proc.wait(timeout=20) == 1
     two_workers.stop()
