@@ -346,6 +346,12 @@ function prettyXml(text) {
 
 // -- copy ----------------------------------------------------------------------------------------------------
 
+// headersTable(caption, [[name, value], ...]): a message's headers as a two-column table (Requests, Webhooks).
+export function headersTable(caption, pairs, empty = "None recorded.") {
+  return table([{ label: "Header", value: (p) => p[0] }, { label: "Value", value: (p) => p[1] }], pairs || [],
+               { caption, empty });
+}
+
 // copyButton(text, label): a button copying `text`; it says "Copied" for a moment (announced politely).
 export function copyButton(text, label = "Copy") {
   const button = el("button", { type: "button", class: "secondary", "aria-label": label === "Copy" ? "Copy" : label }, "Copy");

@@ -2,7 +2,7 @@
 // by ONE server-sent event stream (GET /__admin/requests/stream, the same filters, from the newest entry shown),
 // and an entry opened to its bodies, headers (masked by the journal), fault and upstream exchanges. The filters,
 // the page and the opened entry are in the URL, so a link reproduces the view. Text only: no innerHTML.
-import { api, el, fill, table, pretty, when, query, follow, CONSOLE } from "./console.js";
+import { api, el, fill, table, headersTable, pretty, when, query, follow, CONSOLE } from "./console.js";
 
 const FILTERS = ["tenant", "dialect", "status", "path"];
 const LIMIT = 50;
@@ -152,11 +152,6 @@ function bodyBlock(label, body, contentType) {
     el("h4", {}, label),
     el("pre", { class: "body", tabindex: "0", "aria-label": label }, pretty(body.text, contentType)),
     body.truncated ? el("p", { class: "muted" }, `Cut at the journal's limit: ${body.size} bytes were sent.`) : null);
-}
-
-function headersTable(caption, pairs) {
-  return table([{ label: "Header", value: (p) => p[0] }, { label: "Value", value: (p) => p[1] }], pairs || [],
-               { caption, empty: "None recorded." });
 }
 
 function faultBlock(fault) {
