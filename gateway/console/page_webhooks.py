@@ -9,7 +9,7 @@ from .registry import ConsolePage
 
 BODY = """
 <p>Every webhook the sandbox sent or is still trying to send: its attempts with their status codes, the next
-try, the headers it is signed with and its body. Send one again with <em>Redeliver</em>.</p>
+try, the headers it is signed with (signed again when shown, not a record of those sent) and its body. Send one again with <em>Redeliver</em>.</p>
 <form id="filters" class="card" method="get" role="search" aria-label="Filter deliveries">
 <div class="row">
 <div><label for="f-tenant">Tenant</label><input id="f-tenant" name="tenant" autocomplete="off"></div>

@@ -110,3 +110,15 @@ def test_a_missing_browser_or_axe_fails_in_ci_and_skips_elsewhere(monkeypatch: p
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         kit.missing("/usr/bin/chromium", "apt-get install -y chromium (.ci/run does)")
+
+
+def test_ci_runs_the_browser_tests_for_real() -> None:
+    """.ci/run sets CI before pytest (so a missing Chromium or axe-core fails), and Chromium is looked up on PATH."""
+    from tests.console import browser as kit
+
+    run = (kit.ROOT / ".ci/run").read_text(encoding="utf-8").splitlines()
+    exported = [i for i, line in enumerate(run) if line.startswith('export CI="${CI:-true}"')]
+    tests = [i for i, line in enumerate(run) if "-m pytest" in line]
+    assert exported and tests and exported[0] < tests[0]
+    import shutil
+    assert str(kit.CHROMIUM) == (shutil.which("chromium") or "/usr/bin/chromium")

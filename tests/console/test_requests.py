@@ -238,3 +238,28 @@ def test_back_closes_an_opened_request_and_the_skip_link_keeps_it_open(console_s
     page.go_back()  # before it was opened
     page.wait_for_function("document.getElementById('detail').hidden === true")
     assert "entry=" not in page.url
+
+
+def test_a_refused_token_on_the_stream_asks_for_it_instead_of_retrying(guarded_server: Any, page: Any) -> None:
+    """The stream answers 401 (the token kept in the tab is wrong for it): the page asks for the token and sends
+    nothing more until it is given, then follows the stream with it."""
+    streams: list[str | None] = []
+
+    def wrong_first(route: Any) -> None:
+        streams.append(route.request.headers.get("authorization"))
+        if len(streams) == 1:  # the real server refuses this one: a 401 from the gateway itself
+            route.continue_(headers={**route.request.headers, "authorization": "Bearer not-the-token"})
+        else:
+            route.continue_()
+
+    page.route("**/__admin/requests/stream*", wrong_first)
+    page.goto(guarded_server.url + "/__admin/console/requests")
+    page.get_by_role("textbox", name="Admin token").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Use this token").click()  # the list's own call asks first
+    page.get_by_text("Wrong admin token.").wait_for()  # then the stream's 401 asks again, once
+    page.wait_for_timeout(3000)
+    assert len(streams) == 1, streams  # no retry every second while the token is wanted
+    page.get_by_role("textbox", name="Admin token").fill(ADMIN_TOKEN)
+    page.get_by_role("button", name="Use this token").click()
+    page.get_by_text("Live: new requests appear here as they arrive.").wait_for()
+    assert len(streams) == 2 and page.get_by_role("textbox", name="Admin token").count() == 0

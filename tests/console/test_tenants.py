@@ -216,3 +216,39 @@ def test_a_newcomer_copies_the_spend_runs_it_and_sees_it_counted(console_server:
         assert int(row.locator("td").nth(1).inner_text()) >= 1
     finally:
         context.close()
+
+
+def test_secrets_are_masked_until_revealed_and_copy_copies_the_real_value(console_server: Any, browser: Any,
+                                                                          admin: Any, axe: Any) -> None:
+    """client_secret, webhook_api_secret, api_key and api_token show as dots when the page opens; each has a
+    Reveal toggle (aria-pressed) and a Copy button that copies the real value, masked or not."""
+    status, stored = admin("GET", "/tenants/demo/credentials")
+    assert status == 200
+    secrets = {name: str(value) for part in stored["dialects"].values() for name, value in part["credentials"].items()
+               if name in ("client_secret", "webhook_api_secret", "api_key", "api_token") and value}
+    assert {"api_token", "api_key", "client_secret"} <= set(secrets), secrets
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=console_server.url)
+    page = context.new_page()
+    try:
+        page.goto(console_server.url + TENANTS)
+        expect(page.locator("#credentials")).to_contain_text("Tenant demo:")
+        values = page.locator("#credentials dd")
+        for name, value in secrets.items():
+            code = page.locator(f'#credentials code[data-secret="{name}"]')
+            expect(code).to_have_text("••••••••")
+            assert not any(value in text for text in values.all_inner_texts()), name
+        for name, value in secrets.items():
+            dd = page.locator(f'#credentials dd:has(code[data-secret="{name}"])')
+            dd.get_by_role("button", name=f"Copy {name}").click()
+            assert page.evaluate("() => navigator.clipboard.readText()") == value  # copied while masked
+            reveal = dd.get_by_role("button", name=f"Reveal {name}")
+            expect(reveal).to_have_attribute("aria-pressed", "false")
+            reveal.click()
+            expect(reveal).to_have_attribute("aria-pressed", "true")
+            expect(dd.locator("code")).to_have_text(value)
+            reveal.click()
+            expect(dd.locator("code")).to_have_text("••••••••")
+        assert axe(page) == []
+    finally:
+        context.close()

@@ -89,6 +89,11 @@ def test_a_failed_webhook_is_redelivered_from_the_page_to_a_real_receiver(consol
     detail = page.locator("#detail")
     detail.get_by_role("heading", name=f"Delivery #{delivery['id']}").wait_for()
     assert "X-Signature" in detail.inner_text() and "hmac-sha256" in detail.inner_text()
+    # the signed headers are signed again when shown: the page says they are not a record of those sent
+    detail.get_by_role("heading", name="Signed headers (signed again here, not recorded)").wait_for()
+    signed = detail.get_by_role("table", name="Signed as the next attempt will be", exact=False)
+    assert "not a record of the headers sent" in signed.locator("caption").inner_text()
+    assert "the latest attempt's time" in signed.locator("caption").inner_text()
     assert detail.get_by_role("table", name=f"Attempts of delivery {delivery['id']}").locator("tbody tr").count() >= 1
     shot(page, "webhooks-failed")
     assert axe(page) == []

@@ -96,6 +96,88 @@ export async function api(path, options = {}) {
   }
 }
 
+// -- following a server-sent event stream -------------------------------------------------------------------
+
+// follow(url, {onReady, onEvent, onState}) reads an admin event stream (GET /__admin/requests/stream ...) until
+// stop() is called. Without a token: one EventSource. With one (which EventSource cannot send): one fetch read
+// as a stream, reconnecting after the last id as EventSource does. A 401 asks for the token (the same prompt as
+// api()) and waits for the answer; another 4xx stops and says why through onState("stopped", message); a 5xx
+// or a network failure retries after 1 s, doubling to 30 s. onEvent(name, data) gets each event's parsed JSON.
+export function follow(url, { onReady = () => {}, onEvent = () => {}, onState = () => {} } = {}) {
+  let stopped = false;
+  let source = null;
+  let reading = null;
+  const stop = () => { stopped = true; if (source) source.close(); if (reading) reading.abort(); };
+  if (!token()) {
+    source = new EventSource(url);
+    source.addEventListener("ready", () => onReady());
+    source.addEventListener("request", (event) => onEvent("request", JSON.parse(event.data)));
+    source.addEventListener("error", () => onState(source.readyState === EventSource.CLOSED ? "stopped" : "retrying",
+      source.readyState === EventSource.CLOSED ? "The live stream was refused; reload the page to try again."
+        : "The live stream was interrupted; reconnecting…"));
+    return stop;
+  }
+  (async () => {
+    let lastId = null;
+    let wait = 1000;
+    while (!stopped) {
+      reading = new AbortController();
+      let response;
+      try {
+        const kept = token();
+        const headers = { Accept: "text/event-stream" };
+        if (kept) headers.Authorization = "Bearer " + kept;
+        if (lastId !== null) headers["Last-Event-ID"] = lastId;
+        response = await fetch(url, { headers, signal: reading.signal });
+        if (response.status === 401) {
+          onState("token", "The admin API refused the token (401): enter it to follow the live stream.");
+          await askForToken(Boolean(kept));
+          continue;
+        }
+        if (response.status >= 400 && response.status < 500) {
+          const answer = await response.json().catch(() => null);
+          const why = answer && answer.error && answer.error.message ? answer.error.message : response.statusText;
+          onState("stopped", `The live stream was refused (${response.status} ${why}); reload the page to try again.`);
+          return;
+        }
+        if (!response.ok) throw new Error(String(response.status));
+        wait = 1000;
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const event = { event: "message", data: [] };
+            for (const line of block.split("\n")) {
+              if (line.startsWith(":")) continue;
+              const colon = line.indexOf(":");
+              const field = colon < 0 ? line : line.slice(0, colon);
+              const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+              if (field === "data") event.data.push(text);
+              else if (field === "event") event.event = text;
+              else if (field === "id") lastId = text;
+            }
+            if (event.event === "ready") onReady();
+            else if (event.data.length) onEvent(event.event, JSON.parse(event.data.join("\n")));
+          }
+        }
+      } catch {
+        if (stopped) return;
+      }
+      if (stopped) return;
+      onState("retrying", `The live stream was interrupted; reconnecting in ${wait / 1000} s…`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait = Math.min(wait * 2, 30000);
+    }
+  })();
+  return stop;
+}
+
 // -- DOM building: text only ---------------------------------------------------------------------------------
 
 // el("button", {class: "danger", onclick: fn, "aria-label": "..."}, "Delete"): children are nodes or text
@@ -263,6 +345,12 @@ function prettyXml(text) {
 }
 
 // -- copy ----------------------------------------------------------------------------------------------------
+
+// headersTable(caption, [[name, value], ...]): a message's headers as a two-column table (Requests, Webhooks).
+export function headersTable(caption, pairs, empty = "None recorded.") {
+  return table([{ label: "Header", value: (p) => p[0] }, { label: "Value", value: (p) => p[1] }], pairs || [],
+               { caption, empty });
+}
 
 // copyButton(text, label): a button copying `text`; it says "Copied" for a moment (announced politely).
 export function copyButton(text, label = "Copy") {

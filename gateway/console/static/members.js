@@ -1,7 +1,7 @@
 // Members: find a member by any identity, a tenant's members a page at a time, and one member's view
 // (?tenant=&member=): its balance as each dialect shows it, a chart of its points, its entries, and the
 // credit/debit/purchase requests GET /__admin/members/actions offers, sent as a client sends them.
-import { ApiError, api, el, fill, pager, pretty, query, say, table, when } from "./console.js";
+import { ApiError, api, el, fill, follow, pager, pretty, query, say, table, when } from "./console.js";
 
 const LIST_LIMIT = 20;
 const ENTRY_LIMIT = 20;
@@ -175,6 +175,8 @@ async function showChart(tenant, member) {
     const counted = await api("/entries" + query({ ...where, limit: 0 }));
     const offset = Math.max(0, counted.total - CHART_ENTRIES);
     const page = await api("/entries" + query({ ...where, offset, limit: CHART_ENTRIES }));
+    // In time order (then id): an entry back-dated by a moved clock is drawn where it happened.
+    page.entries.sort((a, b) => (a.occurred_at < b.occurred_at ? -1 : a.occurred_at > b.occurred_at ? 1 : a.id - b.id));
     const cents = (text) => Math.round(Number(text || 0) * 100); // sums in whole cents: no float drift
     let balance = cents(posted(member));
     const points = [];
@@ -354,11 +356,43 @@ function vendorMessage(text, type) {
 
 // -- the view the URL names ------------------------------------------------------------------------------------
 
+// -- kept live: while a member is shown, ONE stream of the tenant's requests (console.js follow); each request
+// that arrives re-reads the member (balances, chart, entries), at most once per LIVE_DELAY ms -----------------
+
+const LIVE_DELAY = 300;
+let watching = null; // {tenant, member, stop, timer}
+
+function watchMember(tenant, member) {
+  if (watching && watching.tenant === tenant) { watching.member = member; return; }
+  stopWatching();
+  const watch = { tenant, member, timer: null, stop: null };
+  const reread = () => {
+    clearTimeout(watch.timer);
+    watch.timer = setTimeout(() => {
+      if (watching === watch && watch.member) showMember(watch.tenant, watch.member, { keepActions: true });
+    }, LIVE_DELAY);
+  };
+  watch.stop = follow("/__admin/requests/stream" + query({ tenant }), {
+    onReady: () => { document.body.dataset.live = "members"; },
+    onEvent: (name, entry) => { if (name === "request" && entry.tenant === tenant) reread(); },
+  });
+  watching = watch;
+}
+
+function stopWatching() {
+  if (!watching) return;
+  clearTimeout(watching.timer);
+  watching.stop();
+  watching = null;
+  delete document.body.dataset.live;
+}
+
 async function show() {
   const now = new URLSearchParams(location.search);
   const tenant = now.get("tenant") || tenantInput.value.trim();
   const member = now.get("member");
   if (tenant) tenantInput.value = tenant;
+  if (member && tenant) watchMember(tenant, member); else stopWatching();
   if (member) {
     await Promise.all([showMember(tenant, member), showList(tenant, Number(now.get("offset") || 0))]);
   } else {

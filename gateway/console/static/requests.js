@@ -2,7 +2,7 @@
 // by ONE server-sent event stream (GET /__admin/requests/stream, the same filters, from the newest entry shown),
 // and an entry opened to its bodies, headers (masked by the journal), fault and upstream exchanges. The filters,
 // the page and the opened entry are in the URL, so a link reproduces the view. Text only: no innerHTML.
-import { api, el, fill, table, pretty, when, query, token, CONSOLE } from "./console.js";
+import { api, el, fill, table, headersTable, pretty, when, query, follow, CONSOLE } from "./console.js";
 
 const FILTERS = ["tenant", "dialect", "status", "path"];
 const LIMIT = 50;
@@ -106,7 +106,7 @@ async function load() {
   if (before) {
     fill(live, "Showing older requests: new ones are added on the newest page only.");
   } else {
-    follow(rows.length ? rows[0].id : null);
+    followNew(rows.length ? rows[0].id : null);
   }
   if (params.get("entry")) show(Number(params.get("entry")));
 }
@@ -123,59 +123,15 @@ function arrived(entry) {
              `(latest #${entry.id}, ${entry.method} ${entry.path}, ${entry.status === null ? entry.outcome : entry.status}).`);
 }
 
-// -- following the stream: one EventSource; with an admin token (which EventSource cannot send) one fetch
-// read as a stream, reconnecting after the last id as EventSource does --------------------------------------
+// -- following the stream (console.js follow: EventSource, or a fetch read with the admin token) -------------
 
-function follow(since) {
+function followNew(since) {
   const url = STREAM + query({ ...filters, since });
-  const ready = () => { if (!arrivedCount) fill(live, "Live: new requests appear here as they arrive."); };
-  if (!token()) {
-    const source = new EventSource(url);
-    source.addEventListener("ready", ready);
-    source.addEventListener("request", (event) => arrived(JSON.parse(event.data)));
-    source.addEventListener("error", () => fill(live, "The live stream was interrupted; reconnecting…"));
-    return;
-  }
-  followWithToken(url, ready);
-}
-
-async function followWithToken(url, ready) {
-  let lastId = null;
-  for (;;) {
-    try {
-      const headers = { Authorization: "Bearer " + token(), Accept: "text/event-stream" };
-      if (lastId !== null) headers["Last-Event-ID"] = lastId;
-      const response = await fetch(url, { headers });
-      if (!response.ok) throw new Error(`${response.status}`);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = { event: "message", data: [] };
-          for (const line of block.split("\n")) {
-            if (line.startsWith(":")) continue;
-            const colon = line.indexOf(":");
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-            if (field === "data") event.data.push(text);
-            else if (field === "event") event.event = text;
-            else if (field === "id") lastId = text;
-          }
-          if (event.event === "ready") ready();
-          else if (event.event === "request") arrived(JSON.parse(event.data.join("\n")));
-        }
-      }
-    } catch {
-      fill(live, "The live stream was interrupted; reconnecting…");
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+  follow(url, {
+    onReady: () => { if (!arrivedCount) fill(live, "Live: new requests appear here as they arrive."); },
+    onEvent: (name, entry) => { if (name === "request") arrived(entry); },
+    onState: (state, words) => fill(live, words),
+  });
 }
 
 // -- one request, opened -----------------------------------------------------------------------------------------
@@ -196,11 +152,6 @@ function bodyBlock(label, body, contentType) {
     el("h4", {}, label),
     el("pre", { class: "body", tabindex: "0", "aria-label": label }, pretty(body.text, contentType)),
     body.truncated ? el("p", { class: "muted" }, `Cut at the journal's limit: ${body.size} bytes were sent.`) : null);
-}
-
-function headersTable(caption, pairs) {
-  return table([{ label: "Header", value: (p) => p[0] }, { label: "Value", value: (p) => p[1] }], pairs || [],
-               { caption, empty: "None recorded." });
 }
 
 function faultBlock(fault) {

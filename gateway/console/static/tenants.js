@@ -98,13 +98,31 @@ async function attempt(call, done, failed) {
 
 // -- credentials -----------------------------------------------------------------------------------------------
 
+// The credentials that let a caller in: shown masked until their Reveal button is pressed (Copy copies the real
+// value either way), so a page left open or shared on a screen does not show them.
+const SECRETS = new Set(["client_secret", "webhook_api_secret", "api_key", "api_token", "password", "secret"]);
+const MASK = "••••••••";
+
+function secretValue(name, value) {
+  const code = el("code", { class: "secret", "data-secret": name }, MASK);
+  const reveal = el("button", { type: "button", class: "secondary", "aria-pressed": "false",
+                                "aria-label": `Reveal ${name}` }, "Reveal");
+  reveal.addEventListener("click", () => {
+    const shown = reveal.getAttribute("aria-pressed") !== "true";
+    reveal.setAttribute("aria-pressed", String(shown));
+    fill(code, shown ? value : MASK);
+  });
+  return [code, reveal];
+}
+
 function pairs(object) {
   const dl = el("dl", { class: "pairs" });
   for (const [name, value] of Object.entries(object)) {
     if (Array.isArray(value)) {
       dl.append(el("dt", {}, name), el("dd", {}, value.map((item) => Object.values(item).join(" ")).join(", ")));
     } else if (value !== null && value !== undefined) {
-      dl.append(el("dt", {}, name), el("dd", { class: "copyable" }, el("code", {}, String(value)),
+      const shown = SECRETS.has(name) ? secretValue(name, String(value)) : [el("code", {}, String(value))];
+      dl.append(el("dt", {}, name), el("dd", { class: "copyable" }, ...shown,
                                          copyButton(String(value), `Copy ${name}`)));
     }
   }

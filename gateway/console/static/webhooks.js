@@ -2,7 +2,7 @@
 // filtered by tenant; all in the URL), one opened to its attempts, signed headers and body, and Redeliver
 // (POST /__admin/webhooks/deliveries/{id}/redeliver) with its answer shown, then the delivery looked at again
 // a few times (a handful of calls, stopping once it is no longer pending) until the sender has tried it.
-import { api, el, fill, table, pager, pretty, when, query, say, CONSOLE } from "./console.js";
+import { api, el, fill, table, headersTable, pager, pretty, when, query, say, CONSOLE } from "./console.js";
 
 const LIMIT = 25;
 const params = new URLSearchParams(location.search);
@@ -62,11 +62,6 @@ async function load() {
   if (params.get("delivery")) open(Number(params.get("delivery")), false);
 }
 
-function headersTable(caption, pairs) {
-  return table([{ label: "Header", value: (p) => p[0] }, { label: "Value", value: (p) => p[1] }], pairs || [],
-               { caption, empty: "None." });
-}
-
 function render(d) {
   fill(detailHeading, `Delivery #${d.id}: ${d.event}`);
   const signed = d.signed_headers;
@@ -82,8 +77,12 @@ function render(d) {
            { label: "Status", value: (a) => (a.status === null ? "(no answer)" : String(a.status)) },
            { label: "Error", value: (a) => a.error || "" }], d.history,
           { caption: `Attempts of delivery ${d.id}`, empty: "Not tried yet." }),
-    el("h3", {}, "Signed headers"),
-    signed ? headersTable(`Signed for ${when(signed.at)} (secrets masked)`, signed.headers)
+    // Not a record of what was sent: the admin API signs the body again, with the sender's own code, for the
+    // latest attempt's time (or now, not tried yet). Said so, so nobody debugs a receiver against them as sent.
+    el("h3", {}, "Signed headers (signed again here, not recorded)"),
+    signed ? headersTable(`Signed as the next attempt will be, for ${when(signed.at)} (${d.history.length
+      ? "the latest attempt's time" : "now: not tried yet"}); not a record of the headers sent; secrets masked`,
+      signed.headers, "None.")
       : el("p", { class: "muted" }, "Its tenant has no secret to sign with."),
     el("h3", {}, "Body"),
     el("pre", { class: "body", tabindex: "0", "aria-label": "Webhook body" }, pretty(d.body, "application/json")));
