@@ -118,7 +118,7 @@ async def _follow(request: web.Request, response: web.StreamResponse, journal: A
         if now - quiet_since >= HEARTBEAT_SECONDS:
             await response.write(b": heartbeat\n\n")
             quiet_since = now
-        await journal.arrival(min(look, deadline - now, HEARTBEAT_SECONDS - (now - quiet_since)))
+        await journal.arrival(cursor, min(look, deadline - now, HEARTBEAT_SECONDS - (now - quiet_since)))
 
 
 def _event(entry: dict[str, Any]) -> bytes:

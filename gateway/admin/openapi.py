@@ -121,7 +121,13 @@ def _schemas(DIALECT: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[
                               '(members, movements at dates, a clock) where a dialect declares one'},
         tenant={"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$",
                 "description": "the tenant to make; an existing one of that name is replaced (default: a fresh name)"}),
-    "Members": _obj("members total offset limit", total=INT, offset=INT, limit=INT, members=_list(_obj(
+    "Members": _obj("members offset limit", offset=INT, limit=INT,
+                    total={**INT, "description": "how many members match: with member or q always; the plain "
+                                                 "listing only with count=true, limit=0 or an offset (a count walks "
+                                                 "every member)"},
+                    next={**MAYBE_STR, "description": "the plain listing only: what to pass as after for the next "
+                                                      "page, null on the last page"},
+                    members=_list(_obj(
         " ".join(["tenant id name deleted", *(n for n, part in parts.items() if "member" in part),
                   "upstream_id balances updated_at dialect_balances"]), tenant=STR, id=INT, name=STR,
         upstream_id={"type": ["string", "null"], "description": "who the member is at the tenant's upstream, when linked"},
@@ -344,6 +350,11 @@ def document(dialects: Sequence[Dialect]) -> dict[str, Any]:
                          "reads only the members it names (in each tenant); not with q", MEMBER_REF),
             _q("q", "text a member's name, e-mail or ids contain: scans every member of the tenant(s), so slow on a "
                     "big tenant (use member for an exact identity); left out, a page of the ledger is read"),
+            _q("after", "the plain listing's cursor: the next of the page before (a customer id when tenant is "
+                        "given, else TENANT:CUSTOMER_ID); the page is read by the index and nothing is counted, "
+                        "at any depth; not with member, q or offset"),
+            _q("count", "the plain listing: also count the members (total), which walks every member",
+               {"type": "boolean"}),
             *PAGING], errors=(400, 404))},
         "/members/actions": {"get": _op(
             "The requests a client makes to credit, debit or reward one member in each dialect, ready to send with "

@@ -162,23 +162,88 @@ async def one_tenant(ledger: Ledger, name: str | None) -> Tenant:
 async def members(request: web.Request) -> web.Response:
     """Members with their identities in every dialect and their balances: the one an identity names
     (`member`, a point read per tenant), else those whose words contain `q` (a scan of every member), else
-    a page through the ledger (reads that page only, whatever the offset, plus one count per tenant)."""
+    a page through the ledger: after the cursor `after` (reads that page only, by the index), or from
+    `offset` (one count per tenant finds the start). The plain listing counts (`total`) only when asked
+    (`count=true`, or limit=0) or when an offset needs the counts anyway: a count walks every member."""
     ledger = request.config_dict[LEDGER]
     offset, limit = page_args(request, default_limit=100)
     named, wanted = request.query.get("member", "").strip(), request.query.get("q", "").strip().lower()
+    after, counted = request.query.get("after", "").strip(), _flag(request, "count")
     if named and wanted:
         raise InvalidArgument("give member (one identity, exactly) or q (text to search for), not both")
-    tenants = [await ledger.tenant(request.query["tenant"])] if request.query.get("tenant") else await ledger.tenants()
+    if after and (named or wanted or offset):
+        raise InvalidArgument("after pages the plain listing: not with member, q or offset")
+    one_tenant_named = bool(request.query.get("tenant"))
+    tenants = [await ledger.tenant(request.query["tenant"])] if one_tenant_named else await ledger.tenants()
+    total: int | None
+    next_after: str | None = None
     if named:
         found, total = await _named(ledger, tenants, named)
         found = found[offset:offset + limit]
     elif wanted:
         found, total = await _containing(ledger, tenants, wanted, offset, limit)
-    else:
+    elif offset or counted or limit == 0:  # limit=0 asks for the count alone
         found, total = await _page(ledger, tenants, offset, limit)
+        next_after = _cursor(found, limit, one_tenant_named)
+    else:
+        found, total = await _after(ledger, tenants, _parse_after(after, tenants), limit), None
+        next_after = _cursor(found, limit, one_tenant_named)
     dialects = request.config_dict[DIALECTS]
     rows = [member_json(tenant, await _balance(ledger, tenant, member), dialects) for tenant, member in found]
-    return web.json_response({"members": rows, "total": total, "offset": offset, "limit": limit})
+    answer: dict[str, Any] = {"members": rows, "offset": offset, "limit": limit}
+    if total is not None:
+        answer["total"] = total
+    if not (named or wanted):
+        answer["next"] = next_after
+    return web.json_response(answer)
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    """?name=true|false (absent or empty: false), else InvalidArgument."""
+    text = request.query.get(name, "").strip().lower()
+    if text not in ("", "true", "false", "1", "0"):
+        raise InvalidArgument(f"{name} must be true or false")
+    return text in ("true", "1")
+
+
+def _parse_after(text: str, tenants: list[Tenant]) -> tuple[int, int | None]:
+    """The plain listing's cursor: "" (from the start), a customer id (in the first tenant listed, the one
+    ?tenant= names), or TENANT:CUSTOMER_ID (the `next` of a listing of every tenant). Answers (index of the
+    tenant in `tenants`, the customer id to start after or None)."""
+    if not text:
+        return 0, None
+    name, _, number = text.rpartition(":")
+    customer_no = whole_number(number)
+    if customer_no is None:
+        raise InvalidArgument("after must be a customer id or TENANT:CUSTOMER_ID (a listing's next)")
+    if not name:
+        return 0, customer_no
+    for index, tenant in enumerate(tenants):
+        if tenant.name == name:
+            return index, customer_no
+    raise InvalidArgument(f"after names tenant {name!r}, which this listing does not list")
+
+
+async def _after(ledger: Ledger, tenants: list[Tenant], start: tuple[int, int | None], limit: int) -> Found:
+    """Up to `limit` members in tenant order, then by customer id, from the cursor on: each tenant's rows
+    found by the (tenant_id, customer_no) index, so a page costs the same at any depth; nothing is counted."""
+    first, last = start
+    found: Found = []
+    for tenant in tenants[first:]:
+        if len(found) >= limit:
+            break
+        page = await ledger.members(tenant=tenant, limit=limit - len(found), after_customer_no=last)
+        found.extend((tenant, m) for m in page.items)
+        last = None
+    return found
+
+
+def _cursor(found: Found, limit: int, one_tenant_named: bool) -> str | None:
+    """What to pass as `after` for the next page, None when this page was the last one (it is short)."""
+    if limit == 0 or len(found) < limit:
+        return None
+    tenant, member = found[-1]
+    return str(member.customer_no) if one_tenant_named else f"{tenant.name}:{member.customer_no}"
 
 
 Found = list[tuple[Tenant, Member]]

@@ -1,4 +1,4 @@
-"""The console's Members page: find a member by any identity, list a tenant's members a page at a time, and a
+"""The console's Members page: find a member by any identity or by name, list a tenant's members a page at a time, and a
 member's own view (?tenant=&member=): its balance as each dialect shows it, a chart of it, its entries, and the
 credit, debit and purchase requests its tenant's dialects offer. The shell only; static/members.js fills it."""
 from __future__ import annotations
@@ -12,12 +12,13 @@ BODY = """
 <form id="find-form" class="card" role="search" aria-labelledby="find-heading">
 <h2 id="find-heading">Find a member</h2>
 <p class="muted" id="find-help">Any identity a client uses: a customer or member number, an e-mail address, a user
-id or a card id (or id:N, the gateway's own id). Only that member is read, however big the tenant.</p>
+id or a card id (or id:N, the gateway's own id): only that member is read, however big the tenant. Any other text
+searches the members' names (every member is read, so slower on a big tenant; the first 20 matches are shown).</p>
 <div class="row">
 <div><label for="find-tenant">Tenant</label>
 <input id="find-tenant" name="tenant" list="tenant-names" autocomplete="off" required></div>
 <datalist id="tenant-names"></datalist>
-<div><label for="find-member">Identity</label>
+<div><label for="find-member">Identity or name</label>
 <input id="find-member" name="member" autocomplete="off" required aria-describedby="find-help"></div>
 <div><button type="submit">Find</button></div>
 </div>

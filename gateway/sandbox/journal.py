@@ -263,9 +263,11 @@ class Journal:
             self._arrival.set()
             self._arrival = None
 
-    async def arrival(self, timeout: float) -> None:
-        """Wait until an entry is added here, the server starts closing, or `timeout` seconds pass."""
-        if self.closing:
+    async def arrival(self, cursor: int, timeout: float) -> None:
+        """Wait until the journal holds an entry newer than `cursor` (at once when one came while the caller
+        was busy writing: a wakeup set before this wait is not missed), the server starts closing, or
+        `timeout` seconds pass."""
+        if self.closing or (self._entries and self._entries[-1].id > cursor):
             return
         if self._arrival is None:
             self._arrival = asyncio.Event()

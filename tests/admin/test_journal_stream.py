@@ -256,3 +256,22 @@ def test_headers_count_against_max_bytes_and_are_masked_only_when_read() -> None
     assert journal.bytes >= 5000 + len("Authorization")  # a large header is no free ride past max_bytes
     [entry] = journal.select(controls.Filter())
     assert entry.as_json()["request_headers"] == [["Authorization", "Bearer [FILTERED]"], ["X-Trace", "t"]]
+
+
+async def test_an_entry_that_came_between_two_waits_wakes_the_next_wait_at_once(sandbox_client) -> None:
+    """The stream writes, then waits: an entry added while it was writing (no waiter to wake then) must end
+    the next wait at once, not after the heartbeat."""
+    client = await sandbox_client()
+    journal = client.app[SANDBOX].journal
+    await read(client, "imonggo")
+    cursor = await journal.newest_id()
+    started = time.monotonic()
+    await asyncio.wait_for(journal.arrival(cursor - 1, 30), 2)  # one newer than the cursor is already there
+    await read(client, "imonggo")  # comes while nobody waits
+    await asyncio.wait_for(journal.arrival(cursor, 30), 2)
+    assert time.monotonic() - started < 2
+    found, cursor = await journal.after(cursor, lambda e: True)
+    assert len(found) == 1
+    started = time.monotonic()
+    await journal.arrival(cursor, 0.3)  # nothing newer: the whole timeout
+    assert time.monotonic() - started >= 0.25

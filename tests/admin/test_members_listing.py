@@ -69,6 +69,54 @@ async def test_a_page_reads_its_own_rows_only_across_tenants(sandbox_client, mon
     assert (page["members"], page["total"], calls) == ([], 6, [])
 
 
+async def test_after_pages_by_the_index_across_tenants_without_counting(sandbox_client, monkeypatch) -> None:
+    client = await sandbox_client()
+    assert (await client.post("/__admin/scenarios", json=copy_of_demo("shop"))).status == 201
+    calls = record_pages(client, monkeypatch)
+    counts: list[str] = []
+    ledger = client.app[LEDGER]
+    real_count = ledger.count_members
+
+    async def count_members(*, tenant: Any, **kw: Any) -> int:
+        counts.append(tenant.name)
+        return await real_count(tenant=tenant, **kw)
+
+    monkeypatch.setattr(ledger, "count_members", count_members)
+    status, page = await listing(client, limit="2")
+    assert status == 200 and "total" not in page and page["next"] == "demo:442531"
+    assert [m["name"] for m in page["members"]] == ["Juan Cruz", "Johnson"]
+    status, page = await listing(client, after=page["next"], limit="2")  # the last of demo's, the first of shop's
+    assert [(m["tenant"], m["name"]) for m in page["members"]] == [("demo", "Jason"), ("shop", "Juan Cruz")]
+    assert page["next"] == "shop:1534"
+    status, page = await listing(client, after=page["next"], limit="2")
+    assert [m["name"] for m in page["members"]] == ["Johnson", "Jason"] and page["next"] == "shop:445123"
+    status, page = await listing(client, after=page["next"], limit="2")
+    assert (page["members"], page["next"]) == ([], None)
+    assert counts == [] and all(offset == 0 for _, offset, *_ in calls)
+    assert calls[:2] == [("demo", 0, 2), ("demo", 0, 2, 442531)] and calls[2] == ("shop", 0, 1)
+
+    status, page = await listing(client, tenant="demo", after="1534")  # one tenant: a plain customer id
+    assert [m["name"] for m in page["members"]] == ["Johnson", "Jason"] and page["next"] is None
+    status, page = await listing(client, tenant="demo", limit="1")
+    assert page["next"] == "1534"
+    status, page = await listing(client, tenant="demo", count="true", limit="1")
+    assert page["total"] == 3 and counts == ["demo"]
+
+
+@pytest.mark.parametrize("params, says", [
+    ({"after": "x"}, "after must be a customer id"),
+    ({"after": "demo:-1"}, "after must be a customer id"),
+    ({"after": "nobody:12"}, "which this listing does not list"),
+    ({"after": "1534", "offset": "1"}, "not with member, q or offset"),
+    ({"after": "1534", "q": "juan"}, "not with member, q or offset"),
+    ({"count": "maybe"}, "count must be true or false"),
+])
+async def test_a_bad_cursor_is_refused(sandbox_client, params, says) -> None:
+    client = await sandbox_client()
+    got, answer = await listing(client, **params)
+    assert got == 400 and says in answer["error"]["message"], answer
+
+
 async def test_member_reads_only_the_members_one_identity_names(sandbox_client, monkeypatch) -> None:
     client = await sandbox_client()
     assert (await client.post("/__admin/scenarios", json=copy_of_demo("shop"))).status == 201

@@ -79,7 +79,7 @@ async def test_a_scenario_reusing_another_tenants_credential_is_refused(sandbox_
 
 async def test_members_shows_identities_in_every_dialect_and_balances(sandbox_client) -> None:
     client = await sandbox_client()
-    body = await (await client.get("/__admin/members", params={"tenant": "demo"})).json()
+    body = await (await client.get("/__admin/members", params={"tenant": "demo", "count": "true"})).json()
     assert body["total"] == 3
     juan = body["members"][0]
     assert juan["imonggo"] == {"customer_id": 1534, "customer_type_id": 8}

@@ -80,7 +80,7 @@ def find(page: Any, base: str, identity: str) -> None:
     page.goto(base + MEMBERS)
     page.wait_for_selector("body[data-ready=members]")
     page.get_by_label("Tenant", exact=True).fill("demo")
-    page.get_by_label("Identity", exact=True).fill(identity)
+    page.get_by_label("Identity or name", exact=True).fill(identity)
     page.get_by_role("button", name="Find").click()
 
 
@@ -102,9 +102,32 @@ def test_juan_cruz_is_found_by_customer_id_and_by_email(console_server: Any, pag
 
     find(page, base, "nobody@example.com")
     page.get_by_text("No member of demo is nobody@example.com.").wait_for()
-    find(page, base, "not an identity")
-    page.locator("#find-status", has_text="member must be a customer id").wait_for()
+    find(page, base, "not anybody's name")
+    page.get_by_text("No member of demo has a name (or id) containing not anybody's name.").wait_for()
     assert page.locator("#member-section").is_hidden()
+
+
+def test_juan_cruz_is_found_by_name_and_a_wide_search_asks_to_narrow_it(console_server: Any, page: Any, admin: Any) -> None:
+    base = console_server.url
+    find(page, base, "Juan Cruz")  # not an identity: the names are searched
+    page.get_by_role("heading", name="Juan Cruz (demo)").wait_for()
+    assert "imonggo: customer_id 1534" in page.locator("#member-ids").inner_text()
+
+    find(page, base, "j")  # Juan Cruz, Johnson, Jason
+    page.locator("#find-status", has_text="3 members match j:").wait_for()
+    assert page.locator("#find-results li").count() == 3
+
+    status, made = admin("POST", "/tenants", {"name": "crowd", "generate": 45})
+    assert status == 201, made
+    page.goto(base + MEMBERS)
+    page.wait_for_selector("body[data-ready=members]")
+    page.get_by_label("Tenant", exact=True).fill("crowd")
+    page.get_by_label("Identity or name", exact=True).fill("a")
+    page.get_by_role("button", name="Find").click()
+    status_line = page.locator("#find-status", has_text="narrow your search")
+    status_line.wait_for()
+    assert re.match(r"\d+ members match a; the first 20 are shown", status_line.inner_text())
+    assert page.locator("#find-results li").count() == 20
 
 
 def test_a_debit_moves_all_three_views_and_the_chart(console_server: Any, page: Any, admin: Any, shot: Any,
@@ -177,14 +200,22 @@ def test_the_list_pages_through_a_tenant(console_server: Any, page: Any, admin: 
     page.goto(f"{console_server.url}{MEMBERS}?tenant=many")
     page.wait_for_selector("body[data-ready=members]")
     listing = page.locator("#member-list")
-    listing.get_by_text("1–20 of 45").wait_for()
+    listing.get_by_text("20 members", exact=True).wait_for()
+    assert listing.get_by_role("button", name="First page").is_disabled()
     first_page = listing.locator("tbody tr").all_inner_texts()
+    _, first = admin("GET", "/members?tenant=many&limit=20")
     listing.get_by_role("button", name="Next").click()
-    listing.get_by_text("21–40 of 45").wait_for()
-    assert "offset=20" in page.url
-    _, second = admin("GET", "/members?tenant=many&offset=20&limit=20")
+    listing.get_by_text(f"20 members after customer id {first['next']}").wait_for()
+    assert f"after={first['next']}" in page.url
+    _, second = admin("GET", f"/members?tenant=many&after={first['next']}&limit=20")
     assert [r.split("\t")[0] for r in listing.locator("tbody tr").all_inner_texts()] == [m["name"] for m in second["members"]]
     assert listing.locator("tbody tr").all_inner_texts() != first_page
+    listing.get_by_role("button", name="Next").click()
+    listing.get_by_text(f"5 members after customer id {second['next']}").wait_for()
+    assert listing.get_by_role("button", name="Next").is_disabled()  # a short page is the last
+    listing.get_by_role("button", name="First page").click()
+    listing.get_by_text("20 members", exact=True).wait_for()
+    assert listing.locator("tbody tr").all_inner_texts() == first_page
     shot(page, "members-list")
     assert axe(page) == []
 

@@ -1,9 +1,12 @@
-// Members: find a member by any identity, a tenant's members a page at a time, and one member's view
+// Members: find a member by any identity or by name, a tenant's members a page at a time, and one member's view
 // (?tenant=&member=): its balance as each dialect shows it, a chart of its points, its entries, and the
 // credit/debit/purchase requests GET /__admin/members/actions offers, sent as a client sends them.
 import { ApiError, api, el, fill, follow, pager, pretty, query, say, table, when } from "./console.js";
 
 const LIST_LIMIT = 20;
+const FOUND_LIMIT = 20; // a search by name shows at most this many members (and asks for more words past it)
+// What GET /__admin/members takes as member= (one identity, read by the index); any other text searches names.
+const IDENTITY = /^(id:[0-9]+|[0-9]+|usr-.*|crd-.*|.*@.*)$/;
 const ENTRY_LIMIT = 20;
 const CHART_ENTRIES = 100; // the chart shows the balance after each of the last this many points entries
 const AMOUNT = /^[0-9]{1,9}([.][0-9]{1,2})?$/;
@@ -17,7 +20,7 @@ const findResults = document.getElementById("find-results");
 const memberSection = document.getElementById("member-section");
 const listArea = document.getElementById("member-list");
 
-// -- where we are: ?tenant=NAME&member=IDENTITY&offset=N (a link reproduces the view) --------------------------
+// -- where we are: ?tenant=NAME&member=IDENTITY&after=CUSTOMER_ID (a link reproduces the view) -----------------
 
 function go(changes) {
   const next = new URLSearchParams(location.search);
@@ -33,7 +36,7 @@ window.addEventListener("popstate", () => show());
 
 function memberLink(tenant, member, text) {
   const href = location.pathname + query({ tenant, member: "id:" + member.id });
-  return el("a", { href, onclick: (event) => { event.preventDefault(); go({ tenant, member: "id:" + member.id, offset: null }); } }, text);
+  return el("a", { href, onclick: (event) => { event.preventDefault(); go({ tenant, member: "id:" + member.id }); } }, text);
 }
 
 // A member's identities as each dialect names them ("customer_id 1534"), one line per dialect.
@@ -74,23 +77,30 @@ form.addEventListener("submit", async (event) => {
   const tenant = tenantInput.value.trim();
   const member = memberInput.value.trim();
   if (!tenant || !member) {
-    say(findStatus, "Give a tenant and an identity.", "error");
+    say(findStatus, "Give a tenant and an identity or a name.", "error");
     return;
   }
   fill(findResults);
   say(findStatus, "Looking…");
+  const byName = !IDENTITY.test(member);
   let answer;
   try {
-    answer = await api("/members" + query({ tenant, member }));
+    answer = await api("/members" + query(byName ? { tenant, q: member, limit: FOUND_LIMIT } : { tenant, member }));
   } catch (error) {
     say(findStatus, `Not found: ${error.message}`, "error");
     return;
   }
   if (answer.members.length === 0) {
-    say(findStatus, `No member of ${tenant} is ${member}.`, "error");
-  } else if (answer.members.length === 1) {
+    say(findStatus, byName ? `No member of ${tenant} has a name (or id) containing ${member}.` : `No member of ${tenant} is ${member}.`, "error");
+  } else if (answer.members.length === 1 && answer.total === 1) {
     say(findStatus, `Found ${answer.members[0].name}.`);
-    go({ tenant, member: "id:" + answer.members[0].id, offset: null });
+    go({ tenant, member: "id:" + answer.members[0].id });
+  } else if (byName) {
+    const more = answer.total > answer.members.length;
+    say(findStatus, more
+      ? `${answer.total} members match ${member}; the first ${answer.members.length} are shown: narrow your search.`
+      : `${answer.total} members match ${member}:`, more ? "error" : undefined);
+    fill(findResults, el("ul", {}, answer.members.map((m) => el("li", {}, memberLink(tenant, m, m.name), " — ", identities(m).join("; ")))));
   } else {
     say(findStatus, `${answer.members.length} members answer to ${member} (a number can be one member's customer number and another's member number):`);
     fill(findResults, el("ul", {}, answer.members.map((m) => el("li", {}, memberLink(tenant, m, m.name), " — ", identities(m).join("; ")))));
@@ -99,14 +109,16 @@ form.addEventListener("submit", async (event) => {
 
 // -- the list of a tenant's members ----------------------------------------------------------------------------
 
-async function showList(tenant, offset) {
+// Paged by the cursor the listing answers (next: the last customer id shown), so a page costs the same at any
+// depth of a million members; no total is asked for (counting walks every member).
+async function showList(tenant, after) {
   if (!tenant) {
     fill(listArea, el("p", { class: "muted" }, "Name a tenant above to list its members."));
     return;
   }
   let answer;
   try {
-    answer = await api("/members" + query({ tenant, offset, limit: LIST_LIMIT }));
+    answer = await api("/members" + query({ tenant, after, limit: LIST_LIMIT }));
   } catch (error) {
     fill(listArea, el("p", { class: "error", role: "alert" }, `Could not list the members of ${tenant}: ${error.message}`));
     return;
@@ -118,8 +130,12 @@ async function showList(tenant, offset) {
       { label: "Points", class: "num", value: (m) => posted(m) },
       { label: "Deleted", value: (m) => (m.deleted ? "yes" : "") },
     ], answer.members, { caption: `Members of ${tenant}`, empty: "This tenant has no members." }),
-    pager({ offset: answer.offset, limit: LIST_LIMIT, total: answer.total, shown: answer.members.length,
-            label: "Pages of members", onPage: (next) => go({ offset: next }) }),
+    el("nav", { class: "pager", "aria-label": "Pages of members" },
+      el("button", { type: "button", class: "secondary", disabled: !after, onclick: () => go({ after: null }) }, "First page"),
+      el("span", { "aria-live": "polite" }, answer.members.length
+        ? `${answer.members.length} members${after ? ` after customer id ${after}` : ""}` : "none"),
+      el("button", { type: "button", class: "secondary", disabled: !answer.next, onclick: () => go({ after: answer.next }) }, "Next"),
+    ),
   );
 }
 
@@ -394,15 +410,15 @@ async function show() {
   if (tenant) tenantInput.value = tenant;
   if (member && tenant) watchMember(tenant, member); else stopWatching();
   if (member) {
-    await Promise.all([showMember(tenant, member), showList(tenant, Number(now.get("offset") || 0))]);
+    await Promise.all([showMember(tenant, member), showList(tenant, now.get("after") || "")]);
   } else {
     memberSection.hidden = true;
-    await showList(tenant, Number(now.get("offset") || 0));
+    await showList(tenant, now.get("after") || "");
   }
 }
 
 const names = await tenantNames();
 if (!params.get("tenant") && names.length) tenantInput.value = names.includes("demo") ? "demo" : names[0];
-tenantInput.addEventListener("change", () => go({ tenant: tenantInput.value.trim(), member: null, offset: null }));
+tenantInput.addEventListener("change", () => go({ tenant: tenantInput.value.trim(), member: null, after: null }));
 await show();
 document.body.dataset.ready = "members";
