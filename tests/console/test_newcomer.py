@@ -75,7 +75,7 @@ def test_a_newcomer_finds_juan_spends_with_the_readme_curl_and_sees_it_live(cons
     page.get_by_role("link", name="Members").first.click()
     page.wait_for_selector("body[data-ready=members]")
     page.get_by_label("Tenant", exact=True).fill("demo")
-    page.get_by_label("Identity", exact=True).fill("1534")
+    page.get_by_label("Identity or name", exact=True).fill("1534")
     page.get_by_role("button", name="Find").click()
     page.get_by_role("heading", name="Juan Cruz (demo)").wait_for()
     page.wait_for_selector("body[data-live=members]")
