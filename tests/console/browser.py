@@ -19,6 +19,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "console"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WCAG = ["wcag2a", "wcag2aa"]
+GUARD_TOKEN = "console-admin-token"  # the admin_token of the guarded_server fixture
 
 
 def missing(what: str, how: str) -> None:

@@ -62,3 +62,15 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
 def admin(console_server: process.Server) -> Callable[..., tuple[int, Any]]:
     """admin("GET", "/tenants") -> (status, answer), against the module's server."""
     return lambda method, path, body=None, **kw: kit.admin_call(console_server.url, method, path, body, **kw)
+
+
+@pytest.fixture(scope="module")
+def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
+    """A server with an admin_token (kit.GUARD_TOKEN): the console asks for it, the admin API wants it."""
+    folder = tmp_path_factory.mktemp("guarded")
+    server = process.start(["--port", "0", "--database", f"sqlite:///{folder / 'guarded.db'}", "--scenario", "demo",
+                            "--admin-token", kit.GUARD_TOKEN], folder, timeout=60)
+    try:
+        yield server
+    finally:
+        server.stop()

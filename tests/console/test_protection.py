@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,12 @@ from gateway.app import DIALECT_LIST, create_app
 from gateway.console import PAGES
 from gateway.console.routes import STATIC_DIR
 from gateway.settings import Settings
-from tests import process
 from tests.console.browser import admin_call
 
-TOKEN = "console-admin-token"
+from tests.console.browser import GUARD_TOKEN as TOKEN  # the guarded_server fixture's (conftest)
 SHELL = ["/__admin/console", "/__admin/console/", *(f"/__admin/console/{p.slug}" for p in PAGES), "/__admin/console/static/console.js",
          "/__admin/console/static/console.css"]
 
-
-@pytest.fixture(scope="module")
-def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
-    folder = tmp_path_factory.mktemp("guarded")
-    server = process.start(["--port", "0", "--database", f"sqlite:///{folder / 'guarded.db'}", "--scenario", "demo",
-                            "--admin-token", TOKEN], folder, timeout=60)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # -- without an admin_token: loopback only ------------------------------------------------------------------------

@@ -8,18 +8,16 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests import process
 from tests.console import browser as kit
 
 TOKEN = "5c4fc5805eb643716bbc17dad456a0c6cf2e23fa"  # the demo tenant's imonggo API token (README)
 IMONGGO = {"Authorization": "Basic " + base64.b64encode(f"{TOKEN}:X".encode()).decode()}
 MEMBERPOINTS = {"apiID": "demo-api-id", "apiKey": "demo-api-key"}
-ADMIN_TOKEN = "console-test-token"
+from tests.console.browser import GUARD_TOKEN as ADMIN_TOKEN  # the guarded_server fixture's (conftest)
 
 
 def call(base: str, method: str, path: str, headers: dict[str, str], body: Any = None) -> int:
@@ -127,16 +125,6 @@ def test_an_entry_no_longer_in_the_journal_says_so(console_server: Any, page: An
     page.goto(console_server.url + f"/__admin/console/requests?entry={entry}")
     page.get_by_text("It is no longer in the journal (or never was).").wait_for()
 
-
-@pytest.fixture(scope="module")
-def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[process.Server]:
-    folder = tmp_path_factory.mktemp("console-guarded")
-    server = process.start(["--port", "0", "--database", f"sqlite:///{folder / 'console.db'}", "--scenario", "demo",
-                            "--admin-token", ADMIN_TOKEN], folder, timeout=60)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_with_an_admin_token_the_page_asks_once_and_follows_the_stream_with_it(guarded_server: Any, page: Any,
