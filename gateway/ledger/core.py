@@ -74,10 +74,10 @@ class LedgerBase:
 
     async def _commit(self, work: Callable[[Tx], Awaitable[R]], *, alone: bool = False) -> R:
         """The store's write, telling the commit hook (if any) what it published once it has committed.
-        Every write of the ledger goes through here (a test holds it to that)."""
+        Every write of the ledger goes through here (a test holds it to that). `alone` is named to the store
+        only when asked for, so the store's write is called exactly as the ledger always called it (a store,
+        or a test's stand-in for its write, taking only the work keeps working)."""
         hook = self.on_commit
-        if hook is None:
-            return await self.store.write(work, alone=alone)
         published: list[tuple[str, str]] = []
 
         async def noted(tx: Tx) -> R:
@@ -86,8 +86,9 @@ class LedgerBase:
             published[:] = noting.published  # a unit run again (a conflict) counts its last run only
             return result
 
-        result = await self.store.write(noted, alone=alone)
-        if published:
+        unit = work if hook is None else noted
+        result = await (self.store.write(unit, alone=True) if alone else self.store.write(unit))
+        if hook is not None and published:
             hook(published)
         return result
 
