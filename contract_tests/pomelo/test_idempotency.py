@@ -77,6 +77,7 @@ async def test_a_duplicate_still_in_flight_is_409(app_client: ClientFactory) -> 
     try:
         first = asyncio.ensure_future(client.post(MINT, json=BODY, headers=headers))
         while not ledger._inflight:  # the first request holds its key and waits at the store
+            assert not first.done(), "the first request ended before it held its key (it never reached the store)"
             await asyncio.sleep(0.001)
         duplicate = await client.post(MINT, json=BODY, headers=headers)
         assert duplicate.status == 409
